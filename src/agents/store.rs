@@ -1,0 +1,131 @@
+//! SQL for agents and their department memberships.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::Agent;
+use crate::auth::Role;
+use crate::error::AppError;
+
+const COLUMNS: &str = "a.id, a.email, a.name, a.role, a.disabled, a.locale, a.chat_limit, a.created_at,
+    (SELECT group_concat(department_id) FROM department_members m WHERE m.agent_id = a.id)";
+
+fn from_row(r: &Row) -> rusqlite::Result<Agent> {
+    let depts: Option<String> = r.get(8)?;
+    let mut department_ids: Vec<i64> =
+        depts.unwrap_or_default().split(',').filter_map(|s| s.parse().ok()).collect();
+    department_ids.sort_unstable();
+    Ok(Agent {
+        id: r.get(0)?,
+        email: r.get(1)?,
+        name: r.get(2)?,
+        role: Role::parse(&r.get::<_, String>(3)?).unwrap_or(Role::Agent),
+        disabled: r.get(4)?,
+        locale: r.get(5)?,
+        chat_limit: r.get(6)?,
+        created_at: r.get(7)?,
+        department_ids,
+    })
+}
+
+pub fn list(conn: &Connection) -> Result<Vec<Agent>, AppError> {
+    let mut st = conn.prepare(&format!("SELECT {COLUMNS} FROM agents a ORDER BY a.name COLLATE NOCASE, a.id"))?;
+    let rows = st.query_map([], from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn get(conn: &Connection, id: i64) -> Result<Option<Agent>, AppError> {
+    Ok(conn.query_row(&format!("SELECT {COLUMNS} FROM agents a WHERE a.id = ?1"), [id], from_row).optional()?)
+}
+
+pub fn find_by_email(conn: &Connection, email_norm: &str) -> Result<Option<Agent>, AppError> {
+    Ok(conn
+        .query_row(&format!("SELECT {COLUMNS} FROM agents a WHERE a.email_norm = ?1"), [email_norm], from_row)
+        .optional()?)
+}
+
+/// (agent id, password hash, disabled) for login.
+pub fn credentials(conn: &Connection, email_norm: &str) -> Result<Option<(i64, Option<String>, bool)>, AppError> {
+    Ok(conn
+        .query_row("SELECT id, password_hash, disabled FROM agents WHERE email_norm = ?1", [email_norm], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?)
+}
+
+pub fn password_hash(conn: &Connection, id: i64) -> Result<Option<String>, AppError> {
+    Ok(conn.query_row("SELECT password_hash FROM agents WHERE id = ?1", [id], |r| r.get(0)).optional()?.flatten())
+}
+
+pub struct Insert<'a> {
+    pub email: &'a str,
+    pub email_norm: &'a str,
+    pub name: &'a str,
+    pub role: Role,
+    pub password_hash: &'a str,
+    pub chat_limit: i64,
+    pub locale: &'a str,
+    pub now: i64,
+}
+
+pub fn insert(conn: &Connection, a: &Insert) -> Result<i64, AppError> {
+    if find_by_email(conn, a.email_norm)?.is_some() {
+        return Err(AppError::conflict(format!("an agent with email {} already exists", a.email_norm)));
+    }
+    conn.execute(
+        "INSERT INTO agents (email, email_norm, name, role, password_hash, chat_limit, locale, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+        params![a.email.trim(), a.email_norm, a.name, a.role.as_str(), a.password_hash, a.chat_limit, a.locale, a.now],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn set_departments(conn: &Connection, agent_id: i64, department_ids: &[i64]) -> Result<(), AppError> {
+    for d in department_ids {
+        let exists: bool = conn.query_row("SELECT count(*) > 0 FROM departments WHERE id = ?1", [d], |r| r.get(0))?;
+        if !exists {
+            return Err(AppError::invalid(format!("department_ids: no department {d}")));
+        }
+    }
+    conn.execute("DELETE FROM department_members WHERE agent_id = ?1", [agent_id])?;
+    let mut st = conn.prepare("INSERT OR IGNORE INTO department_members (department_id, agent_id) VALUES (?1, ?2)")?;
+    for d in department_ids {
+        st.execute(params![d, agent_id])?;
+    }
+    Ok(())
+}
+
+pub fn update_fields(
+    conn: &Connection,
+    id: i64,
+    name: Option<&str>,
+    role: Option<Role>,
+    disabled: Option<bool>,
+    chat_limit: Option<i64>,
+    locale: Option<&str>,
+    now: i64,
+) -> Result<(), AppError> {
+    conn.execute(
+        "UPDATE agents SET
+            name = coalesce(?2, name),
+            role = coalesce(?3, role),
+            disabled = coalesce(?4, disabled),
+            chat_limit = coalesce(?5, chat_limit),
+            locale = coalesce(?6, locale),
+            updated_at = ?7
+         WHERE id = ?1",
+        params![id, name, role.map(Role::as_str), disabled, chat_limit, locale, now],
+    )?;
+    Ok(())
+}
+
+pub fn set_password(conn: &Connection, id: i64, hash: &str, now: i64) -> Result<bool, AppError> {
+    Ok(conn.execute("UPDATE agents SET password_hash = ?2, updated_at = ?3 WHERE id = ?1", params![id, hash, now])? > 0)
+}
+
+pub fn enabled_admins(conn: &Connection) -> Result<i64, AppError> {
+    crate::db::count(conn, "SELECT count(*) FROM agents WHERE role = 'admin' AND disabled = 0", [])
+}
+
+pub fn any_admin(conn: &Connection) -> Result<bool, AppError> {
+    Ok(crate::db::count(conn, "SELECT count(*) FROM agents WHERE role = 'admin'", [])? > 0)
+}

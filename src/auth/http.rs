@@ -1,0 +1,286 @@
+//! Setup, login/logout, the caller's own profile, and API tokens.
+
+use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use super::{Credential, Principal, Role, Scope, normalize_email, store};
+use crate::agents::{self, NewAgent};
+use crate::audit::{self, Actor};
+use crate::error::{AppError, Kind};
+use crate::http::AppState;
+use crate::settings;
+
+type Data = web::Data<AppState>;
+
+fn session_cookie(state: &AppState, value: String) -> Cookie<'static> {
+    Cookie::build(state.cookie_name(), value)
+        .path("/")
+        .http_only(true)
+        .secure(state.https())
+        .same_site(SameSite::Lax)
+        .max_age(CookieDuration::seconds(state.config.session_max.as_secs() as i64))
+        .finish()
+}
+
+fn clear_cookie(state: &AppState) -> Cookie<'static> {
+    let mut c = session_cookie(state, String::new());
+    c.make_removal();
+    c
+}
+
+/// Create a session row and the answer carrying its cookie.
+async fn start_session(state: &AppState, req: &HttpRequest, agent: agents::Agent, status: u16) -> Result<HttpResponse, AppError> {
+    let token = super::new_secret_token();
+    let hash = super::token_hash(&token);
+    let now = state.now();
+    let expires = now + state.config.session_max.as_millis() as i64;
+    let ip = state.client_ip(req).map(|i| i.to_string()).unwrap_or_default();
+    let ua: String = req
+        .headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(300)
+        .collect();
+    let agent_id = agent.id;
+    state.db.write(move |c| store::create_session(c, agent_id, &hash, now, expires, &ip, &ua)).await?;
+    let mut resp = HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap_or_default());
+    Ok(resp.cookie(session_cookie(state, token)).json(agent))
+}
+
+pub async fn setup_status(state: Data) -> Result<HttpResponse, AppError> {
+    let has_admin = state.db.read(|c| agents::store::any_admin(c)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"needed": !has_admin})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetupBody {
+    token: String,
+    email: String,
+    name: String,
+    password: String,
+    #[serde(default)]
+    locale: Option<String>,
+}
+
+/// Creates the first admin with the one-time token printed by `serve`.
+pub async fn setup(state: Data, req: HttpRequest, body: web::Json<SetupBody>) -> Result<HttpResponse, AppError> {
+    let body = body.into_inner();
+    let new = NewAgent {
+        email: body.email,
+        name: body.name,
+        role: Role::Admin,
+        password: body.password,
+        chat_limit: None,
+        department_ids: vec![],
+        locale: body.locale,
+    };
+    new.validate()?;
+    let presented = hex::encode(super::token_hash(&body.token));
+    let ip = state.client_ip(&req).map(|i| i.to_string()).unwrap_or_default();
+    // Guessing the setup token is a login attempt like any other.
+    let now = state.now();
+    state.login_ip.check(&ip, now).map_err(AppError::rate_limited)?;
+    let hash = state.hasher.hash(new.password.clone()).await?;
+    let result = state
+        .db
+        .write(move |c| {
+            if agents::store::any_admin(c)? {
+                return Err(AppError::conflict("setup is already done; sign in instead"));
+            }
+            let expected = settings::store::get(c, settings::SETUP_TOKEN_HASH)?;
+            if !expected.is_some_and(|e| constant_time_eq(e.as_bytes(), presented.as_bytes())) {
+                return Err(AppError::forbidden("the setup link is wrong or was already used"));
+            }
+            let actor = Actor { agent_id: None, label: "setup".into() };
+            let agent = agents::create(c, &new, &hash, &actor, now)?;
+            settings::store::delete(c, settings::SETUP_TOKEN_HASH)?;
+            Ok(agent)
+        })
+        .await;
+    match result {
+        Ok(agent) => {
+            tracing::info!(email = %agent.email, "first admin created through the setup page");
+            start_session(&state, &req, agent, 201).await
+        }
+        Err(e) => {
+            if e.kind == Kind::Forbidden {
+                state.login_ip.hit(&ip, now);
+            }
+            Err(e)
+        }
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    email: String,
+    password: String,
+}
+
+pub async fn login(state: Data, req: HttpRequest, body: web::Json<LoginBody>) -> Result<HttpResponse, AppError> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let LoginBody { email, password } = body.into_inner();
+    if email.len() > 254 || password.len() > 4 * super::MAX_PASSWORD {
+        return Err(AppError::new(Kind::InvalidCredentials, "wrong email or password"));
+    }
+    let email = normalize_email(&email);
+    let ip = state.client_ip(&req).map(|i| i.to_string()).unwrap_or_default();
+    let now = state.now();
+    let limited = state.login_ip.check(&ip, now).and_then(|_| state.login_account.check(&email, now));
+    if let Err(wait) = limited {
+        state.metrics.logins_limited.fetch_add(1, Relaxed);
+        return Err(AppError::rate_limited(wait));
+    }
+    let lookup = email.clone();
+    let creds = state.db.read(move |c| agents::store::credentials(c, &lookup)).await?;
+    let (id, phc, disabled) = match creds {
+        Some((id, phc, disabled)) => (Some(id), phc, disabled),
+        None => (None, None, false),
+    };
+    let ok = state.hasher.verify(password, phc).await?;
+    let Some(id) = id.filter(|_| ok) else {
+        state.login_ip.hit(&ip, now);
+        state.login_account.hit(&email, now);
+        state.metrics.logins_failed.fetch_add(1, Relaxed);
+        tracing::info!(%ip, "failed login");
+        return Err(AppError::new(Kind::InvalidCredentials, "wrong email or password"));
+    };
+    if disabled {
+        state.metrics.logins_failed.fetch_add(1, Relaxed);
+        return Err(AppError::new(Kind::AccountDisabled, "this account is disabled; ask an admin"));
+    }
+    state.login_account.clear(&email);
+    let agent = state.db.read(move |c| agents::store::get(c, id)).await?.ok_or_else(|| AppError::not_found("agent"))?;
+    state.metrics.logins_ok.fetch_add(1, Relaxed);
+    start_session(&state, &req, agent, 200).await
+}
+
+pub async fn logout(state: Data, p: Principal) -> Result<HttpResponse, AppError> {
+    if let Credential::Session { session_id } = p.credential {
+        state.db.write(move |c| store::delete_session(c, session_id)).await?;
+    }
+    Ok(HttpResponse::NoContent().cookie(clear_cookie(&state)).finish())
+}
+
+pub async fn me(state: Data, p: Principal) -> Result<HttpResponse, AppError> {
+    let id = p.agent_id()?;
+    let agent = state.db.read(move |c| agents::store::get(c, id)).await?.ok_or_else(|| AppError::not_found("agent"))?;
+    Ok(HttpResponse::Ok().json(agent))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeBody {
+    name: Option<String>,
+    locale: Option<String>,
+}
+
+/// Own profile: name and UI language. Not an admin action, so not audited.
+pub async fn update_me(state: Data, p: Principal, body: web::Json<MeBody>) -> Result<HttpResponse, AppError> {
+    let id = p.agent_id()?;
+    let MeBody { name, locale } = body.into_inner();
+    let name = name.as_deref().map(agents::validate_name).transpose()?;
+    if let Some(l) = &locale {
+        agents::validate_locale(l)?;
+    }
+    let now = state.now();
+    let agent = state
+        .db
+        .write(move |c| {
+            agents::store::update_fields(c, id, name.as_deref(), None, None, None, locale.as_deref(), now)?;
+            agents::store::get(c, id)?.ok_or_else(|| AppError::not_found("agent"))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(agent))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    current_password: String,
+    new_password: String,
+}
+
+/// Change one's own password; every other session of the agent ends.
+pub async fn change_password(state: Data, p: Principal, body: web::Json<PasswordChange>) -> Result<HttpResponse, AppError> {
+    let id = p.agent_id()?;
+    let PasswordChange { current_password, new_password } = body.into_inner();
+    super::validate_password(&new_password)?;
+    let phc = state.db.read(move |c| agents::store::password_hash(c, id)).await?;
+    if !state.hasher.verify(current_password, phc).await? {
+        return Err(AppError::invalid("current_password: wrong password"));
+    }
+    let hash = state.hasher.hash(new_password).await?;
+    let keep = match p.credential {
+        Credential::Session { session_id } => Some(session_id),
+        Credential::Token { .. } => None,
+    };
+    let actor = Actor::from(&p);
+    let now = state.now();
+    state.db.write(move |c| agents::set_password(c, id, &hash, keep, &actor, now)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub async fn list_tokens(state: Data) -> Result<HttpResponse, AppError> {
+    let items = state.db.read(store::list_tokens).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"items": items})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    name: String,
+    scope: Scope,
+}
+
+pub async fn create_token(state: Data, p: Principal, body: web::Json<NewToken>) -> Result<HttpResponse, AppError> {
+    let NewToken { name, scope } = body.into_inner();
+    let actor = Actor::from(&p);
+    let now = state.now();
+    let (id, name, token) = state.db.write(move |c| create_token_tx(c, &name, scope, &actor, now)).await?;
+    Ok(HttpResponse::Created().json(serde_json::json!({"id": id, "name": name, "scope": scope, "token": token})))
+}
+
+/// Shared by the API and `frontdesk token create`: returns (id, name, the token in clear).
+pub fn create_token_tx(
+    c: &rusqlite::Connection,
+    name: &str,
+    scope: Scope,
+    actor: &Actor,
+    now: i64,
+) -> Result<(i64, String, String), AppError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
+        return Err(AppError::invalid("name: 1 to 80 characters"));
+    }
+    let token = super::new_api_token();
+    let id = store::create_token(c, name, scope, &super::token_hash(&token), actor.agent_id, now)?;
+    let details = serde_json::json!({"scope": scope});
+    audit::store::record(c, now, actor, "token.create", Some(name), Some(&details))?;
+    Ok((id, name.to_string(), token))
+}
+
+pub async fn delete_token(state: Data, p: Principal, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let actor = Actor::from(&p);
+    let now = state.now();
+    state
+        .db
+        .write(move |c| {
+            if !store::delete_token(c, id)? {
+                return Err(AppError::not_found("token"));
+            }
+            audit::store::record(c, now, &actor, "token.delete", Some(&id.to_string()), None)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

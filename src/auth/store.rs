@@ -1,0 +1,134 @@
+//! SQL for sessions and API tokens.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{Role, Scope};
+use crate::error::AppError;
+
+pub struct SessionRow {
+    pub session_id: i64,
+    pub agent_id: i64,
+    pub role: Role,
+    pub email: String,
+    pub disabled: bool,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+}
+
+pub fn create_session(
+    conn: &Connection,
+    agent_id: i64,
+    hash: &[u8],
+    now: i64,
+    expires_at: i64,
+    ip: &str,
+    user_agent: &str,
+) -> Result<i64, AppError> {
+    conn.execute(
+        "INSERT INTO sessions (token_hash, agent_id, created_at, last_seen_at, expires_at, ip, user_agent)
+         VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6)",
+        params![hash, agent_id, now, expires_at, ip, user_agent],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn find_session(conn: &Connection, hash: &[u8]) -> Result<Option<SessionRow>, AppError> {
+    Ok(conn
+        .query_row(
+            "SELECT s.id, s.agent_id, a.role, a.email, a.disabled, s.last_seen_at, s.expires_at
+             FROM sessions s JOIN agents a ON a.id = s.agent_id WHERE s.token_hash = ?1",
+            [hash],
+            |r| {
+                Ok(SessionRow {
+                    session_id: r.get(0)?,
+                    agent_id: r.get(1)?,
+                    role: Role::parse(&r.get::<_, String>(2)?).unwrap_or(Role::Agent),
+                    email: r.get(3)?,
+                    disabled: r.get(4)?,
+                    last_seen_at: r.get(5)?,
+                    expires_at: r.get(6)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+pub fn touch_session(conn: &Connection, session_id: i64, now: i64) -> Result<(), AppError> {
+    conn.execute("UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1 AND last_seen_at < ?2", params![session_id, now])?;
+    Ok(())
+}
+
+pub fn delete_session(conn: &Connection, session_id: i64) -> Result<(), AppError> {
+    conn.execute("DELETE FROM sessions WHERE id = ?1", [session_id])?;
+    Ok(())
+}
+
+/// Ends every session of an agent, optionally keeping one (the caller's own).
+pub fn delete_agent_sessions(conn: &Connection, agent_id: i64, keep: Option<i64>) -> Result<usize, AppError> {
+    Ok(conn.execute("DELETE FROM sessions WHERE agent_id = ?1 AND id IS NOT ?2", params![agent_id, keep])?)
+}
+
+pub fn delete_expired_sessions(conn: &Connection, now: i64, idle_ms: i64) -> Result<usize, AppError> {
+    Ok(conn.execute("DELETE FROM sessions WHERE expires_at <= ?1 OR last_seen_at <= ?2", params![now, now - idle_ms])?)
+}
+
+pub struct TokenRow {
+    pub id: i64,
+    pub name: String,
+    pub scope: Scope,
+    pub last_used_at: Option<i64>,
+}
+
+pub fn find_token(conn: &Connection, hash: &[u8]) -> Result<Option<TokenRow>, AppError> {
+    Ok(conn
+        .query_row("SELECT id, name, scope, last_used_at FROM api_tokens WHERE token_hash = ?1", [hash], |r| {
+            Ok(TokenRow {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                scope: Scope::parse(&r.get::<_, String>(2)?).unwrap_or(Scope::Metrics),
+                last_used_at: r.get(3)?,
+            })
+        })
+        .optional()?)
+}
+
+pub fn touch_token(conn: &Connection, id: i64, now: i64) -> Result<(), AppError> {
+    conn.execute("UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1", params![id, now])?;
+    Ok(())
+}
+
+pub fn create_token(
+    conn: &Connection,
+    name: &str,
+    scope: Scope,
+    hash: &[u8],
+    created_by: Option<i64>,
+    now: i64,
+) -> Result<i64, AppError> {
+    conn.execute(
+        "INSERT INTO api_tokens (name, scope, token_hash, created_by, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![name, scope.as_str(), hash, created_by, now],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+#[derive(serde::Serialize)]
+pub struct TokenInfo {
+    pub id: i64,
+    pub name: String,
+    pub scope: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+pub fn list_tokens(conn: &Connection) -> Result<Vec<TokenInfo>, AppError> {
+    let mut st = conn.prepare("SELECT id, name, scope, created_at, last_used_at FROM api_tokens ORDER BY id")?;
+    let rows = st.query_map([], |r| {
+        Ok(TokenInfo { id: r.get(0)?, name: r.get(1)?, scope: r.get(2)?, created_at: r.get(3)?, last_used_at: r.get(4)? })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn delete_token(conn: &Connection, id: i64) -> Result<bool, AppError> {
+    Ok(conn.execute("DELETE FROM api_tokens WHERE id = ?1", [id])? > 0)
+}

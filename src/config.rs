@@ -1,0 +1,559 @@
+//! Layered configuration: defaults < `frontdesk.toml` < `FRONTDESK_*` env < flags.
+//!
+//! Every key is declared once in [`KEYS`]. Each layer contributes raw strings; the typed
+//! [`Config`] is parsed from the merged result, so an invalid value is always reported with
+//! its key and the layer it came from. Any key can also be read from a file named by
+//! `FRONTDESK_<KEY>_FILE` (for secrets handed over by systemd credentials or Docker secrets).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub struct KeyDef {
+    pub name: &'static str,
+    pub default: Option<&'static str>,
+    pub secret: bool,
+    pub help: &'static str,
+}
+
+pub const KEYS: &[KeyDef] = &[
+    KeyDef { name: "listen", default: Some("127.0.0.1:8080"), secret: false, help: "address:port to listen on" },
+    KeyDef { name: "data_dir", default: Some("./frontdesk-data"), secret: false, help: "directory holding the database and backups" },
+    KeyDef { name: "public_url", default: None, secret: false, help: "URL users reach the server at (default: derived from listen)" },
+    KeyDef { name: "log_format", default: Some("auto"), secret: false, help: "auto | human | json" },
+    KeyDef { name: "log_level", default: Some("info"), secret: false, help: "tracing filter, e.g. info,frontdesk=debug" },
+    KeyDef { name: "tls_cert", default: None, secret: false, help: "PEM certificate chain; with tls_key the server speaks HTTPS itself" },
+    KeyDef { name: "tls_key", default: None, secret: false, help: "PEM private key" },
+    KeyDef { name: "secret_key", default: None, secret: true, help: "signing secret (default: generated and kept in the database)" },
+    KeyDef { name: "session_idle", default: Some("12h"), secret: false, help: "a session ends after this long without requests" },
+    KeyDef { name: "session_max", default: Some("7d"), secret: false, help: "a session ends this long after login at the latest" },
+    KeyDef { name: "login_rate_ip", default: Some("20/5m"), secret: false, help: "login attempts allowed per client IP and window" },
+    KeyDef { name: "login_rate_account", default: Some("5/5m"), secret: false, help: "failed logins allowed per account and window" },
+    KeyDef { name: "trusted_proxies", default: Some(""), secret: false, help: "proxy IPs whose X-Forwarded-For is believed (comma separated)" },
+    KeyDef { name: "max_json_bytes", default: Some("262144"), secret: false, help: "largest accepted JSON body" },
+    KeyDef { name: "backup_keep", default: Some("7"), secret: false, help: "automatic snapshots kept in DATA_DIR/backups" },
+];
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    Default,
+    File(PathBuf),
+    Env(String),
+    EnvFile(String, PathBuf),
+    Flag(String),
+    Derived,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Default => write!(f, "default"),
+            Source::File(p) => write!(f, "file {}", p.display()),
+            Source::Env(v) => write!(f, "env {v}"),
+            Source::EnvFile(v, p) => write!(f, "env {v} ({})", p.display()),
+            Source::Flag(n) => write!(f, "flag --{n}"),
+            Source::Derived => write!(f, "derived"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ConfigError {
+    pub key: String,
+    pub source: Option<Source>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.source {
+            Some(s) => write!(f, "{} (from {}): {}", self.key, s, self.message),
+            None => write!(f, "{}: {}", self.key, self.message),
+        }
+    }
+}
+
+/// Raw key → (value, where it came from), before typing.
+#[derive(Default, Clone, Debug)]
+pub struct Layers {
+    values: BTreeMap<&'static str, (String, Source)>,
+}
+
+fn key_def(name: &str) -> Option<&'static KeyDef> {
+    KEYS.iter().find(|k| k.name == name)
+}
+
+impl Layers {
+    pub fn defaults() -> Self {
+        let mut l = Layers::default();
+        for k in KEYS {
+            if let Some(d) = k.default {
+                l.values.insert(k.name, (d.to_string(), Source::Default));
+            }
+        }
+        l
+    }
+
+    pub fn set(&mut self, key: &str, value: String, source: Source) -> Result<(), ConfigError> {
+        let def = key_def(key).ok_or_else(|| ConfigError {
+            key: key.to_string(),
+            source: Some(source.clone()),
+            message: "unknown key".into(),
+        })?;
+        self.values.insert(def.name, (value, source));
+        Ok(())
+    }
+
+    /// Layer a TOML file over the current values. Unknown keys are errors, not silently ignored.
+    pub fn apply_toml(&mut self, path: &Path, text: &str) -> Result<(), Vec<ConfigError>> {
+        let src = Source::File(path.to_path_buf());
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            vec![ConfigError { key: "(file)".into(), source: Some(src.clone()), message: e.message().to_string() }]
+        })?;
+        let mut errors = Vec::new();
+        for (key, value) in table {
+            let raw = match value {
+                toml::Value::String(s) => s,
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Boolean(b) => b.to_string(),
+                toml::Value::Array(items) => {
+                    let mut parts = Vec::new();
+                    for item in items {
+                        match item {
+                            toml::Value::String(s) => parts.push(s),
+                            other => parts.push(other.to_string()),
+                        }
+                    }
+                    parts.join(",")
+                }
+                other => {
+                    errors.push(ConfigError {
+                        key: key.clone(),
+                        source: Some(src.clone()),
+                        message: format!("unsupported value type {}", other.type_str()),
+                    });
+                    continue;
+                }
+            };
+            if let Err(e) = self.set(&key, raw, src.clone()) {
+                errors.push(e);
+            }
+        }
+        if errors.is_empty() { Ok(()) } else { Err(errors) }
+    }
+
+    /// Layer `FRONTDESK_<KEY>` and `FRONTDESK_<KEY>_FILE` from an environment snapshot.
+    pub fn apply_env(&mut self, env: &BTreeMap<String, String>) -> Result<(), Vec<ConfigError>> {
+        let mut errors = Vec::new();
+        for k in KEYS {
+            let var = format!("FRONTDESK_{}", k.name.to_ascii_uppercase());
+            let file_var = format!("{var}_FILE");
+            if let Some(v) = env.get(&var) {
+                self.values.insert(k.name, (v.clone(), Source::Env(var.clone())));
+            }
+            if let Some(p) = env.get(&file_var) {
+                let path = PathBuf::from(p);
+                match std::fs::read_to_string(&path) {
+                    Ok(s) => {
+                        let v = s.trim_end_matches(['\n', '\r']).to_string();
+                        self.values.insert(k.name, (v, Source::EnvFile(file_var.clone(), path)));
+                    }
+                    Err(e) => errors.push(ConfigError {
+                        key: k.name.into(),
+                        source: Some(Source::EnvFile(file_var.clone(), path)),
+                        message: format!("cannot read file: {e}"),
+                    }),
+                }
+            }
+        }
+        if errors.is_empty() { Ok(()) } else { Err(errors) }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&(String, Source)> {
+        self.values.get(key)
+    }
+
+    /// Parse into a typed config, collecting every invalid value rather than stopping at the first.
+    pub fn resolve(&self) -> Result<Config, Vec<ConfigError>> {
+        let mut errors = Vec::new();
+        let mut err = |key: &str, msg: String| {
+            errors.push(ConfigError { key: key.into(), source: self.get(key).map(|v| v.1.clone()), message: msg })
+        };
+        let raw = |key: &str| self.get(key).map(|v| v.0.trim().to_string()).filter(|s| !s.is_empty());
+
+        let listen = raw("listen").unwrap_or_default();
+        if listen.parse::<SocketAddr>().is_err() {
+            err("listen", format!("{listen:?} is not an address:port such as 127.0.0.1:8080"));
+        }
+        let public_url = match raw("public_url") {
+            None => None,
+            Some(s) => match parse_public_url(&s) {
+                Ok(u) => Some(u),
+                Err(m) => {
+                    err("public_url", m);
+                    None
+                }
+            },
+        };
+        let log_format = match raw("log_format").as_deref() {
+            Some("auto") | None => LogFormat::Auto,
+            Some("human") => LogFormat::Human,
+            Some("json") => LogFormat::Json,
+            Some(o) => {
+                err("log_format", format!("{o:?} is not one of auto, human, json"));
+                LogFormat::Auto
+            }
+        };
+        let log_level = raw("log_level").unwrap_or_else(|| "info".into());
+        if tracing_subscriber::EnvFilter::try_new(&log_level).is_err() {
+            err("log_level", format!("{log_level:?} is not a valid filter"));
+        }
+        let tls_cert = raw("tls_cert").map(PathBuf::from);
+        let tls_key = raw("tls_key").map(PathBuf::from);
+        if tls_cert.is_some() != tls_key.is_some() {
+            err(if tls_cert.is_some() { "tls_key" } else { "tls_cert" }, "tls_cert and tls_key must be set together".into());
+        }
+        let secret_key = raw("secret_key");
+        if let Some(s) = &secret_key
+            && s.len() < 32
+        {
+            err("secret_key", "must be at least 32 characters".into());
+        }
+        let mut dur = |key: &str| match raw(key).map(|s| parse_duration(&s)) {
+            Some(Ok(d)) if d > Duration::ZERO => d,
+            Some(Ok(_)) => {
+                err(key, "must be longer than zero".into());
+                Duration::from_secs(1)
+            }
+            Some(Err(m)) => {
+                err(key, m);
+                Duration::from_secs(1)
+            }
+            None => {
+                err(key, "missing".into());
+                Duration::from_secs(1)
+            }
+        };
+        let session_idle = dur("session_idle");
+        let session_max = dur("session_max");
+        let mut rate = |key: &str| match raw(key).map(|s| Rate::parse(&s)) {
+            Some(Ok(r)) => r,
+            Some(Err(m)) => {
+                err(key, m);
+                Rate { count: 1, per: Duration::from_secs(60) }
+            }
+            None => {
+                err(key, "missing".into());
+                Rate { count: 1, per: Duration::from_secs(60) }
+            }
+        };
+        let login_rate_ip = rate("login_rate_ip");
+        let login_rate_account = rate("login_rate_account");
+        let mut trusted_proxies = Vec::new();
+        for part in raw("trusted_proxies").unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            match part.parse::<IpAddr>() {
+                Ok(ip) => trusted_proxies.push(ip),
+                Err(_) => err("trusted_proxies", format!("{part:?} is not an IP address")),
+            }
+        }
+        let mut int = |key: &str, min: u64, max: u64| match raw(key).map(|s| s.replace('_', "").parse::<u64>()) {
+            Some(Ok(n)) if (min..=max).contains(&n) => n,
+            Some(Ok(n)) => {
+                err(key, format!("{n} is outside {min}..={max}"));
+                min
+            }
+            _ => {
+                err(key, "not a whole number".into());
+                min
+            }
+        };
+        let max_json_bytes = int("max_json_bytes", 1024, 64 << 20) as usize;
+        let backup_keep = int("backup_keep", 1, 1000) as usize;
+
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Config {
+            listen,
+            data_dir: PathBuf::from(raw("data_dir").unwrap_or_else(|| "./frontdesk-data".into())),
+            public_url,
+            log_format,
+            log_level,
+            tls_cert,
+            tls_key,
+            secret_key,
+            session_idle,
+            session_max,
+            login_rate_ip,
+            login_rate_account,
+            trusted_proxies,
+            max_json_bytes,
+            backup_keep,
+        })
+    }
+
+    /// Lines for `config check`: every key with its effective value (secrets masked) and source.
+    pub fn describe(&self) -> Vec<(String, String, String)> {
+        KEYS.iter()
+            .map(|k| match self.get(k.name) {
+                Some((v, s)) => {
+                    let shown = if k.secret && !v.is_empty() { "********".to_string() } else { v.clone() };
+                    (k.name.to_string(), shown, s.to_string())
+                }
+                None => (k.name.to_string(), String::new(), "unset".into()),
+            })
+            .collect()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Auto,
+    Human,
+    Json,
+}
+
+/// `count` events per `per` window, written `20/5m`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rate {
+    pub count: u32,
+    pub per: Duration,
+}
+
+impl Rate {
+    pub fn parse(s: &str) -> Result<Rate, String> {
+        let (n, w) = s.split_once('/').ok_or_else(|| format!("{s:?} is not COUNT/WINDOW such as 20/5m"))?;
+        let count: u32 = n.trim().parse().map_err(|_| format!("{n:?} is not a whole number"))?;
+        if count == 0 {
+            return Err("count must be at least 1".into());
+        }
+        let per = parse_duration(w.trim())?;
+        if per.is_zero() {
+            return Err("window must be longer than zero".into());
+        }
+        Ok(Rate { count, per })
+    }
+}
+
+/// `90`, `90s`, `15m`, `12h`, `7d` → Duration. Plain numbers are seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num.parse().map_err(|_| format!("{s:?} is not a duration such as 30s, 15m, 12h or 7d"))?;
+    let mult = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
+        _ => return Err(format!("{s:?} has unknown unit {unit:?} (use s, m, h or d)")),
+    };
+    n.checked_mul(mult).map(Duration::from_secs).ok_or_else(|| format!("{s:?} is too large"))
+}
+
+fn parse_public_url(s: &str) -> Result<url::Url, String> {
+    let u = url::Url::parse(s).map_err(|e| format!("{s:?} is not a URL: {e}"))?;
+    if u.scheme() != "http" && u.scheme() != "https" {
+        return Err(format!("{s:?} must start with http:// or https://"));
+    }
+    if u.host().is_none() {
+        return Err(format!("{s:?} has no host"));
+    }
+    if u.query().is_some() || u.fragment().is_some() {
+        return Err(format!("{s:?} must not carry a query or fragment"));
+    }
+    Ok(u)
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen: String,
+    pub data_dir: PathBuf,
+    pub public_url: Option<url::Url>,
+    pub log_format: LogFormat,
+    pub log_level: String,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub secret_key: Option<String>,
+    pub session_idle: Duration,
+    pub session_max: Duration,
+    pub login_rate_ip: Rate,
+    pub login_rate_account: Rate,
+    pub trusted_proxies: Vec<IpAddr>,
+    pub max_json_bytes: usize,
+    pub backup_keep: usize,
+}
+
+impl Config {
+    /// Defaults with the given data dir, listening on a random loopback port (tests).
+    pub fn for_data_dir(data_dir: impl Into<PathBuf>) -> Config {
+        let mut c = Layers::defaults().resolve().expect("defaults are valid");
+        c.data_dir = data_dir.into();
+        c.listen = "127.0.0.1:0".into();
+        c
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.data_dir.join("frontdesk.db")
+    }
+
+    pub fn backups_dir(&self) -> PathBuf {
+        self.data_dir.join("backups")
+    }
+}
+
+/// Everything `load` needs from the outside world, so it is testable without touching the process.
+pub struct Inputs {
+    pub config_file: Option<PathBuf>,
+    pub env: BTreeMap<String, String>,
+    pub flags: Vec<(&'static str, String)>,
+}
+
+impl Inputs {
+    pub fn from_process(config_file: Option<PathBuf>, flags: Vec<(&'static str, String)>) -> Inputs {
+        let env = std::env::vars().filter(|(k, _)| k.starts_with("FRONTDESK_")).collect();
+        Inputs { config_file, env, flags }
+    }
+}
+
+/// Merge all layers. The config file is `--config`/`FRONTDESK_CONFIG` when given (it must
+/// exist), else `./frontdesk.toml` when present.
+pub fn load(inputs: &Inputs) -> Result<Layers, Vec<ConfigError>> {
+    let mut layers = Layers::defaults();
+    let mut errors = Vec::new();
+    let explicit = inputs.config_file.clone().or_else(|| inputs.env.get("FRONTDESK_CONFIG").map(PathBuf::from));
+    let file = match explicit {
+        Some(p) => Some((p, true)),
+        None => Some((PathBuf::from("frontdesk.toml"), false)),
+    };
+    if let Some((path, required)) = file {
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                if let Err(e) = layers.apply_toml(&path, &text) {
+                    errors.extend(e);
+                }
+            }
+            Err(e) if required || e.kind() != std::io::ErrorKind::NotFound => errors.push(ConfigError {
+                key: "config".into(),
+                source: Some(Source::File(path.clone())),
+                message: format!("cannot read: {e}"),
+            }),
+            Err(_) => {}
+        }
+    }
+    if let Err(e) = layers.apply_env(&inputs.env) {
+        errors.extend(e);
+    }
+    for (flag, value) in &inputs.flags {
+        let key = flag.replace('-', "_");
+        if let Err(e) = layers.set(&key, value.clone(), Source::Flag(flag.to_string())) {
+            errors.push(e);
+        }
+    }
+    if errors.is_empty() { Ok(layers) } else { Err(errors) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn durations() {
+        let cases = [
+            ("90", Ok(90)),
+            ("90s", Ok(90)),
+            ("15m", Ok(900)),
+            ("12h", Ok(43200)),
+            ("7d", Ok(604800)),
+            ("", Err(())),
+            ("m", Err(())),
+            ("5w", Err(())),
+            ("-5m", Err(())),
+            ("99999999999999999999d", Err(())),
+        ];
+        for (input, want) in cases {
+            let got = parse_duration(input).map(|d| d.as_secs()).map_err(|_| ());
+            assert_eq!(got, want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn rates() {
+        assert_eq!(Rate::parse("20/5m").unwrap(), Rate { count: 20, per: Duration::from_secs(300) });
+        for bad in ["20", "0/5m", "x/5m", "5/0s", "5/abc"] {
+            assert!(Rate::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn layering_order_is_defaults_file_env_flags() {
+        let mut l = Layers::defaults();
+        l.apply_toml(Path::new("f.toml"), "listen = \"127.0.0.1:1\"\npublic_url = \"https://a.example\"\nbackup_keep = 3\n")
+            .unwrap();
+        l.apply_env(&env(&[("FRONTDESK_LISTEN", "127.0.0.1:2")])).unwrap();
+        l.set("listen", "127.0.0.1:3".into(), Source::Flag("listen".into())).unwrap();
+        let c = l.resolve().unwrap();
+        assert_eq!(c.listen, "127.0.0.1:3");
+        assert_eq!(c.public_url.unwrap().as_str(), "https://a.example/");
+        assert_eq!(c.backup_keep, 3);
+        assert_eq!(l.get("backup_keep").unwrap().1, Source::File("f.toml".into()));
+    }
+
+    #[test]
+    fn secret_from_file_is_masked_in_describe() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("secret");
+        std::fs::write(&p, "0123456789abcdef0123456789abcdef\n").unwrap();
+        let mut l = Layers::defaults();
+        l.apply_env(&env(&[("FRONTDESK_SECRET_KEY_FILE", p.to_str().unwrap())])).unwrap();
+        let c = l.resolve().unwrap();
+        assert_eq!(c.secret_key.as_deref(), Some("0123456789abcdef0123456789abcdef"));
+        let row = l.describe().into_iter().find(|r| r.0 == "secret_key").unwrap();
+        assert_eq!(row.1, "********");
+        assert!(row.2.contains("FRONTDESK_SECRET_KEY_FILE"));
+    }
+
+    #[test]
+    fn invalid_values_name_key_and_source() {
+        let mut l = Layers::defaults();
+        l.apply_env(&env(&[("FRONTDESK_LISTEN", "nope"), ("FRONTDESK_SESSION_IDLE", "5 weeks")])).unwrap();
+        l.apply_toml(Path::new("x.toml"), "max_json_bytes = 5\nlog_format = \"xml\"").unwrap();
+        let errs = l.resolve().unwrap_err();
+        let text: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+        assert!(text.iter().any(|t| t.starts_with("listen (from env FRONTDESK_LISTEN)")), "{text:?}");
+        assert!(text.iter().any(|t| t.starts_with("session_idle (from env FRONTDESK_SESSION_IDLE)")), "{text:?}");
+        assert!(text.iter().any(|t| t.starts_with("max_json_bytes (from file x.toml)")), "{text:?}");
+        assert!(text.iter().any(|t| t.starts_with("log_format (from file x.toml)")), "{text:?}");
+    }
+
+    #[test]
+    fn malformed_toml_and_unknown_keys_are_errors() {
+        let mut l = Layers::defaults();
+        assert!(l.apply_toml(Path::new("a.toml"), "listen = ").is_err());
+        let errs = l.apply_toml(Path::new("a.toml"), "lisen = \"x\"").unwrap_err();
+        assert_eq!(errs[0].key, "lisen");
+        assert!(errs[0].message.contains("unknown key"));
+        assert!(l.apply_toml(Path::new("a.toml"), "listen = { a = 1 }").is_err());
+    }
+
+    #[test]
+    fn public_url_validation() {
+        for bad in ["ftp://x", "not a url", "https://x/?a=1", "http:///path"] {
+            assert!(parse_public_url(bad).is_err(), "{bad}");
+        }
+        assert!(parse_public_url("https://support.example.com").is_ok());
+    }
+
+    #[test]
+    fn missing_explicit_config_file_is_an_error() {
+        let inputs = Inputs { config_file: Some("/nonexistent/frontdesk.toml".into()), env: BTreeMap::new(), flags: vec![] };
+        let errs = load(&inputs).unwrap_err();
+        assert_eq!(errs[0].key, "config");
+    }
+}

@@ -1,0 +1,202 @@
+//! The single writer thread.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rusqlite::Connection;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::AppError;
+
+/// Bounded so a write flood applies back-pressure to request handlers instead of growing memory.
+const QUEUE: usize = 1024;
+/// Most jobs folded into one transaction; keeps commit latency bounded under load.
+const MAX_BATCH: usize = 256;
+
+/// A job runs inside the open transaction and hands back what to do once the outcome of the
+/// commit is known.
+type Done = Box<dyn FnOnce(Result<(), AppError>) + Send>;
+type Job = Box<dyn FnOnce(&Connection) -> Done + Send>;
+
+enum Msg {
+    Job(Job),
+    Shutdown(std::sync::mpsc::SyncSender<()>),
+}
+
+#[derive(Default)]
+struct Counters {
+    jobs: AtomicU64,
+    batches: AtomicU64,
+    failed_commits: AtomicU64,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WriteStats {
+    pub jobs: u64,
+    pub batches: u64,
+    pub failed_commits: u64,
+}
+
+#[derive(Clone)]
+pub struct Writer {
+    tx: mpsc::Sender<Msg>,
+    counters: Arc<Counters>,
+}
+
+impl Writer {
+    pub fn start(conn: Connection) -> Result<Writer, AppError> {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let counters = Arc::new(Counters::default());
+        let c = counters.clone();
+        std::thread::Builder::new()
+            .name("db-writer".into())
+            .spawn(move || run(conn, rx, c))
+            .map_err(|e| AppError::internal(format!("cannot start writer thread: {e}")))?;
+        Ok(Writer { tx, counters })
+    }
+
+    fn job<T, F>(f: F) -> (Job, oneshot::Receiver<Result<T, AppError>>)
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, AppError> + Send + 'static,
+    {
+        let (otx, orx) = oneshot::channel();
+        let job: Job = Box::new(move |conn: &Connection| -> Done {
+            if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+                let e = AppError::from(e);
+                return Box::new(move |_| {
+                    let _ = otx.send(Err(e));
+                });
+            }
+            let outcome = catch_unwind(AssertUnwindSafe(|| f(conn)))
+                .unwrap_or_else(|_| Err(AppError::internal("write job panicked")));
+            match outcome {
+                Ok(v) => {
+                    if let Err(e) = conn.execute_batch("RELEASE job") {
+                        let e = AppError::from(e);
+                        let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+                        return Box::new(move |_| {
+                            let _ = otx.send(Err(e));
+                        });
+                    }
+                    Box::new(move |commit| {
+                        let _ = otx.send(commit.map(|_| v));
+                    })
+                }
+                Err(e) => {
+                    let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+                    Box::new(move |_| {
+                        let _ = otx.send(Err(e));
+                    })
+                }
+            }
+        });
+        (job, orx)
+    }
+
+    pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, AppError> + Send + 'static,
+    {
+        let (job, rx) = Self::job(f);
+        self.tx.send(Msg::Job(job)).await.map_err(|_| AppError::unavailable("database is shutting down"))?;
+        rx.await.map_err(|_| AppError::internal("writer dropped a job"))?
+    }
+
+    pub fn write_blocking<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, AppError> + Send + 'static,
+    {
+        let (job, rx) = Self::job(f);
+        self.tx.blocking_send(Msg::Job(job)).map_err(|_| AppError::unavailable("database is shutting down"))?;
+        rx.blocking_recv().map_err(|_| AppError::internal("writer dropped a job"))?
+    }
+
+    /// Commit what is queued, then stop. Safe to call more than once.
+    pub fn shutdown(&self) {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let sent = match tokio::runtime::Handle::try_current() {
+            // Inside a runtime we must not block the reactor on a full queue; try_send then wait.
+            Ok(_) => self.tx.try_send(Msg::Shutdown(tx)).is_ok(),
+            Err(_) => self.tx.blocking_send(Msg::Shutdown(tx)).is_ok(),
+        };
+        if sent {
+            let _ = rx.recv();
+        }
+    }
+
+    pub fn stats(&self) -> WriteStats {
+        WriteStats {
+            jobs: self.counters.jobs.load(Ordering::Relaxed),
+            batches: self.counters.batches.load(Ordering::Relaxed),
+            failed_commits: self.counters.failed_commits.load(Ordering::Relaxed),
+        }
+    }
+}
+
+fn run(conn: Connection, mut rx: mpsc::Receiver<Msg>, counters: Arc<Counters>) {
+    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    let mut stop: Option<std::sync::mpsc::SyncSender<()>> = None;
+    while stop.is_none() {
+        match rx.blocking_recv() {
+            Some(Msg::Job(j)) => batch.push(j),
+            Some(Msg::Shutdown(ack)) => stop = Some(ack),
+            None => break,
+        }
+        while batch.len() < MAX_BATCH && stop.is_none() {
+            match rx.try_recv() {
+                Ok(Msg::Job(j)) => batch.push(j),
+                Ok(Msg::Shutdown(ack)) => stop = Some(ack),
+                Err(_) => break,
+            }
+        }
+        if !batch.is_empty() {
+            commit_batch(&conn, &mut batch, &counters);
+        }
+    }
+    // Anything still queued behind the shutdown request is refused by dropping it: callers get
+    // an error, never a false acknowledgement.
+    rx.close();
+    drop(conn);
+    if let Some(ack) = stop {
+        let _ = ack.send(());
+    }
+}
+
+fn commit_batch(conn: &Connection, batch: &mut Vec<Job>, counters: &Counters) {
+    let n = batch.len() as u64;
+    let done: Vec<Done> = match conn.execute_batch("BEGIN IMMEDIATE") {
+        Ok(()) => {
+            let done: Vec<Done> = batch.drain(..).map(|job| job(conn)).collect();
+            match conn.execute_batch("COMMIT") {
+                Ok(()) => {
+                    for d in done {
+                        d(Ok(()));
+                    }
+                    counters.jobs.fetch_add(n, Ordering::Relaxed);
+                    counters.batches.fetch_add(1, Ordering::Relaxed);
+                    return;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "commit failed; rolling back batch");
+                    let _ = conn.execute_batch("ROLLBACK");
+                    done
+                }
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot begin write transaction");
+            // Dropping a job unrun drops its reply channel: the caller gets an error.
+            batch.clear();
+            counters.failed_commits.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+    };
+    counters.failed_commits.fetch_add(1, Ordering::Relaxed);
+    for d in done {
+        d(Err(AppError::unavailable("the database could not commit; nothing was saved")));
+    }
+}

@@ -1,0 +1,68 @@
+//! Departments (groups): who answers what, and which ones visitors may choose.
+
+pub mod http;
+pub mod store;
+
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{self, Actor};
+use crate::error::AppError;
+
+#[derive(Serialize, Debug, Clone)]
+pub struct Department {
+    pub id: i64,
+    pub name: String,
+    pub visible: bool,
+    pub created_at: i64,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct NewDepartment {
+    pub name: String,
+    #[serde(default = "yes")]
+    pub visible: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct DepartmentPatch {
+    pub name: Option<String>,
+    pub visible: Option<bool>,
+}
+
+pub fn validate_name(name: &str) -> Result<String, AppError> {
+    let n = name.trim();
+    if n.is_empty() || n.chars().count() > 80 || n.chars().any(char::is_control) {
+        return Err(AppError::invalid("name: 1 to 80 characters, no control characters"));
+    }
+    Ok(n.to_string())
+}
+
+pub fn create(conn: &rusqlite::Connection, new: &NewDepartment, actor: &Actor, now: i64) -> Result<Department, AppError> {
+    let name = validate_name(&new.name)?;
+    let id = store::insert(conn, &name, new.visible, now)?;
+    audit::store::record(conn, now, actor, "department.create", Some(&name), None)?;
+    store::get(conn, id)?.ok_or_else(|| AppError::internal("department vanished after insert"))
+}
+
+pub fn update(conn: &rusqlite::Connection, id: i64, patch: &DepartmentPatch, actor: &Actor, now: i64) -> Result<Department, AppError> {
+    let name = patch.name.as_deref().map(validate_name).transpose()?;
+    store::get(conn, id)?.ok_or_else(|| AppError::not_found("department"))?;
+    store::update(conn, id, name.as_deref(), patch.visible)?;
+    let d = store::get(conn, id)?.ok_or_else(|| AppError::not_found("department"))?;
+    let details = serde_json::json!({"name": name, "visible": patch.visible});
+    audit::store::record(conn, now, actor, "department.update", Some(&d.name), Some(&details))?;
+    Ok(d)
+}
+
+pub fn delete(conn: &rusqlite::Connection, id: i64, actor: &Actor, now: i64) -> Result<(), AppError> {
+    let d = store::get(conn, id)?.ok_or_else(|| AppError::not_found("department"))?;
+    store::delete(conn, id)?;
+    audit::store::record(conn, now, actor, "department.delete", Some(&d.name), None)?;
+    Ok(())
+}

@@ -1,0 +1,48 @@
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::Department;
+use crate::error::AppError;
+
+fn from_row(r: &Row) -> rusqlite::Result<Department> {
+    Ok(Department { id: r.get(0)?, name: r.get(1)?, visible: r.get(2)?, created_at: r.get(3)? })
+}
+
+pub fn list(conn: &Connection) -> Result<Vec<Department>, AppError> {
+    let mut st = conn.prepare("SELECT id, name, visible, created_at FROM departments ORDER BY name COLLATE NOCASE")?;
+    let rows = st.query_map([], from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn get(conn: &Connection, id: i64) -> Result<Option<Department>, AppError> {
+    Ok(conn.query_row("SELECT id, name, visible, created_at FROM departments WHERE id = ?1", [id], from_row).optional()?)
+}
+
+fn name_taken(conn: &Connection, name: &str, except: i64) -> Result<bool, AppError> {
+    Ok(crate::db::count(conn, "SELECT count(*) FROM departments WHERE name = ?1 AND id != ?2", params![name, except])? > 0)
+}
+
+pub fn insert(conn: &Connection, name: &str, visible: bool, now: i64) -> Result<i64, AppError> {
+    if name_taken(conn, name, 0)? {
+        return Err(AppError::conflict(format!("a department named {name:?} exists")));
+    }
+    conn.execute("INSERT INTO departments (name, visible, created_at) VALUES (?1, ?2, ?3)", params![name, visible, now])?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn update(conn: &Connection, id: i64, name: Option<&str>, visible: Option<bool>) -> Result<(), AppError> {
+    if let Some(n) = name
+        && name_taken(conn, n, id)?
+    {
+        return Err(AppError::conflict(format!("a department named {n:?} exists")));
+    }
+    conn.execute(
+        "UPDATE departments SET name = coalesce(?2, name), visible = coalesce(?3, visible) WHERE id = ?1",
+        params![id, name, visible],
+    )?;
+    Ok(())
+}
+
+pub fn delete(conn: &Connection, id: i64) -> Result<(), AppError> {
+    conn.execute("DELETE FROM departments WHERE id = ?1", [id])?;
+    Ok(())
+}

@@ -1,0 +1,65 @@
+//! The compiled web UI (web/dist), embedded in the binary.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::{HttpRequest, HttpResponse};
+use rust_embed::RustEmbed;
+
+use super::routes::is_api_path;
+use crate::error::{AppError, Kind, json_error};
+
+#[derive(RustEmbed)]
+#[folder = "web/dist/"]
+struct Dist;
+
+/// Default service: embedded files, the SPA fallback for GET navigation, JSON errors elsewhere.
+pub async fn serve(req: HttpRequest) -> HttpResponse {
+    let path = req.path();
+    let get = matches!(*req.method(), Method::GET | Method::HEAD);
+    if is_api_path(path) {
+        let state = req.app_data::<actix_web::web::Data<super::AppState>>();
+        let known_path = state.is_some_and(|s| {
+            req.match_pattern().is_some_and(|p| s.policies.iter().any(|(_, route, _)| *route == p))
+        });
+        return if known_path {
+            json_error(Kind::MethodNotAllowed, "method not allowed on this path")
+        } else {
+            json_error(Kind::NotFound, "no such endpoint")
+        };
+    }
+    if !get {
+        return json_error(Kind::MethodNotAllowed, "only GET is served here");
+    }
+    let file = path.trim_start_matches('/');
+    if !file.is_empty()
+        && let Some(resp) = file_response(&req, file)
+    {
+        return resp;
+    }
+    // A missing hashed asset is a real 404, not a page: answering HTML to a script tag hides bugs.
+    if file.starts_with("assets/") || file.contains('.') {
+        return actix_web::ResponseError::error_response(&AppError::not_found("file"));
+    }
+    file_response(&req, "index.html").unwrap_or_else(|| {
+        HttpResponse::build(StatusCode::SERVICE_UNAVAILABLE).body("web UI not built (web/dist is empty)")
+    })
+}
+
+pub fn file_response(req: &HttpRequest, file: &str) -> Option<HttpResponse> {
+    let asset = Dist::get(file)?;
+    let etag = format!("\"{}\"", hex::encode(&asset.metadata.sha256_hash()[..16]));
+    let immutable = file.starts_with("assets/");
+    let cache = if immutable { "public, max-age=31536000, immutable" } else { "no-cache" };
+    if req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v == etag) {
+        return Some(HttpResponse::NotModified().insert_header((header::ETAG, etag)).insert_header((header::CACHE_CONTROL, cache)).finish());
+    }
+    let mime = mime_guess::from_path(file).first_or_octet_stream();
+    let mut resp = HttpResponse::Ok();
+    resp.insert_header((header::CONTENT_TYPE, HeaderValue::from_str(mime.essence_str()).ok()?))
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, cache));
+    if mime.type_() == mime_guess::mime::TEXT || mime.subtype() == mime_guess::mime::JAVASCRIPT {
+        resp.insert_header((header::CONTENT_TYPE, format!("{}; charset=utf-8", mime.essence_str())));
+    }
+    Some(resp.body(asset.data.into_owned()))
+}

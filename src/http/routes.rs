@@ -1,0 +1,225 @@
+//! The route table: every HTTP route with the least access it needs, in one place.
+//!
+//! Routes are mounted only from this table, and the access middleware enforces the table's
+//! entry before a handler runs, so a handler cannot forget its check. A route that reaches the
+//! middleware without an entry is refused (fail closed). `tests/api/route_matrix.rs` holds the
+//! expected outcome for every route × role and fails when a route is added without one.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, header};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, web};
+
+use super::{AppState, state};
+use crate::auth::{self, Credential, Principal, Role, Scope};
+use crate::error::{AppError, Kind};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone; non-GET requests still get the Origin check when they carry one.
+    Public,
+    /// A signed-in agent (or admin API token) with at least this role.
+    Role(Role),
+    /// An API token of exactly this scope (or `admin`).
+    Scope(Scope),
+    /// Loopback without proxy headers, an admin session, or a token of scope metrics/admin.
+    Metrics,
+}
+
+pub struct ApiRoute {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+    mount: fn(&mut web::ServiceConfig),
+}
+
+macro_rules! route {
+    ($method:ident $path:literal, $access:expr, $handler:path) => {
+        ApiRoute {
+            method: Method::$method,
+            path: $path,
+            access: $access,
+            mount: |cfg| {
+                cfg.route($path, web::method(Method::$method).to($handler));
+            },
+        }
+    };
+}
+
+/// Every route of the server except the static web assets.
+pub fn api_routes() -> Vec<ApiRoute> {
+    use crate::{agents, audit, departments};
+    use Access::{Metrics, Public, Role as R};
+    use Role::{Admin, Agent};
+    vec![
+        route!(GET "/healthz", Public, super::health::healthz),
+        route!(GET "/readyz", Public, super::health::readyz),
+        route!(GET "/metrics", Metrics, super::health::metrics),
+        route!(GET "/api/v1/setup", Public, auth::http::setup_status),
+        route!(POST "/api/v1/setup", Public, auth::http::setup),
+        route!(POST "/api/v1/auth/login", Public, auth::http::login),
+        route!(POST "/api/v1/auth/logout", R(Agent), auth::http::logout),
+        route!(GET "/api/v1/me", R(Agent), auth::http::me),
+        route!(PATCH "/api/v1/me", R(Agent), auth::http::update_me),
+        route!(POST "/api/v1/me/password", R(Agent), auth::http::change_password),
+        route!(GET "/api/v1/agents", R(Agent), agents::http::list),
+        route!(POST "/api/v1/agents", R(Admin), agents::http::create),
+        route!(GET "/api/v1/agents/{id}", R(Agent), agents::http::get),
+        route!(PATCH "/api/v1/agents/{id}", R(Admin), agents::http::update),
+        route!(POST "/api/v1/agents/{id}/password", R(Admin), agents::http::set_password),
+        route!(GET "/api/v1/departments", R(Agent), departments::http::list),
+        route!(POST "/api/v1/departments", R(Admin), departments::http::create),
+        route!(PATCH "/api/v1/departments/{id}", R(Admin), departments::http::update),
+        route!(DELETE "/api/v1/departments/{id}", R(Admin), departments::http::delete),
+        route!(GET "/api/v1/tokens", R(Admin), auth::http::list_tokens),
+        route!(POST "/api/v1/tokens", R(Admin), auth::http::create_token),
+        route!(DELETE "/api/v1/tokens/{id}", R(Admin), auth::http::delete_token),
+        route!(GET "/api/v1/audit", R(Admin), audit::http::list),
+    ]
+}
+
+pub fn mount(cfg: &mut web::ServiceConfig, routes: &[ApiRoute]) {
+    for r in routes {
+        (r.mount)(cfg);
+    }
+}
+
+/// Whether the path belongs to the API namespace (never answered by the SPA fallback).
+pub fn is_api_path(path: &str) -> bool {
+    path.starts_with("/api/") || path == "/api" || path.starts_with("/ws/") || path == "/ws"
+}
+
+pub async fn enforce(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let st = state(&req);
+    let Some(pattern) = req.match_pattern() else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let access = st.policies.iter().find(|(m, p, _)| *p == pattern && m == req.method()).map(|(_, _, a)| *a);
+    let access = match access {
+        Some(a) => a,
+        None if st.policies.iter().any(|(_, p, _)| *p == pattern) => {
+            // Known path, other method: the router answers 405.
+            return Ok(next.call(req).await?.map_into_boxed_body());
+        }
+        None if pattern.starts_with("/api") || pattern.starts_with("/ws") || pattern == "/metrics" => {
+            tracing::error!(%pattern, "route has no access policy; refusing");
+            return Ok(req.error_response(AppError::internal(format!("route {pattern} has no access policy"))));
+        }
+        None => return Ok(next.call(req).await?.map_into_boxed_body()),
+    };
+    match check(&req, &st, access).await {
+        Ok(principal) => {
+            if let Some(p) = principal {
+                req.extensions_mut().insert(p);
+            }
+            Ok(next.call(req).await?.map_into_boxed_body())
+        }
+        Err(e) => Ok(req.error_response(e)),
+    }
+}
+
+async fn check(req: &ServiceRequest, st: &AppState, access: Access) -> Result<Option<Principal>, AppError> {
+    let bearer = bearer_token(req)?;
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let has_cookie = req.cookie(st.cookie_name()).is_some();
+    // CSRF defence: a browser always sends Origin on cross-site non-GET requests.
+    if unsafe_method && bearer.is_none() {
+        match req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+            Some(origin) if origin_allowed(st, req, origin) => {}
+            Some(_) => return Err(AppError::new(Kind::BadOrigin, "request Origin is not this server")),
+            None if has_cookie => {
+                return Err(AppError::new(Kind::BadOrigin, "cookie-authenticated requests must carry an Origin header"));
+            }
+            None => {}
+        }
+    }
+    if access == Access::Public {
+        return Ok(None);
+    }
+    if access == Access::Metrics && bearer.is_none() && !has_cookie && is_direct_loopback(req) {
+        return Ok(None);
+    }
+    let principal = authenticate(req, st, bearer).await?.ok_or_else(AppError::unauthenticated)?;
+    let allowed = match access {
+        Access::Public => true,
+        Access::Role(r) => principal.has_role(r),
+        Access::Scope(s) => matches!(principal.credential, Credential::Token { scope, .. } if scope == s || scope == Scope::Admin),
+        Access::Metrics => {
+            principal.is_admin()
+                || matches!(principal.credential, Credential::Token { scope: Scope::Metrics, .. })
+        }
+    };
+    if !allowed {
+        return Err(AppError::forbidden("your role or token scope does not allow this"));
+    }
+    Ok(Some(principal))
+}
+
+fn bearer_token(req: &ServiceRequest) -> Result<Option<String>, AppError> {
+    let Some(h) = req.headers().get(header::AUTHORIZATION) else { return Ok(None) };
+    let h = h.to_str().map_err(|_| AppError::unauthenticated())?;
+    match h.strip_prefix("Bearer ") {
+        Some(t) if !t.trim().is_empty() => Ok(Some(t.trim().to_string())),
+        _ => Err(AppError::new(Kind::Unauthenticated, "Authorization must be 'Bearer <token>'")),
+    }
+}
+
+fn origin_allowed(st: &AppState, req: &ServiceRequest, origin: &str) -> bool {
+    if origin == st.own_origin() {
+        return true;
+    }
+    // Development setups without a configured public_url: accept the origin the browser used
+    // to reach us. A cross-site page cannot forge its own Origin, so this stays CSRF-safe.
+    if st.public_url_derived {
+        let host = req.connection_info().host().to_string();
+        let scheme = st.public_url.scheme();
+        return origin == format!("{scheme}://{host}");
+    }
+    false
+}
+
+fn is_direct_loopback(req: &ServiceRequest) -> bool {
+    let proxied = req.headers().contains_key("x-forwarded-for") || req.headers().contains_key(header::FORWARDED);
+    !proxied && req.peer_addr().is_some_and(|a| a.ip().is_loopback())
+}
+
+/// Resolve the caller from a bearer token or the session cookie. Expired sessions are
+/// deleted on sight; active ones get `last_seen_at` bumped at most once a minute.
+async fn authenticate(req: &ServiceRequest, st: &AppState, bearer: Option<String>) -> Result<Option<Principal>, AppError> {
+    let now = st.now();
+    if let Some(token) = bearer {
+        let hash = auth::token_hash(&token);
+        let row = st.db.read(move |c| auth::store::find_token(c, &hash)).await?;
+        let Some(t) = row else { return Err(AppError::new(Kind::Unauthenticated, "unknown or revoked API token")) };
+        if t.last_used_at.is_none_or(|at| now - at > 60_000) {
+            let db = st.db.clone();
+            actix_web::rt::spawn(async move { db.write(move |c| auth::store::touch_token(c, t.id, now)).await });
+        }
+        return Ok(Some(Principal {
+            agent_id: None,
+            role: (t.scope == Scope::Admin).then_some(Role::Admin),
+            label: format!("token:{} {}", t.id, t.name),
+            credential: Credential::Token { token_id: t.id, scope: t.scope },
+        }));
+    }
+    let Some(cookie) = req.cookie(st.cookie_name()) else { return Ok(None) };
+    let hash = auth::token_hash(cookie.value());
+    let Some(s) = st.db.read(move |c| auth::store::find_session(c, &hash)).await? else { return Ok(None) };
+    let idle_ms = st.config.session_idle.as_millis() as i64;
+    if s.disabled || now >= s.expires_at || now - s.last_seen_at >= idle_ms {
+        let db = st.db.clone();
+        actix_web::rt::spawn(async move { db.write(move |c| auth::store::delete_session(c, s.session_id)).await });
+        return Ok(None);
+    }
+    if now - s.last_seen_at > 60_000 {
+        let db = st.db.clone();
+        actix_web::rt::spawn(async move { db.write(move |c| auth::store::touch_session(c, s.session_id, now)).await });
+    }
+    Ok(Some(Principal {
+        agent_id: Some(s.agent_id),
+        role: Some(s.role),
+        label: format!("agent:{} {}", s.agent_id, s.email),
+        credential: Credential::Session { session_id: s.session_id },
+    }))
+}

@@ -1,0 +1,258 @@
+//! Building and running the server. Tests call [`Application::build`] with port 0 and a
+//! temporary data dir, exactly as `frontdesk serve` does with the real config.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServerHandle, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::{Compress, DefaultHeaders, Next, from_fn};
+use actix_web::{App, HttpServer, web};
+use tracing::Instrument;
+
+use crate::auth::{self, PasswordHasher};
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::db::{Db, backup::DataDirLock};
+use crate::error::AppError;
+use crate::http::{AppState, Metrics, assets, extractor_configs, routes};
+use crate::ratelimit::Limiter;
+use crate::{agents, jobs, settings};
+
+/// The console's policy. No 'unsafe-inline' anywhere: the Svelte build emits external files.
+pub const CONSOLE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
+    font-src 'self'; connect-src 'self'; media-src 'self'; object-src 'none'; base-uri 'none'; \
+    form-action 'self'; frame-ancestors 'none'";
+
+pub struct Application {
+    server: Server,
+    addr: SocketAddr,
+    state: web::Data<AppState>,
+    setup_link: Option<String>,
+    _lock: DataDirLock,
+}
+
+/// Install the process-wide rustls crypto provider once (SPEC: one provider, installed at start).
+pub fn install_crypto_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+impl Application {
+    pub async fn build(config: Config) -> Result<Application, AppError> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Application, AppError> {
+        install_crypto_provider();
+        let lock = DataDirLock::acquire(&config.data_dir)?;
+        let (db, report) = Db::open(&config.db_path(), &config.backups_dir(), config.backup_keep)?;
+        if let Some(snap) = &report.snapshot {
+            tracing::info!(snapshot = %snap.display(), "database snapshotted before migrating");
+        }
+        for m in &report.applied_migrations {
+            tracing::info!(migration = %m, "applied migration");
+        }
+        ensure_secret_key(&db, &config).await?;
+
+        let listener = TcpListener::bind(&config.listen)
+            .map_err(|e| AppError::invalid(format!("cannot listen on {}: {e}", config.listen)))?;
+        let addr = listener.local_addr().map_err(|e| AppError::internal(e.to_string()))?;
+        let tls = load_tls(&config)?;
+        let (public_url, derived) = match &config.public_url {
+            Some(u) => (u.clone(), false),
+            None => (derive_public_url(addr, tls.is_some()), true),
+        };
+        let setup_link = setup_link_if_needed(&db, &public_url).await?;
+        let policies = routes::api_routes().into_iter().map(|r| (r.method, r.path, r.access)).collect();
+        let state = web::Data::new(AppState {
+            login_ip: Limiter::new(config.login_rate_ip),
+            login_account: Limiter::new(config.login_rate_account),
+            db: db.clone(),
+            public_url,
+            public_url_derived: derived,
+            clock,
+            hasher: PasswordHasher::new(),
+            metrics: Metrics::default(),
+            policies,
+            started_at: std::time::Instant::now(),
+            config,
+        });
+
+        let app_state = state.clone();
+        let https = state.https();
+        let max_json = state.config.max_json_bytes;
+        let factory = move || {
+            let mut headers = DefaultHeaders::new()
+                .add((header::CONTENT_SECURITY_POLICY, CONSOLE_CSP))
+                .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                .add((header::X_FRAME_OPTIONS, "DENY"))
+                .add((header::REFERRER_POLICY, "same-origin"))
+                .add(("Cross-Origin-Opener-Policy", "same-origin"))
+                .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=()"));
+            if https {
+                headers = headers.add((header::STRICT_TRANSPORT_SECURITY, "max-age=31536000"));
+            }
+            let api = routes::api_routes();
+            App::new()
+                .app_data(app_state.clone())
+                .configure(|cfg| extractor_configs(cfg, max_json))
+                .configure(|cfg| routes::mount(cfg, &api))
+                .default_service(web::to(assets::serve))
+                .wrap(from_fn(routes::enforce))
+                .wrap(from_fn(observe))
+                .wrap(headers)
+                .wrap(Compress::default())
+        };
+        let server = HttpServer::new(factory)
+            .disable_signals()
+            .shutdown_timeout(10)
+            .client_request_timeout(Duration::from_secs(10))
+            .max_connection_rate(512);
+        let server = match tls {
+            Some(tls) => server.listen_rustls_0_23(listener, tls),
+            None => server.listen(listener),
+        }
+        .map_err(|e| AppError::internal(format!("cannot start server: {e}")))?
+        .run();
+
+        spawn_scheduler(state.clone());
+        Ok(Application { server, addr, state, setup_link, _lock: lock })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn public_url(&self) -> &url::Url {
+        &self.state.public_url
+    }
+
+    /// The one-time link that creates the first admin; None once an admin exists.
+    pub fn setup_link(&self) -> Option<&str> {
+        self.setup_link.as_deref()
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    pub fn db(&self) -> Db {
+        self.state.db.clone()
+    }
+
+    /// Serve until stopped, then commit queued writes and checkpoint the WAL (SPEC S3).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let db = self.state.db.clone();
+        let result = self.server.await;
+        if let Err(e) = tokio::task::spawn_blocking(move || db.close()).await.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string())) {
+            tracing::error!(error = %e, "closing the database");
+        }
+        result
+    }
+}
+
+/// `http://127.0.0.1:8080` from the bound address; an unspecified bind address becomes loopback
+/// (links must point somewhere a browser can go; set public_url for anything else).
+fn derive_public_url(addr: SocketAddr, tls: bool) -> url::Url {
+    let ip = if addr.ip().is_unspecified() { "127.0.0.1".parse().expect("ip") } else { addr.ip() };
+    let scheme = if tls { "https" } else { "http" };
+    let host = SocketAddr::new(ip, addr.port());
+    url::Url::parse(&format!("{scheme}://{host}/")).expect("valid derived URL")
+}
+
+fn load_tls(config: &Config) -> Result<Option<rustls::ServerConfig>, AppError> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let (Some(cert), Some(key)) = (&config.tls_cert, &config.tls_key) else { return Ok(None) };
+    let certs = CertificateDer::pem_file_iter(cert)
+        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| AppError::invalid(format!("tls_cert {}: {e}", cert.display())))?;
+    if certs.is_empty() {
+        return Err(AppError::invalid(format!("tls_cert {}: no certificate found", cert.display())));
+    }
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| AppError::invalid(format!("tls_key {}: {e}", key.display())))?;
+    let cfg = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| AppError::invalid(format!("tls: {e}")))?;
+    Ok(Some(cfg))
+}
+
+/// A configured secret wins; otherwise one is generated once and kept in the database.
+async fn ensure_secret_key(db: &Db, config: &Config) -> Result<(), AppError> {
+    if config.secret_key.is_some() {
+        return Ok(());
+    }
+    db.write(|c| {
+        if settings::store::get(c, settings::SECRET_KEY)?.is_none() {
+            settings::store::set(c, settings::SECRET_KEY, &hex::encode(auth::random_bytes::<32>()))?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// On a database without an admin, mint a fresh one-time setup token (replacing any earlier
+/// one, whose link was printed by an earlier start) and return the link.
+async fn setup_link_if_needed(db: &Db, public_url: &url::Url) -> Result<Option<String>, AppError> {
+    let token = auth::new_secret_token();
+    let hash = hex::encode(auth::token_hash(&token));
+    let minted = db.write(move |c| {
+        if agents::store::any_admin(c)? {
+            settings::store::delete(c, settings::SETUP_TOKEN_HASH)?;
+            return Ok(false);
+        }
+        settings::store::set(c, settings::SETUP_TOKEN_HASH, &hash)?;
+        Ok(true)
+    })
+    .await?;
+    Ok(minted.then(|| format!("{}setup#token={token}", public_url.as_str())))
+}
+
+/// Request id, access log and status metrics around every request.
+async fn observe(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let id = hex::encode(auth::random_bytes::<6>());
+    let span = tracing::info_span!("http", id = %id, method = %req.method(), path = %req.path());
+    let state = crate::http::state(&req);
+    let started = std::time::Instant::now();
+    let mut res = next.call(req).instrument(span.clone()).await?;
+    let status = res.status().as_u16();
+    state.metrics.count_status(status);
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    span.in_scope(|| {
+        if status >= 500 {
+            tracing::warn!(status, ms, "request failed");
+        } else {
+            tracing::debug!(status, ms, "request");
+        }
+    });
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(header::HeaderName::from_static("x-request-id"), v);
+    }
+    Ok(res)
+}
+
+/// Periodic background jobs. Each job is a plain function in `jobs`, callable from tests and
+/// the CLI as well.
+fn spawn_scheduler(state: web::Data<AppState>) {
+    actix_web::rt::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            let now = state.now();
+            let idle = state.config.session_idle.as_millis() as i64;
+            if let Err(e) = state.db.write(move |c| jobs::cleanup(c, now, idle)).await {
+                tracing::warn!(error = %e, "cleanup job failed");
+            }
+        }
+    });
+}
