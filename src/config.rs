@@ -544,7 +544,7 @@ mod tests {
 
     #[test]
     fn public_url_validation() {
-        for bad in ["ftp://x", "not a url", "https://x/?a=1", "http:///path"] {
+        for bad in ["ftp://x", "not a url", "https://x/?a=1", "https://", "http://x/#f"] {
             assert!(parse_public_url(bad).is_err(), "{bad}");
         }
         assert!(parse_public_url("https://support.example.com").is_ok());

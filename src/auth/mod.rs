@@ -201,7 +201,7 @@ pub fn validate_email(email: &str) -> Result<(), AppError> {
         return Err(bad());
     }
     let (local, domain) = e.rsplit_once('@').ok_or_else(bad)?;
-    if local.is_empty() || domain.len() < 3 || !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') || domain.contains('@') {
+    if local.is_empty() || local.contains('@') || domain.len() < 3 || !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') || domain.contains('@') {
         return Err(bad());
     }
     Ok(())

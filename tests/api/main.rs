@@ -1,0 +1,8 @@
+//! Integration tests: the real server on port 0 with a real SQLite file.
+
+mod auth;
+mod cli;
+mod helpers;
+mod malformed;
+mod route_matrix;
+mod server;

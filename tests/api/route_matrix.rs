@@ -1,0 +1,98 @@
+//! Every route × every kind of caller. Adding a route to `api_routes()` without a row here
+//! fails `matrix_covers_every_route`.
+
+use frontdesk::auth::{Role, Scope};
+use frontdesk::http::routes::api_routes;
+use reqwest::{Method, StatusCode};
+
+use crate::helpers::*;
+
+/// Who may call a route: anonymous, agent, supervisor, admin, metrics token, inbound token.
+type Row = (&'static str, &'static str, [bool; 6]);
+
+const PUBLIC: [bool; 6] = [true; 6];
+const AGENT: [bool; 6] = [false, true, true, true, false, false];
+const ADMIN: [bool; 6] = [false, false, false, true, false, false];
+// Anonymous here means "from loopback without proxy headers".
+const METRICS: [bool; 6] = [true, false, false, true, true, false];
+
+const MATRIX: &[Row] = &[
+    ("GET", "/healthz", PUBLIC),
+    ("GET", "/readyz", PUBLIC),
+    ("GET", "/metrics", METRICS),
+    ("GET", "/api/v1/setup", PUBLIC),
+    ("POST", "/api/v1/setup", PUBLIC),
+    ("POST", "/api/v1/auth/login", PUBLIC),
+    ("POST", "/api/v1/auth/logout", AGENT),
+    ("GET", "/api/v1/me", AGENT),
+    ("PATCH", "/api/v1/me", AGENT),
+    ("POST", "/api/v1/me/password", AGENT),
+    ("GET", "/api/v1/agents", AGENT),
+    ("POST", "/api/v1/agents", ADMIN),
+    ("GET", "/api/v1/agents/{id}", AGENT),
+    ("PATCH", "/api/v1/agents/{id}", ADMIN),
+    ("POST", "/api/v1/agents/{id}/password", ADMIN),
+    ("GET", "/api/v1/departments", AGENT),
+    ("POST", "/api/v1/departments", ADMIN),
+    ("PATCH", "/api/v1/departments/{id}", ADMIN),
+    ("DELETE", "/api/v1/departments/{id}", ADMIN),
+    ("GET", "/api/v1/tokens", ADMIN),
+    ("POST", "/api/v1/tokens", ADMIN),
+    ("DELETE", "/api/v1/tokens/{id}", ADMIN),
+    ("GET", "/api/v1/audit", ADMIN),
+];
+
+#[test]
+fn matrix_covers_every_route() {
+    let mut served: Vec<(String, &str)> = api_routes().iter().map(|r| (r.method.to_string(), r.path)).collect();
+    let mut listed: Vec<(String, &str)> = MATRIX.iter().map(|(m, p, _)| (m.to_string(), *p)).collect();
+    served.sort();
+    listed.sort();
+    let missing: Vec<_> = served.iter().filter(|r| !listed.contains(r)).collect();
+    let stale: Vec<_> = listed.iter().filter(|r| !served.contains(r)).collect();
+    assert!(missing.is_empty(), "routes without a matrix row: {missing:?}");
+    assert!(stale.is_empty(), "matrix rows for routes that no longer exist: {stale:?}");
+}
+
+#[actix_web::test]
+async fn every_route_allows_exactly_its_callers() {
+    let app = spawn_app().await;
+    let agent = app.add_agent("agent@shop.example", Role::Agent).await;
+    let supervisor = app.add_agent("super@shop.example", Role::Supervisor).await;
+    let admin = app.add_agent("admin@shop.example", Role::Admin).await;
+    let metrics_token = app.api_token(Scope::Metrics).await;
+    let inbound_token = app.api_token(Scope::Inbound).await;
+    let callers = ["anonymous", "agent", "supervisor", "admin", "metrics token", "inbound token"];
+
+    for (method, path, allowed) in MATRIX {
+        for (i, caller) in callers.iter().enumerate() {
+            // Agent routes point at a real agent; other ids at nothing, so deleting routes
+            // cannot remove the tokens and departments this test relies on.
+            let id = if path.starts_with("/api/v1/agents/") { agent.to_string() } else { "999999".into() };
+            // Fresh sessions per request: some routes (logout) end the caller's session.
+            let mut rb = app
+                .plain()
+                .request(Method::from_bytes(method.as_bytes()).unwrap(), app.url(&path.replace("{id}", &id)))
+                .header("origin", &app.address);
+            rb = match i {
+                1 => rb.header("cookie", app.cookie_header(&app.session_for(agent).await)),
+                2 => rb.header("cookie", app.cookie_header(&app.session_for(supervisor).await)),
+                3 => rb.header("cookie", app.cookie_header(&app.session_for(admin).await)),
+                4 => rb.bearer_auth(&metrics_token),
+                5 => rb.bearer_auth(&inbound_token),
+                _ => rb,
+            };
+            if *method != "GET" {
+                rb = rb.json(&serde_json::json!({}));
+            }
+            let status = rb.send().await.unwrap().status();
+            let refused = status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN;
+            if allowed[i] {
+                assert!(!refused, "{method} {path} as {caller}: expected access, got {status}");
+            } else {
+                let want = if i == 0 { StatusCode::UNAUTHORIZED } else { StatusCode::FORBIDDEN };
+                assert_eq!(status, want, "{method} {path} as {caller}");
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! Health, metrics, web assets, SPA fallback and security headers.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::*;
+
+#[actix_web::test]
+async fn health_and_readiness() {
+    let app = spawn_app().await;
+    let r = app.plain().get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+    let r = app.plain().get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+#[actix_web::test]
+async fn metrics_only_for_direct_loopback_or_tokens() {
+    let app = spawn_app().await;
+    let text = app.plain().get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(text.contains("# TYPE frontdesk_http_responses_total counter"));
+    assert!(text.contains("frontdesk_process_resident_bytes"));
+    // Through a proxy on the same host, loopback proves nothing.
+    let r = app.plain().get(app.url("/metrics")).header("x-forwarded-for", "203.0.113.9").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let token = app.api_token(frontdesk::auth::Scope::Metrics).await;
+    let r = app.plain().get(app.url("/metrics")).header("x-forwarded-for", "203.0.113.9").bearer_auth(token).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+#[actix_web::test]
+async fn console_is_served_with_strict_headers_and_spa_fallback() {
+    let app = spawn_app().await;
+    for path in ["/", "/login", "/setup", "/agents/3"] {
+        let r = app.plain().get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        let h = r.headers().clone();
+        let csp = h.get("content-security-policy").unwrap().to_str().unwrap();
+        assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"), "{csp}");
+        assert_eq!(h.get("x-content-type-options").unwrap(), "nosniff");
+        assert_eq!(h.get("cache-control").unwrap(), "no-cache");
+        let html = r.text().await.unwrap();
+        assert!(html.contains("<div id=\"app\"") || html.contains("id=\"app\""), "{path}: console HTML");
+        assert!(!html.contains("<script>") && !html.contains("<style"), "no inline script or style");
+    }
+    // Hashed assets are cacheable forever and answer conditional requests.
+    let html = app.plain().get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    let asset = html.split('"').find(|s| s.starts_with("/assets/") && s.ends_with(".js")).expect("script asset in index.html");
+    let r = app.plain().get(app.url(asset)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers().get("cache-control").unwrap(), "public, max-age=31536000, immutable");
+    assert!(r.headers().get("content-type").unwrap().to_str().unwrap().contains("javascript"));
+    let etag = r.headers().get("etag").unwrap().clone();
+    let r = app.plain().get(app.url(asset)).header("if-none-match", etag).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+    // Missing files are 404, not the SPA page.
+    assert_eq!(app.plain().get(app.url("/assets/nope-123.js")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    // The fallback answers GET only, and never /api or /ws.
+    assert_eq!(app.plain().post(app.url("/login")).send().await.unwrap().status(), StatusCode::METHOD_NOT_ALLOWED);
+    for path in ["/api/v1/unknown", "/api", "/ws/unknown"] {
+        let r = app.plain().get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+        assert!(r.headers().get("content-type").unwrap().to_str().unwrap().starts_with("application/json"));
+    }
+}
+
+#[actix_web::test]
+async fn responses_are_gzip_compressed_when_asked() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::builder().no_gzip().build().unwrap();
+    let r = client.get(app.url("/")).header("accept-encoding", "gzip").send().await.unwrap();
+    assert_eq!(r.headers().get("content-encoding").map(|v| v.to_str().unwrap()), Some("gzip"));
+}
