@@ -5,10 +5,13 @@ use rusqlite::Connection;
 use crate::error::AppError;
 
 /// Drop expired sessions. Returns how many were removed.
-pub fn cleanup(conn: &Connection, now: i64, session_idle_ms: i64) -> Result<usize, AppError> {
-    let n = crate::auth::store::delete_expired_sessions(conn, now, session_idle_ms)?;
-    if n > 0 {
-        tracing::debug!(removed = n, "expired sessions removed");
+/// Drop expired sessions and uploads abandoned half-way (older than an hour). Returns how
+/// many sessions and blobs were removed.
+pub fn cleanup(conn: &Connection, now: i64, session_idle_ms: i64) -> Result<(usize, usize), AppError> {
+    let sessions = crate::auth::store::delete_expired_sessions(conn, now, session_idle_ms)?;
+    let blobs = conn.execute("DELETE FROM blobs WHERE sha256 IS NULL AND created_at < ?1", [now - 3_600_000])?;
+    if sessions + blobs > 0 {
+        tracing::debug!(sessions, blobs, "cleanup removed stale rows");
     }
-    Ok(n)
+    Ok((sessions, blobs))
 }

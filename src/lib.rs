@@ -5,6 +5,7 @@
 pub mod agents;
 pub mod audit;
 pub mod auth;
+pub mod chat;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -14,6 +15,7 @@ pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod ratelimit;
+pub mod realtime;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;
@@ -33,9 +35,12 @@ pub async fn run(config: Config) -> Result<(), error::AppError> {
     use std::io::Write;
     let _ = std::io::stdout().flush();
     let handle = app.handle();
+    let hub = app.hub();
     actix_web::rt::spawn(async move {
         wait_for_signal().await;
-        tracing::info!("shutting down: finishing requests, flushing writes");
+        tracing::info!("shutting down: closing sockets, finishing requests, flushing writes");
+        // 1012 "service restart": clients reconnect and resume by sequence number.
+        hub.close_all(realtime::protocol::close::RESTART, "server restarting").await;
         handle.stop(true).await;
     });
     app.run_until_stopped().await.map_err(|e| error::AppError::internal(e.to_string()))?;

@@ -80,6 +80,13 @@ impl Application {
             metrics: Metrics::default(),
             policies,
             started_at: std::time::Instant::now(),
+            hub: crate::realtime::Hub::start(),
+            widget_sessions: Limiter::new(crate::config::Rate { count: 30, per: Duration::from_secs(600) }),
+            uploads: Limiter::new(crate::config::Rate { count: 30, per: Duration::from_secs(600) }),
+            chat_settings: crate::http::ChatSettings {
+                sneak_peek: std::sync::atomic::AtomicBool::new(chat_flag(&db, settings::SNEAK_PEEK, true).await?),
+                agents_see_colleagues: std::sync::atomic::AtomicBool::new(chat_flag(&db, settings::AGENTS_SEE_COLLEAGUES, true).await?),
+            },
             config,
         });
 
@@ -87,16 +94,10 @@ impl Application {
         let https = state.https();
         let max_json = state.config.max_json_bytes;
         let factory = move || {
-            let mut headers = DefaultHeaders::new()
-                .add((header::CONTENT_SECURITY_POLICY, CONSOLE_CSP))
+            let headers = DefaultHeaders::new()
                 .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-                .add((header::X_FRAME_OPTIONS, "DENY"))
                 .add((header::REFERRER_POLICY, "same-origin"))
-                .add(("Cross-Origin-Opener-Policy", "same-origin"))
                 .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=()"));
-            if https {
-                headers = headers.add((header::STRICT_TRANSPORT_SECURITY, "max-age=31536000"));
-            }
             let api = routes::api_routes();
             App::new()
                 .app_data(app_state.clone())
@@ -105,6 +106,7 @@ impl Application {
                 .default_service(web::to(assets::serve))
                 .wrap(from_fn(routes::enforce))
                 .wrap(from_fn(observe))
+                .wrap(from_fn(move |req, next| security_headers(req, next, https)))
                 .wrap(headers)
                 .wrap(Compress::default())
         };
@@ -139,6 +141,10 @@ impl Application {
     /// The one-time link that creates the first admin; None once an admin exists.
     pub fn setup_link(&self) -> Option<&str> {
         self.setup_link.as_deref()
+    }
+
+    pub fn hub(&self) -> crate::realtime::Hub {
+        self.state.hub.clone()
     }
 
     pub fn handle(&self) -> ServerHandle {
@@ -187,6 +193,11 @@ fn load_tls(config: &Config) -> Result<Option<rustls::ServerConfig>, AppError> {
     Ok(Some(cfg))
 }
 
+async fn chat_flag(db: &Db, key: &'static str, default: bool) -> Result<bool, AppError> {
+    let v = db.read(move |c| settings::store::get(c, key)).await?;
+    Ok(v.map(|v| v == "true").unwrap_or(default))
+}
+
 /// A configured secret wins; otherwise one is generated once and kept in the database.
 async fn ensure_secret_key(db: &Db, config: &Config) -> Result<(), AppError> {
     if config.secret_key.is_some() {
@@ -216,6 +227,26 @@ async fn setup_link_if_needed(db: &Db, public_url: &url::Url) -> Result<Option<S
     })
     .await?;
     Ok(minted.then(|| format!("{}setup#token={token}", public_url.as_str())))
+}
+
+/// Responses that set no CSP of their own (everything but the embeddable widget page and
+/// downloads) get the console's strict policy and may not be framed at all.
+async fn security_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+    https: bool,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut res = next.call(req).await?;
+    let h = res.headers_mut();
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONSOLE_CSP));
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        h.insert(header::HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("same-origin"));
+    }
+    if https {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
+    Ok(res)
 }
 
 /// Request id, access log and status metrics around every request.
@@ -250,7 +281,7 @@ fn spawn_scheduler(state: web::Data<AppState>) {
             tick.tick().await;
             let now = state.now();
             let idle = state.config.session_idle.as_millis() as i64;
-            if let Err(e) = state.db.write(move |c| jobs::cleanup(c, now, idle)).await {
+            if let Err(e) = state.db.write(move |c| jobs::cleanup(c, now, idle).map(|_| ())).await {
                 tracing::warn!(error = %e, "cleanup job failed");
             }
         }

@@ -132,3 +132,13 @@ pub fn list_tokens(conn: &Connection) -> Result<Vec<TokenInfo>, AppError> {
 pub fn delete_token(conn: &Connection, id: i64) -> Result<bool, AppError> {
     Ok(conn.execute("DELETE FROM api_tokens WHERE id = ?1", [id])? > 0)
 }
+
+/// Whether a session still stands (not deleted, not expired, agent enabled). Sockets poll this.
+pub fn session_valid(conn: &Connection, session_id: i64, now: i64, idle_ms: i64) -> Result<bool, AppError> {
+    Ok(crate::db::count(
+        conn,
+        "SELECT count(*) FROM sessions s JOIN agents a ON a.id = s.agent_id
+         WHERE s.id = ?1 AND a.disabled = 0 AND s.expires_at > ?2 AND s.last_seen_at > ?2 - ?3",
+        params![session_id, now, idle_ms],
+    )? > 0)
+}

@@ -35,11 +35,34 @@ pub struct AppState {
     pub metrics: Metrics,
     pub policies: Vec<(Method, &'static str, Access)>,
     pub started_at: std::time::Instant,
+    pub hub: crate::realtime::Hub,
+    /// New widget visitors per client IP.
+    pub widget_sessions: Limiter,
+    /// Uploads per uploader (visitor token or agent).
+    pub uploads: Limiter,
+    pub chat_settings: ChatSettings,
+}
+
+/// Admin chat switches, read on start and updated when an admin changes them.
+#[derive(Default)]
+pub struct ChatSettings {
+    /// Agents see what visitors type before sending (SPEC C4); off: drafts never leave the widget.
+    pub sneak_peek: std::sync::atomic::AtomicBool,
+    /// Agents may read colleagues' chats (SPEC C3).
+    pub agents_see_colleagues: std::sync::atomic::AtomicBool,
 }
 
 impl AppState {
     pub fn now(&self) -> i64 {
         self.clock.now_ms()
+    }
+
+    pub fn sneak_peek(&self) -> bool {
+        self.chat_settings.sneak_peek.load(Ordering::Relaxed)
+    }
+
+    pub fn agents_see_colleagues(&self) -> bool {
+        self.chat_settings.agents_see_colleagues.load(Ordering::Relaxed)
     }
 
     pub fn https(&self) -> bool {

@@ -49,7 +49,7 @@ macro_rules! route {
 
 /// Every route of the server except the static web assets.
 pub fn api_routes() -> Vec<ApiRoute> {
-    use crate::{agents, audit, departments};
+    use crate::{agents, audit, chat, departments};
     use Access::{Metrics, Public, Role as R};
     use Role::{Admin, Agent};
     vec![
@@ -76,6 +76,15 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route!(POST "/api/v1/tokens", R(Admin), auth::http::create_token),
         route!(DELETE "/api/v1/tokens/{id}", R(Admin), auth::http::delete_token),
         route!(GET "/api/v1/audit", R(Admin), audit::http::list),
+        route!(GET "/api/v1/conversations", R(Agent), chat::http::list),
+        route!(GET "/api/v1/conversations/{id}", R(Agent), chat::http::get),
+        route!(GET "/api/v1/conversations/{id}/messages", R(Agent), chat::http::messages),
+        route!(GET "/api/v1/visitors/{id}", R(Agent), chat::http::visitor),
+        route!(POST "/api/v1/uploads", R(Agent), chat::files::upload_agent),
+        route!(POST "/api/v1/widget/uploads", Public, chat::files::upload_visitor),
+        route!(GET "/files/{token}/{name}", Public, chat::files::download),
+        route!(GET "/ws/visitor", Public, chat::visitor_ws::upgrade),
+        route!(GET "/ws/agent", R(Agent), chat::agent_ws::upgrade),
     ]
 }
 
@@ -102,7 +111,7 @@ pub async fn enforce(req: ServiceRequest, next: Next<impl MessageBody + 'static>
             // Known path, other method: the router answers 405.
             return Ok(next.call(req).await?.map_into_boxed_body());
         }
-        None if pattern.starts_with("/api") || pattern.starts_with("/ws") || pattern == "/metrics" => {
+        None if pattern.starts_with("/api") || pattern.starts_with("/ws") || pattern.starts_with("/files") || pattern == "/metrics" => {
             tracing::error!(%pattern, "route has no access policy; refusing");
             return Ok(req.error_response(AppError::internal(format!("route {pattern} has no access policy"))));
         }

@@ -4,3 +4,5 @@ pub mod store;
 
 pub const SECRET_KEY: &str = "secret_key";
 pub const SETUP_TOKEN_HASH: &str = "setup_token_hash";
+pub const SNEAK_PEEK: &str = "chat.sneak_peek";
+pub const AGENTS_SEE_COLLEAGUES: &str = "chat.agents_see_colleagues";

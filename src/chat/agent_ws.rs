@@ -1,0 +1,309 @@
+//! `/ws/agent`: the console's socket. Authenticated by the session cookie at upgrade; the
+//! session is re-checked twice a second so a revoked session's socket ends within 1 s.
+
+use std::time::Duration;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use actix_ws::Session;
+
+use super::socket::{self, Closed, Delivery, Handler, OwnedMessage, Step};
+use super::store;
+use super::{EndedBy, Status};
+use crate::auth::{Credential, Principal, Role};
+use crate::db::Db;
+use crate::error::{AppError, Kind};
+use crate::http::AppState;
+use crate::realtime::protocol::{self, AgentFrame, close};
+use crate::realtime::{Audience, Peer, SocketId};
+
+/// Browsers send Origin on every WebSocket handshake; a foreign page must not be able to open
+/// a socket that rides on the agent's cookie (cross-site WebSocket hijacking).
+pub fn check_socket_origin(state: &AppState, req: &HttpRequest) -> Result<(), AppError> {
+    let origin = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let own = state.own_origin();
+    let host_origin = format!("{}://{}", state.public_url.scheme(), req.connection_info().host());
+    if origin == own || (state.public_url_derived && origin == host_origin) {
+        Ok(())
+    } else {
+        Err(AppError::new(Kind::BadOrigin, "socket Origin is not this server"))
+    }
+}
+
+pub async fn upgrade(state: web::Data<AppState>, p: Principal, req: HttpRequest, body: web::Payload) -> Result<HttpResponse, AppError> {
+    check_socket_origin(&state, &req)?;
+    let agent_id = p.agent_id()?;
+    let Credential::Session { session_id } = p.credential else {
+        return Err(AppError::forbidden("the agent socket needs a console session"));
+    };
+    let role = p.role.unwrap_or(Role::Agent);
+    let agent = state
+        .db
+        .read(move |c| crate::agents::store::get(c, agent_id))
+        .await?
+        .ok_or_else(AppError::unauthenticated)?;
+    let (resp, mut session, stream) = actix_ws::handle(&req, body).map_err(|e| AppError::invalid(format!("websocket handshake: {e}")))?;
+    actix_web::rt::spawn(async move {
+        let mut stream = stream.max_frame_size(protocol::MAX_FRAME).aggregate_continuations().max_continuation_size(protocol::MAX_FRAME);
+        let Some(text) = socket::first_text(&mut session, &mut stream).await else { return };
+        let mut handler = AgentSocket { state, agent_id, name: agent.name, role, session_id, delivery: Delivery::new(), socket: None };
+        let rx = match handler.hello(&mut session, &text).await {
+            Ok(Some(rx)) => rx,
+            _ => return,
+        };
+        socket::run_loop(handler, session, stream, rx).await;
+    });
+    Ok(resp)
+}
+
+struct AgentSocket {
+    state: web::Data<AppState>,
+    agent_id: i64,
+    name: String,
+    role: Role,
+    session_id: i64,
+    delivery: Delivery,
+    socket: Option<SocketId>,
+}
+
+impl AgentSocket {
+    async fn hello(&mut self, session: &mut Session, text: &str) -> Result<Option<tokio::sync::mpsc::Receiver<crate::realtime::Outbound>>, Closed> {
+        let resume = match protocol::parse_agent(text) {
+            Ok(AgentFrame::Hello { resume, .. }) => resume,
+            Ok(_) => {
+                socket::refuse(session, "hello_required", "the first frame must be hello").await;
+                return Ok(None);
+            }
+            Err(e) => {
+                socket::refuse(session, e.code, &e.message).await;
+                return Ok(None);
+            }
+        };
+        let st = self.state.clone();
+        let agent_id = self.agent_id;
+        let lists = st
+            .db
+            .read(move |c| {
+                let all_active = store::active_all(c)?;
+                Ok((store::queue(c)?, store::active_of(c, agent_id)?, all_active))
+            })
+            .await;
+        let (queue, mine, active) = match lists {
+            Ok(l) => l,
+            Err(e) => {
+                socket::send_error(session, &e, None).await?;
+                return Ok(None);
+            }
+        };
+        let (id, rx) = st.hub.register(Peer::Agent { agent_id }).await;
+        self.socket = Some(id);
+        let supervised: Vec<_> = if self.role >= Role::Supervisor || st.agents_see_colleagues() {
+            active.into_iter().filter(|c| c.agent_id != Some(agent_id)).collect()
+        } else {
+            vec![]
+        };
+        let welcome = serde_json::json!({
+            "type": "welcome",
+            "v": protocol::VERSION,
+            "agent": {"id": agent_id, "name": self.name, "role": self.role},
+            "queue": queue,
+            "mine": mine,
+            "supervised": supervised,
+            "sneak_peek": st.sneak_peek(),
+        });
+        session.text(welcome.to_string()).await.map_err(|_| Closed)?;
+        // Follow own chats (from where the console left off, else from the start), then any
+        // other chat the console had open.
+        for c in &mine {
+            let after = resume.iter().find(|r| r.conversation == c.id).map(|r| r.last_seq).unwrap_or(0);
+            st.hub.subscribe(id, c.id).await;
+            self.delivery.follow(session, &st.db, c.id, after).await?;
+        }
+        for r in resume.iter().filter(|r| !mine.iter().any(|c| c.id == r.conversation)) {
+            if let Err(e) = self.open(session, r.conversation, r.last_seq).await {
+                socket::send_error(session, &e, None).await?;
+            }
+        }
+        Ok(Some(rx))
+    }
+
+    /// Check view rights, subscribe, replay after `last_seq`.
+    async fn open(&mut self, session: &mut Session, conversation: i64, last_seq: i64) -> Result<(), AppError> {
+        let st = self.state.clone();
+        let view = st.db.read(move |c| store::conversation_view(c, conversation)).await?.ok_or_else(|| AppError::not_found("conversation"))?;
+        if !super::may_view(self.role, self.agent_id, view.agent_id, view.status, st.agents_see_colleagues()) {
+            return Err(AppError::not_found("conversation"));
+        }
+        st.hub.subscribe(self.socket.expect("registered"), conversation).await;
+        session
+            .text(serde_json::json!({"type": "opened", "conversation": view}).to_string())
+            .await
+            .map_err(|_| AppError::unavailable("socket closed"))?;
+        self.delivery.follow(session, &st.db, conversation, last_seq).await.map_err(|_| AppError::unavailable("socket closed"))?;
+        Ok(())
+    }
+
+    /// The conversation row, if this agent may write into it.
+    async fn writable(&self, conversation: i64) -> Result<store::ConvRow, AppError> {
+        let conv = self.state.db.read(move |c| store::conv(c, conversation)).await?.ok_or_else(|| AppError::not_found("conversation"))?;
+        super::may_write(self.agent_id, conv.agent_id, conv.status)?;
+        Ok(conv)
+    }
+
+    async fn accept(&mut self, session: &mut Session, conversation: i64) -> Result<(), AppError> {
+        let st = self.state.clone();
+        let (agent_id, name, now) = (self.agent_id, self.name.clone(), st.now());
+        let msg = st
+            .db
+            .write(move |c| {
+                if !store::assign(c, conversation, agent_id, now)? {
+                    return Err(match store::conv(c, conversation)? {
+                        None => AppError::not_found("conversation"),
+                        Some(_) => AppError::conflict("another agent already took this chat"),
+                    });
+                }
+                let text = format!("{name} joined the chat");
+                let (m, _) = store::insert_message(
+                    c,
+                    &store::NewMessage { conversation, author_kind: "system", agent_id: Some(agent_id), client_id: None, body: &text, attachment_id: None, now },
+                )?;
+                Ok(m)
+            })
+            .await?;
+        st.hub.subscribe(self.socket.expect("registered"), conversation).await;
+        self.delivery.last_sent.entry(conversation).or_insert(0);
+        let view = st.db.read(move |c| store::conversation_view(c, conversation)).await?;
+        session
+            .text(serde_json::json!({"type": "accepted", "conversation": view}).to_string())
+            .await
+            .map_err(|_| AppError::unavailable("socket closed"))?;
+        st.hub.publish_frame(Audience::Agents, &serde_json::json!({"type": "queue", "op": "remove", "conversation": conversation, "agent_id": agent_id})).await;
+        st.hub
+            .publish_frame(
+                Audience::ConversationVisitors(conversation),
+                &serde_json::json!({"type": "status", "conversation": conversation, "status": "active", "agent_name": self.name}),
+            )
+            .await;
+        socket::publish_message(&st.hub, &msg).await;
+        Ok(())
+    }
+
+    async fn handle(&mut self, session: &mut Session, frame: AgentFrame) -> Result<(), AppError> {
+        let st = self.state.clone();
+        let closed = |_| AppError::unavailable("socket closed");
+        match frame {
+            AgentFrame::Hello { .. } => return Err(AppError::invalid("hello was already received")),
+            AgentFrame::Ping => session.text(r#"{"type":"pong"}"#).await.map_err(closed)?,
+            AgentFrame::Accept { conversation } => self.accept(session, conversation).await?,
+            AgentFrame::Open { conversation, last_seq } => self.open(session, conversation, last_seq).await?,
+            AgentFrame::Close { conversation } => {
+                st.hub.unsubscribe(self.socket.expect("registered"), conversation).await;
+                self.delivery.unfollow(conversation);
+            }
+            AgentFrame::Message { conversation, client_id, body, attachment } => {
+                self.writable(conversation).await?;
+                let agent_id = self.agent_id;
+                let attachment_id = match attachment {
+                    Some(tok) => Some(
+                        st.db
+                            .read(move |c| {
+                                let (id, ..) = store::attachment_by_token(c, &tok)?.ok_or_else(|| AppError::invalid("unknown attachment"))?;
+                                if !store::attachment_uploaded_by_agent(c, id, agent_id)? {
+                                    return Err(AppError::forbidden("that attachment is not yours"));
+                                }
+                                Ok(id)
+                            })
+                            .await?,
+                    ),
+                    None => None,
+                };
+                let m = socket::post_message(
+                    &st.db,
+                    &st.hub,
+                    st.now(),
+                    OwnedMessage { conversation, author_kind: "agent", agent_id: Some(agent_id), client_id: Some(client_id.clone()), body, attachment_id },
+                )
+                .await?;
+                let ack = serde_json::json!({"type": "ack", "client_id": client_id, "conversation": conversation, "seq": m.seq, "id": m.id, "at": m.at});
+                session.text(ack.to_string()).await.map_err(closed)?;
+            }
+            AgentFrame::Typing { conversation, typing } => {
+                if self.delivery.last_sent.contains_key(&conversation) {
+                    let frame = serde_json::json!({"type": "typing", "conversation": conversation, "who": "agent", "name": self.name, "typing": typing});
+                    st.hub.publish_frame(Audience::ConversationVisitors(conversation), &frame).await;
+                }
+            }
+            AgentFrame::Delivered { conversation, seq } | AgentFrame::Read { conversation, seq } => {
+                let read = matches!(frame, AgentFrame::Read { .. });
+                let conv = st.db.read(move |c| store::conv(c, conversation)).await?.ok_or_else(|| AppError::not_found("conversation"))?;
+                // Receipts count only from the agent who has the chat; supervisors reading along
+                // must not tell the visitor "read".
+                if conv.agent_id != Some(self.agent_id) {
+                    return Ok(());
+                }
+                let row = st
+                    .db
+                    .write(move |c| {
+                        if read { store::set_agent_read(c, conversation, seq)? } else { store::set_agent_delivered(c, conversation, seq)? }
+                        store::conv(c, conversation)
+                    })
+                    .await?
+                    .ok_or_else(|| AppError::not_found("conversation"))?;
+                let frame = serde_json::json!({"type": "receipt", "conversation": conversation, "delivered_seq": row.agent_delivered_seq, "read_seq": row.agent_read_seq});
+                st.hub.publish_frame(Audience::ConversationVisitors(conversation), &frame).await;
+            }
+            AgentFrame::End { conversation } => {
+                let conv = st.db.read(move |c| store::conv(c, conversation)).await?.ok_or_else(|| AppError::not_found("conversation"))?;
+                let allowed = conv.agent_id == Some(self.agent_id) || self.role >= Role::Supervisor;
+                if !allowed || conv.status == Status::Queued && self.role < Role::Supervisor {
+                    return Err(AppError::forbidden("only the chat's agent or a supervisor can end it"));
+                }
+                socket::end_conversation(&st, conversation, EndedBy::Agent, self.name.clone()).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Handler for AgentSocket {
+    async fn on_text(&mut self, session: &mut Session, text: &str) -> Result<Step, Closed> {
+        match protocol::parse_agent(text) {
+            Ok(frame) => {
+                let reference = match &frame {
+                    AgentFrame::Message { client_id, .. } => Some(client_id.clone()),
+                    _ => None,
+                };
+                if let Err(e) = self.handle(session, frame).await {
+                    socket::send_error(session, &e, reference.as_deref()).await?;
+                }
+            }
+            Err(e) => session.text(protocol::error_frame(e.code, &e.message, None)).await.map_err(|_| Closed)?,
+        }
+        Ok(Step::Continue)
+    }
+    fn delivery(&mut self) -> &mut Delivery {
+        &mut self.delivery
+    }
+    fn db(&self) -> &Db {
+        &self.state.db
+    }
+    fn check_every(&self) -> Duration {
+        Duration::from_millis(500)
+    }
+    async fn check(&mut self) -> Step {
+        let (session_id, now) = (self.session_id, self.state.now());
+        let idle_ms = self.state.config.session_idle.as_millis() as i64;
+        let valid = self
+            .state
+            .db
+            .read(move |c| crate::auth::store::session_valid(c, session_id, now, idle_ms))
+            .await
+            .unwrap_or(true);
+        if valid { Step::Continue } else { Step::Close(close::UNAUTHENTICATED, "session ended") }
+    }
+    async fn finish(&mut self) {
+        if let Some(id) = self.socket {
+            self.state.hub.unregister(id).await;
+        }
+    }
+}

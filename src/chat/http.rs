@@ -1,0 +1,106 @@
+//! Conversation REST endpoints: lists, archive search, one conversation with its transcript,
+//! and the visitor panel.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use super::store::{self, ArchiveFilter};
+use crate::auth::{Principal, Role};
+use crate::error::AppError;
+use crate::http::AppState;
+
+type Data = web::Data<AppState>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    status: Option<String>,
+    q: Option<String>,
+    agent_id: Option<i64>,
+    visitor: Option<String>,
+    from: Option<i64>,
+    to: Option<i64>,
+    before: Option<i64>,
+    limit: Option<u32>,
+}
+
+/// `GET /api/v1/conversations?status=queued|active|ended&q=…`: queue, active chats, or the
+/// archive with full-text search and filters.
+pub async fn list(state: Data, p: Principal, q: web::Query<ListQuery>) -> Result<HttpResponse, AppError> {
+    let q = q.into_inner();
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(AppError::invalid("limit: between 1 and 200"));
+    }
+    let role = p.role.unwrap_or(Role::Agent);
+    let me = p.agent_id;
+    let colleagues = role >= Role::Supervisor || state.agents_see_colleagues();
+    let items = match q.status.as_deref().unwrap_or("ended") {
+        "queued" => state.db.read(store::queue).await?,
+        "active" => {
+            let all = state.db.read(store::active_all).await?;
+            all.into_iter().filter(|c| colleagues || c.agent_id == me).collect()
+        }
+        "ended" => {
+            if q.q.as_ref().is_some_and(|t| t.chars().count() > 200) {
+                return Err(AppError::invalid("q: at most 200 characters"));
+            }
+            let filter = ArchiveFilter {
+                text: q.q,
+                agent_id: q.agent_id,
+                visitor: q.visitor.filter(|v| !v.trim().is_empty()),
+                from: q.from,
+                to: q.to,
+                restrict_to_agent: if colleagues { None } else { Some(me.unwrap_or(-1)) },
+                before_id: q.before,
+                limit,
+            };
+            state.db.read(move |c| store::archive(c, &filter)).await?
+        }
+        other => return Err(AppError::invalid(format!("status: {other:?} is not queued, active or ended"))),
+    };
+    Ok(HttpResponse::Ok().json(serde_json::json!({"items": items})))
+}
+
+/// `GET /api/v1/conversations/{id}`: the conversation, its transcript and the visitor panel.
+pub async fn get(state: Data, p: Principal, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let view = state.db.read(move |c| store::conversation_view(c, id)).await?.ok_or_else(|| AppError::not_found("conversation"))?;
+    let role = p.role.unwrap_or(Role::Agent);
+    if !super::may_view(role, p.agent_id.unwrap_or(-1), view.agent_id, view.status, state.agents_see_colleagues()) {
+        return Err(AppError::not_found("conversation"));
+    }
+    let visitor_id = view.visitor.id;
+    let (messages, visitor) = state
+        .db
+        .read(move |c| Ok((store::messages_between(c, id, 0, i64::MAX)?, store::visitor_details(c, visitor_id)?)))
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"conversation": view, "messages": messages, "visitor": visitor})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessagesQuery {
+    after: Option<i64>,
+    limit: Option<u32>,
+}
+
+/// `GET /api/v1/conversations/{id}/messages?after=SEQ`: transcript pages by sequence number.
+pub async fn messages(state: Data, p: Principal, path: web::Path<i64>, q: web::Query<MessagesQuery>) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let conv = state.db.read(move |c| store::conv(c, id)).await?.ok_or_else(|| AppError::not_found("conversation"))?;
+    if !super::may_view(p.role.unwrap_or(Role::Agent), p.agent_id.unwrap_or(-1), conv.agent_id, conv.status, state.agents_see_colleagues()) {
+        return Err(AppError::not_found("conversation"));
+    }
+    let after = q.after.unwrap_or(0).max(0);
+    let limit = q.limit.unwrap_or(500).clamp(1, 1000) as i64;
+    let items = state.db.read(move |c| store::messages_between(c, id, after, after.saturating_add(limit))).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"items": items})))
+}
+
+/// `GET /api/v1/visitors/{id}`: the visitor panel.
+pub async fn visitor(state: Data, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let v = state.db.read(move |c| store::visitor_details(c, id)).await?.ok_or_else(|| AppError::not_found("visitor"))?;
+    Ok(HttpResponse::Ok().json(v))
+}

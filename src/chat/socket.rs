@@ -1,0 +1,334 @@
+//! What visitor and agent sockets share: the frame loop, heartbeats, ordered gap-free delivery,
+//! and the chat operations that commit and then publish.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Session};
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+
+use super::store::{self, ConvRow, NewMessage};
+use super::{EndedBy, Status};
+use crate::db::Db;
+use crate::error::AppError;
+use crate::http::AppState;
+use crate::realtime::protocol::{self, MessageOut, close};
+use crate::realtime::{Audience, Hub, Outbound};
+
+/// Clients ping every 25 s; a socket silent for this long is closed.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(75);
+const HEARTBEAT: Duration = Duration::from_secs(20);
+
+/// Per-socket delivery state: the last sequence number sent per conversation. Messages arrive
+/// from the hub possibly out of order (two writers publish concurrently) or with holes (a
+/// dropped event); anything missing is read from the database, so the client always sees
+/// 1, 2, 3, … with no gap and no duplicate.
+pub struct Delivery {
+    pub last_sent: HashMap<i64, i64>,
+}
+
+impl Delivery {
+    pub fn new() -> Delivery {
+        Delivery { last_sent: HashMap::new() }
+    }
+
+    pub async fn deliver(&mut self, session: &mut Session, db: &Db, conversation: i64, seq: i64, json: &str) -> Result<(), Closed> {
+        let Some(&last) = self.last_sent.get(&conversation) else {
+            // Not (or no longer) following this conversation on this socket.
+            return Ok(());
+        };
+        if seq <= last {
+            return Ok(());
+        }
+        if seq > last + 1 {
+            self.catch_up(session, db, conversation, seq - 1).await?;
+        }
+        session.text(json.to_string()).await.map_err(|_| Closed)?;
+        self.last_sent.insert(conversation, seq);
+        Ok(())
+    }
+
+    /// Send everything after the last sent seq up to `upto` (or everything stored, for None).
+    pub async fn catch_up(&mut self, session: &mut Session, db: &Db, conversation: i64, upto: i64) -> Result<(), Closed> {
+        let after = self.last_sent.get(&conversation).copied().unwrap_or(0);
+        if upto <= after {
+            return Ok(());
+        }
+        let msgs = db.read(move |c| store::messages_between(c, conversation, after, upto)).await.map_err(|_| Closed)?;
+        for m in msgs {
+            session.text(message_frame(&m)).await.map_err(|_| Closed)?;
+            self.last_sent.insert(conversation, m.seq);
+        }
+        Ok(())
+    }
+
+    /// Start following a conversation from `after` (the client's last seen seq) and replay.
+    pub async fn follow(&mut self, session: &mut Session, db: &Db, conversation: i64, after: i64) -> Result<(), Closed> {
+        let after = after.max(0);
+        self.last_sent.insert(conversation, after);
+        self.catch_up(session, db, conversation, i64::MAX).await
+    }
+
+    pub fn unfollow(&mut self, conversation: i64) {
+        self.last_sent.remove(&conversation);
+    }
+}
+
+impl Default for Delivery {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Debug)]
+pub struct Closed;
+
+pub fn message_frame(m: &MessageOut) -> String {
+    let mut v = serde_json::to_value(m).unwrap_or_default();
+    v["type"] = "message".into();
+    v.to_string()
+}
+
+pub fn close_reason(code: u16, description: &str) -> Option<CloseReason> {
+    Some(CloseReason { code: CloseCode::from(code), description: Some(description.to_string()) })
+}
+
+/// What a frame loop should do next.
+pub enum Step {
+    Continue,
+    Close(u16, &'static str),
+}
+
+/// The event loop both socket kinds run. `on_text` handles one client frame; `tick` runs on
+/// every heartbeat (agents re-check their session there).
+pub async fn run_loop<H: Handler>(
+    mut handler: H,
+    mut session: Session,
+    mut stream: actix_ws::AggregatedMessageStream,
+    mut rx: mpsc::Receiver<Outbound>,
+) {
+    let mut last_heard = Instant::now();
+    let mut heartbeat = tokio::time::interval(HEARTBEAT);
+    heartbeat.tick().await;
+    let mut check = tokio::time::interval(handler.check_every());
+    check.tick().await;
+    let result: (u16, &'static str) = loop {
+        tokio::select! {
+            incoming = stream.next() => {
+                last_heard = Instant::now();
+                match incoming {
+                    Some(Ok(AggregatedMessage::Text(text))) => {
+                        match handler.on_text(&mut session, &text).await {
+                            Ok(Step::Continue) => {}
+                            Ok(Step::Close(code, why)) => break (code, why),
+                            Err(Closed) => break (close::NORMAL, "closed"),
+                        }
+                    }
+                    Some(Ok(AggregatedMessage::Binary(_))) => {
+                        if session.text(protocol::error_frame("unsupported", "binary frames are not supported; send JSON text", None)).await.is_err() {
+                            break (close::NORMAL, "closed");
+                        }
+                    }
+                    Some(Ok(AggregatedMessage::Ping(bytes))) => {
+                        if session.pong(&bytes).await.is_err() {
+                            break (close::NORMAL, "closed");
+                        }
+                    }
+                    Some(Ok(AggregatedMessage::Pong(_))) => {}
+                    Some(Ok(AggregatedMessage::Close(_))) | None => break (close::NORMAL, "bye"),
+                    Some(Err(e)) => {
+                        let code = if matches!(e, actix_ws::ProtocolError::Overflow) { close::TOO_BIG } else { close::PROTOCOL };
+                        break (code, "protocol error");
+                    }
+                }
+            }
+            out = rx.recv() => {
+                match out {
+                    Some(Outbound::Message { conversation, seq, json }) => {
+                        let db = handler.db().clone();
+                        if handler.delivery().deliver(&mut session, &db, conversation, seq, &json).await.is_err() {
+                            break (close::NORMAL, "closed");
+                        }
+                    }
+                    Some(Outbound::Frame(f)) => {
+                        if session.text(f.to_string()).await.is_err() {
+                            break (close::NORMAL, "closed");
+                        }
+                    }
+                    Some(Outbound::Close(code, why)) => break (code, why),
+                    // The hub dropped us (queue full): reconnect and resume.
+                    None => break (close::TRY_AGAIN, "too slow; reconnect and resume"),
+                }
+            }
+            _ = heartbeat.tick() => {
+                if last_heard.elapsed() > IDLE_TIMEOUT {
+                    break (close::IDLE, "no heartbeat");
+                }
+                if session.ping(b"").await.is_err() {
+                    break (close::NORMAL, "closed");
+                }
+            }
+            _ = check.tick() => {
+                if let Step::Close(code, why) = handler.check().await {
+                    break (code, why);
+                }
+            }
+        }
+    };
+    handler.finish().await;
+    let _ = session.close(close_reason(result.0, result.1)).await;
+}
+
+#[allow(async_fn_in_trait)]
+pub trait Handler {
+    async fn on_text(&mut self, session: &mut Session, text: &str) -> Result<Step, Closed>;
+    fn delivery(&mut self) -> &mut Delivery;
+    fn db(&self) -> &Db;
+    fn check_every(&self) -> Duration {
+        Duration::from_secs(3600)
+    }
+    async fn check(&mut self) -> Step {
+        Step::Continue
+    }
+    async fn finish(&mut self);
+}
+
+/// Send an error frame for a refused client frame.
+pub async fn send_error(session: &mut Session, e: &AppError, reference: Option<&str>) -> Result<(), Closed> {
+    let code = match e.kind {
+        crate::error::Kind::Forbidden => "forbidden",
+        crate::error::Kind::NotFound => "not_found",
+        crate::error::Kind::Conflict => "conflict",
+        crate::error::Kind::RateLimited => "rate_limited",
+        crate::error::Kind::Invalid => "invalid_frame",
+        crate::error::Kind::Unavailable => "unavailable",
+        _ => "internal",
+    };
+    if e.kind == crate::error::Kind::Internal {
+        tracing::error!(error = %e.message, "socket operation failed");
+    }
+    session.text(protocol::error_frame(code, e.public_message(), reference)).await.map_err(|_| Closed)
+}
+
+// ---------------------------------------------------------------- operations
+
+/// Commit one message, then publish it. Returns the stored message (the ack's content).
+pub async fn post_message(
+    db: &Db,
+    hub: &Hub,
+    now: i64,
+    msg: OwnedMessage,
+) -> Result<MessageOut, AppError> {
+    let (m, new) = db
+        .write(move |c| {
+            store::insert_message(
+                c,
+                &NewMessage {
+                    conversation: msg.conversation,
+                    author_kind: msg.author_kind,
+                    agent_id: msg.agent_id,
+                    client_id: msg.client_id.as_deref(),
+                    body: &msg.body,
+                    attachment_id: msg.attachment_id,
+                    now,
+                },
+            )
+        })
+        .await?;
+    if new {
+        publish_message(hub, &m).await;
+    }
+    Ok(m)
+}
+
+pub async fn publish_message(hub: &Hub, m: &MessageOut) {
+    hub.publish(
+        Audience::Conversation(m.conversation),
+        Outbound::Message { conversation: m.conversation, seq: m.seq, json: message_frame(m).into() },
+    )
+    .await;
+}
+
+pub struct OwnedMessage {
+    pub conversation: i64,
+    pub author_kind: &'static str,
+    pub agent_id: Option<i64>,
+    pub client_id: Option<String>,
+    pub body: String,
+    pub attachment_id: Option<i64>,
+}
+
+/// End a conversation (if still open), write the system line, publish the change.
+pub async fn end_conversation(state: &AppState, conversation: i64, by: EndedBy, who: String) -> Result<(), AppError> {
+    let now = state.now();
+    let done = state
+        .db
+        .write(move |c| {
+            let conv = store::conv(c, conversation)?.ok_or_else(|| AppError::not_found("conversation"))?;
+            if conv.status == Status::Ended {
+                return Ok(None);
+            }
+            let was_queued = conv.status == Status::Queued;
+            let outcome = store::end(c, &conv, by, now)?;
+            let text = match by {
+                EndedBy::Visitor => "The visitor left the chat".to_string(),
+                EndedBy::Agent => format!("{who} ended the chat"),
+                EndedBy::Timeout => "The chat ended after a period of inactivity".to_string(),
+                EndedBy::System => "The chat was closed".to_string(),
+            };
+            let (m, _) = store::insert_message(
+                c,
+                &NewMessage { conversation, author_kind: "system", agent_id: None, client_id: None, body: &text, attachment_id: None, now },
+            )?;
+            Ok(Some((m, outcome, was_queued)))
+        })
+        .await?;
+    if let Some((m, outcome, was_queued)) = done {
+        publish_message(&state.hub, &m).await;
+        state.hub.publish_frame(Audience::Conversation(conversation), &store::ended_frame(conversation, outcome, by)).await;
+        if was_queued {
+            state.hub.publish_frame(Audience::Agents, &serde_json::json!({"type": "queue", "op": "remove", "conversation": conversation})).await;
+        }
+        state
+            .hub
+            .publish_frame(Audience::Agents, &serde_json::json!({"type": "chat", "op": "ended", "conversation": conversation}))
+            .await;
+    }
+    Ok(())
+}
+
+/// Conversation fields a client needs to render its state.
+pub fn conv_frame(c: &ConvRow, agent_name: Option<&str>) -> serde_json::Value {
+    serde_json::json!({
+        "id": c.id,
+        "status": c.status,
+        "last_seq": c.last_seq,
+        "agent_name": agent_name,
+        "agent_delivered_seq": c.agent_delivered_seq,
+        "agent_read_seq": c.agent_read_seq,
+    })
+}
+
+/// Wait (up to 15 s) for the first frame, which must be text (the hello).
+pub async fn first_text(session: &mut Session, stream: &mut actix_ws::AggregatedMessageStream) -> Option<String> {
+    let first = tokio::time::timeout(Duration::from_secs(15), stream.next()).await;
+    match first {
+        Ok(Some(Ok(AggregatedMessage::Text(t)))) => Some(t.to_string()),
+        Ok(Some(Err(actix_ws::ProtocolError::Overflow))) => {
+            let _ = session.clone().close(close_reason(close::TOO_BIG, "frame too large")).await;
+            None
+        }
+        Ok(None) | Ok(Some(Ok(AggregatedMessage::Close(_)))) => None,
+        _ => {
+            refuse(session, "hello_required", "the first frame must be hello").await;
+            None
+        }
+    }
+}
+
+/// Send an error frame and close with the protocol-error code.
+pub async fn refuse(session: &mut Session, code: &str, message: &str) {
+    let _ = session.text(protocol::error_frame(code, message, None)).await;
+    let _ = session.clone().close(close_reason(close::PROTOCOL, message)).await;
+}

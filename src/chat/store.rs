@@ -1,0 +1,476 @@
+//! SQL for visitors, conversations, messages and chat attachments.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::{Conversation, EndedBy, Outcome, PageView, PastConversation, Status, VisitorDetails, VisitorSummary};
+use crate::error::AppError;
+use crate::realtime::protocol::{AttachmentInfo, Author, MessageOut};
+
+// ---------------------------------------------------------------- visitors
+
+pub fn visitor_by_token(conn: &Connection, hash: &[u8]) -> Result<Option<i64>, AppError> {
+    Ok(conn.query_row("SELECT id FROM visitors WHERE token_hash = ?1", [hash], |r| r.get(0)).optional()?)
+}
+
+pub struct VisitorSeen<'a> {
+    pub ip: &'a str,
+    pub user_agent: &'a str,
+    pub timezone: Option<&'a str>,
+    pub language: Option<&'a str>,
+}
+
+pub fn create_visitor(conn: &Connection, hash: &[u8], now: i64, seen: &VisitorSeen) -> Result<i64, AppError> {
+    conn.execute(
+        "INSERT INTO visitors (token_hash, first_seen_at, last_seen_at, ip, user_agent, timezone, language)
+         VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6)",
+        params![hash, now, seen.ip, seen.user_agent, seen.timezone, seen.language],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// A returning visitor: a new visit when they were away for more than 30 minutes.
+pub fn touch_visitor(conn: &Connection, id: i64, now: i64, seen: &VisitorSeen) -> Result<(), AppError> {
+    conn.execute(
+        "UPDATE visitors SET
+            visits = visits + (CASE WHEN last_seen_at < ?2 - 1800000 THEN 1 ELSE 0 END),
+            last_seen_at = ?2, ip = ?3, user_agent = ?4,
+            timezone = coalesce(?5, timezone), language = coalesce(?6, language)
+         WHERE id = ?1",
+        params![id, now, seen.ip, seen.user_agent, seen.timezone, seen.language],
+    )?;
+    Ok(())
+}
+
+pub fn record_page(
+    conn: &Connection,
+    visitor_id: i64,
+    url: &str,
+    title: Option<&str>,
+    external_referrer: Option<&str>,
+    search_query: Option<&str>,
+    now: i64,
+) -> Result<(), AppError> {
+    // Reloads of the same page are not new page views.
+    let last: Option<String> = conn
+        .query_row("SELECT current_url FROM visitors WHERE id = ?1", [visitor_id], |r| r.get(0))
+        .optional()?
+        .flatten();
+    if last.as_deref() != Some(url) {
+        conn.execute("INSERT INTO page_views (visitor_id, url, title, at) VALUES (?1, ?2, ?3, ?4)", params![visitor_id, url, title, now])?;
+    }
+    conn.execute(
+        "UPDATE visitors SET current_url = ?2, current_title = ?3, last_seen_at = ?4 WHERE id = ?1",
+        params![visitor_id, url, title, now],
+    )?;
+    if let Some(r) = external_referrer {
+        conn.execute("UPDATE visitors SET referrer = ?2, search_query = ?3 WHERE id = ?1", params![visitor_id, r, search_query])?;
+    }
+    Ok(())
+}
+
+pub fn visitor_details(conn: &Connection, id: i64) -> Result<Option<VisitorDetails>, AppError> {
+    let Some(mut v) = conn
+        .query_row(
+            "SELECT id, name, email, phone, first_seen_at, last_seen_at, visits, ip, user_agent, timezone, language,
+                    referrer, search_query, current_url, current_title FROM visitors WHERE id = ?1",
+            [id],
+            |r| {
+                let ua: Option<String> = r.get(8)?;
+                let (browser, os) = ua.as_deref().map(super::browser_and_os).unwrap_or((None, None));
+                Ok(VisitorDetails {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    email: r.get(2)?,
+                    phone: r.get(3)?,
+                    first_seen_at: r.get(4)?,
+                    last_seen_at: r.get(5)?,
+                    visits: r.get(6)?,
+                    ip: r.get(7)?,
+                    user_agent: ua,
+                    browser,
+                    os,
+                    timezone: r.get(9)?,
+                    language: r.get(10)?,
+                    referrer: r.get(11)?,
+                    search_query: r.get(12)?,
+                    current_url: r.get(13)?,
+                    current_title: r.get(14)?,
+                    pages: vec![],
+                    conversations: vec![],
+                })
+            },
+        )
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let mut st = conn.prepare("SELECT url, title, at FROM page_views WHERE visitor_id = ?1 ORDER BY at DESC, id DESC LIMIT 50")?;
+    v.pages = st.query_map([id], |r| Ok(PageView { url: r.get(0)?, title: r.get(1)?, at: r.get(2)? }))?.collect::<rusqlite::Result<_>>()?;
+    let mut st = conn.prepare(
+        "SELECT c.id, c.status, c.outcome, c.created_at, a.name FROM conversations c
+         LEFT JOIN agents a ON a.id = c.agent_id WHERE c.visitor_id = ?1 ORDER BY c.created_at DESC LIMIT 50",
+    )?;
+    v.conversations = st
+        .query_map([id], |r| {
+            Ok(PastConversation {
+                id: r.get(0)?,
+                status: Status::parse(&r.get::<_, String>(1)?),
+                outcome: outcome_from(r.get(2)?),
+                created_at: r.get(3)?,
+                agent_name: r.get(4)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(Some(v))
+}
+
+fn outcome_from(s: Option<String>) -> Option<Outcome> {
+    match s.as_deref() {
+        Some("served") => Some(Outcome::Served),
+        Some("cancelled") => Some(Outcome::Cancelled),
+        Some("missed") => Some(Outcome::Missed),
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------- conversations
+
+/// The fields rules need, without joins.
+#[derive(Debug, Clone)]
+pub struct ConvRow {
+    pub id: i64,
+    pub visitor_id: i64,
+    pub agent_id: Option<i64>,
+    pub status: Status,
+    pub last_seq: i64,
+    pub created_at: i64,
+    pub first_agent_reply_at: Option<i64>,
+    pub agent_delivered_seq: i64,
+    pub agent_read_seq: i64,
+}
+
+fn conv_row(r: &Row) -> rusqlite::Result<ConvRow> {
+    Ok(ConvRow {
+        id: r.get(0)?,
+        visitor_id: r.get(1)?,
+        agent_id: r.get(2)?,
+        status: Status::parse(&r.get::<_, String>(3)?),
+        last_seq: r.get(4)?,
+        created_at: r.get(5)?,
+        first_agent_reply_at: r.get(6)?,
+        agent_delivered_seq: r.get(7)?,
+        agent_read_seq: r.get(8)?,
+    })
+}
+
+const CONV_ROW: &str =
+    "SELECT id, visitor_id, agent_id, status, last_seq, created_at, first_agent_reply_at, agent_delivered_seq, agent_read_seq FROM conversations";
+
+pub fn conv(conn: &Connection, id: i64) -> Result<Option<ConvRow>, AppError> {
+    Ok(conn.query_row(&format!("{CONV_ROW} WHERE id = ?1"), [id], conv_row).optional()?)
+}
+
+/// The visitor's open conversation, if any.
+pub fn open_conv_of(conn: &Connection, visitor_id: i64) -> Result<Option<ConvRow>, AppError> {
+    Ok(conn
+        .query_row(
+            &format!("{CONV_ROW} WHERE visitor_id = ?1 AND status != 'ended' ORDER BY id DESC LIMIT 1"),
+            [visitor_id],
+            conv_row,
+        )
+        .optional()?)
+}
+
+/// The visitor's most recent conversation (open or ended): what a returning visitor sees.
+pub fn latest_conv_of(conn: &Connection, visitor_id: i64) -> Result<Option<ConvRow>, AppError> {
+    Ok(conn
+        .query_row(&format!("{CONV_ROW} WHERE visitor_id = ?1 ORDER BY id DESC LIMIT 1"), [visitor_id], conv_row)
+        .optional()?)
+}
+
+pub fn create_conv(conn: &Connection, visitor_id: i64, page_url: Option<&str>, now: i64) -> Result<i64, AppError> {
+    conn.execute(
+        "INSERT INTO conversations (visitor_id, status, created_at, page_url) VALUES (?1, 'queued', ?2, ?3)",
+        params![visitor_id, now, page_url],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Assign a queued conversation. False when someone else was faster (or it ended).
+pub fn assign(conn: &Connection, id: i64, agent_id: i64, now: i64) -> Result<bool, AppError> {
+    Ok(conn.execute(
+        "UPDATE conversations SET status = 'active', agent_id = ?2, assigned_at = ?3 WHERE id = ?1 AND status = 'queued'",
+        params![id, agent_id, now],
+    )? == 1)
+}
+
+pub fn end(conn: &Connection, c: &ConvRow, by: EndedBy, now: i64) -> Result<Outcome, AppError> {
+    let outcome = super::outcome(c.created_at, now, by, c.first_agent_reply_at);
+    conn.execute(
+        "UPDATE conversations SET status = 'ended', ended_at = ?2, ended_by = ?3, outcome = ?4 WHERE id = ?1 AND status != 'ended'",
+        params![c.id, now, by.as_str(), outcome.as_str()],
+    )?;
+    Ok(outcome)
+}
+
+pub fn set_agent_delivered(conn: &Connection, id: i64, seq: i64) -> Result<(), AppError> {
+    conn.execute(
+        "UPDATE conversations SET agent_delivered_seq = max(agent_delivered_seq, min(?2, last_seq)) WHERE id = ?1",
+        params![id, seq],
+    )?;
+    Ok(())
+}
+
+pub fn set_agent_read(conn: &Connection, id: i64, seq: i64) -> Result<(), AppError> {
+    conn.execute(
+        "UPDATE conversations SET agent_read_seq = max(agent_read_seq, min(?2, last_seq)),
+                                  agent_delivered_seq = max(agent_delivered_seq, min(?2, last_seq)) WHERE id = ?1",
+        params![id, seq],
+    )?;
+    Ok(())
+}
+
+pub fn set_visitor_read(conn: &Connection, id: i64, seq: i64) -> Result<(), AppError> {
+    conn.execute("UPDATE conversations SET visitor_read_seq = max(visitor_read_seq, min(?2, last_seq)) WHERE id = ?1", params![id, seq])?;
+    Ok(())
+}
+
+const CONV_LIST: &str = "SELECT c.id, c.status, c.outcome, c.visitor_id, v.name, v.email, c.agent_id, a.name, c.department_id,
+        c.last_seq, c.created_at, c.assigned_at, c.ended_at, c.last_message_at, c.last_visitor_message_at,
+        c.last_agent_message_at, c.agent_delivered_seq, c.agent_read_seq, c.visitor_read_seq, c.page_url,
+        (SELECT body FROM messages m WHERE m.conversation_id = c.id AND m.author_kind != 'system' ORDER BY m.seq DESC LIMIT 1)
+    FROM conversations c JOIN visitors v ON v.id = c.visitor_id LEFT JOIN agents a ON a.id = c.agent_id";
+
+fn conversation(r: &Row) -> rusqlite::Result<Conversation> {
+    let preview: Option<String> = r.get(20)?;
+    Ok(Conversation {
+        id: r.get(0)?,
+        status: Status::parse(&r.get::<_, String>(1)?),
+        outcome: outcome_from(r.get(2)?),
+        visitor: VisitorSummary { id: r.get(3)?, name: r.get(4)?, email: r.get(5)? },
+        agent_id: r.get(6)?,
+        agent_name: r.get(7)?,
+        department_id: r.get(8)?,
+        last_seq: r.get(9)?,
+        created_at: r.get(10)?,
+        assigned_at: r.get(11)?,
+        ended_at: r.get(12)?,
+        last_message_at: r.get(13)?,
+        last_visitor_message_at: r.get(14)?,
+        last_agent_message_at: r.get(15)?,
+        agent_delivered_seq: r.get(16)?,
+        agent_read_seq: r.get(17)?,
+        visitor_read_seq: r.get(18)?,
+        page_url: r.get(19)?,
+        preview: preview.map(|p| p.chars().take(140).collect()),
+    })
+}
+
+pub fn conversation_view(conn: &Connection, id: i64) -> Result<Option<Conversation>, AppError> {
+    Ok(conn.query_row(&format!("{CONV_LIST} WHERE c.id = ?1"), [id], conversation).optional()?)
+}
+
+pub fn queue(conn: &Connection) -> Result<Vec<Conversation>, AppError> {
+    let mut st = conn.prepare(&format!("{CONV_LIST} WHERE c.status = 'queued' ORDER BY c.created_at, c.id"))?;
+    Ok(st.query_map([], conversation)?.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn active_of(conn: &Connection, agent_id: i64) -> Result<Vec<Conversation>, AppError> {
+    let mut st = conn.prepare(&format!("{CONV_LIST} WHERE c.status = 'active' AND c.agent_id = ?1 ORDER BY c.assigned_at, c.id"))?;
+    Ok(st.query_map([agent_id], conversation)?.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Active chats of everyone (the Supervised list).
+pub fn active_all(conn: &Connection) -> Result<Vec<Conversation>, AppError> {
+    let mut st = conn.prepare(&format!("{CONV_LIST} WHERE c.status = 'active' ORDER BY c.assigned_at, c.id"))?;
+    Ok(st.query_map([], conversation)?.collect::<rusqlite::Result<_>>()?)
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ArchiveFilter {
+    pub text: Option<String>,
+    pub agent_id: Option<i64>,
+    pub visitor: Option<String>,
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    pub restrict_to_agent: Option<i64>,
+    pub before_id: Option<i64>,
+    pub limit: u32,
+}
+
+/// Turn user text into an FTS5 query of quoted terms (prefix match on the last one), so
+/// operators typed by users are searched as words instead of failing as syntax.
+pub fn fts_query(text: &str) -> Option<String> {
+    let terms: Vec<String> = text
+        .split_whitespace()
+        .map(|t| t.chars().filter(|c| c.is_alphanumeric() || *c == '@' || *c == '.' || *c == '-' || *c == '_').collect::<String>())
+        .filter(|t| !t.is_empty())
+        .take(12)
+        .map(|t| format!("\"{t}\""))
+        .collect();
+    if terms.is_empty() {
+        return None;
+    }
+    let mut q = terms.join(" ");
+    q.push('*');
+    Some(q)
+}
+
+pub fn archive(conn: &Connection, f: &ArchiveFilter) -> Result<Vec<Conversation>, AppError> {
+    let fts = f.text.as_deref().and_then(fts_query);
+    let visitor = f.visitor.as_ref().map(|v| format!("%{}%", v.replace(['%', '_'], "")));
+    let sql = format!(
+        "{CONV_LIST} WHERE c.status = 'ended'
+           AND (?1 IS NULL OR c.id IN (SELECT m.conversation_id FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid WHERE messages_fts MATCH ?1))
+           AND (?2 IS NULL OR c.agent_id = ?2)
+           AND (?3 IS NULL OR v.name LIKE ?3 OR v.email LIKE ?3)
+           AND (?4 IS NULL OR c.created_at >= ?4)
+           AND (?5 IS NULL OR c.created_at < ?5)
+           AND (?6 IS NULL OR c.agent_id = ?6)
+           AND (?7 IS NULL OR c.id < ?7)
+         ORDER BY c.id DESC LIMIT ?8"
+    );
+    let mut st = conn.prepare(&sql)?;
+    let rows = st.query_map(
+        params![fts, f.agent_id, visitor, f.from, f.to, f.restrict_to_agent, f.before_id, f.limit],
+        conversation,
+    )?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+// ---------------------------------------------------------------- messages
+
+pub struct NewMessage<'a> {
+    pub conversation: i64,
+    pub author_kind: &'static str,
+    pub agent_id: Option<i64>,
+    pub client_id: Option<&'a str>,
+    pub body: &'a str,
+    pub attachment_id: Option<i64>,
+    pub now: i64,
+}
+
+/// Insert with the next sequence number, or return the already stored message when the same
+/// client id arrives again (a resend after a lost ack). The bool says whether it is new.
+pub fn insert_message(conn: &Connection, m: &NewMessage) -> Result<(MessageOut, bool), AppError> {
+    if let Some(cid) = m.client_id {
+        let existing: Option<i64> = conn
+            .query_row(
+                "SELECT seq FROM messages WHERE conversation_id = ?1 AND author_kind = ?2 AND client_id = ?3",
+                params![m.conversation, m.author_kind, cid],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(seq) = existing {
+            let msg = messages_between(conn, m.conversation, seq - 1, seq)?.pop().ok_or_else(|| AppError::internal("message vanished"))?;
+            return Ok((msg, false));
+        }
+    }
+    let seq: i64 = conn.query_row(
+        "UPDATE conversations SET last_seq = last_seq + 1, last_message_at = ?2,
+            last_visitor_message_at = CASE WHEN ?3 = 'visitor' THEN ?2 ELSE last_visitor_message_at END,
+            last_agent_message_at = CASE WHEN ?3 = 'agent' THEN ?2 ELSE last_agent_message_at END,
+            first_agent_reply_at = CASE WHEN ?3 = 'agent' AND first_agent_reply_at IS NULL THEN ?2 ELSE first_agent_reply_at END
+         WHERE id = ?1 RETURNING last_seq",
+        params![m.conversation, m.now, m.author_kind],
+        |r| r.get(0),
+    )?;
+    conn.execute(
+        "INSERT INTO messages (conversation_id, seq, author_kind, agent_id, client_id, body, attachment_id, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![m.conversation, seq, m.author_kind, m.agent_id, m.client_id, m.body, m.attachment_id, m.now],
+    )?;
+    let msg = messages_between(conn, m.conversation, seq - 1, seq)?.pop().ok_or_else(|| AppError::internal("message vanished"))?;
+    Ok((msg, true))
+}
+
+/// Messages with `after < seq <= upto`, in order.
+pub fn messages_between(conn: &Connection, conversation: i64, after: i64, upto: i64) -> Result<Vec<MessageOut>, AppError> {
+    let mut st = conn.prepare_cached(
+        "SELECT m.id, m.seq, m.author_kind, m.agent_id, a.name, m.body, m.created_at, m.client_id,
+                t.token, t.file_name, t.content_type, t.size
+         FROM messages m LEFT JOIN agents a ON a.id = m.agent_id LEFT JOIN attachments t ON t.id = m.attachment_id
+         WHERE m.conversation_id = ?1 AND m.seq > ?2 AND m.seq <= ?3 ORDER BY m.seq",
+    )?;
+    let rows = st.query_map(params![conversation, after, upto], |r| {
+        let kind: String = r.get(2)?;
+        let token: Option<String> = r.get(8)?;
+        let attachment = match token {
+            Some(token) => {
+                let name: String = r.get(9)?;
+                Some(AttachmentInfo {
+                    url: super::files::file_url(&token, &name),
+                    token,
+                    name,
+                    content_type: r.get(10)?,
+                    size: r.get(11)?,
+                })
+            }
+            None => None,
+        };
+        Ok(MessageOut {
+            conversation,
+            id: r.get(0)?,
+            seq: r.get(1)?,
+            author: Author {
+                kind: match kind.as_str() {
+                    "visitor" => "visitor",
+                    "agent" => "agent",
+                    _ => "system",
+                },
+                agent_id: r.get(3)?,
+                name: r.get(4)?,
+            },
+            body: r.get(5)?,
+            at: r.get(6)?,
+            client_id: r.get(7)?,
+            attachment,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+// ---------------------------------------------------------------- attachments
+
+pub fn attachment_by_token(conn: &Connection, token: &str) -> Result<Option<(i64, i64, String, String, i64)>, AppError> {
+    // (attachment id, blob id, file name, content type, size)
+    Ok(conn
+        .query_row(
+            "SELECT id, blob_id, file_name, content_type, size FROM attachments WHERE token = ?1",
+            [token],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .optional()?)
+}
+
+/// Whether an attachment was uploaded by this visitor or into a conversation of theirs.
+pub fn attachment_owned_by_visitor(conn: &Connection, attachment_id: i64, visitor_id: i64) -> Result<bool, AppError> {
+    Ok(crate::db::count(conn, "SELECT count(*) FROM attachments WHERE id = ?1 AND visitor_id = ?2", params![attachment_id, visitor_id])? > 0)
+}
+
+pub fn attachment_uploaded_by_agent(conn: &Connection, attachment_id: i64, agent_id: i64) -> Result<bool, AppError> {
+    Ok(crate::db::count(conn, "SELECT count(*) FROM attachments WHERE id = ?1 AND agent_id = ?2", params![attachment_id, agent_id])? > 0)
+}
+
+/// Outcome string for end-of-chat frames.
+pub fn ended_frame(conversation: i64, outcome: Outcome, by: EndedBy) -> serde_json::Value {
+    serde_json::json!({"type": "status", "conversation": conversation, "status": "ended", "outcome": outcome, "ended_by": by.as_str()})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fts_queries_are_quoted() {
+        let cases = [
+            ("red shoes", Some("\"red\" \"shoes\"*")),
+            ("  ", None),
+            ("NEAR(a b) OR \"x", Some("\"NEARa\" \"b\" \"OR\" \"x\"*")),
+            ("ann@shop.example", Some("\"ann@shop.example\"*")),
+        ];
+        for (input, want) in cases {
+            assert_eq!(fts_query(input).as_deref(), want, "{input}");
+        }
+    }
+}

@@ -1,0 +1,362 @@
+//! `/ws/visitor`: the widget's socket.
+
+use std::time::Instant;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use actix_ws::Session;
+
+use super::socket::{self, Closed, Delivery, Handler, OwnedMessage, Step};
+use super::store::{self, VisitorSeen};
+use super::{EndedBy, Status};
+use crate::auth;
+use crate::db::Db;
+use crate::error::AppError;
+use crate::http::AppState;
+use crate::realtime::protocol::{self, PageInfo, VisitorFrame, close};
+use crate::realtime::{Audience, Peer, SocketId};
+
+pub async fn upgrade(state: web::Data<AppState>, req: HttpRequest, body: web::Payload) -> Result<HttpResponse, AppError> {
+    super::agent_ws::check_socket_origin(&state, &req)?;
+    let ip = state.client_ip(&req).map(|i| i.to_string()).unwrap_or_default();
+    let user_agent: String = req
+        .headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(300)
+        .collect();
+    let (resp, session, stream) = actix_ws::handle(&req, body).map_err(|e| AppError::invalid(format!("websocket handshake: {e}")))?;
+    let handler = VisitorSocket {
+        state: state.clone(),
+        ip,
+        user_agent,
+        visitor: None,
+        conversation: None,
+        delivery: Delivery::new(),
+        socket: None,
+        page_url: None,
+        typing_budget: Budget::new(8, 4.0),
+        message_budget: Budget::new(20, 5.0),
+    };
+    actix_web::rt::spawn(async move {
+        let mut handler = handler;
+        let mut session = session;
+        let mut stream = stream.max_frame_size(protocol::MAX_FRAME).aggregate_continuations().max_continuation_size(protocol::MAX_FRAME);
+        let Some(text) = socket::first_text(&mut session, &mut stream).await else { return };
+        let rx = match handler.hello(&mut session, &text).await {
+            Ok(Some(rx)) => rx,
+            Ok(None) | Err(Closed) => return,
+        };
+        socket::run_loop(handler, session, stream, rx).await;
+    });
+    Ok(resp)
+}
+
+/// A small token bucket: `burst` frames, refilled at `per_sec`.
+pub struct Budget {
+    tokens: f64,
+    burst: f64,
+    per_sec: f64,
+    at: Instant,
+}
+
+impl Budget {
+    pub fn new(burst: u32, per_sec: f64) -> Budget {
+        Budget { tokens: burst as f64, burst: burst as f64, per_sec, at: Instant::now() }
+    }
+    pub fn take(&mut self) -> bool {
+        let now = Instant::now();
+        self.tokens = (self.tokens + now.duration_since(self.at).as_secs_f64() * self.per_sec).min(self.burst);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+struct VisitorSocket {
+    state: web::Data<AppState>,
+    ip: String,
+    user_agent: String,
+    visitor: Option<i64>,
+    conversation: Option<i64>,
+    delivery: Delivery,
+    socket: Option<SocketId>,
+    page_url: Option<String>,
+    typing_budget: Budget,
+    message_budget: Budget,
+}
+
+/// A referrer from another site is the visit's source; our own site's pages are navigation.
+fn external_referrer(page_url: &str, referrer: Option<&str>) -> Option<String> {
+    let r = referrer.filter(|r| !r.is_empty())?;
+    let page_host = url::Url::parse(page_url).ok().and_then(|u| u.host_str().map(str::to_string));
+    let ref_host = url::Url::parse(r).ok().and_then(|u| u.host_str().map(str::to_string))?;
+    (page_host.as_deref() != Some(ref_host.as_str())).then(|| r.to_string())
+}
+
+impl VisitorSocket {
+    async fn hello(&mut self, session: &mut Session, text: &str) -> Result<Option<tokio::sync::mpsc::Receiver<crate::realtime::Outbound>>, Closed> {
+        let frame = match protocol::parse_visitor(text) {
+            Ok(f @ VisitorFrame::Hello { .. }) => f,
+            Ok(_) => {
+                socket::refuse(session, "hello_required", "the first frame must be hello").await;
+                return Ok(None);
+            }
+            Err(e) => {
+                socket::refuse(session, e.code, &e.message).await;
+                return Ok(None);
+            }
+        };
+        let VisitorFrame::Hello { token, page, tz, lang, resume, .. } = frame else { unreachable!() };
+        let st = self.state.clone();
+        let now = st.now();
+        let known = match &token {
+            Some(t) if !t.is_empty() && t.len() <= 128 => {
+                let hash = auth::token_hash(t);
+                st.db.read(move |c| store::visitor_by_token(c, &hash)).await.map_err(|_| Closed)?
+            }
+            _ => None,
+        };
+        if known.is_none()
+            && let Err(wait) = st.widget_sessions.take(&self.ip, now)
+        {
+            session.text(protocol::error_frame("rate_limited", &format!("too many new chats from this address; retry in {wait} s"), None)).await.map_err(|_| Closed)?;
+            let _ = session.clone().close(socket::close_reason(close::TRY_AGAIN, "rate limited")).await;
+            return Ok(None);
+        }
+        let token = match (&known, token) {
+            (Some(_), Some(t)) => t,
+            _ => auth::new_secret_token(),
+        };
+        let hash = auth::token_hash(&token);
+        let (ip, ua) = (self.ip.clone(), self.user_agent.clone());
+        let tz = tz.filter(|t| t.len() <= 64);
+        let lang = lang.filter(|l| l.len() <= 35);
+        let page_clone = page.clone();
+        let result = st
+            .db
+            .write(move |c| {
+                let seen = VisitorSeen { ip: &ip, user_agent: &ua, timezone: tz.as_deref(), language: lang.as_deref() };
+                let id = match known {
+                    Some(id) => {
+                        store::touch_visitor(c, id, now, &seen)?;
+                        id
+                    }
+                    None => store::create_visitor(c, &hash, now, &seen)?,
+                };
+                if let Some(p) = &page_clone {
+                    record_page(c, id, p, now)?;
+                }
+                let conv = store::latest_conv_of(c, id)?;
+                let agent_name = match conv.as_ref().and_then(|c| c.agent_id) {
+                    Some(a) => crate::agents::store::get(c, a)?.map(|a| a.name),
+                    None => None,
+                };
+                Ok((id, conv, agent_name))
+            })
+            .await;
+        let (visitor_id, conv, agent_name) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                socket::send_error(session, &e, None).await?;
+                return Ok(None);
+            }
+        };
+        self.visitor = Some(visitor_id);
+        self.page_url = page.map(|p| p.url);
+        let (id, rx) = st.hub.register(Peer::Visitor { visitor_id }).await;
+        self.socket = Some(id);
+        let welcome = serde_json::json!({
+            "type": "welcome",
+            "v": protocol::VERSION,
+            "token": token,
+            "visitor": {"id": visitor_id},
+            "conversation": conv.as_ref().map(|c| socket::conv_frame(c, agent_name.as_deref())),
+            "sneak_peek": st.sneak_peek(),
+        });
+        session.text(welcome.to_string()).await.map_err(|_| Closed)?;
+        if let Some(c) = conv {
+            st.hub.subscribe(id, c.id).await;
+            if c.status != Status::Ended {
+                self.conversation = Some(c.id);
+            }
+            let after = resume.filter(|r| r.conversation == c.id).map(|r| r.last_seq).unwrap_or(0);
+            self.delivery.follow(session, &st.db, c.id, after).await?;
+        }
+        Ok(Some(rx))
+    }
+
+    async fn handle(&mut self, session: &mut Session, frame: VisitorFrame) -> Result<Step, Closed> {
+        let st = self.state.clone();
+        let visitor_id = self.visitor.expect("hello done");
+        match frame {
+            VisitorFrame::Hello { .. } => {
+                session.text(protocol::error_frame("invalid_frame", "hello was already received", None)).await.map_err(|_| Closed)?;
+            }
+            VisitorFrame::Ping => {
+                session.text(r#"{"type":"pong"}"#).await.map_err(|_| Closed)?;
+            }
+            VisitorFrame::Page(p) => {
+                let now = st.now();
+                self.page_url = Some(p.url.clone());
+                let page = p.clone();
+                if let Err(e) = st.db.write(move |c| record_page(c, visitor_id, &page, now)).await {
+                    socket::send_error(session, &e, None).await?;
+                }
+                if let Some(conv) = self.conversation {
+                    let frame = serde_json::json!({"type": "visitor_page", "conversation": conv, "visitor": visitor_id, "url": p.url, "title": p.title, "at": now});
+                    st.hub.publish_frame(Audience::ConversationAgents(conv), &frame).await;
+                }
+            }
+            VisitorFrame::Message { client_id, body, attachment } => {
+                if !self.message_budget.take() {
+                    let e = AppError::rate_limited(1);
+                    socket::send_error(session, &e, Some(&client_id)).await?;
+                    return Ok(Step::Continue);
+                }
+                match self.send_message(session, client_id.clone(), body, attachment).await {
+                    Ok(()) => {}
+                    Err(e) => socket::send_error(session, &e, Some(&client_id)).await?,
+                }
+            }
+            VisitorFrame::Typing { typing, draft } => {
+                if let Some(conv) = self.conversation
+                    && self.typing_budget.take()
+                {
+                    let draft = if st.sneak_peek() && typing {
+                        draft.map(|d| d.chars().take(protocol::MAX_DRAFT_CHARS).collect::<String>())
+                    } else {
+                        None
+                    };
+                    let frame = serde_json::json!({"type": "typing", "conversation": conv, "who": "visitor", "typing": typing, "draft": draft});
+                    st.hub.publish_frame(Audience::ConversationAgents(conv), &frame).await;
+                }
+            }
+            VisitorFrame::Read { seq } => {
+                if let Some(conv) = self.delivery.last_sent.keys().copied().max() {
+                    if let Err(e) = st.db.write(move |c| store::set_visitor_read(c, conv, seq)).await {
+                        socket::send_error(session, &e, None).await?;
+                    } else {
+                        let frame = serde_json::json!({"type": "read", "conversation": conv, "by": "visitor", "seq": seq});
+                        st.hub.publish_frame(Audience::ConversationAgents(conv), &frame).await;
+                    }
+                }
+            }
+            VisitorFrame::End => {
+                if let Some(conv) = self.conversation.take()
+                    && let Err(e) = socket::end_conversation(&st, conv, EndedBy::Visitor, String::new()).await
+                {
+                    socket::send_error(session, &e, None).await?;
+                }
+            }
+        }
+        Ok(Step::Continue)
+    }
+
+    async fn send_message(&mut self, session: &mut Session, client_id: String, body: String, attachment: Option<String>) -> Result<(), AppError> {
+        let st = self.state.clone();
+        let visitor_id = self.visitor.expect("hello done");
+        let now = st.now();
+        let page_url = self.page_url.clone();
+        // Find or open the conversation, resolve the attachment: one transaction, so a new
+        // chat and its first message appear together.
+        let (conv_id, created, attachment_id) = st
+            .db
+            .write(move |c| {
+                let attachment_id = match attachment {
+                    Some(tok) => {
+                        let (id, ..) = store::attachment_by_token(c, &tok)?.ok_or_else(|| AppError::invalid("unknown attachment"))?;
+                        if !store::attachment_owned_by_visitor(c, id, visitor_id)? {
+                            return Err(AppError::forbidden("that attachment is not yours"));
+                        }
+                        Some(id)
+                    }
+                    None => None,
+                };
+                match store::open_conv_of(c, visitor_id)? {
+                    Some(conv) => Ok((conv.id, false, attachment_id)),
+                    None => Ok((store::create_conv(c, visitor_id, page_url.as_deref(), now)?, true, attachment_id)),
+                }
+            })
+            .await?;
+        if created {
+            let socket = self.socket.expect("registered");
+            st.hub.subscribe(socket, conv_id).await;
+            if let Some(old) = self.delivery.last_sent.keys().copied().filter(|c| *c != conv_id).collect::<Vec<_>>().first() {
+                st.hub.unsubscribe(socket, *old).await;
+                self.delivery.unfollow(*old);
+            }
+            self.delivery.last_sent.insert(conv_id, 0);
+            self.conversation = Some(conv_id);
+        }
+        let m = socket::post_message(
+            &st.db,
+            &st.hub,
+            now,
+            OwnedMessage { conversation: conv_id, author_kind: "visitor", agent_id: None, client_id: Some(client_id.clone()), body, attachment_id },
+        )
+        .await?;
+        let ack = serde_json::json!({"type": "ack", "client_id": client_id, "conversation": conv_id, "seq": m.seq, "id": m.id, "at": m.at});
+        session.text(ack.to_string()).await.map_err(|_| AppError::unavailable("socket closed"))?;
+        if created {
+            let status = serde_json::json!({"type": "status", "conversation": conv_id, "status": "queued"});
+            session.text(status.to_string()).await.map_err(|_| AppError::unavailable("socket closed"))?;
+            let view = st.db.read(move |c| store::conversation_view(c, conv_id)).await?;
+            st.hub.publish_frame(Audience::Agents, &serde_json::json!({"type": "queue", "op": "add", "conversation": view})).await;
+        }
+        Ok(())
+    }
+}
+
+fn record_page(c: &rusqlite::Connection, visitor_id: i64, p: &PageInfo, now: i64) -> Result<(), AppError> {
+    let external = external_referrer(&p.url, p.referrer.as_deref());
+    let query = external.as_deref().and_then(super::search_query_from_referrer);
+    store::record_page(c, visitor_id, &p.url, p.title.as_deref(), external.as_deref(), query.as_deref(), now)
+}
+
+impl Handler for VisitorSocket {
+    async fn on_text(&mut self, session: &mut Session, text: &str) -> Result<Step, Closed> {
+        match protocol::parse_visitor(text) {
+            Ok(frame) => self.handle(session, frame).await,
+            Err(e) => {
+                session.text(protocol::error_frame(e.code, &e.message, None)).await.map_err(|_| Closed)?;
+                Ok(Step::Continue)
+            }
+        }
+    }
+    fn delivery(&mut self) -> &mut Delivery {
+        &mut self.delivery
+    }
+    fn db(&self) -> &Db {
+        &self.state.db
+    }
+    async fn finish(&mut self) {
+        if let Some(id) = self.socket {
+            self.state.hub.unregister(id).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn referrers() {
+        let cases = [
+            ("https://shop.example/a", Some("https://www.google.com/search?q=x"), Some("https://www.google.com/search?q=x")),
+            ("https://shop.example/b", Some("https://shop.example/a"), None),
+            ("https://shop.example/b", Some(""), None),
+            ("https://shop.example/b", None, None),
+            ("https://shop.example/b", Some("garbage"), None),
+        ];
+        for (page, r, want) in cases {
+            assert_eq!(external_referrer(page, r).as_deref(), want, "{page} {r:?}");
+        }
+    }
+}
