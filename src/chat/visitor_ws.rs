@@ -37,7 +37,7 @@ pub async fn upgrade(state: web::Data<AppState>, req: HttpRequest, body: web::Pa
         socket: None,
         page_url: None,
         typing_budget: Budget::new(8, 4.0),
-        message_budget: Budget::new(20, 5.0),
+        message_budget: Budget::from_rate(state.config.visitor_message_rate),
     };
     actix_web::rt::spawn(async move {
         let mut handler = handler;
@@ -64,6 +64,9 @@ pub struct Budget {
 impl Budget {
     pub fn new(burst: u32, per_sec: f64) -> Budget {
         Budget { tokens: burst as f64, burst: burst as f64, per_sec, at: Instant::now() }
+    }
+    pub fn from_rate(r: crate::config::Rate) -> Budget {
+        Budget::new(r.count, r.count as f64 / r.per.as_secs_f64())
     }
     pub fn take(&mut self) -> bool {
         let now = Instant::now();

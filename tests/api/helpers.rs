@@ -25,6 +25,8 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let data_dir = tempfile::tempdir().expect("tempdir");
     let mut config = Config::for_data_dir(data_dir.path());
+    // Tests send far faster than a person types.
+    config.visitor_message_rate = frontdesk::config::Rate::parse("100000/1s").unwrap();
     tweak(&mut config);
     let clock = Arc::new(ManualClock::new());
     let app = Application::build_with_clock(config, clock.clone()).await.expect("app builds");

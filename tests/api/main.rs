@@ -1,8 +1,10 @@
 //! Integration tests: the real server on port 0 with a real SQLite file.
 
 mod auth;
+mod chat;
 mod cli;
 mod helpers;
 mod malformed;
 mod route_matrix;
 mod server;
+mod ws;
