@@ -185,3 +185,92 @@ pub fn newest_migration() -> u32 {
 pub fn count(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<i64, AppError> {
     Ok(conn.query_row(sql, params, |r| r.get(0))?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrating_a_database_with_data_snapshots_it_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("frontdesk.db");
+        let backups = dir.path().join("backups");
+        // An "old" database: only the first migration applied, with a row in it.
+        {
+            let mut conn = open_connection(&path).unwrap();
+            embedded::migrations::runner().set_target(refinery::Target::Version(1)).run(&mut conn).unwrap();
+            conn.execute("INSERT INTO departments (name, visible, created_at) VALUES ('Sales', 1, 0)", []).unwrap();
+        }
+        let (db, report) = Db::open(&path, &backups, 3).unwrap();
+        let snap = report.snapshot.expect("snapshot taken");
+        assert!(snap.file_name().unwrap().to_string_lossy().starts_with("pre-migrate-v1-"));
+        assert!(!report.applied_migrations.is_empty());
+        backup::check_integrity(&snap).unwrap();
+        let old = rusqlite::Connection::open(&snap).unwrap();
+        let n: i64 = old.query_row("SELECT count(*) FROM departments", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 1, "the snapshot holds the pre-migration data");
+        let has_chat: i64 = old.query_row("SELECT count(*) FROM sqlite_master WHERE name = 'messages'", [], |r| r.get(0)).unwrap();
+        assert_eq!(has_chat, 0, "and the pre-migration schema");
+        db.close().unwrap();
+        // Opening again: nothing pending, no new snapshot.
+        let (db, report) = Db::open(&path, &backups, 3).unwrap();
+        assert!(report.snapshot.is_none() && report.applied_migrations.is_empty());
+        db.close().unwrap();
+    }
+
+    #[test]
+    fn batched_writes_commit_together_and_failures_stay_isolated() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, _) = Db::open(&dir.path().join("t.db"), &dir.path().join("b"), 3).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            // Keep the writer busy so the next jobs queue up behind it, as under load.
+            let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+            let busy = {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    db.write(move |_| {
+                        let _ = started_tx.send(());
+                        std::thread::sleep(std::time::Duration::from_millis(200));
+                        Ok(())
+                    })
+                    .await
+                })
+            };
+            started_rx.await.unwrap();
+            let mut tasks = Vec::new();
+            for i in 0..200 {
+                let db = db.clone();
+                tasks.push(tokio::spawn(async move {
+                    db.write(move |c| {
+                        if i % 10 == 0 {
+                            // A failing job after it already wrote: only its own savepoint rolls back.
+                            c.execute("INSERT INTO departments (name, created_at) VALUES (?1, 0)", [format!("bad{i}")])?;
+                            return Err(AppError::invalid("refused"));
+                        }
+                        c.execute("INSERT INTO departments (name, created_at) VALUES (?1, 0)", [format!("d{i}")])?;
+                        Ok(i)
+                    })
+                    .await
+                }));
+            }
+            let mut ok = 0;
+            for t in tasks {
+                if t.await.unwrap().is_ok() {
+                    ok += 1;
+                }
+            }
+            busy.await.unwrap().unwrap();
+            assert_eq!(ok, 180);
+            let n = db.read(|c| count(c, "SELECT count(*) FROM departments", [])).await.unwrap();
+            assert_eq!(n, 180);
+            let bad = db.read(|c| count(c, "SELECT count(*) FROM departments WHERE name LIKE 'bad%'", [])).await.unwrap();
+            assert_eq!(bad, 0);
+            let stats = db.write_stats();
+            assert!(stats.batches <= 3, "jobs were batched: {} transactions for {} jobs", stats.batches, stats.jobs);
+        });
+        db.close().unwrap();
+        // After close, writes are refused rather than silently dropped.
+        assert!(db.write_blocking(|_| Ok(())).is_err());
+    }
+}
