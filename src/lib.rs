@@ -9,6 +9,7 @@ pub mod chat;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod contacts;
 pub mod db;
 pub mod departments;
 pub mod error;
@@ -19,6 +20,7 @@ pub mod realtime;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;
+pub mod tickets;
 
 pub use config::Config;
 pub use startup::Application;

@@ -68,7 +68,7 @@ impl Application {
             None => (derive_public_url(addr, tls.is_some()), true),
         };
         let setup_link = setup_link_if_needed(&db, &public_url).await?;
-        let policies = routes::api_routes().into_iter().map(|r| (r.method, r.path, r.access)).collect();
+        let policies = routes::Policies::new(&routes::api_routes());
         let state = web::Data::new(AppState {
             login_ip: Limiter::new(config.login_rate_ip),
             login_account: Limiter::new(config.login_rate_account),

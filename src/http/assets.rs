@@ -18,9 +18,7 @@ pub async fn serve(req: HttpRequest) -> HttpResponse {
     let get = matches!(*req.method(), Method::GET | Method::HEAD);
     if is_api_path(path) {
         let state = req.app_data::<actix_web::web::Data<super::AppState>>();
-        let known_path = state.is_some_and(|s| {
-            req.match_pattern().is_some_and(|p| s.policies.iter().any(|(_, route, _)| *route == p))
-        });
+        let known_path = state.is_some_and(|s| s.policies.path_known(path));
         return if known_path {
             json_error(Kind::MethodNotAllowed, "method not allowed on this path")
         } else {

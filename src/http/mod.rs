@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use actix_web::dev::{Payload, ServiceRequest};
-use actix_web::http::Method;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 
 use crate::auth::{PasswordHasher, Principal};
@@ -19,7 +18,6 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::error::{AppError, deserialize_error, json_payload_error};
 use crate::ratelimit::Limiter;
-use routes::Access;
 
 /// Built once, before `HttpServer::new`, and shared by every worker.
 pub struct AppState {
@@ -33,7 +31,7 @@ pub struct AppState {
     pub login_ip: Limiter,
     pub login_account: Limiter,
     pub metrics: Metrics,
-    pub policies: Vec<(Method, &'static str, Access)>,
+    pub policies: routes::Policies,
     pub started_at: std::time::Instant,
     pub hub: crate::realtime::Hub,
     /// New widget visitors per client IP.

@@ -49,7 +49,7 @@ macro_rules! route {
 
 /// Every route of the server except the static web assets.
 pub fn api_routes() -> Vec<ApiRoute> {
-    use crate::{agents, audit, chat, departments};
+    use crate::{agents, audit, chat, contacts, departments, tickets};
     use Access::{Metrics, Public, Role as R};
     use Role::{Admin, Agent};
     vec![
@@ -85,6 +85,25 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route!(GET "/files/{token}/{name}", Public, chat::files::download),
         route!(GET "/ws/visitor", Public, chat::visitor_ws::upgrade),
         route!(GET "/ws/agent", R(Agent), chat::agent_ws::upgrade),
+        route!(GET "/api/v1/tickets", R(Agent), tickets::http::list),
+        route!(POST "/api/v1/tickets", R(Agent), tickets::http::create),
+        route!(GET "/api/v1/tickets/counts", R(Agent), tickets::http::counts),
+        route!(POST "/api/v1/tickets/next", R(Agent), tickets::http::next),
+        route!(GET "/api/v1/tickets/{number}", R(Agent), tickets::http::get),
+        route!(PATCH "/api/v1/tickets/{number}", R(Agent), tickets::http::update),
+        route!(POST "/api/v1/tickets/{number}/reply", R(Agent), tickets::http::reply),
+        route!(POST "/api/v1/tickets/{number}/notes", R(Agent), tickets::http::note),
+        route!(POST "/api/v1/tickets/{number}/customer-messages", R(Agent), tickets::http::customer_message),
+        route!(POST "/api/v1/tickets/{number}/release", R(Agent), tickets::http::release),
+        route!(POST "/api/v1/tickets/{number}/transfer", R(Agent), tickets::http::transfer),
+        route!(POST "/api/v1/tickets/{number}/merge", R(Agent), tickets::http::merge),
+        route!(POST "/api/v1/tickets/{number}/split", R(Agent), tickets::http::split),
+        route!(GET "/api/v1/views", R(Agent), tickets::http::list_views),
+        route!(POST "/api/v1/views", R(Agent), tickets::http::create_view),
+        route!(DELETE "/api/v1/views/{id}", R(Agent), tickets::http::delete_view),
+        route!(GET "/api/v1/contacts", R(Agent), contacts::http::list),
+        route!(GET "/api/v1/contacts/{id}", R(Agent), contacts::http::get),
+        route!(PATCH "/api/v1/contacts/{id}", R(Agent), contacts::http::update),
     ]
 }
 
@@ -99,23 +118,58 @@ pub fn is_api_path(path: &str) -> bool {
     path.starts_with("/api/") || path == "/api" || path.starts_with("/ws/") || path == "/ws"
 }
 
+/// The policy table in registration order, with each path compiled for matching.
+pub struct Policies {
+    entries: Vec<(Method, &'static str, actix_web::dev::ResourceDef, Access)>,
+}
+
+impl Policies {
+    pub fn new(routes: &[ApiRoute]) -> Policies {
+        Policies {
+            entries: routes.iter().map(|r| (r.method.clone(), r.path, actix_web::dev::ResourceDef::new(r.path), r.access)).collect(),
+        }
+    }
+
+    /// The access of the first route (in mount order, as the router picks) matching method
+    /// and path; `Err(true)` when the path exists with other methods only.
+    fn lookup(&self, method: &Method, path: &str) -> Result<Access, bool> {
+        let mut path_known = false;
+        for (m, _, def, access) in &self.entries {
+            if def.is_match(path) {
+                if m == method || (*method == Method::HEAD && *m == Method::GET) {
+                    return Ok(*access);
+                }
+                path_known = true;
+            }
+        }
+        Err(path_known)
+    }
+
+    pub fn knows_pattern(&self, pattern: &str) -> bool {
+        self.entries.iter().any(|(_, p, _, _)| *p == pattern)
+    }
+
+    pub fn path_known(&self, path: &str) -> bool {
+        self.entries.iter().any(|(_, _, def, _)| def.is_match(path))
+    }
+}
+
 pub async fn enforce(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let st = state(&req);
-    let Some(pattern) = req.match_pattern() else {
-        return Ok(next.call(req).await?.map_into_boxed_body());
-    };
-    let access = st.policies.iter().find(|(m, p, _)| *p == pattern && m == req.method()).map(|(_, _, a)| *a);
-    let access = match access {
-        Some(a) => a,
-        None if st.policies.iter().any(|(_, p, _)| *p == pattern) => {
-            // Known path, other method: the router answers 405.
+    let access = match st.policies.lookup(req.method(), req.path()) {
+        Ok(a) => a,
+        Err(true) => return Ok(req.error_response(AppError::new(Kind::MethodNotAllowed, "method not allowed on this path"))),
+        Err(false) => {
+            // Fail closed: a route mounted outside the table never runs unchecked.
+            if let Some(pattern) = req.match_pattern()
+                && (is_api_path(&pattern) || pattern.starts_with("/files") || pattern == "/metrics")
+                && !st.policies.knows_pattern(&pattern)
+            {
+                tracing::error!(%pattern, "route has no access policy; refusing");
+                return Ok(req.error_response(AppError::internal(format!("route {pattern} has no access policy"))));
+            }
             return Ok(next.call(req).await?.map_into_boxed_body());
         }
-        None if pattern.starts_with("/api") || pattern.starts_with("/ws") || pattern.starts_with("/files") || pattern == "/metrics" => {
-            tracing::error!(%pattern, "route has no access policy; refusing");
-            return Ok(req.error_response(AppError::internal(format!("route {pattern} has no access policy"))));
-        }
-        None => return Ok(next.call(req).await?.map_into_boxed_body()),
     };
     match check(&req, &st, access).await {
         Ok(principal) => {
