@@ -8,6 +8,11 @@ use rust_embed::RustEmbed;
 use super::routes::is_api_path;
 use crate::error::{AppError, Kind, json_error};
 
+/// The widget document runs inside other sites' pages: same strictness as the console, but
+/// framing allowed.
+pub const WIDGET_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
+    connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors *";
+
 #[derive(RustEmbed)]
 #[folder = "web/dist/"]
 struct Dist;
@@ -29,6 +34,20 @@ pub async fn serve(req: HttpRequest) -> HttpResponse {
         return json_error(Kind::MethodNotAllowed, "only GET is served here");
     }
     let file = path.trim_start_matches('/');
+    // Named pages: the widget's iframe document and the demo shop.
+    match file {
+        "widget" => {
+            return file_response(&req, "widget.html")
+                .map(|mut r| {
+                    // Embeddable by any site until an admin restricts it (W11).
+                    r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(WIDGET_CSP));
+                    r
+                })
+                .unwrap_or_else(|| actix_web::ResponseError::error_response(&AppError::not_found("widget")));
+        }
+        "demo" => return file_response(&req, "demo.html").unwrap_or_else(|| actix_web::ResponseError::error_response(&AppError::not_found("demo"))),
+        _ => {}
+    }
     if !file.is_empty()
         && let Some(resp) = file_response(&req, file)
     {

@@ -1,0 +1,78 @@
+// Console-wide state: who is signed in, the UI language, the current route.
+import { api } from '../shared/api';
+import { detectLocale, isLocale, translate, type Locale } from '../shared/i18n';
+import { dicts } from './locales/index';
+
+export type Role = 'agent' | 'supervisor' | 'admin';
+
+export interface Agent {
+  id: number;
+  email: string;
+  name: string;
+  role: Role;
+  disabled: boolean;
+  locale: string;
+  chat_limit: number;
+  department_ids: number[];
+  created_at: number;
+}
+
+function storedLocale(): Locale {
+  try {
+    const s = localStorage.getItem('frontdesk.locale');
+    if (isLocale(s)) return s;
+  } catch {
+    // storage blocked
+  }
+  return detectLocale(typeof navigator === 'undefined' ? [] : navigator.languages ?? [navigator.language]);
+}
+
+export const ui = $state({
+  locale: storedLocale(),
+  me: null as Agent | null,
+  path: typeof location === 'undefined' ? '/' : location.pathname,
+  search: typeof location === 'undefined' ? '' : location.search,
+});
+
+export function t(key: string, params?: Record<string, string | number>): string {
+  return translate(dicts, ui.locale, key, params);
+}
+
+export async function setLocale(l: Locale, persist = true): Promise<void> {
+  ui.locale = l;
+  document.documentElement.lang = l;
+  try {
+    localStorage.setItem('frontdesk.locale', l);
+  } catch {
+    // storage blocked: the choice lasts for this page
+  }
+  if (persist && ui.me) ui.me = await api.patch<Agent>('/api/v1/me', { locale: l });
+}
+
+export function navigate(to: string, replace = false): void {
+  const url = new URL(to, location.origin);
+  if (replace) history.replaceState({}, '', url);
+  else history.pushState({}, '', url);
+  ui.path = url.pathname;
+  ui.search = url.search;
+}
+
+if (typeof window !== 'undefined') {
+  window.addEventListener('popstate', () => {
+    ui.path = location.pathname;
+    ui.search = location.search;
+  });
+}
+
+export const isAdmin = () => ui.me?.role === 'admin';
+export const isSupervisor = () => ui.me?.role === 'admin' || ui.me?.role === 'supervisor';
+
+/** Dates as the agent's locale writes them. */
+export function when(ms: number | null | undefined): string {
+  if (!ms) return '';
+  return new Date(ms).toLocaleString(ui.locale, { dateStyle: 'short', timeStyle: 'short' });
+}
+
+export function clock(ms: number): string {
+  return new Date(ms).toLocaleTimeString(ui.locale, { hour: '2-digit', minute: '2-digit' });
+}

@@ -1,0 +1,107 @@
+// /widget.js — the only code that runs in the host page. It draws the launcher, hosts the
+// widget in an iframe from our origin (never in the host page's DOM), reports page views,
+// and keeps a fallback copy of the visitor token in the host site's own storage for browsers
+// that partition or block storage inside third-party iframes.
+interface FrontdeskApi {
+  open(opts?: { department?: string | number }): void;
+  close(): void;
+}
+declare global {
+  interface Window {
+    frontdesk?: FrontdeskApi & { loaded?: boolean };
+  }
+}
+
+(() => {
+  if (window.frontdesk?.loaded) return;
+  const script = document.currentScript as HTMLScriptElement | null;
+  const origin = new URL(script?.src || '/', location.href).origin;
+  const hideLauncher = script?.dataset.launcher === 'hidden';
+  const KEY = 'frontdesk_visitor';
+  const store = {
+    get: () => { try { return localStorage.getItem(KEY) || ''; } catch { return ''; } },
+    set: (v: string) => { try { localStorage.setItem(KEY, v); } catch { /* blocked */ } },
+  };
+
+  const css = (el: HTMLElement, s: Record<string, string>) => Object.assign(el.style, s);
+  const mobile = () => innerWidth < 480;
+
+  const frame = document.createElement('iframe');
+  const params = new URLSearchParams({ t: store.get(), u: location.href, ti: document.title, r: document.referrer, l: navigator.language || '' });
+  frame.src = `${origin}/widget#${params}`;
+  frame.title = 'Chat';
+  frame.setAttribute('allow', 'clipboard-write');
+  css(frame, { position: 'fixed', border: '0', zIndex: '2147483000', display: 'none', background: 'transparent', colorScheme: 'normal' });
+
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.setAttribute('aria-label', 'Chat');
+  button.textContent = '💬';
+  css(button, { position: 'fixed', right: '20px', bottom: '20px', width: '60px', height: '60px', borderRadius: '50%', border: '0', background: '#2563eb', color: '#fff', fontSize: '28px', cursor: 'pointer', boxShadow: '0 4px 14px rgba(0,0,0,.25)', zIndex: '2147483000', display: hideLauncher ? 'none' : 'block' });
+  const badge = document.createElement('span');
+  css(badge, { position: 'absolute', top: '-4px', right: '-4px', minWidth: '20px', height: '20px', borderRadius: '10px', background: '#dc2626', color: '#fff', font: 'bold 12px/20px sans-serif', display: 'none' });
+  button.appendChild(badge);
+
+  const post = (msg: object) => frame.contentWindow?.postMessage(msg, origin);
+  const place = () => {
+    const m = mobile();
+    css(frame, m ? { inset: '0', width: '100%', height: '100%', right: '0', bottom: '0' } : { inset: 'auto', right: '20px', bottom: '20px', width: '370px', height: 'min(600px, calc(100% - 40px))', borderRadius: '12px', boxShadow: '0 8px 30px rgba(0,0,0,.25)' });
+  };
+
+  const api: FrontdeskApi & { loaded: boolean } = {
+    loaded: true,
+    open(opts) {
+      place();
+      frame.style.display = 'block';
+      button.style.display = 'none';
+      post({ type: 'fd:open', department: opts?.department ?? null });
+    },
+    close() {
+      frame.style.display = 'none';
+      if (!hideLauncher) button.style.display = 'block';
+      post({ type: 'fd:closed' });
+    },
+  };
+  window.frontdesk = api;
+
+  button.addEventListener('click', () => api.open());
+  document.addEventListener('click', (e) => {
+    const el = (e.target as Element | null)?.closest?.('[data-frontdesk-open]') as HTMLElement | null;
+    if (el) {
+      e.preventDefault();
+      api.open({ department: el.dataset.frontdeskOpen || undefined });
+    }
+  });
+  addEventListener('message', (e) => {
+    if (e.origin !== origin || e.source !== frame.contentWindow || typeof e.data !== 'object' || !e.data) return;
+    const d = e.data as { type?: string; token?: string; count?: number };
+    if (d.type === 'fd:token' && typeof d.token === 'string') store.set(d.token);
+    else if (d.type === 'fd:close') api.close();
+    else if (d.type === 'fd:open') api.open();
+    else if (d.type === 'fd:unread') {
+      badge.textContent = String(d.count || '');
+      badge.style.display = d.count ? 'block' : 'none';
+    }
+  });
+  // Single-page sites change pages without reloading: report those navigations too.
+  const report = () => post({ type: 'fd:page', url: location.href, title: document.title });
+  for (const m of ['pushState', 'replaceState'] as const) {
+    const orig = history[m];
+    history[m] = function (this: History, ...args: Parameters<History['pushState']>) {
+      const r = orig.apply(this, args);
+      setTimeout(report);
+      return r;
+    };
+  }
+  addEventListener('popstate', report);
+  addEventListener('resize', () => frame.style.display === 'block' && place());
+
+  const mountAll = () => {
+    document.body.appendChild(frame);
+    document.body.appendChild(button);
+  };
+  if (document.body) mountAll();
+  else addEventListener('DOMContentLoaded', mountAll);
+})();
+
+export {};
