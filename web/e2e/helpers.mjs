@@ -1,0 +1,84 @@
+// Shared by the browser tests: start the real server on a random port with a fresh data dir,
+// and launch Debian's Chromium through playwright-core.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { chromium } from 'playwright-core';
+
+const here = new URL('.', import.meta.url).pathname;
+export const BIN = process.env.FRONTDESK_BIN || resolve(here, '../../target/debug/frontdesk');
+
+export async function startServer(extraEnv = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'fd-e2e-'));
+  const child = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--log-format', 'json'], {
+    env: { ...process.env, FRONTDESK_LOG_LEVEL: 'warn', ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stderr = [];
+  createInterface({ input: child.stderr }).on('line', (l) => stderr.push(l));
+  const lines = createInterface({ input: child.stdout });
+  const info = await new Promise((ok, fail) => {
+    const found = {};
+    const timer = setTimeout(() => fail(new Error(`server did not start: ${stderr.join('\n')}`)), 30_000);
+    child.on('exit', (code) => fail(new Error(`server exited with ${code}: ${stderr.join('\n')}`)));
+    lines.on('line', (line) => {
+      const listen = line.match(/^Listening on (\S+)/);
+      if (listen) found.url = listen[1].replace(/\/$/, '');
+      const setup = line.match(/^Setup link: (\S+)/);
+      if (setup) found.setupLink = setup[1];
+      if (found.url && (found.setupLink || line.startsWith('Open it'))) {
+        clearTimeout(timer);
+        ok(found);
+      }
+    });
+  });
+  return {
+    ...info,
+    dataDir,
+    stderr,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
+  });
+}
+
+export async function screenshot(page, name) {
+  const dir = process.env.E2E_SCREENSHOT_DIR;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+}
+
+/** Sign in through the login page. */
+export async function login(page, url, email, password) {
+  await page.goto(`${url}/login`);
+  await page.getByTestId('login-email').fill(email);
+  await page.getByTestId('login-password').fill(password);
+  await page.getByTestId('login-submit').click();
+  await page.getByTestId('me').waitFor();
+}
+
+/** Create the first admin through the setup link. */
+export async function setupAdmin(page, setupLink, { name = 'Olga Admin', email = 'olga@shop.example', password = 'correct horse battery' } = {}) {
+  await page.goto(setupLink);
+  await page.getByTestId('setup-name').fill(name);
+  await page.getByTestId('setup-email').fill(email);
+  await page.getByTestId('setup-password').fill(password);
+  await page.getByTestId('setup-repeat').fill(password);
+  await page.getByTestId('setup-submit').click();
+  await page.getByTestId('me').waitFor();
+  return { name, email, password };
+}

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { detectLocale, format, LOCALES, placeholders, translate, type Dict } from '../src/shared/i18n';
+import { dicts } from '../src/console/locales/index';
+import { widgetDicts } from '../src/widget/locales';
+
+describe.each([
+  ['console', dicts],
+  ['widget', widgetDicts],
+])('%s dictionaries', (_, d) => {
+  const keys = Object.keys(d.en).sort();
+  it.each(LOCALES)('%s has every key, non-empty, with the same placeholders', (locale) => {
+    const dict = d[locale];
+    expect(Object.keys(dict).sort()).toEqual(keys);
+    for (const k of keys) {
+      const v = dict[k];
+      if (typeof v === 'string') expect(v.trim(), `${locale} ${k}`).not.toBe('');
+      expect(placeholders(v), `${locale} ${k}`).toEqual(placeholders(d.en[k]));
+    }
+  });
+  it('non-English dictionaries are actually translated', () => {
+    for (const locale of LOCALES.filter((l) => l !== 'en')) {
+      const same = keys.filter((k) => d[locale][k] === d.en[k] && !/^(Email|Menu|Emoji|E-mail)$/.test(String(d.en[k])));
+      expect(same.length, `${locale}: ${same.join(', ')}`).toBeLessThan(3);
+    }
+  });
+});
+
+describe('translate', () => {
+  const plural: Record<'en' | 'ru' | 'uk' | 'pl', Dict> = {
+    en: { chats: { one: '{count} chat', other: '{count} chats' } },
+    ru: { chats: { one: '{count} чат', few: '{count} чата', many: '{count} чатов', other: '{count} чата' } },
+    uk: { chats: { one: '{count} чат', few: '{count} чати', many: '{count} чатів', other: '{count} чату' } },
+    pl: { chats: { one: '{count} czat', few: '{count} czaty', many: '{count} czatów', other: '{count} czatu' } },
+  };
+  it.each([
+    ['en', 1, '1 chat'], ['en', 5, '5 chats'],
+    ['ru', 1, '1 чат'], ['ru', 3, '3 чата'], ['ru', 5, '5 чатов'], ['ru', 21, '21 чат'], ['ru', 11, '11 чатов'],
+    ['uk', 2, '2 чати'], ['uk', 12, '12 чатів'],
+    ['pl', 1, '1 czat'], ['pl', 4, '4 czaty'], ['pl', 5, '5 czatów'], ['pl', 22, '22 czaty'],
+  ] as const)('%s %i', (locale, n, want) => {
+    expect(translate(plural, locale, 'chats', { count: n })).toBe(want);
+  });
+  it('falls back to English, then to the key', () => {
+    const d = { en: { a: 'A' }, ru: {}, uk: {}, pl: {} };
+    expect(translate(d, 'ru', 'a')).toBe('A');
+    expect(translate(d, 'ru', 'missing.key')).toBe('missing.key');
+  });
+  it('leaves unknown placeholders visible', () => {
+    expect(format('Hi {name} {x}', { name: 'Ola' })).toBe('Hi Ola {x}');
+  });
+  it.each([
+    [['pl-PL', 'en'], 'pl'],
+    [['de-DE', 'uk'], 'uk'],
+    [['fr'], 'en'],
+    [[], 'en'],
+    [['RU'], 'ru'],
+  ] as const)('detects %j → %s', (prefs, want) => {
+    expect(detectLocale(prefs)).toBe(want);
+  });
+});

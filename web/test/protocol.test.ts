@@ -1,0 +1,105 @@
+import { describe, expect, it, vi } from 'vitest';
+import { backoffDelay, ChatSocket, mergeBySeq, newClientId, type Frame } from '../src/shared/protocol';
+
+class FakeSocket {
+  static all: FakeSocket[] = [];
+  sent: Frame[] = [];
+  onopen: (() => void) | null = null;
+  onmessage: ((e: { data: string }) => void) | null = null;
+  onclose: ((e: { code: number }) => void) | null = null;
+  onerror: (() => void) | null = null;
+  constructor(public url: string) {
+    FakeSocket.all.push(this);
+  }
+  send(s: string) {
+    this.sent.push(JSON.parse(s));
+  }
+  close() {}
+  open() {
+    this.onopen?.();
+  }
+  receive(f: Frame) {
+    this.onmessage?.({ data: JSON.stringify(f) });
+  }
+  drop(code = 1006) {
+    this.onclose?.({ code });
+  }
+}
+
+describe('backoff', () => {
+  it('doubles from 0.5 s up to 30 s with ±50 % jitter', () => {
+    expect(backoffDelay(0, () => 0.5)).toBe(500);
+    expect(backoffDelay(3, () => 0.5)).toBe(4000);
+    expect(backoffDelay(20, () => 0.5)).toBe(30_000);
+    expect(backoffDelay(2, () => 0)).toBe(1000);
+    expect(backoffDelay(2, () => 0.999)).toBeLessThan(3000);
+  });
+});
+
+describe('ChatSocket', () => {
+  it('says hello first, keeps unacked messages and re-sends them after a reconnect', () => {
+    vi.useFakeTimers();
+    FakeSocket.all = [];
+    let resumeFrom = 0;
+    const frames: Frame[] = [];
+    const s = new ChatSocket({
+      url: 'ws://x/ws/visitor',
+      hello: () => ({ type: 'hello', v: 1, last: resumeFrom }),
+      onFrame: (f) => frames.push(f),
+      WebSocketImpl: FakeSocket as unknown as typeof WebSocket,
+      random: () => 0.5,
+    });
+    s.connect();
+    const first = FakeSocket.all[0];
+    s.sendMessage({ type: 'message', client_id: 'a', body: '1' }); // before open: queued
+    first.open();
+    expect(first.sent.map((f) => f.type)).toEqual(['hello', 'message']);
+    s.sendMessage({ type: 'message', client_id: 'b', body: '2' });
+    first.receive({ type: 'ack', client_id: 'a', seq: 1 });
+    expect([...s.pending.keys()]).toEqual(['b']);
+    resumeFrom = 1;
+    first.drop();
+    expect(s.state).toBe('closed');
+    vi.advanceTimersByTime(499);
+    expect(FakeSocket.all.length).toBe(1);
+    vi.advanceTimersByTime(1);
+    const second = FakeSocket.all[1];
+    second.open();
+    expect(second.sent).toEqual([{ type: 'hello', v: 1, last: 1 }, { type: 'message', client_id: 'b', body: '2' }]);
+    // A refused message is not retried forever; a rate-limited one is.
+    s.sendMessage({ type: 'message', client_id: 'c', body: 'x' });
+    second.receive({ type: 'error', code: 'forbidden', ref: 'c', message: 'no' });
+    second.receive({ type: 'error', code: 'rate_limited', ref: 'b', message: 'slow' });
+    expect([...s.pending.keys()]).toEqual(['b']);
+    // Garbage from the server is ignored, not thrown.
+    second.onmessage?.({ data: 'not json' });
+    expect(frames.at(-1)?.code).toBe('rate_limited');
+    vi.useRealTimers();
+  });
+
+  it('does not reconnect after a final close code', () => {
+    vi.useFakeTimers();
+    FakeSocket.all = [];
+    const s = new ChatSocket({ url: 'ws://x', hello: () => ({ type: 'hello', v: 1 }), onFrame: () => {}, WebSocketImpl: FakeSocket as unknown as typeof WebSocket });
+    s.connect();
+    FakeSocket.all[0].open();
+    FakeSocket.all[0].drop(4001);
+    vi.advanceTimersByTime(60_000);
+    expect(FakeSocket.all.length).toBe(1);
+    vi.useRealTimers();
+  });
+});
+
+describe('mergeBySeq', () => {
+  it('keeps order and drops duplicates', () => {
+    let l: { seq: number }[] = [];
+    for (const seq of [1, 2, 4, 3, 2, 5]) l = mergeBySeq(l, { seq });
+    expect(l.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
+  });
+});
+
+it('client ids fit the protocol', () => {
+  const id = newClientId();
+  expect(id).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
+  expect(id).not.toBe(newClientId());
+});
