@@ -80,6 +80,8 @@ export const en: Dict = {
   'profile.current_password': 'Current password',
   'profile.new_password': 'New password',
   'profile.password_changed': 'Password changed. Your other sessions were signed out.',
+  'chat.try_demo': 'Open the demo shop page and chat with yourself',
+  'chat.snippet': 'To put the chat on your site, paste this line before </body>:',
   'chat.queue': 'Queue',
   'chat.queue_empty': 'Nobody is waiting.',
   'chat.mine': 'My chats',

@@ -80,6 +80,8 @@ export const pl: Dict = {
   'profile.current_password': 'Obecne hasło',
   'profile.new_password': 'Nowe hasło',
   'profile.password_changed': 'Hasło zmienione. Pozostałe sesje zostały wylogowane.',
+  'chat.try_demo': 'Otwórz sklep demonstracyjny i napisz do siebie',
+  'chat.snippet': 'Aby dodać czat do strony, wklej ten wiersz przed </body>:',
   'chat.queue': 'Kolejka',
   'chat.queue_empty': 'Nikt nie czeka.',
   'chat.mine': 'Moje czaty',

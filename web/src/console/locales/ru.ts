@@ -80,6 +80,8 @@ export const ru: Dict = {
   'profile.current_password': 'Текущий пароль',
   'profile.new_password': 'Новый пароль',
   'profile.password_changed': 'Пароль изменён. Остальные сеансы завершены.',
+  'chat.try_demo': 'Открыть демо-магазин и написать самому себе',
+  'chat.snippet': 'Чтобы добавить чат на сайт, вставьте эту строку перед </body>:',
   'chat.queue': 'Очередь',
   'chat.queue_empty': 'Никто не ждёт.',
   'chat.mine': 'Мои чаты',

@@ -80,6 +80,8 @@ export const uk: Dict = {
   'profile.current_password': 'Поточний пароль',
   'profile.new_password': 'Новий пароль',
   'profile.password_changed': 'Пароль змінено. Інші сеанси завершено.',
+  'chat.try_demo': 'Відкрити демо-магазин і написати самому собі',
+  'chat.snippet': 'Щоб додати чат на сайт, вставте цей рядок перед </body>:',
   'chat.queue': 'Черга',
   'chat.queue_empty': 'Ніхто не чекає.',
   'chat.mine': 'Мої чати',
