@@ -49,7 +49,7 @@ macro_rules! route {
 
 /// Every route of the server except the static web assets.
 pub fn api_routes() -> Vec<ApiRoute> {
-    use crate::{agents, audit, chat, contacts, departments, tickets};
+    use crate::{agents, audit, chat, contacts, departments, settings, tickets};
     use Access::{Metrics, Public, Role as R};
     use Role::{Admin, Agent};
     vec![
@@ -76,6 +76,8 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route!(POST "/api/v1/tokens", R(Admin), auth::http::create_token),
         route!(DELETE "/api/v1/tokens/{id}", R(Admin), auth::http::delete_token),
         route!(GET "/api/v1/audit", R(Admin), audit::http::list),
+        route!(GET "/api/v1/settings/chat", R(Agent), settings::http::get_chat),
+        route!(PATCH "/api/v1/settings/chat", R(Admin), settings::http::update_chat),
         route!(GET "/api/v1/conversations", R(Agent), chat::http::list),
         route!(GET "/api/v1/conversations/{id}", R(Agent), chat::http::get),
         route!(GET "/api/v1/conversations/{id}/messages", R(Agent), chat::http::messages),

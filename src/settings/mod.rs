@@ -1,5 +1,6 @@
 //! Server-wide values kept in the database (generated secret, setup token, admin settings).
 
+pub mod http;
 pub mod store;
 
 pub const SECRET_KEY: &str = "secret_key";

@@ -378,3 +378,33 @@ async fn files_travel_byte_identical_and_download_safely() {
     let r = app.plain().post(app.url("/api/v1/widget/uploads")).header("origin", &app.address).header("x-visitor-token", "forged").body("x").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[actix_web::test]
+async fn with_sneak_peek_off_drafts_never_reach_agents() {
+    let app = spawn_app().await;
+    let (_, cookie) = agent_cookie(&app, "ann@shop.example", Role::Admin).await;
+    let r = app
+        .plain()
+        .patch(app.url("/api/v1/settings/chat"))
+        .header("cookie", &cookie)
+        .header("origin", &app.address)
+        .json(&json!({"sneak_peek": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let (mut v, vw) = ws::visitor(&app.address, None, None).await;
+    assert_eq!(vw["sneak_peek"], false, "the widget is told, so it can say so");
+    v.send(json!({"type": "message", "client_id": "m1", "body": "hi"})).await;
+    let conv = v.recv_type("ack").await["conversation"].as_i64().unwrap();
+    let (mut agent, welcome) = ws::agent(&app.address, &cookie).await;
+    assert_eq!(welcome["sneak_peek"], false);
+    agent.send(json!({"type": "accept", "conversation": conv})).await;
+    agent.recv_type("accepted").await;
+    v.send(json!({"type": "typing", "typing": true, "draft": "my secret draft"})).await;
+    let typing = agent.recv_type("typing").await;
+    assert_eq!(typing["typing"], true);
+    assert!(typing["draft"].is_null(), "draft withheld: {typing}");
+    let r = app.plain().patch(app.url("/api/v1/settings/chat")).header("cookie", &cookie).header("origin", &app.address).json(&json!({"sneak_peek": "no"})).send().await.unwrap();
+    assert_eq!(error_code(r).await.0, StatusCode::BAD_REQUEST);
+}

@@ -41,6 +41,8 @@ const MATRIX: &[Row] = &[
     ("POST", "/api/v1/tokens", ADMIN),
     ("DELETE", "/api/v1/tokens/{id}", ADMIN),
     ("GET", "/api/v1/audit", ADMIN),
+    ("GET", "/api/v1/settings/chat", AGENT),
+    ("PATCH", "/api/v1/settings/chat", ADMIN),
     ("GET", "/api/v1/conversations", AGENT),
     ("GET", "/api/v1/conversations/{id}", AGENT),
     ("GET", "/api/v1/conversations/{id}/messages", AGENT),

@@ -1,0 +1,54 @@
+//! Admin settings endpoints.
+
+use std::sync::atomic::Ordering;
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use crate::audit::{self, Actor};
+use crate::auth::Principal;
+use crate::error::AppError;
+use crate::http::AppState;
+
+fn chat_json(state: &AppState) -> serde_json::Value {
+    serde_json::json!({"sneak_peek": state.sneak_peek(), "agents_see_colleagues": state.agents_see_colleagues()})
+}
+
+/// `GET /api/v1/settings/chat`
+pub async fn get_chat(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(chat_json(&state))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatPatch {
+    sneak_peek: Option<bool>,
+    agents_see_colleagues: Option<bool>,
+}
+
+/// `PATCH /api/v1/settings/chat` — stored, audited, and in force for the next frame.
+pub async fn update_chat(state: web::Data<AppState>, p: Principal, body: web::Json<ChatPatch>) -> Result<HttpResponse, AppError> {
+    let b = body.into_inner();
+    let (actor, now) = (Actor::from(&p), state.now());
+    let (sp, ac) = (b.sneak_peek, b.agents_see_colleagues);
+    state
+        .db
+        .write(move |c| {
+            if let Some(v) = sp {
+                super::store::set(c, super::SNEAK_PEEK, if v { "true" } else { "false" })?;
+            }
+            if let Some(v) = ac {
+                super::store::set(c, super::AGENTS_SEE_COLLEAGUES, if v { "true" } else { "false" })?;
+            }
+            let details = serde_json::json!({"sneak_peek": sp, "agents_see_colleagues": ac});
+            audit::store::record(c, now, &actor, "settings.chat", None, Some(&details))
+        })
+        .await?;
+    if let Some(v) = sp {
+        state.chat_settings.sneak_peek.store(v, Ordering::Relaxed);
+    }
+    if let Some(v) = ac {
+        state.chat_settings.agents_see_colleagues.store(v, Ordering::Relaxed);
+    }
+    Ok(HttpResponse::Ok().json(chat_json(&state)))
+}
