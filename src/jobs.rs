@@ -15,3 +15,8 @@ pub fn cleanup(conn: &Connection, now: i64, session_idle_ms: i64) -> Result<(usi
     }
     Ok((sessions, blobs))
 }
+
+/// Snoozed tickets whose time has come go back to Open (SPEC T3). Returns their numbers.
+pub fn wake_snoozed(conn: &Connection, now: i64) -> Result<Vec<i64>, AppError> {
+    crate::tickets::store::wake_snoozed(conn, now)
+}

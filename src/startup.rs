@@ -276,10 +276,23 @@ async fn observe(req: ServiceRequest, next: Next<impl MessageBody + 'static>) ->
 /// the CLI as well.
 fn spawn_scheduler(state: web::Data<AppState>) {
     actix_web::rt::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(600));
+        let mut tick = tokio::time::interval(Duration::from_secs(30));
+        let mut rounds: u64 = 0;
         loop {
             tick.tick().await;
+            rounds += 1;
             let now = state.now();
+            match state.db.write(move |c| jobs::wake_snoozed(c, now)).await {
+                Ok(woken) => {
+                    for number in woken {
+                        state.hub.publish_frame(crate::realtime::Audience::Agents, &serde_json::json!({"type": "ticket", "op": "changed", "number": number})).await;
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "waking snoozed tickets failed"),
+            }
+            if rounds % 20 != 1 {
+                continue;
+            }
             let idle = state.config.session_idle.as_millis() as i64;
             if let Err(e) = state.db.write(move |c| jobs::cleanup(c, now, idle).map(|_| ())).await {
                 tracing::warn!(error = %e, "cleanup job failed");

@@ -7,4 +7,5 @@ mod helpers;
 mod malformed;
 mod route_matrix;
 mod server;
+mod tickets;
 mod ws;
