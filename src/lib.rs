@@ -5,6 +5,7 @@
 pub mod agents;
 pub mod audit;
 pub mod auth;
+pub mod canned;
 pub mod chat;
 pub mod cli;
 pub mod clock;

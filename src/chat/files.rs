@@ -52,12 +52,7 @@ pub enum Uploader {
 
 /// `POST /api/v1/widget/uploads` — the widget's upload, authenticated by the visitor token.
 pub async fn upload_visitor(state: web::Data<AppState>, req: HttpRequest, body: web::Payload) -> Result<HttpResponse, AppError> {
-    let token = req.headers().get("x-visitor-token").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    if token.is_empty() || token.len() > 128 {
-        return Err(AppError::unauthenticated());
-    }
-    let hash = auth::token_hash(&token);
-    let visitor = state.db.read(move |c| super::store::visitor_by_token(c, &hash)).await?.ok_or_else(AppError::unauthenticated)?;
+    let visitor = super::visitor_from_request(&state, &req).await?;
     store_upload(&state, &req, body, Uploader::Visitor(visitor)).await
 }
 

@@ -11,6 +11,16 @@ use serde::Serialize;
 
 use crate::error::AppError;
 
+/// The visitor behind widget HTTP calls: the `X-Visitor-Token` header, as issued in `welcome`.
+pub async fn visitor_from_request(state: &crate::http::AppState, req: &actix_web::HttpRequest) -> Result<i64, AppError> {
+    let token = req.headers().get("x-visitor-token").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    if token.is_empty() || token.len() > 128 {
+        return Err(AppError::unauthenticated());
+    }
+    let hash = crate::auth::token_hash(&token);
+    state.db.read(move |c| store::visitor_by_token(c, &hash)).await?.ok_or_else(AppError::unauthenticated)
+}
+
 #[derive(Serialize, Debug, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {

@@ -174,7 +174,10 @@ impl VisitorSocket {
         self.page_url = page.map(|p| p.url);
         let (id, rx) = st.hub.register(Peer::Visitor { visitor_id }).await;
         self.socket = Some(id);
+        // No agent connected: the widget offers the leave-a-message form instead (W6).
+        let agents_online = st.hub.stats().await.agents_online;
         let welcome = serde_json::json!({
+            "agents_online": agents_online,
             "type": "welcome",
             "v": protocol::VERSION,
             "token": token,

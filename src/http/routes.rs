@@ -49,7 +49,7 @@ macro_rules! route {
 
 /// Every route of the server except the static web assets.
 pub fn api_routes() -> Vec<ApiRoute> {
-    use crate::{agents, audit, chat, contacts, departments, settings, tickets};
+    use crate::{agents, audit, canned, chat, contacts, departments, settings, tickets};
     use Access::{Metrics, Public, Role as R};
     use Role::{Admin, Agent};
     vec![
@@ -100,9 +100,16 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route!(POST "/api/v1/tickets/{number}/transfer", R(Agent), tickets::http::transfer),
         route!(POST "/api/v1/tickets/{number}/merge", R(Agent), tickets::http::merge),
         route!(POST "/api/v1/tickets/{number}/split", R(Agent), tickets::http::split),
+        route!(POST "/api/v1/conversations/{id}/ticket", R(Agent), tickets::http::from_conversation),
+        route!(POST "/api/v1/widget/offline", Public, tickets::http::widget_offline),
+        route!(GET "/api/v1/widget/tickets", Public, tickets::http::widget_tickets),
         route!(GET "/api/v1/views", R(Agent), tickets::http::list_views),
         route!(POST "/api/v1/views", R(Agent), tickets::http::create_view),
         route!(DELETE "/api/v1/views/{id}", R(Agent), tickets::http::delete_view),
+        route!(GET "/api/v1/canned", R(Agent), canned::http::list),
+        route!(POST "/api/v1/canned", R(Agent), canned::http::create),
+        route!(PATCH "/api/v1/canned/{id}", R(Agent), canned::http::update),
+        route!(DELETE "/api/v1/canned/{id}", R(Agent), canned::http::delete),
         route!(GET "/api/v1/contacts", R(Agent), contacts::http::list),
         route!(GET "/api/v1/contacts/{id}", R(Agent), contacts::http::get),
         route!(PATCH "/api/v1/contacts/{id}", R(Agent), contacts::http::update),

@@ -770,6 +770,170 @@ pub async fn split(state: Data, p: Principal, path: web::Path<i64>, body: web::J
     Ok(HttpResponse::Created().json(ticket_view(&state, &p, new_number).await?))
 }
 
+// ---------------------------------------------------------------- from chats and the widget
+
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct FromChat {
+    subject: Option<String>,
+    department_id: Option<i64>,
+}
+
+/// The transcript as plain text for the ticket thread.
+pub fn transcript_text(messages: &[crate::realtime::protocol::MessageOut], visitor_label: &str) -> String {
+    let mut out = String::new();
+    for m in messages {
+        let who = match m.author.kind {
+            "visitor" => visitor_label.to_string(),
+            "agent" => m.author.name.clone().unwrap_or_else(|| "Agent".into()),
+            _ => "—".into(),
+        };
+        let secs = m.at / 1000;
+        let (h, min) = ((secs / 3600) % 24, (secs / 60) % 60);
+        let mut line = format!("[{h:02}:{min:02} UTC] {who}: {}", m.body);
+        if let Some(a) = &m.attachment {
+            line.push_str(&format!(" [file: {}]", a.name));
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// `POST /api/v1/conversations/{id}/ticket` — turn a chat into a ticket with its transcript (C10).
+pub async fn from_conversation(state: Data, p: Principal, path: web::Path<i64>, body: web::Json<FromChat>) -> Result<HttpResponse, AppError> {
+    let conversation = path.into_inner();
+    let b = body.into_inner();
+    let subject = b.subject.as_deref().map(super::validate_subject).transpose()?;
+    let (now, pc, see_colleagues) = (state.now(), p.clone(), state.agents_see_colleagues());
+    let number = state
+        .db
+        .write(move |c| {
+            let view = crate::chat::store::conversation_view(c, conversation)?.ok_or_else(|| AppError::not_found("conversation"))?;
+            if !crate::chat::may_view(pc.role.unwrap_or(Role::Agent), pc.agent_id.unwrap_or(-1), view.agent_id, view.status, see_colleagues) {
+                return Err(AppError::not_found("conversation"));
+            }
+            let messages = crate::chat::store::messages_between(c, conversation, 0, i64::MAX)?;
+            let label = view.visitor.name.clone().or(view.visitor.email.clone()).unwrap_or_else(|| format!("Visitor #{}", view.visitor.id));
+            let contact = match (&view.visitor.email, &view.visitor.name) {
+                (None, None) => None,
+                (email, name) => Some(contacts::store::upsert(c, email.as_deref(), name.as_deref(), now)?),
+            };
+            let first_words = messages.iter().find(|m| m.author.kind == "visitor").map(|m| m.body.chars().take(80).collect::<String>());
+            let subject = subject.unwrap_or_else(|| format!("Chat with {label}: {}", first_words.unwrap_or_default()).trim_end_matches([':', ' ']).to_string());
+            let (id, number) = store::insert(
+                c,
+                &store::NewTicket {
+                    subject: &subject,
+                    status: Status::Open,
+                    source: Source::Chat,
+                    department_id: b.department_id.or(view.department_id),
+                    agent_id: pc.agent_id,
+                    contact_id: contact,
+                    conversation_id: Some(conversation),
+                    visitor_id: Some(view.visitor.id),
+                    now,
+                },
+            )?;
+            let text = transcript_text(&messages, &label);
+            let mid = store::add_message(
+                c,
+                &store::NewMessage { ticket_id: id, kind: Kind::Transcript, agent_id: pc.agent_id, contact_id: contact, body: &text, body_html: None, subject: None, to: &[], cc: &[], message_id: None, now },
+            )?;
+            let attachments: Vec<i64> = messages
+                .iter()
+                .filter_map(|m| m.attachment.as_ref())
+                .filter_map(|a| crate::chat::store::attachment_by_token(c, &a.token).ok().flatten().map(|x| x.0))
+                .collect();
+            store::attach(c, mid, &attachments)?;
+            Ok(number)
+        })
+        .await?;
+    publish_ticket_change(&state, number).await;
+    Ok(HttpResponse::Created().json(ticket_view(&state, &p, number).await?))
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct OfflineBody {
+    name: Option<String>,
+    email: Option<String>,
+    message: String,
+    department_id: Option<i64>,
+}
+
+/// `POST /api/v1/widget/offline` — the widget's leave-a-message form (W6) becomes a ticket.
+pub async fn widget_offline(state: Data, req: actix_web::HttpRequest, body: web::Bytes) -> Result<HttpResponse, AppError> {
+    // Who is asking comes before what they sent: a request without a visitor token is refused
+    // as such, whatever its body.
+    let visitor = crate::chat::visitor_from_request(&state, &req).await?;
+    let text = std::str::from_utf8(&body).map_err(|_| AppError::new(crate::error::Kind::InvalidJson, "body is not UTF-8"))?;
+    let b: OfflineBody = crate::http::parse_json(text)?;
+    super::validate_body(&b.message)?;
+    if b.message.chars().count() > 10_000 {
+        return Err(AppError::invalid("message: at most 10000 characters"));
+    }
+    let email = b.email.map(|e| e.trim().to_string()).filter(|e| !e.is_empty());
+    if let Some(e) = &email {
+        crate::auth::validate_email(e)?;
+    }
+    let name = b.name.map(|n| n.trim().chars().take(100).collect::<String>()).filter(|n| !n.is_empty());
+    let now = state.now();
+    state.uploads.take(&format!("offline{visitor}"), now).map_err(AppError::rate_limited)?;
+    let number = state
+        .db
+        .write(move |c| {
+            if let Some(d) = b.department_id {
+                let dept = crate::departments::store::get(c, d)?.ok_or_else(|| AppError::invalid("department_id: no such department"))?;
+                if !dept.visible {
+                    return Err(AppError::invalid("department_id: no such department"));
+                }
+            }
+            let contact = if email.is_some() || name.is_some() { Some(contacts::store::upsert(c, email.as_deref(), name.as_deref(), now)?) } else { None };
+            if let Some(ct) = contact {
+                c.execute("UPDATE visitors SET contact_id = ?2, name = coalesce(?3, name), email = coalesce(?4, email) WHERE id = ?1", rusqlite::params![visitor, ct, name, email])?;
+            }
+            let first_line: String = b.message.lines().next().unwrap_or("").chars().take(80).collect();
+            let subject = if first_line.trim().is_empty() { "Message from the website".to_string() } else { first_line };
+            let (id, number) = store::insert(
+                c,
+                &store::NewTicket { subject: &subject, status: Status::Open, source: Source::Offline, department_id: b.department_id, agent_id: None, contact_id: contact, conversation_id: None, visitor_id: Some(visitor), now },
+            )?;
+            store::add_message(
+                c,
+                &store::NewMessage { ticket_id: id, kind: Kind::Customer, agent_id: None, contact_id: contact, body: &b.message, body_html: None, subject: Some(&subject), to: &[], cc: &[], message_id: None, now },
+            )?;
+            Ok(number)
+        })
+        .await?;
+    publish_ticket_change(&state, number).await;
+    Ok(HttpResponse::Created().json(serde_json::json!({"number": number})))
+}
+
+/// `GET /api/v1/widget/tickets` — the visitor's own messages and the answers to them, so a
+/// returning visitor sees the reply in the widget (W6). Internal notes never appear.
+pub async fn widget_tickets(state: Data, req: actix_web::HttpRequest) -> Result<HttpResponse, AppError> {
+    let visitor = crate::chat::visitor_from_request(&state, &req).await?;
+    let items = state
+        .db
+        .read(move |c| {
+            let mut st = c.prepare("SELECT id, number, subject, status, created_at FROM tickets WHERE visitor_id = ?1 AND merged_into IS NULL ORDER BY id DESC LIMIT 20")?;
+            let rows: Vec<(i64, i64, String, String, i64)> = st.query_map([visitor], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?.collect::<rusqlite::Result<_>>()?;
+            let mut out = Vec::new();
+            for (id, number, subject, status, created_at) in rows {
+                let messages: Vec<serde_json::Value> = store::thread(c, id)?
+                    .into_iter()
+                    .filter(|m| m.kind.public())
+                    .map(|m| serde_json::json!({"kind": m.kind, "body": m.body, "agent_name": m.agent_name, "created_at": m.created_at, "attachments": m.attachments}))
+                    .collect();
+                out.push(serde_json::json!({"number": number, "subject": subject, "status": status, "created_at": created_at, "messages": messages}));
+            }
+            Ok(out)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"items": items})))
+}
+
 // ---------------------------------------------------------------- saved views
 
 #[derive(Deserialize, Debug)]

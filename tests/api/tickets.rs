@@ -392,3 +392,87 @@ async fn bad_ticket_input_is_refused_and_changes_nothing() {
     let (s, _) = d.admin("GET", "/api/v1/tickets?q=%22unbalanced%20NEAR(", None).await;
     assert_eq!(s, StatusCode::OK);
 }
+
+#[actix_web::test]
+async fn chats_and_offline_messages_become_tickets_and_answers_reach_the_widget() {
+    use crate::ws;
+    let d = Desk::new().await;
+    // An offline message: no agent online.
+    let (mut v, welcome) = ws::visitor(&d.app.address, None, None).await;
+    assert_eq!(welcome["agents_online"], 0);
+    let token = welcome["token"].as_str().unwrap().to_string();
+    let offline = |body: Value| {
+        d.app.plain().post(d.app.url("/api/v1/widget/offline")).header("origin", &d.app.address).header("x-visitor-token", &token).json(&body).send()
+    };
+    let r = offline(json!({"name": "Ola", "email": "ola@example.pl", "message": "Do you ship to Norway?\nThanks"})).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let number = r.json::<Value>().await.unwrap()["number"].as_i64().unwrap();
+    let (_, t) = d.admin("GET", &format!("/api/v1/tickets/{number}"), None).await;
+    assert_eq!((t["source"].as_str(), t["subject"].as_str(), t["contact"]["email"].as_str()), (Some("offline"), Some("Do you ship to Norway?"), Some("ola@example.pl")));
+    for bad in [json!({"message": "  "}), json!({"message": "x", "email": "nope"}), json!({"message": "x", "extra": 1})] {
+        assert_eq!(offline(bad).await.unwrap().status(), StatusCode::BAD_REQUEST);
+    }
+    let r = d.app.plain().post(d.app.url("/api/v1/widget/offline")).header("origin", &d.app.address).json(&json!({"message": "x"})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "no visitor token");
+
+    // The agent answers (mailed too, since the visitor left an address) and adds a note.
+    let (_, t) = d.admin("POST", &format!("/api/v1/tickets/{number}/reply"), Some(json!({"body": "Yes, in 5 days."}))).await;
+    assert!(t["outbox_id"].is_i64());
+    d.admin("POST", &format!("/api/v1/tickets/{number}/notes"), Some(json!({"body": "internal: check Norway rates"}))).await;
+    let mine: Value = d.app.plain().get(d.app.url("/api/v1/widget/tickets")).header("x-visitor-token", &token).send().await.unwrap().json().await.unwrap();
+    let msgs = mine["items"][0]["messages"].as_array().unwrap();
+    assert_eq!(msgs.iter().map(|m| m["kind"].as_str().unwrap()).collect::<Vec<_>>(), ["customer", "reply"], "notes never reach visitors");
+    assert_eq!(msgs[1]["body"], "Yes, in 5 days.");
+
+    // A chat turned into a ticket keeps its transcript.
+    v.send(json!({"type": "message", "client_id": "m1", "body": "My parcel is damaged"})).await;
+    let conv = v.recv_type("ack").await["conversation"].as_i64().unwrap();
+    let (s, t) = d.admin("POST", &format!("/api/v1/conversations/{conv}/ticket"), Some(json!({}))).await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    assert_eq!(t["source"], "chat");
+    assert_eq!(t["conversation_id"], conv);
+    let transcript = t["messages"][0]["body"].as_str().unwrap();
+    assert_eq!(t["messages"][0]["kind"], "transcript");
+    assert!(transcript.contains("Ola: My parcel is damaged"), "{transcript}");
+    let (s, _) = d.admin("POST", "/api/v1/conversations/999999/ticket", Some(json!({}))).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+#[actix_web::test]
+async fn canned_responses_personal_and_shared() {
+    let d = Desk::new().await;
+    let sales = d.department("Sales").await;
+    let agent = d.app.add_agent("sam@shop.example", Role::Agent).await;
+    d.admin("PATCH", &format!("/api/v1/agents/{agent}"), Some(json!({"department_ids": [sales]}))).await;
+    let sam = d.app.cookie_header(&d.app.session_for(agent).await);
+    let sup = d.app.add_agent("sue@shop.example", Role::Supervisor).await;
+    d.admin("PATCH", &format!("/api/v1/agents/{sup}"), Some(json!({"department_ids": [sales]}))).await;
+    let sue = d.app.cookie_header(&d.app.session_for(sup).await);
+    let other = d.app.add_agent("max@shop.example", Role::Agent).await;
+    let max = d.app.cookie_header(&d.app.session_for(other).await);
+
+    let (s, mine) = d.call(&sam, "POST", "/api/v1/canned", Some(json!({"shortcut": "#hi", "title": "Greeting", "body": "Hello {visitor.name}, {agent.name} here.", "personal": true}))).await;
+    assert_eq!(s, StatusCode::CREATED, "{mine}");
+    assert_eq!(mine["shortcut"], "hi");
+    let (s, _) = d.call(&sam, "POST", "/api/v1/canned", Some(json!({"shortcut": "ship", "title": "Shipping", "body": "2 days", "department_id": sales}))).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "agents do not manage shared snippets");
+    let (s, shared) = d.call(&sue, "POST", "/api/v1/canned", Some(json!({"shortcut": "ship", "title": "Shipping", "body": "2 days", "body_long": "Orders ship within 2 working days.", "department_id": sales, "category": "Delivery", "hotkey": "Alt+1"}))).await;
+    assert_eq!(s, StatusCode::CREATED, "{shared}");
+    let (s, _) = d.call(&sue, "POST", "/api/v1/canned", Some(json!({"shortcut": "all", "title": "Everyone", "body": "x"}))).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "global shared snippets are admin-only");
+
+    let shortcuts = |v: &Value| -> Vec<String> { v["items"].as_array().unwrap().iter().map(|c| c["shortcut"].as_str().unwrap().to_string()).collect() };
+    let (_, l) = d.call(&sam, "GET", "/api/v1/canned", None).await;
+    assert_eq!(shortcuts(&l), ["hi", "ship"], "own and department snippets, by category");
+    let (_, l) = d.call(&max, "GET", "/api/v1/canned", None).await;
+    assert!(shortcuts(&l).is_empty(), "other departments' and others' personal snippets stay hidden");
+    let id = mine["id"].as_i64().unwrap();
+    let (s, _) = d.call(&max, "DELETE", &format!("/api/v1/canned/{id}"), None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = d.call(&sam, "PATCH", &format!("/api/v1/canned/{id}"), Some(json!({"shortcut": "hello", "title": "Greeting", "body": "Hi!", "personal": true}))).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, v) = d.call(&sam, "POST", "/api/v1/canned", Some(json!({"shortcut": "bad key", "title": "x", "body": "y", "personal": true}))).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_input")));
+    let (s, _) = d.call(&sam, "DELETE", &format!("/api/v1/canned/{id}"), None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+}

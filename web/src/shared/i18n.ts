@@ -1,5 +1,6 @@
 // Translation lookup, plural forms and language detection. The reactive "current language"
-// lives in i18n.svelte.ts; this file is plain so it can be unit-tested.
+// lives in console/state.svelte.ts (and the widget's own component); this file is plain so it
+// can be unit-tested.
 
 export const LOCALES = ['en', 'ru', 'uk', 'pl'] as const;
 export type Locale = (typeof LOCALES)[number];

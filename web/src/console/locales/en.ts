@@ -11,6 +11,7 @@ export const en: Dict = {
   'common.save': 'Save',
   'common.saved': 'Saved',
   'common.copy': 'Copy',
+  'common.copied': 'Copied',
   'common.later': 'Later',
   'common.load_more': 'Load more',
   'common.network_error': 'The server cannot be reached. Check your connection and try again.',

@@ -11,6 +11,7 @@ export const pl: Dict = {
   'common.save': 'Zapisz',
   'common.saved': 'Zapisano',
   'common.copy': 'Kopiuj',
+  'common.copied': 'Skopiowano',
   'common.later': 'Później',
   'common.load_more': 'Pokaż więcej',
   'common.network_error': 'Brak połączenia z serwerem. Sprawdź połączenie i spróbuj ponownie.',

@@ -11,6 +11,7 @@ export const ru: Dict = {
   'common.save': 'Сохранить',
   'common.saved': 'Сохранено',
   'common.copy': 'Копировать',
+  'common.copied': 'Скопировано',
   'common.later': 'Позже',
   'common.load_more': 'Показать ещё',
   'common.network_error': 'Сервер недоступен. Проверьте соединение и попробуйте снова.',

@@ -11,6 +11,7 @@ export const uk: Dict = {
   'common.save': 'Зберегти',
   'common.saved': 'Збережено',
   'common.copy': 'Копіювати',
+  'common.copied': 'Скопійовано',
   'common.later': 'Пізніше',
   'common.load_more': 'Показати ще',
   'common.network_error': 'Сервер недоступний. Перевірте з’єднання та спробуйте ще раз.',

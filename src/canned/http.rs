@@ -1,0 +1,89 @@
+//! Canned response endpoints.
+
+use actix_web::{HttpResponse, web};
+use rusqlite::Connection;
+
+use super::{Canned, CannedInput, store};
+use crate::auth::{Principal, Role};
+use crate::error::AppError;
+use crate::http::AppState;
+
+type Data = web::Data<AppState>;
+
+/// Personal snippets: their author. Shared ones: admins, and supervisors for their own
+/// departments (global shared snippets are admin-only).
+fn may_manage(c: &Connection, p: &Principal, owner: Option<i64>, department: Option<i64>) -> Result<bool, AppError> {
+    if owner.is_some() {
+        return Ok(owner == p.agent_id);
+    }
+    if p.is_admin() {
+        return Ok(true);
+    }
+    match (p.role, department, p.agent_id) {
+        (Some(Role::Supervisor), Some(d), Some(me)) => Ok(crate::tickets::store::agent_departments(c, me)?.contains(&d)),
+        _ => Ok(false),
+    }
+}
+
+pub async fn list(state: Data, p: Principal) -> Result<HttpResponse, AppError> {
+    let me = p.agent_id()?;
+    let all = p.has_role(Role::Supervisor);
+    let items = state.db.read(move |c| store::visible(c, me, all)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"items": items})))
+}
+
+pub async fn create(state: Data, p: Principal, body: web::Json<CannedInput>) -> Result<HttpResponse, AppError> {
+    let mut input = body.into_inner();
+    input.validate()?;
+    let me = p.agent_id()?;
+    let now = state.now();
+    let item: Canned = state
+        .db
+        .write(move |c| {
+            if let Some(d) = input.department_id {
+                crate::departments::store::get(c, d)?.ok_or_else(|| AppError::invalid("department_id: no such department"))?;
+            }
+            let owner = input.personal.then_some(me);
+            if !may_manage(c, &p, owner, input.department_id)? {
+                return Err(AppError::forbidden("shared snippets are managed by admins and the department's supervisors"));
+            }
+            let id = store::insert(c, &input, owner, now)?;
+            store::get(c, id)?.ok_or_else(|| AppError::internal("snippet vanished"))
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(item))
+}
+
+pub async fn update(state: Data, p: Principal, path: web::Path<i64>, body: web::Json<CannedInput>) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let mut input = body.into_inner();
+    input.validate()?;
+    let now = state.now();
+    let item = state
+        .db
+        .write(move |c| {
+            let old = store::get(c, id)?.ok_or_else(|| AppError::not_found("snippet"))?;
+            if !may_manage(c, &p, old.owner_id, old.department_id)? || !may_manage(c, &p, old.owner_id, input.department_id)? {
+                return Err(AppError::forbidden("you cannot change this snippet"));
+            }
+            store::update(c, id, &input, now)?;
+            store::get(c, id)?.ok_or_else(|| AppError::not_found("snippet"))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(item))
+}
+
+pub async fn delete(state: Data, p: Principal, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    state
+        .db
+        .write(move |c| {
+            let old = store::get(c, id)?.ok_or_else(|| AppError::not_found("snippet"))?;
+            if !may_manage(c, &p, old.owner_id, old.department_id)? {
+                return Err(AppError::forbidden("you cannot delete this snippet"));
+            }
+            store::delete(c, id)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
