@@ -6,6 +6,7 @@ import { launchBrowser, login, screenshot, setupAdmin, startServer } from './hel
 
 let server;
 let browser;
+const admin = { email: 'olga@shop.example', password: 'correct horse battery' };
 before(async () => {
   server = await startServer();
   browser = await launchBrowser();
@@ -25,7 +26,7 @@ test('setup, add an agent, roles, and the Russian UI', async () => {
   // violation) is a defect.
   page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && errors.push(m.text()));
 
-  const admin = await setupAdmin(page, server.setupLink);
+  await setupAdmin(page, server.setupLink, admin);
   await page.getByTestId('nav-agents').click();
   await page.getByTestId('agent-email').fill('bob@shop.example');
   await page.getByTestId('agent-name').fill('Bob Agent');
@@ -65,5 +66,43 @@ test('setup, add an agent, roles, and the Russian UI', async () => {
   await page.getByTestId('nav-agents').getByText('Операторы').waitFor();
   await screenshot(page, 'foundation-russian');
   assert.deepEqual(errors, [], 'no script errors (and no CSP violations)');
+  await ctx.close();
+});
+
+test('departments, a token shown once, the audit log, and the phone layout', async () => {
+  const ctx = await browser.newContext({ locale: 'en-US' });
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('dialog', (d) => d.accept());
+  await login(page, server.url, admin.email, admin.password);
+
+  await page.getByTestId('nav-departments').click();
+  await page.getByTestId('department-name').fill('Billing');
+  await page.getByTestId('department-submit').click();
+  await page.getByTestId('departments-list').getByText('Billing').waitFor();
+
+  await page.getByTestId('nav-tokens').click();
+  await page.getByTestId('token-name').fill('backup script');
+  await page.getByTestId('token-scope').selectOption('metrics');
+  await page.getByTestId('token-submit').click();
+  assert.match(await page.getByTestId('token-value').innerText(), /^fdt_/);
+  await page.getByTestId('tokens-table').getByText('backup script').waitFor();
+  await page.getByTestId('tokens-table').getByRole('button').first().click();
+  await page.getByTestId('tokens-table').getByText('backup script').waitFor({ state: 'detached' });
+
+  await page.getByTestId('nav-audit').click();
+  await page.getByTestId('audit-table').locator('tbody tr').first().waitFor();
+  assert.ok((await page.getByTestId('audit-table').locator('tbody tr').count()) >= 3, 'setup, agent and token rows');
+
+  // Under ~700px the navigation folds behind the menu button.
+  await page.setViewportSize({ width: 390, height: 800 });
+  assert.equal(await page.getByTestId('nav-agents').isVisible(), false);
+  await page.getByTestId('menu-toggle').click();
+  await page.getByTestId('nav-agents').click();
+  await page.getByTestId('agents-table').waitFor();
+  assert.equal(await page.getByTestId('nav-agents').isVisible(), false, 'the menu closes after a choice');
+  await screenshot(page, 'foundation-phone');
+  assert.deepEqual(errors, []);
   await ctx.close();
 });

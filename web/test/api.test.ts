@@ -17,7 +17,7 @@ describe('api client', () => {
   });
   it('turns the error shape into ApiError with retry-after', async () => {
     respond(429, '{"error":{"code":"rate_limited","message":"slow down"}}', { 'retry-after': '42' });
-    const e: ApiError = await api.post('/x', {}).catch((e: ApiError) => e);
+    const e = (await api.post('/x', {}).catch((err: unknown) => err)) as ApiError;
     expect(e).toBeInstanceOf(ApiError);
     expect([e.status, e.code, e.message, e.retryAfter]).toEqual([429, 'rate_limited', 'slow down', 42]);
   });

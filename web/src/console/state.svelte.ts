@@ -1,5 +1,5 @@
 // Console-wide state: who is signed in, the UI language, the current route.
-import { api } from '../shared/api';
+import { api, ApiError } from '../shared/api';
 import { detectLocale, isLocale, translate, type Locale } from '../shared/i18n';
 import { dicts } from './locales/index';
 
@@ -62,6 +62,12 @@ if (typeof window !== 'undefined') {
     ui.path = location.pathname;
     ui.search = location.search;
   });
+}
+
+/** What to show for a failed request: the server's own message, or a translated network hint. */
+export function errorText(e: unknown): string {
+  if (e instanceof ApiError) return e.code === 'network' ? t('common.network_error') : e.message;
+  return String(e);
 }
 
 export const isAdmin = () => ui.me?.role === 'admin';
