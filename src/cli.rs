@@ -57,6 +57,16 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Fill the database with generated tickets (benchmarks and demos; refused while serve runs).
+    #[command(hide = true)]
+    Seed {
+        #[arg(long, default_value_t = 100_000)]
+        tickets: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        messages: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -309,6 +319,17 @@ fn offline_command(command: &Command, cfg: &Config) -> Result<(), AppError> {
             for m in report.applied_migrations {
                 println!("applied {m}");
             }
+            Ok(())
+        }
+        Command::Seed { tickets, messages, seed } => {
+            let _lock = backup::DataDirLock::acquire(&cfg.data_dir)
+                .map_err(|e| AppError::conflict(format!("refusing to seed: {}; stop it first", e.message)))?;
+            let db = open_db(cfg)?;
+            db.close()?;
+            let conn = crate::db::open_connection(&cfg.db_path())?;
+            let started = std::time::Instant::now();
+            let r = crate::tickets::seed::seed(&conn, *tickets, *messages, *seed, now())?;
+            println!("seeded {} tickets, {} messages, {} contacts in {:.1} s", r.tickets, r.messages, r.contacts, started.elapsed().as_secs_f64());
             Ok(())
         }
         Command::Token(TokenCommand::Create { name, scope }) => {

@@ -1,6 +1,7 @@
 //! Tickets: one thread per customer request, its statuses and the rules that move them.
 
 pub mod http;
+pub mod seed;
 pub mod store;
 
 use serde::{Deserialize, Serialize};
