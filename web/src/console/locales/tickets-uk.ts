@@ -1,0 +1,4 @@
+import type { Dict } from '../../shared/i18n';
+
+// Strings of the ticket desk pages (kept apart from uk.ts so both can grow independently).
+export const tickets_uk: Dict = {};
