@@ -39,3 +39,35 @@ pub async fn delete(state: Data, p: Principal, path: web::Path<i64>) -> Result<H
     state.db.write(move |c| super::delete(c, id, &actor, now)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+/// `GET /api/v1/departments/overview` — per department: open, pending and unassigned tickets,
+/// queued chats, and which members are online now (T6).
+pub async fn overview(state: Data) -> Result<HttpResponse, AppError> {
+    let online = state.hub.online_agents().await;
+    let items = state
+        .db
+        .read(move |c| {
+            let mut out = Vec::new();
+            for d in store::list(c)? {
+                let (open, pending, unassigned): (i64, i64, i64) = c.query_row(
+                    "SELECT count(*) FILTER (WHERE status = 'open'), count(*) FILTER (WHERE status = 'pending'),
+                            count(*) FILTER (WHERE status = 'open' AND agent_id IS NULL)
+                     FROM tickets WHERE department_id = ?1 AND merged_into IS NULL",
+                    [d.id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )?;
+                let mut st = c.prepare("SELECT a.id, a.name FROM agents a JOIN department_members m ON m.agent_id = a.id WHERE m.department_id = ?1 AND a.disabled = 0 ORDER BY a.name")?;
+                let members: Vec<(i64, String)> = st.query_map([d.id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+                let online_members: Vec<serde_json::Value> =
+                    members.iter().filter(|(id, _)| online.contains(id)).map(|(id, name)| serde_json::json!({"id": id, "name": name})).collect();
+                out.push(serde_json::json!({
+                    "id": d.id, "name": d.name, "visible": d.visible,
+                    "open": open, "pending": pending, "unassigned": unassigned,
+                    "members": members.len(), "online": online_members,
+                }));
+            }
+            Ok(out)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"items": items})))
+}

@@ -69,6 +69,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route!(PATCH "/api/v1/agents/{id}", R(Admin), agents::http::update),
         route!(POST "/api/v1/agents/{id}/password", R(Admin), agents::http::set_password),
         route!(GET "/api/v1/departments", R(Agent), departments::http::list),
+        route!(GET "/api/v1/departments/overview", R(Agent), departments::http::overview),
         route!(POST "/api/v1/departments", R(Admin), departments::http::create),
         route!(PATCH "/api/v1/departments/{id}", R(Admin), departments::http::update),
         route!(DELETE "/api/v1/departments/{id}", R(Admin), departments::http::delete),

@@ -61,6 +61,7 @@ enum Cmd {
     Unsubscribe { id: SocketId, conversation: i64 },
     Publish { audience: Audience, item: Outbound },
     Stats { reply: oneshot::Sender<HubStats> },
+    OnlineAgents { reply: oneshot::Sender<Vec<i64>> },
     CloseAll { code: u16, reason: &'static str, reply: oneshot::Sender<()> },
 }
 
@@ -119,6 +120,15 @@ impl Hub {
         let (reply, rx) = oneshot::channel();
         if self.tx.send(Cmd::Stats { reply }).await.is_err() {
             return HubStats::default();
+        }
+        rx.await.unwrap_or_default()
+    }
+
+    /// Ids of agents with at least one open console socket.
+    pub async fn online_agents(&self) -> Vec<i64> {
+        let (reply, rx) = oneshot::channel();
+        if self.tx.send(Cmd::OnlineAgents { reply }).await.is_err() {
+            return Vec::new();
         }
         rx.await.unwrap_or_default()
     }
@@ -237,6 +247,16 @@ async fn run(mut rx: mpsc::Receiver<Cmd>) {
                     visitors_online: visitors.len(),
                     dropped_slow: st.dropped_slow,
                 });
+            }
+            Cmd::OnlineAgents { reply } => {
+                let mut ids: Vec<i64> = st
+                    .sockets
+                    .values()
+                    .filter_map(|s| if let Peer::Agent { agent_id } = s.peer { Some(agent_id) } else { None })
+                    .collect();
+                ids.sort_unstable();
+                ids.dedup();
+                let _ = reply.send(ids);
             }
             Cmd::CloseAll { code, reason, reply } => {
                 for s in st.sockets.values() {

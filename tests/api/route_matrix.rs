@@ -34,6 +34,7 @@ const MATRIX: &[Row] = &[
     ("PATCH", "/api/v1/agents/{id}", ADMIN),
     ("POST", "/api/v1/agents/{id}/password", ADMIN),
     ("GET", "/api/v1/departments", AGENT),
+    ("GET", "/api/v1/departments/overview", AGENT),
     ("POST", "/api/v1/departments", ADMIN),
     ("PATCH", "/api/v1/departments/{id}", ADMIN),
     ("DELETE", "/api/v1/departments/{id}", ADMIN),
