@@ -89,6 +89,7 @@ export const en: Dict = {
   'profile.password_changed': 'Password changed. Your other sessions were signed out.',
   'chat.try_demo': 'Open the demo shop page and chat with yourself',
   'chat.snippet': 'To put the chat on your site, paste this line before </body>:',
+  'chat.to_ticket': 'Create ticket',
   'chat.queue': 'Queue',
   'chat.queue_empty': 'Nobody is waiting.',
   'chat.mine': 'My chats',

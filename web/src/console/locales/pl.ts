@@ -89,6 +89,7 @@ export const pl: Dict = {
   'profile.password_changed': 'Hasło zmienione. Pozostałe sesje zostały wylogowane.',
   'chat.try_demo': 'Otwórz sklep demonstracyjny i napisz do siebie',
   'chat.snippet': 'Aby dodać czat do strony, wklej ten wiersz przed </body>:',
+  'chat.to_ticket': 'Utwórz zgłoszenie',
   'chat.queue': 'Kolejka',
   'chat.queue_empty': 'Nikt nie czeka.',
   'chat.mine': 'Moje czaty',

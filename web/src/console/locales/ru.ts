@@ -89,6 +89,7 @@ export const ru: Dict = {
   'profile.password_changed': 'Пароль изменён. Остальные сеансы завершены.',
   'chat.try_demo': 'Открыть демо-магазин и написать самому себе',
   'chat.snippet': 'Чтобы добавить чат на сайт, вставьте эту строку перед </body>:',
+  'chat.to_ticket': 'Создать тикет',
   'chat.queue': 'Очередь',
   'chat.queue_empty': 'Никто не ждёт.',
   'chat.mine': 'Мои чаты',

@@ -89,6 +89,7 @@ export const uk: Dict = {
   'profile.password_changed': 'Пароль змінено. Інші сеанси завершено.',
   'chat.try_demo': 'Відкрити демо-магазин і написати самому собі',
   'chat.snippet': 'Щоб додати чат на сайт, вставте цей рядок перед </body>:',
+  'chat.to_ticket': 'Створити тікет',
   'chat.queue': 'Черга',
   'chat.queue_empty': 'Ніхто не чекає.',
   'chat.mine': 'Мої чати',
