@@ -28,7 +28,7 @@ fn text(b: &[u8]) -> String {
 }
 
 pub struct Server {
-    child: Child,
+    pub child: Child,
     pub url: String,
     stderr: mpsc::Receiver<String>,
 }
@@ -372,4 +372,28 @@ async fn sigkill_mid_stream_loses_no_acknowledged_message() {
         let i: usize = cid[1..].parse().unwrap();
         assert_eq!(acked[&i], *seq);
     }
+}
+
+/// SPEC S3: on SIGTERM the server closes sockets with 1012 (clients reconnect and resume),
+/// finishes, and exits cleanly.
+#[tokio::test]
+async fn sigterm_closes_sockets_with_1012_and_exits_cleanly() {
+    use crate::ws::{self, Ended};
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let (mut v, _) = ws::visitor(&server.url, None, None).await;
+    v.send(json!({"type": "message", "client_id": "m1", "body": "still there?"})).await;
+    v.recv_type("ack").await;
+    let pid = server.child.id() as i32;
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    assert_eq!(v.ended().await, Ended::Closed(1012));
+    let (status, log) = server.terminate();
+    assert!(status.success(), "{log}");
+    assert!(log.contains("stopped cleanly"), "{log}");
+    let db = rusqlite::Connection::open(dir.path().join("frontdesk.db")).unwrap();
+    let mode: String = db.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+    let wal = dir.path().join("frontdesk.db-wal");
+    assert!(!wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0, "WAL checkpointed on shutdown");
 }
