@@ -36,14 +36,7 @@ async fn start_session(state: &AppState, req: &HttpRequest, agent: agents::Agent
     let now = state.now();
     let expires = now + state.config.session_max.as_millis() as i64;
     let ip = state.client_ip(req).map(|i| i.to_string()).unwrap_or_default();
-    let ua: String = req
-        .headers()
-        .get(actix_web::http::header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .chars()
-        .take(300)
-        .collect();
+    let ua = crate::http::user_agent(req);
     let agent_id = agent.id;
     state.db.write(move |c| store::create_session(c, agent_id, &hash, now, expires, &ip, &ua)).await?;
     let mut resp = HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap_or_default());

@@ -18,14 +18,7 @@ use crate::realtime::{Audience, Peer, SocketId};
 pub async fn upgrade(state: web::Data<AppState>, req: HttpRequest, body: web::Payload) -> Result<HttpResponse, AppError> {
     super::agent_ws::check_socket_origin(&state, &req)?;
     let ip = state.client_ip(&req).map(|i| i.to_string()).unwrap_or_default();
-    let user_agent: String = req
-        .headers()
-        .get(actix_web::http::header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .chars()
-        .take(300)
-        .collect();
+    let user_agent = crate::http::user_agent(&req);
     let (resp, session, stream) = actix_ws::handle(&req, body).map_err(|e| AppError::invalid(format!("websocket handshake: {e}")))?;
     let handler = VisitorSocket {
         state: state.clone(),

@@ -26,31 +26,28 @@ impl Desk {
         Desk { app, admin, token }
     }
 
-    async fn call(&self, cookie: &str, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut rb = self
-            .app
-            .plain()
-            .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), self.app.url(path))
-            .header("cookie", cookie)
-            .header("origin", &self.app.address);
-        if let Some(b) = body {
-            rb = rb.json(&b);
-        }
+    fn request(&self, method: &str, path: &str) -> reqwest::RequestBuilder {
+        self.app.plain().request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), self.app.url(path))
+    }
+
+    async fn send(rb: reqwest::RequestBuilder, body: Option<Value>) -> (StatusCode, Value) {
+        let rb = match body {
+            Some(b) => rb.json(&b),
+            None => rb,
+        };
         let r = rb.send().await.unwrap();
         let status = r.status();
         let text = r.text().await.unwrap();
         (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() })
     }
 
+    /// As a console user (session cookie, with the browser's Origin).
+    async fn call(&self, cookie: &str, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        Self::send(self.request(method, path).header("cookie", cookie).header("origin", &self.app.address), body).await
+    }
+
     async fn admin(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut rb = self.app.plain().request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), self.app.url(path)).bearer_auth(&self.token);
-        if let Some(b) = body {
-            rb = rb.json(&b);
-        }
-        let r = rb.send().await.unwrap();
-        let status = r.status();
-        let text = r.text().await.unwrap();
-        (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap() })
+        Self::send(self.request(method, path).bearer_auth(&self.token), body).await
     }
 
     async fn create(&self, subject: &str, email: Option<&str>, dept: Option<i64>) -> i64 {
