@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { detectLocale, format, LOCALES, placeholders, translate, type Dict } from '../src/shared/i18n';
 import { dicts } from '../src/console/locales/index';
-import { widgetDicts } from '../src/widget/locales';
+import { en as wEn } from '../src/widget/locales/en';
+import { ru as wRu } from '../src/widget/locales/ru';
+import { uk as wUk } from '../src/widget/locales/uk';
+import { pl as wPl } from '../src/widget/locales/pl';
+
+const widgetDicts = { en: wEn, ru: wRu, uk: wUk, pl: wPl };
 
 describe.each([
   ['console', dicts],
