@@ -252,6 +252,22 @@ impl AgentSocket {
                 let frame = serde_json::json!({"type": "receipt", "conversation": conversation, "delivered_seq": row.agent_delivered_seq, "read_seq": row.agent_read_seq});
                 st.hub.publish_frame(Audience::ConversationVisitors(conversation), &frame).await;
             }
+            AgentFrame::Viewing { ticket, state } => {
+                let (me, role) = (self.agent_id, self.role);
+                let visible = st
+                    .db
+                    .read(move |c| {
+                        let Some(t) = crate::tickets::store::by_number(c, ticket)? else { return Ok(false) };
+                        let mine = crate::tickets::store::agent_departments(c, me)?;
+                        Ok(crate::tickets::may_view(role, me, &mine, t.agent_id, t.department_id))
+                    })
+                    .await?;
+                if !visible {
+                    return Err(AppError::not_found("ticket"));
+                }
+                let frame = serde_json::json!({"type": "presence", "ticket": ticket, "agent_id": me, "name": self.name, "state": state, "at": st.now()});
+                st.hub.publish_frame(Audience::Agents, &frame).await;
+            }
             AgentFrame::End { conversation } => {
                 let conv = st.db.read(move |c| store::conv(c, conversation)).await?.ok_or_else(|| AppError::not_found("conversation"))?;
                 let allowed = conv.agent_id == Some(self.agent_id) || self.role >= Role::Supervisor;

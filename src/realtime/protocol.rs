@@ -123,7 +123,20 @@ pub enum AgentFrame {
     End {
         conversation: i64,
     },
+    /// Presence on a ticket page (T1): others see who is viewing or replying.
+    Viewing {
+        ticket: i64,
+        state: PresenceState,
+    },
     Ping,
+}
+
+#[derive(Deserialize, Serialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum PresenceState {
+    Viewing,
+    Replying,
+    Left,
 }
 
 /// Why a frame was refused; becomes an `error` frame (or a close for fatal ones).
@@ -310,5 +323,7 @@ mod tests {
         assert_eq!(parse_agent(r#"{"type":"accept"}"#).unwrap_err().code, "invalid_frame");
         assert_eq!(parse_agent(r#"{"type":"accept","conversation":"x"}"#).unwrap_err().code, "invalid_frame");
         assert_eq!(parse_agent(r#"{"type":"hello","v":1,"token":"x"}"#).unwrap_err().code, "unknown_field");
+        assert!(parse_agent(r#"{"type":"viewing","ticket":1001,"state":"replying"}"#).is_ok());
+        assert_eq!(parse_agent(r#"{"type":"viewing","ticket":1001,"state":"dancing"}"#).unwrap_err().code, "invalid_frame");
     }
 }

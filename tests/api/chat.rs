@@ -408,3 +408,24 @@ async fn with_sneak_peek_off_drafts_never_reach_agents() {
     let r = app.plain().patch(app.url("/api/v1/settings/chat")).header("cookie", &cookie).header("origin", &app.address).json(&json!({"sneak_peek": "no"})).send().await.unwrap();
     assert_eq!(error_code(r).await.0, StatusCode::BAD_REQUEST);
 }
+
+#[actix_web::test]
+async fn ticket_presence_reaches_colleagues_who_may_see_the_ticket() {
+    let app = spawn_app().await;
+    let (_, ann_cookie) = agent_cookie(&app, "ann@shop.example", Role::Admin).await;
+    let (_, bob_cookie) = agent_cookie(&app, "bob@shop.example", Role::Agent).await;
+    let token = app.api_token(frontdesk::auth::Scope::Admin).await;
+    let d: Value = app.plain().post(app.url("/api/v1/departments")).bearer_auth(&token).json(&json!({"name": "Legal"})).send().await.unwrap().json().await.unwrap();
+    let t: Value = app.plain().post(app.url("/api/v1/tickets")).bearer_auth(&token).json(&json!({"subject": "Contract", "body": "x", "department_id": d["id"]})).send().await.unwrap().json().await.unwrap();
+    let open: Value = app.plain().post(app.url("/api/v1/tickets")).bearer_auth(&token).json(&json!({"subject": "Hello", "body": "x"})).send().await.unwrap().json().await.unwrap();
+    let (mut ann, _) = ws::agent(&app.address, &ann_cookie).await;
+    let (mut bob, _) = ws::agent(&app.address, &bob_cookie).await;
+    bob.send(json!({"type": "viewing", "ticket": open["number"], "state": "replying"})).await;
+    let p = ann.recv_type("presence").await;
+    assert_eq!((p["ticket"].clone(), p["name"].as_str(), p["state"].as_str()), (open["number"].clone(), Some("bob"), Some("replying")));
+    // Bob is not in Legal: he cannot announce himself on (or learn of) its ticket.
+    bob.send(json!({"type": "viewing", "ticket": t["number"], "state": "viewing"})).await;
+    assert_eq!(bob.recv_type("error").await["code"], "not_found");
+    bob.send(json!({"type": "viewing", "ticket": 424242, "state": "viewing"})).await;
+    assert_eq!(bob.recv_type("error").await["code"], "not_found");
+}

@@ -57,6 +57,10 @@ class ChatStore {
   incoming = $state<Conversation | null>(null);
   sneakPeek = $state(true);
   error = $state('');
+  /** Who else is on a ticket page: ticket number → agent id → presence (T1). */
+  presence = $state<Record<number, Record<number, { name: string; state: 'viewing' | 'replying' | 'left'; at: number }>>>({});
+  /** Bumped when the server says a ticket changed; ticket pages refetch when theirs moves. */
+  ticketVersion = $state<Record<number, number>>({});
   private socket: ChatSocket | null = null;
   /** Conversations opened read-only (not mine). */
   private following = new Set<number>();
@@ -159,6 +163,17 @@ class ChatStore {
           if (c) c.status = 'ended';
         }
         break;
+      case 'presence':
+        if (f.agent_id !== ui.me?.id) {
+          const here = { ...(this.presence[f.ticket] ?? {}) };
+          if (f.state === 'left') delete here[f.agent_id];
+          else here[f.agent_id] = { name: f.name, state: f.state, at: Date.now() };
+          this.presence[f.ticket] = here;
+        }
+        break;
+      case 'ticket':
+        this.ticketVersion[f.number] = (this.ticketVersion[f.number] ?? 0) + 1;
+        break;
       case 'error':
         if (f.ref) {
           for (const [conv, list] of Object.entries(this.pending)) {
@@ -233,6 +248,17 @@ class ChatStore {
 
   end(conversation: number) {
     this.socket?.send({ type: 'end', conversation });
+  }
+
+  /** Tell colleagues this agent is viewing / replying to / has left a ticket. */
+  sendPresence(ticket: number, state: 'viewing' | 'replying' | 'left') {
+    this.socket?.send({ type: 'viewing', ticket, state });
+  }
+
+  /** Colleagues on a ticket now (entries not refreshed for 40 s are stale). */
+  othersOn(ticket: number): { name: string; state: string }[] {
+    const now = Date.now();
+    return Object.values(this.presence[ticket] ?? {}).filter((p) => now - p.at < 40_000);
   }
 }
 
