@@ -80,7 +80,10 @@ pub struct Principal {
     /// None for API tokens created from the CLI (not tied to a person).
     pub agent_id: Option<i64>,
     pub role: Option<Role>,
+    /// For the audit log: "agent:3 ann@shop.example", "token:2 ci".
     pub label: String,
+    /// For people: the agent's name, or the token's name.
+    pub name: String,
     pub credential: Credential,
 }
 

@@ -10,6 +10,7 @@ pub struct SessionRow {
     pub agent_id: i64,
     pub role: Role,
     pub email: String,
+    pub name: String,
     pub disabled: bool,
     pub last_seen_at: i64,
     pub expires_at: i64,
@@ -35,7 +36,7 @@ pub fn create_session(
 pub fn find_session(conn: &Connection, hash: &[u8]) -> Result<Option<SessionRow>, AppError> {
     Ok(conn
         .query_row(
-            "SELECT s.id, s.agent_id, a.role, a.email, a.disabled, s.last_seen_at, s.expires_at
+            "SELECT s.id, s.agent_id, a.role, a.email, a.disabled, s.last_seen_at, s.expires_at, a.name
              FROM sessions s JOIN agents a ON a.id = s.agent_id WHERE s.token_hash = ?1",
             [hash],
             |r| {
@@ -47,6 +48,7 @@ pub fn find_session(conn: &Connection, hash: &[u8]) -> Result<Option<SessionRow>
                     disabled: r.get(4)?,
                     last_seen_at: r.get(5)?,
                     expires_at: r.get(6)?,
+                    name: r.get(7)?,
                 })
             },
         )

@@ -115,17 +115,24 @@ impl Writer {
         rx.blocking_recv().map_err(|_| AppError::internal("writer dropped a job"))?
     }
 
-    /// Commit what is queued, then stop. Safe to call more than once.
+    /// Commit what is queued, then stop. Safe to call more than once. Blocks the calling
+    /// thread (meant for shutdown paths: the CLI, tests, `spawn_blocking`).
     pub fn shutdown(&self) {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        let sent = match tokio::runtime::Handle::try_current() {
-            // Inside a runtime we must not block the reactor on a full queue; try_send then wait.
-            Ok(_) => self.tx.try_send(Msg::Shutdown(tx)).is_ok(),
-            Err(_) => self.tx.blocking_send(Msg::Shutdown(tx)).is_ok(),
-        };
-        if sent {
-            let _ = rx.recv();
+        let mut msg = Msg::Shutdown(tx);
+        // try_send in a loop rather than blocking_send: this may run on a thread that belongs
+        // to a runtime, where blocking_send panics. A full queue drains within milliseconds.
+        loop {
+            match self.tx.try_send(msg) {
+                Ok(()) => break,
+                Err(mpsc::error::TrySendError::Full(m)) => {
+                    msg = m;
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => return,
+            }
         }
+        let _ = rx.recv();
     }
 
     pub fn stats(&self) -> WriteStats {

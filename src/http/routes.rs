@@ -273,6 +273,7 @@ async fn authenticate(req: &ServiceRequest, st: &AppState, bearer: Option<String
             agent_id: None,
             role: (t.scope == Scope::Admin).then_some(Role::Admin),
             label: format!("token:{} {}", t.id, t.name),
+            name: t.name.clone(),
             credential: Credential::Token { token_id: t.id, scope: t.scope },
         }));
     }
@@ -293,6 +294,7 @@ async fn authenticate(req: &ServiceRequest, st: &AppState, bearer: Option<String
         agent_id: Some(s.agent_id),
         role: Some(s.role),
         label: format!("agent:{} {}", s.agent_id, s.email),
+        name: s.name,
         credential: Credential::Session { session_id: s.session_id },
     }))
 }

@@ -158,7 +158,15 @@ fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, FrameError> {
     }
     serde_json::from_str(text).map_err(|e| {
         let msg = e.to_string();
-        if msg.starts_with("unknown variant") {
+        // "unknown variant" is serde's word both for an unknown frame type and for a bad enum
+        // value inside a known frame; only the first is `unknown_type`.
+        let is_type = || {
+            serde_json::from_str::<serde_json::Value>(text)
+                .ok()
+                .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(|t| msg.starts_with(&format!("unknown variant `{t}`"))))
+                .unwrap_or(false)
+        };
+        if msg.starts_with("unknown variant") && is_type() {
             FrameError::new("unknown_type", msg)
         } else if msg.starts_with("unknown field") {
             FrameError::new("unknown_field", msg)

@@ -296,7 +296,7 @@ pub async fn counts(state: Data, p: Principal) -> Result<HttpResponse, AppError>
             Ok((by_status, mine, unassigned))
         })
         .await?;
-    let mut out = serde_json::json!({"open": 0, "pending": 0, "solved": 0, "spam": 0, "mine_open": mine, "unassigned_open": unassigned});
+    let mut out = serde_json::json!({"open": 0, "pending": 0, "snoozed": 0, "solved": 0, "spam": 0, "mine_open": mine, "unassigned_open": unassigned});
     for (status, n) in by_status {
         out[status] = n.into();
     }
@@ -344,7 +344,6 @@ pub async fn update(state: Data, p: Principal, path: web::Path<i64>, body: web::
         .db
         .write(move |c| {
             let t = visible_ticket(c, &pc, number)?;
-            let actor = Actor::from(&pc);
             let is_sup = pc.has_role(Role::Supervisor);
             if let Some(Some(a)) = b.agent_id {
                 crate::agents::store::get(c, a)?.ok_or_else(|| AppError::invalid("agent_id: no such agent"))?;
@@ -370,7 +369,7 @@ pub async fn update(state: Data, p: Principal, path: web::Path<i64>, body: web::
                 && status != t.status
             {
                 store::set_status(c, t.id, status, now)?;
-                let line = format!("Status changed to {} by {}", status.as_str(), actor.label);
+                let line = format!("Status changed to {} by {}", status.as_str(), pc.name);
                 store::add_message(c, &system_line(t.id, &line, now))?;
             }
             if let Some(until) = b.snoozed_until {
@@ -631,7 +630,7 @@ pub async fn release(state: Data, p: Principal, path: web::Path<i64>) -> Result<
                 return Err(AppError::forbidden("only the assignee or a supervisor can release a ticket"));
             }
             store::set_assignment(c, t.id, Some(None), None, now)?;
-            store::add_message(c, &system_line(t.id, &format!("Released to the pool by {}", pc.label), now))?;
+            store::add_message(c, &system_line(t.id, &format!("Released to the pool by {}", pc.name), now))?;
             Ok(())
         })
         .await?;
@@ -673,8 +672,8 @@ pub async fn transfer(state: Data, p: Principal, path: web::Path<i64>, body: web
             store::set_assignment(c, t.id, b.agent_id.map(Some), b.department_id.map(Some), now)?;
             let attachments = own_attachments(c, &pc, &b.attachments)?;
             let text = match b.note.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-                Some(n) => format!("Transferred to {} by {}: {n}", parts.join(" / "), pc.label),
-                None => format!("Transferred to {} by {}", parts.join(" / "), pc.label),
+                Some(n) => format!("Transferred to {} by {}: {n}", parts.join(" / "), pc.name),
+                None => format!("Transferred to {} by {}", parts.join(" / "), pc.name),
             };
             let mid = store::add_message(
                 c,
@@ -711,7 +710,7 @@ pub async fn merge(state: Data, p: Principal, path: web::Path<i64>, body: web::J
             }
             let moved = store::move_all_messages(c, from.id, target.id)?;
             store::mark_merged(c, from.id, target.id, now)?;
-            store::add_message(c, &system_line(target.id, &format!("Ticket #{} merged into this one by {} ({moved} messages)", from.number, pc.label), now))?;
+            store::add_message(c, &system_line(target.id, &format!("Ticket #{} merged into this one by {} ({moved} messages)", from.number, pc.name), now))?;
             store::add_message(c, &system_line(from.id, &format!("Merged into #{}", target.number), now))?;
             audit::store::record(c, now, &Actor::from(&pc), "ticket.merge", Some(&format!("#{} -> #{}", from.number, target.number)), None)
         })
@@ -761,7 +760,7 @@ pub async fn split(state: Data, p: Principal, path: web::Path<i64>, body: web::J
                 },
             )?;
             store::move_message(c, b.message_id, id)?;
-            store::add_message(c, &system_line(id, &format!("Split from #{} by {}", t.number, pc.label), now))?;
+            store::add_message(c, &system_line(id, &format!("Split from #{} by {}", t.number, pc.name), now))?;
             store::add_message(c, &system_line(t.id, &format!("A message was split into #{new_number}"), now))?;
             Ok(new_number)
         })

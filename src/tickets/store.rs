@@ -424,13 +424,17 @@ pub fn count(conn: &Connection, f: &Filter, v: Viewer) -> Result<i64, AppError> 
 }
 
 /// Counts per status for the caller's visible tickets (sidebar counters).
+/// Snoozed tickets are Pending but hidden from the Pending list; they are counted apart so the
+/// counters match the lists.
+const STATUS_OR_SNOOZED: &str = "CASE WHEN t.snoozed_until IS NOT NULL THEN 'snoozed' ELSE t.status END";
+
 pub fn status_counts(conn: &Connection, v: Viewer) -> Result<Vec<(String, i64)>, AppError> {
     let row = |r: &Row| Ok((r.get(0)?, r.get(1)?));
     let rows = if v.sees_all {
-        let mut st = conn.prepare_cached("SELECT t.status, count(*) FROM tickets t WHERE t.merged_into IS NULL GROUP BY t.status")?;
+        let mut st = conn.prepare_cached(&format!("SELECT {STATUS_OR_SNOOZED}, count(*) FROM tickets t WHERE t.merged_into IS NULL GROUP BY 1"))?;
         st.query_map([], row)?.collect::<rusqlite::Result<_>>()?
     } else {
-        let sql = format!("SELECT t.status, count(*) FROM tickets t WHERE t.merged_into IS NULL AND {} GROUP BY t.status", visible("?1", "?2"));
+        let sql = format!("SELECT {STATUS_OR_SNOOZED}, count(*) FROM tickets t WHERE t.merged_into IS NULL AND {} GROUP BY 1", visible("?1", "?2"));
         let mut st = conn.prepare_cached(&sql)?;
         st.query_map(params![false, v.agent_id], row)?.collect::<rusqlite::Result<_>>()?
     };

@@ -68,6 +68,19 @@ test('visitor and agent chat in real time, and nothing is lost on reload', async
   await screenshot(visitor, 'chat-visitor');
   await screenshot(agent, 'chat-agent');
 
+  // A canned response: `#shortcut` + Space expands, with the visitor's name filled in.
+  const canned = await agent.request.post(`${server.url}/api/v1/canned`, {
+    headers: { Origin: server.url },
+    data: { shortcut: 'ship', title: 'Shipping time', body: 'We ship within 2 days, {agent.name} here.', personal: true },
+  });
+  assert.equal(canned.status(), 201);
+  await agent.reload();
+  await agent.getByTestId('mine').getByRole('button').first().click();
+  await agent.getByTestId('composer').pressSequentially('#ship ', { delay: 20 });
+  assert.equal(await agent.getByTestId('composer').inputValue(), 'We ship within 2 days, Ann here.');
+  await agent.getByTestId('send').click();
+  await w.getByText('We ship within 2 days, Ann here.').waitFor();
+
   // HTML in a message is shown as text and never runs, on both sides.
   await w.getByTestId('w-input').fill(XSS);
   await w.getByTestId('w-send').click();

@@ -109,7 +109,7 @@ export const en: Dict = {
   'chat.read': 'Read',
   'chat.emoji': 'Emoji',
   'chat.attach': 'Attach a file',
-  'chat.type_here': 'Type a reply… (Enter sends, Shift+Enter adds a line)',
+  'chat.type_here': 'Type a reply… Enter sends, Shift+Enter adds a line, #shortcut + Space inserts a canned reply',
   'chat.visitor_typing': 'Visitor is typing',
   'chat.read_only': 'You are reading along. Only the agent who has the chat can write.',
   'chat.status.queued': 'Waiting',

@@ -109,7 +109,7 @@ export const pl: Dict = {
   'chat.read': 'Przeczytano',
   'chat.emoji': 'Emoji',
   'chat.attach': 'Załącz plik',
-  'chat.type_here': 'Wpisz odpowiedź… (Enter wysyła, Shift+Enter to nowa linia)',
+  'chat.type_here': 'Wpisz odpowiedź… Enter wysyła, Shift+Enter to nowa linia, #skrót + spacja wstawia gotową odpowiedź',
   'chat.visitor_typing': 'Odwiedzający pisze',
   'chat.read_only': 'Czytasz rozmowę. Pisać może tylko konsultant, który przyjął czat.',
   'chat.status.queued': 'Oczekuje',

@@ -109,7 +109,7 @@ export const ru: Dict = {
   'chat.read': 'Прочитано',
   'chat.emoji': 'Эмодзи',
   'chat.attach': 'Прикрепить файл',
-  'chat.type_here': 'Введите ответ… (Enter — отправить, Shift+Enter — новая строка)',
+  'chat.type_here': 'Введите ответ… Enter — отправить, Shift+Enter — новая строка, #шаблон + пробел — вставить заготовку',
   'chat.visitor_typing': 'Посетитель печатает',
   'chat.read_only': 'Вы наблюдаете. Писать может только оператор, принявший чат.',
   'chat.status.queued': 'Ожидает',

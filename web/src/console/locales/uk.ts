@@ -109,7 +109,7 @@ export const uk: Dict = {
   'chat.read': 'Прочитано',
   'chat.emoji': 'Емодзі',
   'chat.attach': 'Прикріпити файл',
-  'chat.type_here': 'Введіть відповідь… (Enter — надіслати, Shift+Enter — новий рядок)',
+  'chat.type_here': 'Введіть відповідь… Enter — надіслати, Shift+Enter — новий рядок, #шаблон + пробіл — вставити заготовку',
   'chat.visitor_typing': 'Відвідувач друкує',
   'chat.read_only': 'Ви спостерігаєте. Писати може лише оператор, який прийняв чат.',
   'chat.status.queued': 'Очікує',
