@@ -14,6 +14,12 @@ pub struct Department {
     pub name: String,
     pub visible: bool,
     pub created_at: i64,
+    /// A pattern ticket subjects must match (T2), e.g. an order number.
+    pub subject_rule: Option<String>,
+    /// Agents take unassigned tickets only through Next (T5).
+    pub next_only: bool,
+    /// The reply every ticket of this department starts from (T7), with placeholders.
+    pub reply_template: Option<String>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -33,6 +39,9 @@ fn yes() -> bool {
 pub struct DepartmentPatch {
     pub name: Option<String>,
     pub visible: Option<bool>,
+    pub subject_rule: Option<String>,
+    pub next_only: Option<bool>,
+    pub reply_template: Option<String>,
 }
 
 pub fn validate_name(name: &str) -> Result<String, AppError> {
@@ -52,10 +61,22 @@ pub fn create(conn: &rusqlite::Connection, new: &NewDepartment, actor: &Actor, n
 
 pub fn update(conn: &rusqlite::Connection, id: i64, patch: &DepartmentPatch, actor: &Actor, now: i64) -> Result<Department, AppError> {
     let name = patch.name.as_deref().map(validate_name).transpose()?;
+    if let Some(rule) = patch.subject_rule.as_deref().filter(|r| !r.trim().is_empty()) {
+        if rule.len() > 200 || regex_lite::Regex::new(rule).is_err() {
+            return Err(AppError::invalid("subject_rule: not a valid pattern (at most 200 characters)"));
+        }
+    }
+    if patch.reply_template.as_ref().is_some_and(|t| t.chars().count() > 10_000) {
+        return Err(AppError::invalid("reply_template: at most 10000 characters"));
+    }
     store::get(conn, id)?.ok_or_else(|| AppError::not_found("department"))?;
     store::update(conn, id, name.as_deref(), patch.visible)?;
+    store::set_ticket_options(conn, id, patch.subject_rule.as_deref(), patch.next_only, patch.reply_template.as_deref())?;
     let d = store::get(conn, id)?.ok_or_else(|| AppError::not_found("department"))?;
-    let details = serde_json::json!({"name": name, "visible": patch.visible});
+    let details = serde_json::json!({
+        "name": name, "visible": patch.visible, "subject_rule": patch.subject_rule,
+        "next_only": patch.next_only, "reply_template": patch.reply_template.as_ref().map(|_| "changed"),
+    });
     audit::store::record(conn, now, actor, "department.update", Some(&d.name), Some(&details))?;
     Ok(d)
 }

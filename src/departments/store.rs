@@ -3,18 +3,28 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use super::Department;
 use crate::error::AppError;
 
+const COLS: &str = "SELECT id, name, visible, created_at, subject_rule, next_only, reply_template FROM departments";
+
 fn from_row(r: &Row) -> rusqlite::Result<Department> {
-    Ok(Department { id: r.get(0)?, name: r.get(1)?, visible: r.get(2)?, created_at: r.get(3)? })
+    Ok(Department {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        visible: r.get(2)?,
+        created_at: r.get(3)?,
+        subject_rule: r.get(4)?,
+        next_only: r.get(5)?,
+        reply_template: r.get(6)?,
+    })
 }
 
 pub fn list(conn: &Connection) -> Result<Vec<Department>, AppError> {
-    let mut st = conn.prepare("SELECT id, name, visible, created_at FROM departments ORDER BY name COLLATE NOCASE")?;
+    let mut st = conn.prepare(&format!("{COLS} ORDER BY name COLLATE NOCASE"))?;
     let rows = st.query_map([], from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 pub fn get(conn: &Connection, id: i64) -> Result<Option<Department>, AppError> {
-    Ok(conn.query_row("SELECT id, name, visible, created_at FROM departments WHERE id = ?1", [id], from_row).optional()?)
+    Ok(conn.query_row(&format!("{COLS} WHERE id = ?1"), [id], from_row).optional()?)
 }
 
 fn name_taken(conn: &Connection, name: &str, except: i64) -> Result<bool, AppError> {
@@ -44,5 +54,26 @@ pub fn update(conn: &Connection, id: i64, name: Option<&str>, visible: Option<bo
 
 pub fn delete(conn: &Connection, id: i64) -> Result<(), AppError> {
     conn.execute("DELETE FROM departments WHERE id = ?1", [id])?;
+    Ok(())
+}
+
+/// Ticket options (T2, T5, T7). `Some("")` clears a text option.
+pub fn set_ticket_options(
+    conn: &Connection,
+    id: i64,
+    subject_rule: Option<&str>,
+    next_only: Option<bool>,
+    reply_template: Option<&str>,
+) -> Result<(), AppError> {
+    let blank_to_null = |v: Option<&str>| v.map(|s| if s.trim().is_empty() { None } else { Some(s.to_string()) });
+    if let Some(rule) = blank_to_null(subject_rule) {
+        conn.execute("UPDATE departments SET subject_rule = ?2 WHERE id = ?1", params![id, rule])?;
+    }
+    if let Some(n) = next_only {
+        conn.execute("UPDATE departments SET next_only = ?2 WHERE id = ?1", params![id, n])?;
+    }
+    if let Some(t) = blank_to_null(reply_template) {
+        conn.execute("UPDATE departments SET reply_template = ?2 WHERE id = ?1", params![id, t])?;
+    }
     Ok(())
 }

@@ -259,7 +259,8 @@ async fn next_hands_each_ticket_to_exactly_one_agent() {
     let first = t["items"][0]["number"].as_i64().unwrap();
     let (s, t) = d.call(cookie, "POST", &format!("/api/v1/tickets/{first}/release"), None).await;
     assert_eq!((s, t["agent_id"].is_null()), (StatusCode::OK, true));
-    d.app.db.write(move |c| Ok(c.execute("UPDATE departments SET next_only = 1 WHERE id = ?1", [dept])?)).await.unwrap();
+    let (s, _) = d.admin("PATCH", &format!("/api/v1/departments/{dept}"), Some(json!({"next_only": true}))).await;
+    assert_eq!(s, StatusCode::OK);
     let (s, _) = d.call(cookie, "PATCH", &format!("/api/v1/tickets/{first}"), Some(json!({"agent_id": me}))).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, _) = d.admin("PATCH", &format!("/api/v1/tickets/{first}"), Some(json!({"agent_id": me}))).await;
@@ -352,8 +353,15 @@ async fn agents_see_only_their_departments_tickets() {
 async fn bad_ticket_input_is_refused_and_changes_nothing() {
     let d = Desk::new().await;
     let dept = d.department("Orders").await;
-    d.app.db.write(move |c| Ok(c.execute("UPDATE departments SET subject_rule = '(?i)order \\d{5}' WHERE id = ?1", [dept])?)).await.unwrap();
-    let n = d.create("Order 12345 missing", None, Some(dept)).await;
+    let (s, v) = d.admin("PATCH", &format!("/api/v1/departments/{dept}"), Some(json!({"subject_rule": "(unclosed"}))).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_input")));
+    let (s, v) = d
+        .admin("PATCH", &format!("/api/v1/departments/{dept}"), Some(json!({"subject_rule": r"(?i)order \d{5}", "reply_template": "Hello {customer.name},\n\nre #{ticket.number}: "})))
+        .await;
+    assert_eq!((s, v["subject_rule"].as_str()), (StatusCode::OK, Some(r"(?i)order \d{5}")));
+    let n = d.create("Order 12345 missing", Some("ola@example.pl"), Some(dept)).await;
+    let (_, t) = d.admin("GET", &format!("/api/v1/tickets/{n}"), None).await;
+    assert_eq!(t["reply_draft"], format!("Hello Ola Kowalska,\n\nre #{n}: "), "the department's template, filled in");
     let before = (d.app.dump("tickets").await, d.app.dump("ticket_messages").await);
     let cases: Vec<(&str, String, Value, &str)> = vec![
         ("POST", "/api/v1/tickets".into(), json!({"subject": "My order", "body": "x", "department_id": dept}), "invalid_input"),
