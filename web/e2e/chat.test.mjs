@@ -2,24 +2,16 @@
 // browser contexts: queue → accept → typing and sneak peek → reply → read receipts → reload
 // and navigation keep the conversation → files both ways arrive byte-identical → HTML in
 // messages and file names stays text.
-import { test, after, before } from 'node:test';
+import {  test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, screenshot, setupAdmin, startServer } from './helpers.mjs';
+import { screenshot, serverAndBrowser, setupAdmin, watchErrors } from './helpers.mjs';
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser();
 
 const XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>';
 
 test('visitor and agent chat in real time, and nothing is lost on reload', async () => {
+  const { server, browser } = env;
   const visitorBytes = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 7919) % 251));
   const visitorFile = { name: 'photo.png', mimeType: 'image/png', buffer: visitorBytes };
   const agentBytes = Buffer.from('%PDF-1.4\n' + 'invoice line\n'.repeat(2000));
@@ -28,14 +20,14 @@ test('visitor and agent chat in real time, and nothing is lost on reload', async
   const agentCtx = await browser.newContext({ locale: 'en-US' });
   const agent = await agentCtx.newPage();
   const agentErrors = [];
-  agent.on('pageerror', (e) => agentErrors.push(e.message));
+  watchErrors(agent, agentErrors);
   await setupAdmin(agent, server.setupLink, { name: 'Ann', email: 'ann@shop.example' });
   await agent.getByTestId('nav-chats').click();
 
   const visitorCtx = await browser.newContext({ locale: 'pl-PL' });
   const visitor = await visitorCtx.newPage();
   const visitorErrors = [];
-  visitor.on('pageerror', (e) => visitorErrors.push(e.message));
+  watchErrors(visitor, visitorErrors);
   await visitor.goto(`${server.url}/demo`);
   await visitor.getByRole('button', { name: 'Chat' }).click();
   const w = visitor.frameLocator('iframe[title="Chat"]');

@@ -1,30 +1,19 @@
 // Issue: foundation. Setup link → admin → add an agent → the agent signs in and cannot
 // administer → the UI switches to Russian and stays Russian after a reload.
-import { test, after, before } from 'node:test';
+import {  test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, login, screenshot, setupAdmin, startServer } from './helpers.mjs';
+import { login, screenshot, serverAndBrowser, setupAdmin, watchErrors } from './helpers.mjs';
 
-let server;
-let browser;
 const admin = { email: 'olga@shop.example', password: 'correct horse battery' };
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser();
 
 test('setup, add an agent, roles, and the Russian UI', async () => {
+  const { server, browser } = env;
   assert.ok(server.setupLink, 'an empty database prints a setup link');
   const ctx = await browser.newContext({ locale: 'en-US' });
   const page = await ctx.newPage();
   const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  // Expected 4xx answers log "Failed to load resource"; anything else (a script error, a CSP
-  // violation) is a defect.
-  page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && errors.push(m.text()));
+  watchErrors(page, errors);
 
   await setupAdmin(page, server.setupLink, admin);
   await page.getByTestId('nav-agents').click();
@@ -70,10 +59,11 @@ test('setup, add an agent, roles, and the Russian UI', async () => {
 });
 
 test('departments, a token shown once, the audit log, and the phone layout', async () => {
+  const { server, browser } = env;
   const ctx = await browser.newContext({ locale: 'en-US' });
   const page = await ctx.newPage();
   const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
+  watchErrors(page, errors);
   page.on('dialog', (d) => d.accept());
   await login(page, server.url, admin.email, admin.password);
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { chromium } from 'playwright-core';
+import { after, before } from 'node:test';
 
 const here = new URL('.', import.meta.url).pathname;
 export const BIN = process.env.FRONTDESK_BIN || resolve(here, '../../target/debug/frontdesk');
@@ -81,4 +82,28 @@ export async function setupAdmin(page, setupLink, { name = 'Olga Admin', email =
   await page.getByTestId('setup-submit').click();
   await page.getByTestId('me').waitFor();
   return { name, email, password };
+}
+
+/** Start the server and Chromium before a file's tests and stop both after them. */
+export function serverAndBrowser(extraEnv = {}) {
+  const env = {};
+  before(async () => {
+    env.server = await startServer(extraEnv);
+    env.browser = await launchBrowser();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.stop();
+  });
+  return env;
+}
+
+/**
+ * Collect script errors of a page into `errors`. Expected 4xx answers log "Failed to load
+ * resource"; anything else (a script error, a CSP violation) is a defect.
+ */
+export function watchErrors(page, errors, who = '') {
+  const tag = who ? `${who}: ` : '';
+  page.on('pageerror', (e) => errors.push(tag + e.message));
+  page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && errors.push(tag + m.text()));
 }

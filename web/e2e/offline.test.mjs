@@ -1,31 +1,19 @@
 // Issue: ticket desk, the visitor's side. With nobody online the widget takes a message that
 // becomes a ticket; the agent's answer is shown in the widget on the visitor's next visit. A
 // chat turned into a ticket keeps its transcript.
-import { test, after, before } from 'node:test';
+import {  test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, screenshot, setupAdmin, startServer } from './helpers.mjs';
+import { screenshot, serverAndBrowser, setupAdmin, watchErrors } from './helpers.mjs';
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser();
 
 test('offline message becomes a ticket, the answer reaches the widget; chat to ticket keeps the transcript', async () => {
+  const { server, browser } = env;
   const errors = [];
-  const watch = (page) => {
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && errors.push(m.text()));
-  };
   // Nobody is online yet: the widget offers the form.
   const visitorCtx = await browser.newContext({ locale: 'en-US' });
   const visitor = await visitorCtx.newPage();
-  watch(visitor);
+  watchErrors(visitor, errors);
   await visitor.goto(`${server.url}/demo`);
   await visitor.getByRole('button', { name: 'Chat' }).click();
   const w = visitor.frameLocator('iframe[title="Chat"]');
@@ -40,7 +28,7 @@ test('offline message becomes a ticket, the answer reaches the widget; chat to t
   // The agent finds the ticket and answers it.
   const agentCtx = await browser.newContext({ locale: 'en-US' });
   const agent = await agentCtx.newPage();
-  watch(agent);
+  watchErrors(agent, errors);
   await setupAdmin(agent, server.setupLink);
   const list = await (await agent.request.get(`${server.url}/api/v1/tickets?status=open`)).json();
   const offline = list.items.find((t) => t.source === 'offline');

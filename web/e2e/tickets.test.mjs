@@ -2,30 +2,18 @@
 // notes, changes status and snoozes it, writes a canned response and expands it in the reply;
 // an agent takes the next ticket with the N key; a ticket is merged into another, a message split
 // off and transferred; filters are saved as a view; the departments overview shows who is online.
-import { test, after, before } from 'node:test';
+import {  test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, login, screenshot, setupAdmin, startServer } from './helpers.mjs';
+import { login, screenshot, serverAndBrowser, setupAdmin, watchErrors } from './helpers.mjs';
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser();
 
 test('ticket desk: create, reply, note, status, snooze, canned, next, merge, views', async () => {
+  const { server, browser } = env;
   const errors = [];
-  const watch = (page, who) => {
-    page.on('pageerror', (e) => errors.push(`${who}: ${e.message}`));
-    page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && errors.push(`${who}: ${m.text()}`));
-  };
   const adminCtx = await browser.newContext({ locale: 'en-US', viewport: { width: 1400, height: 900 } });
   const admin = await adminCtx.newPage();
-  watch(admin, 'admin');
+  watchErrors(admin, errors, 'admin');
   await setupAdmin(admin, server.setupLink);
   const api = async (method, path, data) => {
     const res = await admin.request.fetch(`${server.url}${path}`, { method, data, headers: { Origin: server.url } });
@@ -124,7 +112,7 @@ test('ticket desk: create, reply, note, status, snooze, canned, next, merge, vie
   // The agent takes the next ticket with the N key; it is now theirs.
   const benCtx = await browser.newContext({ locale: 'en-US', viewport: { width: 1400, height: 900 } });
   const agent = await benCtx.newPage();
-  watch(agent, 'ben');
+  watchErrors(agent, errors, 'ben');
   await login(agent, server.url, 'ben@shop.example', 'ben password 1');
   await agent.getByTestId('nav-tickets').click();
   await agent.getByTestId('ticket-next').waitFor();
