@@ -14,6 +14,7 @@ pub mod contacts;
 pub mod db;
 pub mod departments;
 pub mod error;
+pub mod events;
 pub mod http;
 pub mod jobs;
 pub mod ratelimit;

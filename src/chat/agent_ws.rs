@@ -162,12 +162,7 @@ impl AgentSocket {
                         Some(_) => AppError::conflict("another agent already took this chat"),
                     });
                 }
-                let text = format!("{name} joined the chat");
-                let (m, _) = store::insert_message(
-                    c,
-                    &store::NewMessage { conversation, author_kind: "system", agent_id: Some(agent_id), client_id: None, body: &text, attachment_id: None, now },
-                )?;
-                Ok(m)
+                store::insert_system(c, conversation, Some(agent_id), &crate::events::SystemEvent::joined(&name), now)
             })
             .await?;
         st.hub.subscribe(self.socket.expect("registered"), conversation).await;

@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 use super::store::{self, ConvRow, NewMessage};
 use super::{EndedBy, Status};
 use crate::db::Db;
+use crate::events::SystemEvent;
 use crate::error::AppError;
 use crate::http::AppState;
 use crate::realtime::protocol::{self, MessageOut, close};
@@ -271,16 +272,13 @@ pub async fn end_conversation(state: &AppState, conversation: i64, by: EndedBy, 
             }
             let was_queued = conv.status == Status::Queued;
             let outcome = store::end(c, &conv, by, now)?;
-            let text = match by {
-                EndedBy::Visitor => "The visitor left the chat".to_string(),
-                EndedBy::Agent => format!("{who} ended the chat"),
-                EndedBy::Timeout => "The chat ended after a period of inactivity".to_string(),
-                EndedBy::System => "The chat was closed".to_string(),
+            let event = match by {
+                EndedBy::Visitor => SystemEvent::visitor_left(),
+                EndedBy::Agent => SystemEvent::agent_ended(&who),
+                EndedBy::Timeout => SystemEvent::timeout(),
+                EndedBy::System => SystemEvent::closed(),
             };
-            let (m, _) = store::insert_message(
-                c,
-                &NewMessage { conversation, author_kind: "system", agent_id: None, client_id: None, body: &text, attachment_id: None, now },
-            )?;
+            let m = store::insert_system(c, conversation, None, &event, now)?;
             Ok(Some((m, outcome, was_queued)))
         })
         .await?;

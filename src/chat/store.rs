@@ -384,11 +384,21 @@ pub fn insert_message(conn: &Connection, m: &NewMessage) -> Result<(MessageOut, 
     Ok((msg, true))
 }
 
+/// A system line (joined, ended, …) with its translatable event.
+pub fn insert_system(conn: &Connection, conversation: i64, agent_id: Option<i64>, event: &crate::events::SystemEvent, now: i64) -> Result<MessageOut, AppError> {
+    let body = event.english();
+    let (mut m, _) = insert_message(conn, &NewMessage { conversation, author_kind: "system", agent_id, client_id: None, body: &body, attachment_id: None, now })?;
+    let json = event.to_json();
+    conn.execute("UPDATE messages SET event = ?2 WHERE id = ?1", params![m.id, json])?;
+    m.event = serde_json::from_str(&json).ok();
+    Ok(m)
+}
+
 /// Messages with `after < seq <= upto`, in order.
 pub fn messages_between(conn: &Connection, conversation: i64, after: i64, upto: i64) -> Result<Vec<MessageOut>, AppError> {
     let mut st = conn.prepare_cached(
         "SELECT m.id, m.seq, m.author_kind, m.agent_id, a.name, m.body, m.created_at, m.client_id,
-                t.token, t.file_name, t.content_type, t.size
+                t.token, t.file_name, t.content_type, t.size, m.event
          FROM messages m LEFT JOIN agents a ON a.id = m.agent_id LEFT JOIN attachments t ON t.id = m.attachment_id
          WHERE m.conversation_id = ?1 AND m.seq > ?2 AND m.seq <= ?3 ORDER BY m.seq",
     )?;
@@ -425,6 +435,7 @@ pub fn messages_between(conn: &Connection, conversation: i64, after: i64, upto: 
             at: r.get(6)?,
             client_id: r.get(7)?,
             attachment,
+            event: r.get::<_, Option<String>>(12)?.and_then(|e| serde_json::from_str(&e).ok()),
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -273,6 +273,9 @@ pub struct MessageOut {
     pub at: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    /// For system lines: `{"code", …params}` for clients to translate (docs/protocol.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<serde_json::Value>,
 }
 
 pub fn error_frame(code: &str, message: &str, reference: Option<&str>) -> String {

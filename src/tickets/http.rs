@@ -10,6 +10,7 @@ use crate::audit::{self, Actor};
 use crate::auth::{Credential, Principal, Role};
 use crate::contacts;
 use crate::error::AppError;
+use crate::events::SystemEvent;
 use crate::http::AppState;
 use crate::realtime::Audience;
 
@@ -369,8 +370,7 @@ pub async fn update(state: Data, p: Principal, path: web::Path<i64>, body: web::
                 && status != t.status
             {
                 store::set_status(c, t.id, status, now)?;
-                let line = format!("Status changed to {} by {}", status.as_str(), pc.name);
-                store::add_message(c, &system_line(t.id, &line, now))?;
+                store::add_system(c, t.id, &SystemEvent::status_changed(status.as_str(), &pc.name), now)?;
             }
             if let Some(until) = b.snoozed_until {
                 store::snooze(c, t.id, until, now)?;
@@ -393,9 +393,6 @@ pub async fn update(state: Data, p: Principal, path: web::Path<i64>, body: web::
     Ok(HttpResponse::Ok().json(ticket_view(&state, &p, number).await?))
 }
 
-fn system_line(ticket_id: i64, text: &str, now: i64) -> store::NewMessage<'_> {
-    store::NewMessage { ticket_id, kind: Kind::System, agent_id: None, contact_id: None, body: text, body_html: None, subject: None, to: &[], cc: &[], message_id: None, now }
-}
 
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
@@ -563,7 +560,7 @@ pub fn add_customer_message(c: &Connection, t: &store::Ticket, body: &str, body_
             if status != t.status {
                 store::set_status(c, t.id, status, now)?;
                 if t.status == Status::Solved {
-                    store::add_message(c, &system_line(t.id, "Reopened by the customer's reply", now))?;
+                    store::add_system(c, t.id, &SystemEvent::reopened(), now)?;
                 }
             }
             Ok(t.number)
@@ -578,7 +575,7 @@ pub fn add_customer_message(c: &Connection, t: &store::Ticket, body: &str, body_
                 c,
                 &store::NewMessage { ticket_id: id, kind: Kind::Customer, agent_id: None, contact_id: contact, body, body_html, subject: Some(&t.subject), to: &[], cc: &[], message_id, now },
             )?;
-            store::add_message(c, &system_line(id, &format!("Follow-up to solved ticket #{}", t.number), now))?;
+            store::add_system(c, id, &SystemEvent::follow_up(t.number), now)?;
             Ok(number)
         }
     }
@@ -630,7 +627,7 @@ pub async fn release(state: Data, p: Principal, path: web::Path<i64>) -> Result<
                 return Err(AppError::forbidden("only the assignee or a supervisor can release a ticket"));
             }
             store::set_assignment(c, t.id, Some(None), None, now)?;
-            store::add_message(c, &system_line(t.id, &format!("Released to the pool by {}", pc.name), now))?;
+            store::add_system(c, t.id, &SystemEvent::released(&pc.name), now)?;
             Ok(())
         })
         .await?;
@@ -710,8 +707,8 @@ pub async fn merge(state: Data, p: Principal, path: web::Path<i64>, body: web::J
             }
             let moved = store::move_all_messages(c, from.id, target.id)?;
             store::mark_merged(c, from.id, target.id, now)?;
-            store::add_message(c, &system_line(target.id, &format!("Ticket #{} merged into this one by {} ({moved} messages)", from.number, pc.name), now))?;
-            store::add_message(c, &system_line(from.id, &format!("Merged into #{}", target.number), now))?;
+            store::add_system(c, target.id, &SystemEvent::merged_in(from.number, &pc.name, moved), now)?;
+            store::add_system(c, from.id, &SystemEvent::merged_into(target.number), now)?;
             audit::store::record(c, now, &Actor::from(&pc), "ticket.merge", Some(&format!("#{} -> #{}", from.number, target.number)), None)
         })
         .await?;
@@ -760,8 +757,8 @@ pub async fn split(state: Data, p: Principal, path: web::Path<i64>, body: web::J
                 },
             )?;
             store::move_message(c, b.message_id, id)?;
-            store::add_message(c, &system_line(id, &format!("Split from #{} by {}", t.number, pc.name), now))?;
-            store::add_message(c, &system_line(t.id, &format!("A message was split into #{new_number}"), now))?;
+            store::add_system(c, id, &SystemEvent::split_from(t.number, &pc.name), now)?;
+            store::add_system(c, t.id, &SystemEvent::split_to(new_number), now)?;
             Ok(new_number)
         })
         .await?;

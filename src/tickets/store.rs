@@ -141,6 +141,17 @@ pub fn add_message(conn: &Connection, m: &NewMessage) -> Result<i64, AppError> {
     Ok(id)
 }
 
+/// A system line of the thread (status changes, merges, …) with its translatable event.
+pub fn add_system(conn: &Connection, ticket_id: i64, event: &crate::events::SystemEvent, now: i64) -> Result<i64, AppError> {
+    let body = event.english();
+    let id = add_message(
+        conn,
+        &NewMessage { ticket_id, kind: Kind::System, agent_id: None, contact_id: None, body: &body, body_html: None, subject: None, to: &[], cc: &[], message_id: None, now },
+    )?;
+    conn.execute("UPDATE ticket_messages SET event = ?2 WHERE id = ?1", params![id, event.to_json()])?;
+    Ok(id)
+}
+
 pub fn attach(conn: &Connection, message_id: i64, attachment_ids: &[i64]) -> Result<(), AppError> {
     let mut st = conn.prepare("INSERT OR IGNORE INTO ticket_message_attachments (message_id, attachment_id) VALUES (?1, ?2)")?;
     for a in attachment_ids {
@@ -164,11 +175,13 @@ pub struct ThreadMessage {
     pub message_id: Option<String>,
     pub created_at: i64,
     pub attachments: Vec<AttachmentInfo>,
+    /// For system lines: `{"code", …params}` for the console to translate.
+    pub event: Option<serde_json::Value>,
 }
 
 pub fn thread(conn: &Connection, ticket_id: i64) -> Result<Vec<ThreadMessage>, AppError> {
     let mut st = conn.prepare_cached(
-        "SELECT m.id, m.kind, m.agent_id, a.name, m.contact_id, m.body, m.body_html, m.subject, m.to_addrs, m.cc_addrs, m.message_id, m.created_at
+        "SELECT m.id, m.kind, m.agent_id, a.name, m.contact_id, m.body, m.body_html, m.subject, m.to_addrs, m.cc_addrs, m.message_id, m.created_at, m.event
          FROM ticket_messages m LEFT JOIN agents a ON a.id = m.agent_id WHERE m.ticket_id = ?1 ORDER BY m.created_at, m.id",
     )?;
     let parse = |s: Option<String>| -> Vec<String> { s.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default() };
@@ -188,6 +201,7 @@ pub fn thread(conn: &Connection, ticket_id: i64) -> Result<Vec<ThreadMessage>, A
                 message_id: r.get(10)?,
                 created_at: r.get(11)?,
                 attachments: vec![],
+                event: r.get::<_, Option<String>>(12)?.and_then(|e| serde_json::from_str(&e).ok()),
             })
         })?
         .collect::<rusqlite::Result<_>>()?;

@@ -44,6 +44,9 @@ test('visitor and agent chat in real time, and nothing is lost on reload', async
   const transcript = agent.getByTestId('transcript');
   await transcript.getByText('Dzień dobry, czy macie buty w rozmiarze 44?').waitFor();
   await w.getByText('Ann jest z Tobą').waitFor();
+  // System lines in each reader's language.
+  await w.getByText('Ann dołącza do czatu').waitFor();
+  await transcript.getByText('Ann joined the chat').waitFor();
 
   // Sneak peek: the agent sees the draft before it is sent.
   await w.getByTestId('w-input').pressSequentially('A jaki jest czas dostawy', { delay: 15 });

@@ -72,7 +72,7 @@ test('ticket desk: create, reply, note, status, snooze, canned, next, merge, vie
   await admin.getByTestId('ticket-status').getByText('Solved').waitFor();
   await admin.getByTestId('side-status').selectOption('open');
   await admin.getByTestId('ticket-status').getByText('Open').waitFor();
-  await thread.getByText(/Status changed to solved/).waitFor();
+  await thread.getByText(/changed the status to Solved/).waitFor();
 
   // Snooze: Pending until then.
   await admin.getByTestId('snooze-at').fill('2099-01-01T09:00');
@@ -136,7 +136,7 @@ test('ticket desk: create, reply, note, status, snooze, canned, next, merge, vie
   await admin.getByTestId('merge').click();
   await admin.waitForURL(/\/tickets\/1001$/);
   await thread.getByText('Also, the invoice address is wrong.').waitFor();
-  await thread.getByText(/Ticket #1003 merged into this one/).waitFor();
+  await thread.getByText(/merged ticket #1003 into this one/).waitFor();
   await thread.getByText('My order arrived broken. <b>I want a refund.</b>').waitFor();
   await screenshot(admin, 'tickets-merged');
 

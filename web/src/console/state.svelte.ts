@@ -70,6 +70,19 @@ export function errorText(e: unknown): string {
   return String(e);
 }
 
+export type SystemEvent = { code: string } & Record<string, unknown>;
+
+/** A system line in the reader's language (the server stores an event next to English text). */
+export function eventText(event: SystemEvent | null | undefined, fallback: string): string {
+  if (!event) return fallback;
+  const params: Record<string, string | number> = {};
+  for (const [k, v] of Object.entries(event)) if (typeof v === 'string' || typeof v === 'number') params[k] = v;
+  if (typeof event.status === 'string') params.status = t(`tickets.status.${event.status}`);
+  const key = `event.${event.code}`;
+  const text = t(key, params);
+  return text === key ? fallback : text;
+}
+
 export const isAdmin = () => ui.me?.role === 'admin';
 export const isSupervisor = () => ui.me?.role === 'admin' || ui.me?.role === 'supervisor';
 

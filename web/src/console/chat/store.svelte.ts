@@ -30,6 +30,7 @@ export interface Message {
   attachment?: Attachment;
   at: number;
   client_id?: string;
+  event?: import('../state.svelte').SystemEvent;
 }
 
 export interface Pending {

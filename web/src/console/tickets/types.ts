@@ -45,6 +45,8 @@ export interface ThreadMessage {
   message_id: string | null;
   created_at: number;
   attachments: Attachment[];
+  /** System lines: what happened, for eventText() to say in the agent's language. */
+  event?: { code: string } & Record<string, unknown>;
 }
 
 export interface TicketView extends Ticket {

@@ -1,6 +1,11 @@
 import type { Dict } from '../../shared/i18n';
 
 export const en: Dict = {
+  ev_joined: '{name} joined the chat',
+  ev_visitor_left: 'You left the chat',
+  ev_agent_ended: '{name} ended the chat',
+  ev_timeout: 'The chat ended after a period of inactivity',
+  ev_closed: 'The chat was closed',
   your_messages: 'Your messages and our answers',
   offline_intro: 'We are not online right now. Leave a message and we will answer here and by email.',
   offline_intro_online: 'Leave a message and we will answer here and by email.',

@@ -1,6 +1,11 @@
 import type { Dict } from '../../shared/i18n';
 
 export const pl: Dict = {
+  ev_joined: '{name} dołącza do czatu',
+  ev_visitor_left: 'Opuszczasz czat',
+  ev_agent_ended: '{name} kończy czat',
+  ev_timeout: 'Czat zakończony z powodu braku aktywności',
+  ev_closed: 'Czat zamknięty',
   your_messages: 'Twoje wiadomości i nasze odpowiedzi',
   offline_intro: 'Nie ma nas teraz online. Zostaw wiadomość — odpowiemy tutaj i e-mailem.',
   offline_intro_online: 'Zostaw wiadomość — odpowiemy tutaj i e-mailem.',

@@ -1,6 +1,11 @@
 import type { Dict } from '../../shared/i18n';
 
 export const ru: Dict = {
+  ev_joined: '{name} присоединился к чату',
+  ev_visitor_left: 'Вы покинули чат',
+  ev_agent_ended: '{name} завершил чат',
+  ev_timeout: 'Чат завершён из-за неактивности',
+  ev_closed: 'Чат закрыт',
   your_messages: 'Ваши сообщения и наши ответы',
   offline_intro: 'Сейчас мы не в сети. Оставьте сообщение — ответим здесь и по почте.',
   offline_intro_online: 'Оставьте сообщение — ответим здесь и по почте.',

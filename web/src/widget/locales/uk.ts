@@ -1,6 +1,11 @@
 import type { Dict } from '../../shared/i18n';
 
 export const uk: Dict = {
+  ev_joined: '{name} приєднався до чату',
+  ev_visitor_left: 'Ви залишили чат',
+  ev_agent_ended: '{name} завершив чат',
+  ev_timeout: 'Чат завершено через неактивність',
+  ev_closed: 'Чат закрито',
   your_messages: 'Ваші повідомлення та наші відповіді',
   offline_intro: 'Зараз ми не в мережі. Залиште повідомлення — відповімо тут і поштою.',
   offline_intro_online: 'Залиште повідомлення — відповімо тут і поштою.',
