@@ -31,6 +31,7 @@ pub const KEYS: &[KeyDef] = &[
     KeyDef { name: "session_max", default: Some("7d"), secret: false, help: "a session ends this long after login at the latest" },
     KeyDef { name: "login_rate_ip", default: Some("20/5m"), secret: false, help: "login attempts allowed per client IP and window" },
     KeyDef { name: "login_rate_account", default: Some("5/5m"), secret: false, help: "failed logins allowed per account and window" },
+    KeyDef { name: "chat_idle_timeout", default: Some("30m"), secret: false, help: "a chat whose visitor sent nothing for this long ends (outcome by SPEC R5)" },
     KeyDef { name: "visitor_message_rate", default: Some("30/10s"), secret: false, help: "chat messages a visitor socket may send per window" },
     KeyDef { name: "trusted_proxies", default: Some(""), secret: false, help: "proxy IPs whose X-Forwarded-For is believed (comma separated)" },
     KeyDef { name: "max_json_bytes", default: Some("262144"), secret: false, help: "largest accepted JSON body" },
@@ -239,6 +240,7 @@ impl Layers {
         };
         let session_idle = dur("session_idle");
         let session_max = dur("session_max");
+        let chat_idle_timeout = dur("chat_idle_timeout");
         let mut rate = |key: &str| match raw(key).map(|s| Rate::parse(&s)) {
             Some(Ok(r)) => r,
             Some(Err(m)) => {
@@ -288,6 +290,7 @@ impl Layers {
             secret_key,
             session_idle,
             session_max,
+            chat_idle_timeout,
             login_rate_ip,
             login_rate_account,
             visitor_message_rate,
@@ -382,6 +385,7 @@ pub struct Config {
     pub secret_key: Option<String>,
     pub session_idle: Duration,
     pub session_max: Duration,
+    pub chat_idle_timeout: Duration,
     pub login_rate_ip: Rate,
     pub login_rate_account: Rate,
     pub visitor_message_rate: Rate,

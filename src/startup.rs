@@ -143,6 +143,11 @@ impl Application {
         self.setup_link.as_deref()
     }
 
+    /// The shared state, for tests that drive background jobs by hand.
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
     pub fn hub(&self) -> crate::realtime::Hub {
         self.state.hub.clone()
     }
@@ -289,6 +294,20 @@ fn spawn_scheduler(state: web::Data<AppState>) {
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "waking snoozed tickets failed"),
+            }
+            // Chats whose visitor went quiet end by timeout (SPEC R5), every minute.
+            if rounds % 2 == 1 {
+                let before = now - state.config.chat_idle_timeout.as_millis() as i64;
+                match state.db.read(move |c| crate::chat::store::idle_conversations(c, before)).await {
+                    Ok(ids) => {
+                        for id in ids {
+                            if let Err(e) = crate::chat::end_idle(&state, id).await {
+                                tracing::warn!(error = %e, conversation = id, "ending an idle chat failed");
+                            }
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "finding idle chats failed"),
+                }
             }
             if rounds % 20 != 1 {
                 continue;

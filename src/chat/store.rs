@@ -213,6 +213,15 @@ pub fn end(conn: &Connection, c: &ConvRow, by: EndedBy, now: i64) -> Result<Outc
     Ok(outcome)
 }
 
+/// Open conversations whose visitor has been silent since `before` (their last message, or
+/// the chat's start when they never wrote after it).
+pub fn idle_conversations(conn: &Connection, before: i64) -> Result<Vec<i64>, AppError> {
+    let mut st = conn.prepare(
+        "SELECT id FROM conversations WHERE status != 'ended' AND coalesce(last_visitor_message_at, created_at) < ?1 ORDER BY id LIMIT 500",
+    )?;
+    Ok(st.query_map([before], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+}
+
 pub fn set_agent_delivered(conn: &Connection, id: i64, seq: i64) -> Result<(), AppError> {
     conn.execute(
         "UPDATE conversations SET agent_delivered_seq = max(agent_delivered_seq, min(?2, last_seq)) WHERE id = ?1",

@@ -429,3 +429,32 @@ async fn ticket_presence_reaches_colleagues_who_may_see_the_ticket() {
     bob.send(json!({"type": "viewing", "ticket": 424242, "state": "viewing"})).await;
     assert_eq!(bob.recv_type("error").await["code"], "not_found");
 }
+
+#[actix_web::test]
+async fn chats_of_silent_visitors_end_by_timeout_as_missed() {
+    let app = spawn_app().await;
+    let (mut v, _) = ws::visitor(&app.address, None, None).await;
+    v.send(json!({"type": "message", "client_id": "m1", "body": "anyone?"})).await;
+    let conv = v.recv_type("ack").await["conversation"].as_i64().unwrap();
+    let idle = |minutes: i64| {
+        let before = frontdesk::clock::Clock::now_ms(app.clock.as_ref()) - minutes * 60_000;
+        app.db.read(move |c| frontdesk::chat::store::idle_conversations(c, before))
+    };
+    assert!(idle(30).await.unwrap().is_empty(), "not idle yet");
+    app.clock.advance(31 * 60_000);
+    let ids = idle(30).await.unwrap();
+    assert_eq!(ids, vec![conv]);
+    frontdesk::chat::end_idle(&app.state, conv).await.unwrap();
+    let (mut ended, mut line) = (Value::Null, Value::Null);
+    while ended.is_null() {
+        let f = v.recv().await;
+        match f["type"].as_str() {
+            Some("status") if f["status"] == "ended" => ended = f,
+            Some("message") if f["author"]["kind"] == "system" => line = f,
+            _ => {}
+        }
+    }
+    assert_eq!((ended["outcome"].as_str(), ended["ended_by"].as_str()), (Some("missed"), Some("timeout")));
+    assert_eq!(line["event"]["code"], "timeout", "the system line comes first");
+    assert!(idle(30).await.unwrap().is_empty(), "ended chats are not idle");
+}

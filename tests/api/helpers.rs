@@ -16,6 +16,7 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     pub setup_link: Option<String>,
     pub data_dir: tempfile::TempDir,
+    pub state: actix_web::web::Data<frontdesk::http::AppState>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -33,8 +34,9 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let port = app.port();
     let db = app.db();
     let setup_link = app.setup_link().map(str::to_string);
+    let state = app.state();
     actix_web::rt::spawn(app.run_until_stopped());
-    TestApp { address: format!("http://127.0.0.1:{port}"), db, clock, setup_link, data_dir }
+    TestApp { address: format!("http://127.0.0.1:{port}"), db, clock, setup_link, data_dir, state }
 }
 
 pub const PASSWORD: &str = "correct horse battery";
