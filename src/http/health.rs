@@ -30,6 +30,7 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, AppErro
             ))
         })
         .await?;
+    let hub = state.hub.stats().await;
     let m = &state.metrics;
     let w = state.db.write_stats();
     let mut out = String::with_capacity(2048);
@@ -58,6 +59,10 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, AppErro
     metric("frontdesk_db_failed_commits_total", "counter", "Write transactions that failed", &[("", w.failed_commits as f64)]);
     metric("frontdesk_agents_enabled", "gauge", "Enabled agents", &[("", agents as f64)]);
     metric("frontdesk_sessions", "gauge", "Stored console sessions", &[("", sessions as f64)]);
+    metric("frontdesk_sockets", "gauge", "Open WebSockets", &[("", hub.sockets as f64)]);
+    metric("frontdesk_agents_online", "gauge", "Agents with an open console", &[("", hub.agents_online as f64)]);
+    metric("frontdesk_visitors_online", "gauge", "Visitors with an open widget", &[("", hub.visitors_online as f64)]);
+    metric("frontdesk_sockets_dropped_slow_total", "counter", "Sockets dropped for falling behind", &[("", hub.dropped_slow as f64)]);
     metric("frontdesk_uptime_seconds", "gauge", "Seconds since start", &[("", state.started_at.elapsed().as_secs_f64())]);
     if let Some(rss) = resident_bytes() {
         metric("frontdesk_process_resident_bytes", "gauge", "Resident memory", &[("", rss as f64)]);

@@ -23,6 +23,7 @@ async fn metrics_only_for_direct_loopback_or_tokens() {
     let text = app.plain().get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(text.contains("# TYPE frontdesk_http_responses_total counter"));
     assert!(text.contains("frontdesk_process_resident_bytes"));
+    assert!(text.contains("frontdesk_sockets 0"));
     // Through a proxy on the same host, loopback proves nothing.
     let r = app.plain().get(app.url("/metrics")).header("x-forwarded-for", "203.0.113.9").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
