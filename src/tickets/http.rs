@@ -529,11 +529,7 @@ pub async fn note(state: Data, p: Principal, path: web::Path<i64>, body: web::Js
         .write(move |c| {
             let t = visible_ticket(c, &pc, number)?;
             let attachments = own_attachments(c, &pc, &b.attachments)?;
-            let mid = store::add_message(
-                c,
-                &store::NewMessage { ticket_id: t.id, kind: Kind::Note, agent_id, contact_id: None, body: &b.body, body_html: None, subject: None, to: &[], cc: &[], message_id: None, now },
-            )?;
-            store::attach(c, mid, &attachments)
+            store::add_note(c, t.id, agent_id, &b.body, &attachments, now).map(|_| ())
         })
         .await?;
     publish_ticket_change(&state, number).await;
@@ -672,11 +668,7 @@ pub async fn transfer(state: Data, p: Principal, path: web::Path<i64>, body: web
                 Some(n) => format!("Transferred to {} by {}: {n}", parts.join(" / "), pc.name),
                 None => format!("Transferred to {} by {}", parts.join(" / "), pc.name),
             };
-            let mid = store::add_message(
-                c,
-                &store::NewMessage { ticket_id: t.id, kind: Kind::Note, agent_id: pc.agent_id, contact_id: None, body: &text, body_html: None, subject: None, to: &[], cc: &[], message_id: None, now },
-            )?;
-            store::attach(c, mid, &attachments)
+            store::add_note(c, t.id, pc.agent_id, &text, &attachments, now).map(|_| ())
         })
         .await?;
     publish_ticket_change(&state, number).await;

@@ -152,6 +152,16 @@ pub fn add_system(conn: &Connection, ticket_id: i64, event: &crate::events::Syst
     Ok(id)
 }
 
+/// An internal note with its attachments.
+pub fn add_note(conn: &Connection, ticket_id: i64, agent_id: Option<i64>, body: &str, attachments: &[i64], now: i64) -> Result<i64, AppError> {
+    let id = add_message(
+        conn,
+        &NewMessage { ticket_id, kind: Kind::Note, agent_id, contact_id: None, body, body_html: None, subject: None, to: &[], cc: &[], message_id: None, now },
+    )?;
+    attach(conn, id, attachments)?;
+    Ok(id)
+}
+
 pub fn attach(conn: &Connection, message_id: i64, attachment_ids: &[i64]) -> Result<(), AppError> {
     let mut st = conn.prepare("INSERT OR IGNORE INTO ticket_message_attachments (message_id, attachment_id) VALUES (?1, ?2)")?;
     for a in attachment_ids {
