@@ -63,10 +63,12 @@ pub async fn update(state: Data, p: Principal, path: web::Path<i64>, body: web::
         .db
         .write(move |c| {
             let old = store::get(c, id)?.ok_or_else(|| AppError::not_found("snippet"))?;
-            if !may_manage(c, &p, old.owner_id, old.department_id)? || !may_manage(c, &p, old.owner_id, input.department_id)? {
+            // Scope may change (personal <-> shared): the caller must be allowed both before and after.
+            let new_owner = if input.personal { p.agent_id } else { None };
+            if !may_manage(c, &p, old.owner_id, old.department_id)? || !may_manage(c, &p, new_owner, input.department_id)? {
                 return Err(AppError::forbidden("you cannot change this snippet"));
             }
-            store::update(c, id, &input, now)?;
+            store::update(c, id, &input, new_owner, now)?;
             store::get(c, id)?.ok_or_else(|| AppError::not_found("snippet"))
         })
         .await?;

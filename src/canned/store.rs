@@ -44,10 +44,10 @@ pub fn insert(conn: &Connection, c: &CannedInput, owner: Option<i64>, now: i64) 
     Ok(conn.last_insert_rowid())
 }
 
-pub fn update(conn: &Connection, id: i64, c: &CannedInput, now: i64) -> Result<(), AppError> {
+pub fn update(conn: &Connection, id: i64, c: &CannedInput, owner: Option<i64>, now: i64) -> Result<(), AppError> {
     conn.execute(
-        "UPDATE canned_responses SET department_id = ?2, category = ?3, shortcut = ?4, title = ?5, body = ?6, body_long = ?7, hotkey = ?8, updated_at = ?9 WHERE id = ?1",
-        params![id, c.department_id, c.category, c.shortcut, c.title, c.body, c.body_long, c.hotkey, now],
+        "UPDATE canned_responses SET department_id = ?2, category = ?3, shortcut = ?4, title = ?5, body = ?6, body_long = ?7, hotkey = ?8, updated_at = ?9, owner_id = ?10 WHERE id = ?1",
+        params![id, c.department_id, c.category, c.shortcut, c.title, c.body, c.body_long, c.hotkey, now, owner],
     )?;
     Ok(())
 }

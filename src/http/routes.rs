@@ -91,6 +91,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route!(GET "/api/v1/tickets", R(Agent), tickets::http::list),
         route!(POST "/api/v1/tickets", R(Agent), tickets::http::create),
         route!(GET "/api/v1/tickets/counts", R(Agent), tickets::http::counts),
+        route!(GET "/api/v1/tickets/tags", R(Agent), tickets::http::tags),
         route!(POST "/api/v1/tickets/next", R(Agent), tickets::http::next),
         route!(GET "/api/v1/tickets/{number}", R(Agent), tickets::http::get),
         route!(PATCH "/api/v1/tickets/{number}", R(Agent), tickets::http::update),

@@ -280,6 +280,13 @@ pub async fn list(state: Data, p: Principal, q: web::Query<ListQuery>) -> Result
     Ok(HttpResponse::Ok().json(serde_json::json!({"items": items, "total": total})))
 }
 
+/// `GET /api/v1/tickets/tags` — tags in use, most used first.
+pub async fn tags(state: Data) -> Result<HttpResponse, AppError> {
+    let items = state.db.read(|c| store::tags_in_use(c, 200)).await?;
+    let items: Vec<serde_json::Value> = items.into_iter().map(|(tag, count)| serde_json::json!({"tag": tag, "count": count})).collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({"items": items})))
+}
+
 /// `GET /api/v1/tickets/counts` — sidebar counters.
 pub async fn counts(state: Data, p: Principal) -> Result<HttpResponse, AppError> {
     let v = viewer(&p);

@@ -465,6 +465,12 @@ pub fn status_counts(conn: &Connection, v: Viewer) -> Result<Vec<(String, i64)>,
     Ok(rows)
 }
 
+/// Tags in use with their ticket counts, most used first (suggestions for editors and filters).
+pub fn tags_in_use(conn: &Connection, limit: u32) -> Result<Vec<(String, i64)>, AppError> {
+    let mut st = conn.prepare_cached("SELECT tag, count(*) FROM ticket_tags GROUP BY tag ORDER BY count(*) DESC, tag LIMIT ?1")?;
+    Ok(st.query_map([limit], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?)
+}
+
 /// Move every message of `from` into `into` (merge, T9).
 pub fn move_all_messages(conn: &Connection, from: i64, into: i64) -> Result<usize, AppError> {
     Ok(conn.execute("UPDATE ticket_messages SET ticket_id = ?2 WHERE ticket_id = ?1", params![from, into])?)

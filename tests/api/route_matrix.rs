@@ -57,6 +57,7 @@ const MATRIX: &[Row] = &[
     ("GET", "/api/v1/tickets", AGENT),
     ("POST", "/api/v1/tickets", AGENT),
     ("GET", "/api/v1/tickets/counts", AGENT),
+    ("GET", "/api/v1/tickets/tags", AGENT),
     ("POST", "/api/v1/tickets/next", AGENT),
     ("GET", "/api/v1/tickets/{number}", AGENT),
     ("PATCH", "/api/v1/tickets/{number}", AGENT),

@@ -107,6 +107,8 @@ async fn manual_ticket_with_attachment_reply_note_and_outbox() {
     assert_eq!(t["messages"][0]["kind"], "customer");
     assert_eq!(t["messages"][0]["attachments"][0]["name"], "receipt.pdf");
     assert_eq!(t["tags"], json!(["returns"]));
+    let (_, tags) = d.admin("GET", "/api/v1/tickets/tags", None).await;
+    assert_eq!(tags["items"], json!([{"tag": "returns", "count": 1}]));
     assert_eq!(t["contact"]["email"], "ola@example.pl");
     assert_eq!(d.app.count("outbox").await, 0, "creating a ticket sends nothing");
 
@@ -478,6 +480,12 @@ async fn canned_responses_personal_and_shared() {
     assert_eq!(s, StatusCode::OK);
     let (s, v) = d.call(&sam, "POST", "/api/v1/canned", Some(json!({"shortcut": "bad key", "title": "x", "body": "y", "personal": true}))).await;
     assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_input")));
+    // Scope changes need the right to both scopes.
+    let (s, _) = d.call(&sam, "PATCH", &format!("/api/v1/canned/{id}"), Some(json!({"shortcut": "hello", "title": "Greeting", "body": "Hi!", "department_id": sales}))).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "an agent cannot turn a personal snippet into a shared one");
+    let sid = shared["id"].as_i64().unwrap();
+    let (s, moved) = d.call(&sue, "PATCH", &format!("/api/v1/canned/{sid}"), Some(json!({"shortcut": "ship", "title": "Shipping", "body": "2 days", "personal": true}))).await;
+    assert_eq!((s, moved["owner_id"].as_i64()), (StatusCode::OK, Some(sup)));
     let (s, _) = d.call(&sam, "DELETE", &format!("/api/v1/canned/{id}"), None).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
 }
