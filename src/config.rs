@@ -32,6 +32,7 @@ pub const KEYS: &[KeyDef] = &[
     KeyDef { name: "login_rate_ip", default: Some("20/5m"), secret: false, help: "login attempts allowed per client IP and window" },
     KeyDef { name: "login_rate_account", default: Some("5/5m"), secret: false, help: "failed logins allowed per account and window" },
     KeyDef { name: "chat_idle_timeout", default: Some("30m"), secret: false, help: "a chat whose visitor sent nothing for this long ends (outcome by SPEC R5)" },
+    KeyDef { name: "visitor_session_rate", default: Some("30/10m"), secret: false, help: "new widget visitors allowed per client IP and window" },
     KeyDef { name: "visitor_message_rate", default: Some("30/10s"), secret: false, help: "chat messages a visitor socket may send per window" },
     KeyDef { name: "trusted_proxies", default: Some(""), secret: false, help: "proxy IPs whose X-Forwarded-For is believed (comma separated)" },
     KeyDef { name: "max_json_bytes", default: Some("262144"), secret: false, help: "largest accepted JSON body" },
@@ -255,6 +256,7 @@ impl Layers {
         let login_rate_ip = rate("login_rate_ip");
         let login_rate_account = rate("login_rate_account");
         let visitor_message_rate = rate("visitor_message_rate");
+        let visitor_session_rate = rate("visitor_session_rate");
         let mut trusted_proxies = Vec::new();
         for part in raw("trusted_proxies").unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()) {
             match part.parse::<IpAddr>() {
@@ -294,6 +296,7 @@ impl Layers {
             login_rate_ip,
             login_rate_account,
             visitor_message_rate,
+            visitor_session_rate,
             trusted_proxies,
             max_json_bytes,
             backup_keep,
@@ -389,6 +392,7 @@ pub struct Config {
     pub login_rate_ip: Rate,
     pub login_rate_account: Rate,
     pub visitor_message_rate: Rate,
+    pub visitor_session_rate: Rate,
     pub trusted_proxies: Vec<IpAddr>,
     pub max_json_bytes: usize,
     pub backup_keep: usize,

@@ -81,7 +81,7 @@ impl Application {
             policies,
             started_at: std::time::Instant::now(),
             hub: crate::realtime::Hub::start(),
-            widget_sessions: Limiter::new(crate::config::Rate { count: 30, per: Duration::from_secs(600) }),
+            widget_sessions: Limiter::new(config.visitor_session_rate),
             uploads: Limiter::new(crate::config::Rate { count: 30, per: Duration::from_secs(600) }),
             chat_settings: crate::http::ChatSettings {
                 sneak_peek: std::sync::atomic::AtomicBool::new(chat_flag(&db, settings::SNEAK_PEEK, true).await?),
