@@ -216,6 +216,8 @@ pub struct ListQuery {
     limit: Option<u32>,
     with_count: Option<bool>,
     view: Option<i64>,
+    /// `true`: only snoozed tickets (implies status=pending).
+    snoozed: Option<bool>,
 }
 
 /// Turn the HTTP query into a store filter, validating every value.
@@ -234,8 +236,9 @@ fn to_filter(q: &ListQuery, p: &Principal) -> Result<Filter, AppError> {
         Some("none") => (None, true),
         Some(n) => (Some(n.parse::<i64>().map_err(|_| AppError::invalid("agent: an id, me, none or any"))?), false),
     };
+    let only_snoozed = q.snoozed == Some(true);
     Ok(Filter {
-        status: q.status.clone(),
+        status: if only_snoozed { Some("pending".into()) } else { q.status.clone() },
         department_id: q.department_id,
         agent_id,
         unassigned,
@@ -246,6 +249,7 @@ fn to_filter(q: &ListQuery, p: &Principal) -> Result<Filter, AppError> {
         from: q.from,
         to: q.to,
         include_snoozed: false,
+        only_snoozed,
     })
 }
 

@@ -316,6 +316,9 @@ pub struct Filter {
     pub to: Option<i64>,
     #[serde(default)]
     pub include_snoozed: bool,
+    /// Only snoozed tickets (they are Pending, and hidden from the plain Pending list).
+    #[serde(default)]
+    pub only_snoozed: bool,
 }
 
 /// Visibility of the caller: supervisors see all; agents their departments, their own
@@ -342,7 +345,7 @@ fn filter_sql(v: Viewer, text_clause: &str) -> String {
     let visibility = if v.sees_all { String::new() } else { format!("AND {}", visible("?10", "?11")) };
     format!(
         "(?1 IS NULL OR t.status = ?1)
-         AND (?1 IS NOT 'pending' OR ?12 OR t.snoozed_until IS NULL)
+         AND (?1 IS NOT 'pending' OR ?12 = 1 OR (?12 = 0 AND t.snoozed_until IS NULL) OR (?12 = 2 AND t.snoozed_until IS NOT NULL))
          AND (?2 IS NULL OR t.department_id = ?2)
          AND (?3 IS NULL OR t.agent_id = ?3)
          AND (NOT ?4 OR t.agent_id IS NULL)
@@ -377,7 +380,8 @@ fn filter_params(f: &Filter, v: Viewer) -> [rusqlite::types::Value; 13] {
         int(f.from),
         V::Integer(v.sees_all as i64),
         V::Integer(v.agent_id),
-        V::Integer(f.include_snoozed as i64),
+        // 0: hide snoozed from Pending, 1: include them, 2: only them.
+        V::Integer(if f.only_snoozed { 2 } else { f.include_snoozed as i64 }),
         int(f.to),
     ]
 }

@@ -186,6 +186,10 @@ async fn every_status_transition() {
     assert_eq!((s, t["status"].as_str()), (StatusCode::OK, Some("pending")));
     let (_, list) = d.admin("GET", "/api/v1/tickets?status=pending", None).await;
     assert!(list["items"].as_array().unwrap().iter().all(|t| t["number"] != follow_up), "snoozed tickets wait out of sight");
+    let (_, only) = d.admin("GET", "/api/v1/tickets?snoozed=true", None).await;
+    assert_eq!(only["items"][0]["number"], follow_up, "the Snoozed view shows it");
+    let (_, counts) = d.admin("GET", "/api/v1/tickets/counts", None).await;
+    assert_eq!(counts["snoozed"], 1);
     let woken = d.app.db.write(move |c| frontdesk::jobs::wake_snoozed(c, now + 1_000)).await.unwrap();
     assert!(woken.is_empty(), "not yet");
     d.app.clock.advance(3_600_001);

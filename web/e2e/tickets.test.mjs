@@ -80,6 +80,12 @@ test('ticket desk: create, reply, note, status, snooze, canned, next, merge, vie
   await admin.getByTestId('ticket-status').getByText('Pending').waitFor();
   await admin.getByTestId('ticket-snoozed').waitFor();
   await screenshot(admin, 'tickets-view');
+  // It waits in the Snoozed view (the plain Pending list hides it).
+  await admin.getByTestId('nav-tickets').click();
+  await admin.getByTestId('view-snoozed').click();
+  await admin.getByTestId('view-snoozed').getByText('1').waitFor();
+  await admin.getByRole('link', { name: /Refund for order 1042/ }).first().waitFor();
+  await admin.goBack();
 
   // A canned response, then `#thanks` + Space and its Alt+1 hotkey in the reply composer.
   await admin.getByTestId('nav-canned').click();

@@ -19,6 +19,7 @@ export const tickets_en: Dict = {
   'tickets.view.unassigned': 'Unassigned',
   'tickets.view.open': 'Open',
   'tickets.view.pending': 'Pending',
+  'tickets.view.snoozed': 'Snoozed',
   'tickets.view.solved': 'Solved',
   'tickets.view.spam': 'Spam',
   'tickets.my_views': 'My views',

@@ -19,6 +19,7 @@ export const tickets_pl: Dict = {
   'tickets.view.unassigned': 'Nieprzypisane',
   'tickets.view.open': 'Otwarte',
   'tickets.view.pending': 'Oczekujące',
+  'tickets.view.snoozed': 'Odłożone',
   'tickets.view.solved': 'Rozwiązane',
   'tickets.view.spam': 'Niechciane',
   'tickets.my_views': 'Moje widoki',

@@ -19,6 +19,7 @@ export const tickets_ru: Dict = {
   'tickets.view.unassigned': 'Без исполнителя',
   'tickets.view.open': 'Открытые',
   'tickets.view.pending': 'В ожидании',
+  'tickets.view.snoozed': 'Отложенные',
   'tickets.view.solved': 'Решённые',
   'tickets.view.spam': 'Спам',
   'tickets.my_views': 'Мои представления',

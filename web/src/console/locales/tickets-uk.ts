@@ -19,6 +19,7 @@ export const tickets_uk: Dict = {
   'tickets.view.unassigned': 'Без виконавця',
   'tickets.view.open': 'Відкриті',
   'tickets.view.pending': 'Очікують',
+  'tickets.view.snoozed': 'Відкладені',
   'tickets.view.solved': 'Вирішені',
   'tickets.view.spam': 'Спам',
   'tickets.my_views': 'Мої подання',

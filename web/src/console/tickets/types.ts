@@ -60,6 +60,7 @@ export interface TicketView extends Ticket {
 export interface Counts {
   open: number;
   pending: number;
+  snoozed: number;
   solved: number;
   spam: number;
   mine_open: number;
@@ -78,6 +79,7 @@ export interface StoredFilter {
   q?: string | null;
   from?: number | null;
   to?: number | null;
+  only_snoozed?: boolean;
 }
 
 export interface SavedView {
@@ -105,9 +107,11 @@ export interface Filters {
   from: string;
   to: string;
   contact_id: string;
+  /** '1': only snoozed tickets (a string so every field compares the same way). */
+  snoozed: '' | '1';
 }
 
-export const emptyFilters = (): Filters => ({ status: '', department_id: '', agent: '', tag: '', customer: '', q: '', from: '', to: '', contact_id: '' });
+export const emptyFilters = (): Filters => ({ status: '', department_id: '', agent: '', tag: '', customer: '', q: '', from: '', to: '', contact_id: '', snoozed: '' });
 
 const DAY = (d: string, plusDays = 0): number | undefined => {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(d);
@@ -132,6 +136,7 @@ export function filtersToQuery(f: Filters): Record<string, string | number | und
     from: DAY(f.from),
     to: DAY(f.to, 1),
     contact_id: f.contact_id ? Number(f.contact_id) : undefined,
+    snoozed: f.snoozed ? 'true' : undefined,
   };
 }
 
@@ -148,6 +153,7 @@ export function storedToFilters(s: StoredFilter, myId: number | undefined): Filt
     from: s.from == null ? '' : dateInput(s.from),
     to: s.to == null ? '' : dateInput(s.to - 1),
     contact_id: s.contact_id == null ? '' : String(s.contact_id),
+    snoozed: s.only_snoozed ? '1' : '',
   };
 }
 
@@ -161,6 +167,7 @@ export const BUILTIN_VIEWS = [
   { key: 'unassigned', filters: { agent: 'none', status: 'open' }, count: 'unassigned_open' },
   { key: 'open', filters: { status: 'open' }, count: 'open' },
   { key: 'pending', filters: { status: 'pending' }, count: 'pending' },
+  { key: 'snoozed', filters: { status: 'pending', snoozed: '1' }, count: 'snoozed' },
   { key: 'solved', filters: { status: 'solved' }, count: 'solved' },
   { key: 'spam', filters: { status: 'spam' }, count: 'spam' },
 ] as const satisfies readonly { key: string; filters: Partial<Filters>; count: keyof Counts }[];
