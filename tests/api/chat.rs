@@ -213,63 +213,128 @@ async fn no_message_lost_or_duplicated_across_disconnects() {
     }
 }
 
-#[actix_web::test]
-async fn malformed_frames_get_errors_and_change_nothing() {
-    let app = spawn_app().await;
-    let (_, cookie) = agent_cookie(&app, "ann@shop.example", Role::Agent).await;
-    let (_, other_cookie) = agent_cookie(&app, "bob@shop.example", Role::Agent).await;
-    let (mut v, _) = ws::visitor(&app.address, None, None).await;
-    v.send(json!({"type": "message", "client_id": "m1", "body": "hi"})).await;
-    let conv = v.recv_type("ack").await["conversation"].as_i64().unwrap();
-    let (mut bob, _) = ws::agent(&app.address, &other_cookie).await;
-    bob.send(json!({"type": "accept", "conversation": conv})).await;
-    bob.recv_type("accepted").await;
-    let before = (app.dump("messages").await, app.dump("conversations").await);
+/// A chat with one visitor message, accepted by Bob; Ann is another agent. Every refusal test
+/// starts here and ends by checking that nothing stored changed and the server still answers.
+struct Refusals {
+    app: TestApp,
+    visitor: Ws,
+    conv: i64,
+    ann: String,
+    before: (Vec<String>, Vec<String>),
+}
 
-    let cases: Vec<(String, &str)> = vec![
-        ("not json".into(), "invalid_json"),
+impl Refusals {
+    async fn new() -> Refusals {
+        let app = spawn_app().await;
+        let (_, ann) = agent_cookie(&app, "ann@shop.example", Role::Agent).await;
+        let (_, bob_cookie) = agent_cookie(&app, "bob@shop.example", Role::Agent).await;
+        let (mut visitor, _) = ws::visitor(&app.address, None, None).await;
+        visitor.send(json!({"type": "message", "client_id": "m1", "body": "hi"})).await;
+        let conv = visitor.recv_type("ack").await["conversation"].as_i64().unwrap();
+        let (mut bob, _) = ws::agent(&app.address, &bob_cookie).await;
+        bob.send(json!({"type": "accept", "conversation": conv})).await;
+        bob.recv_type("accepted").await;
+        let before = (app.dump("messages").await, app.dump("conversations").await);
+        Refusals { app, visitor, conv, ann, before }
+    }
+
+    /// Send raw text frames on the visitor socket; each must get an error frame with `code`.
+    async fn visitor_errors(&mut self, cases: &[(String, &str)]) {
+        for (frame, code) in cases {
+            self.visitor.send_raw(Message::Text(frame.clone().into())).await;
+            let e = self.visitor.recv_type("error").await;
+            assert_eq!(e["code"], *code, "{}", &frame[..frame.len().min(60)]);
+        }
+    }
+
+    async fn unchanged(self) {
+        assert_eq!((self.app.dump("messages").await, self.app.dump("conversations").await), self.before, "stored data unchanged");
+        assert_eq!(self.app.plain().get(self.app.url("/healthz")).send().await.unwrap().status(), StatusCode::OK, "server fine");
+    }
+}
+
+#[actix_web::test]
+async fn malformed_frames_get_an_error_frame() {
+    let mut r = Refusals::new().await;
+    r.visitor_errors(&[("not json".into(), "invalid_json"), ("{".into(), "invalid_json"), ("[1,2]".into(), "invalid_frame")]).await;
+    r.visitor.send_raw(Message::Binary(vec![1, 2, 3].into())).await;
+    assert_eq!(r.visitor.recv_type("error").await["code"], "unsupported");
+    r.unchanged().await;
+}
+
+#[actix_web::test]
+async fn unknown_types_and_fields_get_an_error_frame() {
+    let mut r = Refusals::new().await;
+    r.visitor_errors(&[
         (r#"{"type":"launch"}"#.into(), "unknown_type"),
-        (r#"{"type":"message","client_id":"x y","body":"hi"}"#.into(), "invalid_frame"),
         (r#"{"type":"message","client_id":"m9","body":"hi","admin":true}"#.into(), "unknown_field"),
-        (format!(r#"{{"type":"message","client_id":"m9","body":"{}"}}"#, "x".repeat(10_001)), "too_large"),
+        (r#"{"type":"message","client_id":"x y","body":"hi"}"#.into(), "invalid_frame"),
         (r#"{"type":"read","seq":-5}"#.into(), "invalid_frame"),
         (r#"{"type":"hello","v":1}"#.into(), "invalid_frame"),
-    ];
-    for (frame, code) in &cases {
-        v.send_raw(Message::Text(frame.clone().into())).await;
-        let e = v.recv_type("error").await;
-        assert_eq!(e["code"], *code, "{}", &frame[..frame.len().min(60)]);
-    }
-    v.send_raw(Message::Binary(vec![1, 2, 3].into())).await;
-    assert_eq!(v.recv_type("error").await["code"], "unsupported");
+    ])
+    .await;
+    r.unchanged().await;
+}
 
-    // Agent frames: a chat that is not yours, or does not exist.
-    let (mut ann, _) = ws::agent(&app.address, &cookie).await;
-    ann.send(json!({"type": "message", "conversation": conv, "client_id": "a1", "body": "let me"})).await;
-    let e = ann.recv_type("error").await;
-    assert_eq!((e["code"].as_str(), e["ref"].as_str()), (Some("forbidden"), Some("a1")));
-    ann.send(json!({"type": "accept", "conversation": conv})).await;
-    assert_eq!(ann.recv_type("error").await["code"], "conflict");
-    ann.send(json!({"type": "open", "conversation": 424242, "last_seq": 0})).await;
-    assert_eq!(ann.recv_type("error").await["code"], "not_found");
-    ann.send(json!({"type": "end", "conversation": conv})).await;
-    assert_eq!(ann.recv_type("error").await["code"], "forbidden");
-    assert_eq!((app.dump("messages").await, app.dump("conversations").await), before, "nothing changed");
+#[actix_web::test]
+async fn oversize_messages_get_too_large() {
+    let mut r = Refusals::new().await;
+    r.visitor_errors(&[(format!(r#"{{"type":"message","client_id":"m9","body":"{}"}}"#, "x".repeat(10_001)), "too_large")]).await;
+    r.unchanged().await;
+}
 
-    // Fatal ones close the socket with a clear code.
-    let mut s = Ws::connect(&app.address, "/ws/visitor", &app.address, None).await.unwrap();
+#[actix_web::test]
+async fn oversize_frames_close_with_1009() {
+    let r = Refusals::new().await;
+    let (mut s, _) = ws::visitor(&r.app.address, None, None).await;
+    s.send_raw(Message::Text("x".repeat(70 * 1024).into())).await;
+    assert_eq!(s.ended().await, Ended::Closed(1009));
+    r.unchanged().await;
+}
+
+#[actix_web::test]
+async fn wrong_protocol_version_closes_with_4000() {
+    let r = Refusals::new().await;
+    let mut s = Ws::connect(&r.app.address, "/ws/visitor", &r.app.address, None).await.unwrap();
     s.send(json!({"type": "hello", "v": 2})).await;
     assert_eq!(s.recv_type("error").await["code"], "unsupported_version");
     assert_eq!(s.ended().await, Ended::Closed(4000));
-    let mut s = Ws::connect(&app.address, "/ws/visitor", &app.address, None).await.unwrap();
+    let (_, cookie) = agent_cookie(&r.app, "eve@shop.example", Role::Agent).await;
+    let mut a = Ws::connect(&r.app.address, "/ws/agent", &r.app.address, Some(&cookie)).await.unwrap();
+    a.send(json!({"type": "hello", "v": 0})).await;
+    assert_eq!(a.recv_type("error").await["code"], "unsupported_version");
+    assert_eq!(a.ended().await, Ended::Closed(4000));
+    r.unchanged().await;
+}
+
+#[actix_web::test]
+async fn frames_before_hello_close_with_4000() {
+    let r = Refusals::new().await;
+    let mut s = Ws::connect(&r.app.address, "/ws/visitor", &r.app.address, None).await.unwrap();
     s.send(json!({"type": "message", "client_id": "m1", "body": "no hello"})).await;
     assert_eq!(s.recv_type("error").await["code"], "hello_required");
     assert_eq!(s.ended().await, Ended::Closed(4000));
-    let (mut s, _) = ws::visitor(&app.address, None, None).await;
-    s.send_raw(Message::Text("x".repeat(70 * 1024).into())).await;
-    assert_eq!(s.ended().await, Ended::Closed(1009));
-    // The server is fine.
-    assert_eq!(app.plain().get(app.url("/healthz")).send().await.unwrap().status(), StatusCode::OK);
+    r.unchanged().await;
+}
+
+#[actix_web::test]
+async fn frames_for_a_conversation_the_socket_is_not_part_of_are_refused() {
+    let r = Refusals::new().await;
+    let (mut ann, _) = ws::agent(&r.app.address, &r.ann).await;
+    ann.send(json!({"type": "message", "conversation": r.conv, "client_id": "a1", "body": "let me"})).await;
+    let e = ann.recv_type("error").await;
+    assert_eq!((e["code"].as_str(), e["ref"].as_str()), (Some("forbidden"), Some("a1")));
+    ann.send(json!({"type": "accept", "conversation": r.conv})).await;
+    assert_eq!(ann.recv_type("error").await["code"], "conflict");
+    ann.send(json!({"type": "open", "conversation": 424242, "last_seq": 0})).await;
+    assert_eq!(ann.recv_type("error").await["code"], "not_found");
+    ann.send(json!({"type": "end", "conversation": r.conv})).await;
+    assert_eq!(ann.recv_type("error").await["code"], "forbidden");
+    ann.send(json!({"type": "read", "conversation": r.conv, "seq": 1})).await;
+    // A receipt from someone who does not have the chat is ignored, not stored.
+    ann.send(json!({"type": "ping"})).await;
+    assert_eq!(ann.recv_type("pong").await["type"], "pong");
+    r.unchanged().await;
 }
 
 #[actix_web::test]
@@ -370,13 +435,15 @@ async fn files_travel_byte_identical_and_download_safely() {
     let (mut other, _) = ws::visitor(&app.address, None, None).await;
     other.send(json!({"type": "message", "client_id": "x", "attachment": info["token"]})).await;
     assert_eq!(other.recv_type("error").await["code"], "forbidden");
-    // Bad uploads.
+    // Bad uploads: refused, and nothing half-stored stays behind.
+    let blobs_before = (app.count("blobs").await, app.count("blob_chunks").await, app.count("attachments").await);
     let r = up("empty.txt", vec![], "text/plain").await.unwrap();
     assert_eq!(error_code(r).await, (StatusCode::BAD_REQUEST, "invalid_input".into()));
     let r = up("big.bin", vec![0u8; 10 * 1024 * 1024 + 1], "application/octet-stream").await.unwrap();
     assert_eq!(error_code(r).await.0, StatusCode::PAYLOAD_TOO_LARGE);
     let r = app.plain().post(app.url("/api/v1/widget/uploads")).header("origin", &app.address).header("x-visitor-token", "forged").body("x").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!((app.count("blobs").await, app.count("blob_chunks").await, app.count("attachments").await), blobs_before);
 }
 
 #[actix_web::test]
