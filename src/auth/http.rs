@@ -30,7 +30,7 @@ fn clear_cookie(state: &AppState) -> Cookie<'static> {
 }
 
 /// Create a session row and the answer carrying its cookie.
-async fn start_session(state: &AppState, req: &HttpRequest, agent: agents::Agent, status: u16) -> Result<HttpResponse, AppError> {
+async fn start_session(state: &AppState, req: &HttpRequest, agent: agents::Agent, status: actix_web::http::StatusCode) -> Result<HttpResponse, AppError> {
     let token = super::new_secret_token();
     let hash = super::token_hash(&token);
     let now = state.now();
@@ -39,8 +39,7 @@ async fn start_session(state: &AppState, req: &HttpRequest, agent: agents::Agent
     let ua = crate::http::user_agent(req);
     let agent_id = agent.id;
     state.db.write(move |c| store::create_session(c, agent_id, &hash, now, expires, &ip, &ua)).await?;
-    let mut resp = HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap_or_default());
-    Ok(resp.cookie(session_cookie(state, token)).json(agent))
+    Ok(HttpResponse::build(status).cookie(session_cookie(state, token)).json(agent))
 }
 
 pub async fn setup_status(state: Data) -> Result<HttpResponse, AppError> {
@@ -97,7 +96,7 @@ pub async fn setup(state: Data, req: HttpRequest, body: web::Json<SetupBody>) ->
     match result {
         Ok(agent) => {
             tracing::info!(email = %agent.email, "first admin created through the setup page");
-            start_session(&state, &req, agent, 201).await
+            start_session(&state, &req, agent, actix_web::http::StatusCode::CREATED).await
         }
         Err(e) => {
             if e.kind == Kind::Forbidden {
@@ -154,7 +153,7 @@ pub async fn login(state: Data, req: HttpRequest, body: web::Json<LoginBody>) ->
     state.login_account.clear(&email);
     let agent = state.db.read(move |c| agents::store::get(c, id)).await?.ok_or_else(|| AppError::not_found("agent"))?;
     state.metrics.logins_ok.fetch_add(1, Relaxed);
-    start_session(&state, &req, agent, 200).await
+    start_session(&state, &req, agent, actix_web::http::StatusCode::OK).await
 }
 
 pub async fn logout(state: Data, p: Principal) -> Result<HttpResponse, AppError> {

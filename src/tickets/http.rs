@@ -1,5 +1,6 @@
 //! Ticket endpoints.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use rusqlite::Connection;
 use serde::Deserialize;
@@ -69,6 +70,12 @@ fn text_to_html(text: &str) -> String {
 
 async fn publish_ticket_change(state: &AppState, number: i64) {
     state.hub.publish_frame(Audience::Agents, &serde_json::json!({"type": "ticket", "op": "changed", "number": number})).await;
+}
+
+/// After a committed change: tell every console, answer with the ticket as the caller sees it.
+async fn changed(state: &AppState, p: &Principal, number: i64, status: StatusCode) -> Result<HttpResponse, AppError> {
+    publish_ticket_change(state, number).await;
+    Ok(HttpResponse::build(status).json(ticket_view(state, p, number).await?))
 }
 
 #[derive(Deserialize, Debug, Default)]
@@ -400,10 +407,8 @@ pub async fn update(state: Data, p: Principal, path: web::Path<i64>, body: web::
             Ok(())
         })
         .await?;
-    publish_ticket_change(&state, number).await;
-    Ok(HttpResponse::Ok().json(ticket_view(&state, &p, number).await?))
+    changed(&state, &p, number, StatusCode::OK).await
 }
-
 
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
@@ -543,8 +548,7 @@ pub async fn note(state: Data, p: Principal, path: web::Path<i64>, body: web::Js
             store::add_note(c, t.id, agent_id, &b.body, &attachments, now).map(|_| ())
         })
         .await?;
-    publish_ticket_change(&state, number).await;
-    Ok(HttpResponse::Created().json(ticket_view(&state, &p, number).await?))
+    changed(&state, &p, number, StatusCode::CREATED).await
 }
 
 #[derive(Deserialize, Debug)]
@@ -602,8 +606,7 @@ pub async fn customer_message(state: Data, p: Principal, path: web::Path<i64>, b
             add_customer_message(c, &t, &b.body, None, None, now)
         })
         .await?;
-    publish_ticket_change(&state, landed).await;
-    Ok(HttpResponse::Created().json(ticket_view(&state, &p, landed).await?))
+    changed(&state, &p, landed, StatusCode::CREATED).await
 }
 
 /// `POST /api/v1/tickets/next` — the oldest open unassigned ticket of my departments, now mine.
@@ -618,8 +621,7 @@ pub async fn next(state: Data, p: Principal) -> Result<HttpResponse, AppError> {
         })
         .await?
         .ok_or_else(|| AppError::not_found("open unassigned ticket"))?;
-    publish_ticket_change(&state, number).await;
-    Ok(HttpResponse::Ok().json(ticket_view(&state, &p, number).await?))
+    changed(&state, &p, number, StatusCode::OK).await
 }
 
 /// `POST /api/v1/tickets/{number}/release` — give a ticket back to the pool.
@@ -638,8 +640,7 @@ pub async fn release(state: Data, p: Principal, path: web::Path<i64>) -> Result<
             Ok(())
         })
         .await?;
-    publish_ticket_change(&state, number).await;
-    Ok(HttpResponse::Ok().json(ticket_view(&state, &p, number).await?))
+    changed(&state, &p, number, StatusCode::OK).await
 }
 
 #[derive(Deserialize, Debug)]
@@ -682,8 +683,7 @@ pub async fn transfer(state: Data, p: Principal, path: web::Path<i64>, body: web
             store::add_note(c, t.id, pc.agent_id, &text, &attachments, now).map(|_| ())
         })
         .await?;
-    publish_ticket_change(&state, number).await;
-    Ok(HttpResponse::Ok().json(ticket_view(&state, &p, number).await?))
+    changed(&state, &p, number, StatusCode::OK).await
 }
 
 #[derive(Deserialize, Debug)]
@@ -716,8 +716,7 @@ pub async fn merge(state: Data, p: Principal, path: web::Path<i64>, body: web::J
         })
         .await?;
     publish_ticket_change(&state, number).await;
-    publish_ticket_change(&state, into).await;
-    Ok(HttpResponse::Ok().json(ticket_view(&state, &p, into).await?))
+    changed(&state, &p, into, StatusCode::OK).await
 }
 
 #[derive(Deserialize, Debug)]
@@ -766,7 +765,7 @@ pub async fn split(state: Data, p: Principal, path: web::Path<i64>, body: web::J
         })
         .await?;
     publish_ticket_change(&state, number).await;
-    Ok(HttpResponse::Created().json(ticket_view(&state, &p, new_number).await?))
+    changed(&state, &p, new_number, StatusCode::CREATED).await
 }
 
 // ---------------------------------------------------------------- from chats and the widget
@@ -848,8 +847,7 @@ pub async fn from_conversation(state: Data, p: Principal, path: web::Path<i64>, 
             Ok(number)
         })
         .await?;
-    publish_ticket_change(&state, number).await;
-    Ok(HttpResponse::Created().json(ticket_view(&state, &p, number).await?))
+    changed(&state, &p, number, StatusCode::CREATED).await
 }
 
 #[derive(Deserialize, Debug)]

@@ -283,6 +283,14 @@ async fn oversize_messages_get_too_large() {
     r.unchanged().await;
 }
 
+/// Open a socket, send `frame` first, expect an error frame with `code` and the close `close`.
+async fn refused_at_hello(r: &Refusals, path: &str, cookie: Option<&str>, frame: Value, code: &str, close: u16) {
+    let mut s = Ws::connect(&r.app.address, path, &r.app.address, cookie).await.unwrap();
+    s.send(frame).await;
+    assert_eq!(s.recv_type("error").await["code"], code);
+    assert_eq!(s.ended().await, Ended::Closed(close));
+}
+
 #[actix_web::test]
 async fn oversize_frames_close_with_1009() {
     let r = Refusals::new().await;
@@ -295,25 +303,16 @@ async fn oversize_frames_close_with_1009() {
 #[actix_web::test]
 async fn wrong_protocol_version_closes_with_4000() {
     let r = Refusals::new().await;
-    let mut s = Ws::connect(&r.app.address, "/ws/visitor", &r.app.address, None).await.unwrap();
-    s.send(json!({"type": "hello", "v": 2})).await;
-    assert_eq!(s.recv_type("error").await["code"], "unsupported_version");
-    assert_eq!(s.ended().await, Ended::Closed(4000));
+    refused_at_hello(&r, "/ws/visitor", None, json!({"type": "hello", "v": 2}), "unsupported_version", 4000).await;
     let (_, cookie) = agent_cookie(&r.app, "eve@shop.example", Role::Agent).await;
-    let mut a = Ws::connect(&r.app.address, "/ws/agent", &r.app.address, Some(&cookie)).await.unwrap();
-    a.send(json!({"type": "hello", "v": 0})).await;
-    assert_eq!(a.recv_type("error").await["code"], "unsupported_version");
-    assert_eq!(a.ended().await, Ended::Closed(4000));
+    refused_at_hello(&r, "/ws/agent", Some(&cookie), json!({"type": "hello", "v": 0}), "unsupported_version", 4000).await;
     r.unchanged().await;
 }
 
 #[actix_web::test]
 async fn frames_before_hello_close_with_4000() {
     let r = Refusals::new().await;
-    let mut s = Ws::connect(&r.app.address, "/ws/visitor", &r.app.address, None).await.unwrap();
-    s.send(json!({"type": "message", "client_id": "m1", "body": "no hello"})).await;
-    assert_eq!(s.recv_type("error").await["code"], "hello_required");
-    assert_eq!(s.ended().await, Ended::Closed(4000));
+    refused_at_hello(&r, "/ws/visitor", None, json!({"type": "message", "client_id": "m1", "body": "no hello"}), "hello_required", 4000).await;
     r.unchanged().await;
 }
 
