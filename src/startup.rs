@@ -130,10 +130,6 @@ impl Application {
         self.addr.port()
     }
 
-    pub fn address(&self) -> SocketAddr {
-        self.addr
-    }
-
     pub fn public_url(&self) -> &url::Url {
         &self.state.public_url
     }
