@@ -157,9 +157,7 @@ fn load_config(cli: &Cli, extra: Vec<(&'static str, String)>) -> Result<(Layers,
     let mut flags = cli_flags(cli);
     flags.extend(extra);
     let inputs = Inputs::from_process(cli.config.clone(), flags);
-    let fail = |errs: Vec<config::ConfigError>| {
-        AppError::invalid(errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))
-    };
+    let fail = |errs: Vec<config::ConfigError>| AppError::invalid(errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "));
     let layers = config::load(&inputs).map_err(fail)?;
     let cfg = layers.resolve().map_err(fail)?;
     Ok((layers, cfg))
@@ -188,10 +186,8 @@ fn run(cli: Cli) -> Result<(), AppError> {
             let rows = layers.describe();
             let resolved = layers.resolve();
             if *json {
-                let obj: serde_json::Map<String, serde_json::Value> = rows
-                    .iter()
-                    .map(|(k, v, s)| (k.clone(), serde_json::json!({"value": v, "source": s})))
-                    .collect();
+                let obj: serde_json::Map<String, serde_json::Value> =
+                    rows.iter().map(|(k, v, s)| (k.clone(), serde_json::json!({"value": v, "source": s}))).collect();
                 let errors: Vec<String> = resolved.as_ref().err().map(|e| e.iter().map(|x| x.to_string()).collect()).unwrap_or_default();
                 println!("{}", serde_json::json!({"valid": errors.is_empty(), "keys": obj, "errors": errors}));
             } else {
@@ -270,8 +266,7 @@ fn password_from(stdin: bool) -> Result<(String, bool), AppError> {
 
 fn agent_by_email(db: &Db, email: &str) -> Result<agents::Agent, AppError> {
     let norm = auth::normalize_email(email);
-    db.read_blocking(|c| agents::store::find_by_email(c, &norm))?
-        .ok_or_else(|| AppError::invalid(format!("no agent with email {norm}")))
+    db.read_blocking(|c| agents::store::find_by_email(c, &norm))?.ok_or_else(|| AppError::invalid(format!("no agent with email {norm}")))
 }
 
 fn offline_command(command: &Command, cfg: &Config) -> Result<(), AppError> {
@@ -329,7 +324,13 @@ fn offline_command(command: &Command, cfg: &Config) -> Result<(), AppError> {
             let conn = crate::db::open_connection(&cfg.db_path())?;
             let started = std::time::Instant::now();
             let r = crate::tickets::seed::seed(&conn, *tickets, *messages, *seed, now())?;
-            println!("seeded {} tickets, {} messages, {} contacts in {:.1} s", r.tickets, r.messages, r.contacts, started.elapsed().as_secs_f64());
+            println!(
+                "seeded {} tickets, {} messages, {} contacts in {:.1} s",
+                r.tickets,
+                r.messages,
+                r.contacts,
+                started.elapsed().as_secs_f64()
+            );
             Ok(())
         }
         Command::Token(TokenCommand::Create { name, scope }) => {

@@ -31,10 +31,30 @@ pub const KEYS: &[KeyDef] = &[
     KeyDef { name: "session_max", default: Some("7d"), secret: false, help: "a session ends this long after login at the latest" },
     KeyDef { name: "login_rate_ip", default: Some("20/5m"), secret: false, help: "login attempts allowed per client IP and window" },
     KeyDef { name: "login_rate_account", default: Some("5/5m"), secret: false, help: "failed logins allowed per account and window" },
-    KeyDef { name: "chat_idle_timeout", default: Some("30m"), secret: false, help: "a chat whose visitor sent nothing for this long ends (outcome by SPEC R5)" },
-    KeyDef { name: "visitor_session_rate", default: Some("30/10m"), secret: false, help: "new widget visitors allowed per client IP and window" },
-    KeyDef { name: "visitor_message_rate", default: Some("30/10s"), secret: false, help: "chat messages a visitor socket may send per window" },
-    KeyDef { name: "trusted_proxies", default: Some(""), secret: false, help: "proxy IPs whose X-Forwarded-For is believed (comma separated)" },
+    KeyDef {
+        name: "chat_idle_timeout",
+        default: Some("30m"),
+        secret: false,
+        help: "a chat whose visitor sent nothing for this long ends (outcome by SPEC R5)",
+    },
+    KeyDef {
+        name: "visitor_session_rate",
+        default: Some("30/10m"),
+        secret: false,
+        help: "new widget visitors allowed per client IP and window",
+    },
+    KeyDef {
+        name: "visitor_message_rate",
+        default: Some("30/10s"),
+        secret: false,
+        help: "chat messages a visitor socket may send per window",
+    },
+    KeyDef {
+        name: "trusted_proxies",
+        default: Some(""),
+        secret: false,
+        help: "proxy IPs whose X-Forwarded-For is believed (comma separated)",
+    },
     KeyDef { name: "max_json_bytes", default: Some("262144"), secret: false, help: "largest accepted JSON body" },
     KeyDef { name: "backup_keep", default: Some("7"), secret: false, help: "automatic snapshots kept in DATA_DIR/backups" },
 ];
@@ -181,9 +201,8 @@ impl Layers {
     /// Parse into a typed config, collecting every invalid value rather than stopping at the first.
     pub fn resolve(&self) -> Result<Config, Vec<ConfigError>> {
         let mut errors = Vec::new();
-        let mut err = |key: &str, msg: String| {
-            errors.push(ConfigError { key: key.into(), source: self.get(key).map(|v| v.1.clone()), message: msg })
-        };
+        let mut err =
+            |key: &str, msg: String| errors.push(ConfigError { key: key.into(), source: self.get(key).map(|v| v.1.clone()), message: msg });
         let raw = |key: &str| self.get(key).map(|v| v.0.trim().to_string()).filter(|s| !s.is_empty());
 
         let listen = raw("listen").unwrap_or_default();
@@ -506,8 +525,7 @@ mod tests {
     #[test]
     fn layering_order_is_defaults_file_env_flags() {
         let mut l = Layers::defaults();
-        l.apply_toml(Path::new("f.toml"), "listen = \"127.0.0.1:1\"\npublic_url = \"https://a.example\"\nbackup_keep = 3\n")
-            .unwrap();
+        l.apply_toml(Path::new("f.toml"), "listen = \"127.0.0.1:1\"\npublic_url = \"https://a.example\"\nbackup_keep = 3\n").unwrap();
         l.apply_env(&env(&[("FRONTDESK_LISTEN", "127.0.0.1:2")])).unwrap();
         l.set("listen", "127.0.0.1:3".into(), Source::Flag("listen".into())).unwrap();
         let c = l.resolve().unwrap();

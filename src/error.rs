@@ -164,10 +164,7 @@ impl ResponseError for AppError {
         }
         let mut resp = json_error(self.kind, self.public_message());
         if let Some(secs) = self.retry_after_secs {
-            resp.headers_mut().insert(
-                actix_web::http::header::RETRY_AFTER,
-                actix_web::http::header::HeaderValue::from(secs),
-            );
+            resp.headers_mut().insert(actix_web::http::header::RETRY_AFTER, actix_web::http::header::HeaderValue::from(secs));
         }
         resp
     }

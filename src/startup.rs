@@ -59,8 +59,8 @@ impl Application {
         }
         ensure_secret_key(&db, &config).await?;
 
-        let listener = TcpListener::bind(&config.listen)
-            .map_err(|e| AppError::invalid(format!("cannot listen on {}: {e}", config.listen)))?;
+        let listener =
+            TcpListener::bind(&config.listen).map_err(|e| AppError::invalid(format!("cannot listen on {}: {e}", config.listen)))?;
         let addr = listener.local_addr().map_err(|e| AppError::internal(e.to_string()))?;
         let tls = load_tls(&config)?;
         let (public_url, derived) = match &config.public_url {
@@ -160,7 +160,9 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let db = self.state.db.clone();
         let result = self.server.await;
-        if let Err(e) = tokio::task::spawn_blocking(move || db.close()).await.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string())) {
+        if let Err(e) =
+            tokio::task::spawn_blocking(move || db.close()).await.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string()))
+        {
             tracing::error!(error = %e, "closing the database");
         }
         result
@@ -218,15 +220,16 @@ async fn ensure_secret_key(db: &Db, config: &Config) -> Result<(), AppError> {
 async fn setup_link_if_needed(db: &Db, public_url: &url::Url) -> Result<Option<String>, AppError> {
     let token = auth::new_secret_token();
     let hash = hex::encode(auth::token_hash(&token));
-    let minted = db.write(move |c| {
-        if agents::store::any_admin(c)? {
-            settings::store::delete(c, settings::SETUP_TOKEN_HASH)?;
-            return Ok(false);
-        }
-        settings::store::set(c, settings::SETUP_TOKEN_HASH, &hash)?;
-        Ok(true)
-    })
-    .await?;
+    let minted = db
+        .write(move |c| {
+            if agents::store::any_admin(c)? {
+                settings::store::delete(c, settings::SETUP_TOKEN_HASH)?;
+                return Ok(false);
+            }
+            settings::store::set(c, settings::SETUP_TOKEN_HASH, &hash)?;
+            Ok(true)
+        })
+        .await?;
     Ok(minted.then(|| format!("{}setup#token={token}", public_url.as_str())))
 }
 
@@ -251,7 +254,10 @@ async fn security_headers(
 }
 
 /// Request id, access log and status metrics around every request.
-async fn observe(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let id = hex::encode(auth::random_bytes::<6>());
     let span = tracing::info_span!("http", id = %id, method = %req.method(), path = %req.path());
     let state = crate::http::state(&req);
@@ -286,7 +292,13 @@ fn spawn_scheduler(state: web::Data<AppState>) {
             match state.db.write(move |c| jobs::wake_snoozed(c, now)).await {
                 Ok(woken) => {
                     for number in woken {
-                        state.hub.publish_frame(crate::realtime::Audience::Agents, &serde_json::json!({"type": "ticket", "op": "changed", "number": number})).await;
+                        state
+                            .hub
+                            .publish_frame(
+                                crate::realtime::Audience::Agents,
+                                &serde_json::json!({"type": "ticket", "op": "changed", "number": number}),
+                            )
+                            .await;
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "waking snoozed tickets failed"),

@@ -47,7 +47,12 @@ pub struct PasswordBody {
     password: String,
 }
 
-pub async fn set_password(state: Data, p: Principal, path: web::Path<i64>, body: web::Json<PasswordBody>) -> Result<HttpResponse, AppError> {
+pub async fn set_password(
+    state: Data,
+    p: Principal,
+    path: web::Path<i64>,
+    body: web::Json<PasswordBody>,
+) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let PasswordBody { password } = body.into_inner();
     validate_password(&password)?;

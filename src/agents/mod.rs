@@ -105,13 +105,7 @@ impl AgentPatch {
 
 /// Create an agent (inside a write transaction). `password_hash` was computed beforehand so
 /// the writer thread never spends time on argon2.
-pub fn create(
-    conn: &rusqlite::Connection,
-    new: &NewAgent,
-    password_hash: &str,
-    actor: &Actor,
-    now: i64,
-) -> Result<Agent, AppError> {
+pub fn create(conn: &rusqlite::Connection, new: &NewAgent, password_hash: &str, actor: &Actor, now: i64) -> Result<Agent, AppError> {
     let (email_norm, name) = new.validate()?;
     let id = store::insert(
         conn,
@@ -137,16 +131,7 @@ pub fn create(
 pub fn update(conn: &rusqlite::Connection, id: i64, mut patch: AgentPatch, actor: &Actor, now: i64) -> Result<Agent, AppError> {
     patch.validate()?;
     let before = store::get(conn, id)?.ok_or_else(|| AppError::not_found("agent"))?;
-    store::update_fields(
-        conn,
-        id,
-        patch.name.as_deref(),
-        patch.role,
-        patch.disabled,
-        patch.chat_limit,
-        patch.locale.as_deref(),
-        now,
-    )?;
+    store::update_fields(conn, id, patch.name.as_deref(), patch.role, patch.disabled, patch.chat_limit, patch.locale.as_deref(), now)?;
     if let Some(depts) = &patch.department_ids {
         store::set_departments(conn, id, depts)?;
     }
@@ -172,14 +157,7 @@ pub fn update(conn: &rusqlite::Connection, id: i64, mut patch: AgentPatch, actor
 
 /// Set a new password hash and end the agent's sessions (except `keep`, the caller's own when
 /// they change their own password).
-pub fn set_password(
-    conn: &rusqlite::Connection,
-    id: i64,
-    hash: &str,
-    keep: Option<i64>,
-    actor: &Actor,
-    now: i64,
-) -> Result<(), AppError> {
+pub fn set_password(conn: &rusqlite::Connection, id: i64, hash: &str, keep: Option<i64>, actor: &Actor, now: i64) -> Result<(), AppError> {
     let agent = store::get(conn, id)?.ok_or_else(|| AppError::not_found("agent"))?;
     store::set_password(conn, id, hash, now)?;
     auth::store::delete_agent_sessions(conn, id, keep)?;

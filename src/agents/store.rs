@@ -11,8 +11,7 @@ const COLUMNS: &str = "a.id, a.email, a.name, a.role, a.disabled, a.locale, a.ch
 
 fn from_row(r: &Row) -> rusqlite::Result<Agent> {
     let depts: Option<String> = r.get(8)?;
-    let mut department_ids: Vec<i64> =
-        depts.unwrap_or_default().split(',').filter_map(|s| s.parse().ok()).collect();
+    let mut department_ids: Vec<i64> = depts.unwrap_or_default().split(',').filter_map(|s| s.parse().ok()).collect();
     department_ids.sort_unstable();
     Ok(Agent {
         id: r.get(0)?,
@@ -38,9 +37,7 @@ pub fn get(conn: &Connection, id: i64) -> Result<Option<Agent>, AppError> {
 }
 
 pub fn find_by_email(conn: &Connection, email_norm: &str) -> Result<Option<Agent>, AppError> {
-    Ok(conn
-        .query_row(&format!("SELECT {COLUMNS} FROM agents a WHERE a.email_norm = ?1"), [email_norm], from_row)
-        .optional()?)
+    Ok(conn.query_row(&format!("SELECT {COLUMNS} FROM agents a WHERE a.email_norm = ?1"), [email_norm], from_row).optional()?)
 }
 
 /// (agent id, password hash, disabled) for login.

@@ -30,7 +30,12 @@ fn clear_cookie(state: &AppState) -> Cookie<'static> {
 }
 
 /// Create a session row and the answer carrying its cookie.
-async fn start_session(state: &AppState, req: &HttpRequest, agent: agents::Agent, status: actix_web::http::StatusCode) -> Result<HttpResponse, AppError> {
+async fn start_session(
+    state: &AppState,
+    req: &HttpRequest,
+    agent: agents::Agent,
+    status: actix_web::http::StatusCode,
+) -> Result<HttpResponse, AppError> {
     let token = super::new_secret_token();
     let hash = super::token_hash(&token);
     let now = state.now();

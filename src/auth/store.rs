@@ -99,14 +99,7 @@ pub fn touch_token(conn: &Connection, id: i64, now: i64) -> Result<(), AppError>
     Ok(())
 }
 
-pub fn create_token(
-    conn: &Connection,
-    name: &str,
-    scope: Scope,
-    hash: &[u8],
-    created_by: Option<i64>,
-    now: i64,
-) -> Result<i64, AppError> {
+pub fn create_token(conn: &Connection, name: &str, scope: Scope, hash: &[u8], created_by: Option<i64>, now: i64) -> Result<i64, AppError> {
     conn.execute(
         "INSERT INTO api_tokens (name, scope, token_hash, created_by, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![name, scope.as_str(), hash, created_by, now],

@@ -56,7 +56,9 @@ impl CannedInput {
         }
         self.category = self.category.trim().chars().take(60).collect();
         if let Some(h) = &self.hotkey {
-            let ok = ["Alt+", "Ctrl+Alt+"].iter().any(|p| h.strip_prefix(p).is_some_and(|k| k.len() == 1 && k.chars().all(|c| c.is_ascii_alphanumeric())));
+            let ok = ["Alt+", "Ctrl+Alt+"]
+                .iter()
+                .any(|p| h.strip_prefix(p).is_some_and(|k| k.len() == 1 && k.chars().all(|c| c.is_ascii_alphanumeric())));
             if !ok {
                 return Err(AppError::invalid("hotkey: Alt+<key> or Ctrl+Alt+<key> with one letter or digit"));
             }

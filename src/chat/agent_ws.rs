@@ -37,11 +37,7 @@ pub async fn upgrade(state: web::Data<AppState>, p: Principal, req: HttpRequest,
         return Err(AppError::forbidden("the agent socket needs a console session"));
     };
     let role = p.role.unwrap_or(Role::Agent);
-    let agent = state
-        .db
-        .read(move |c| crate::agents::store::get(c, agent_id))
-        .await?
-        .ok_or_else(AppError::unauthenticated)?;
+    let agent = state.db.read(move |c| crate::agents::store::get(c, agent_id)).await?.ok_or_else(AppError::unauthenticated)?;
     let (resp, mut session, stream) = actix_ws::handle(&req, body).map_err(|e| AppError::invalid(format!("websocket handshake: {e}")))?;
     actix_web::rt::spawn(async move {
         let mut stream = stream.max_frame_size(protocol::MAX_FRAME).aggregate_continuations().max_continuation_size(protocol::MAX_FRAME);
@@ -67,7 +63,11 @@ struct AgentSocket {
 }
 
 impl AgentSocket {
-    async fn hello(&mut self, session: &mut Session, text: &str) -> Result<Option<tokio::sync::mpsc::Receiver<crate::realtime::Outbound>>, Closed> {
+    async fn hello(
+        &mut self,
+        session: &mut Session,
+        text: &str,
+    ) -> Result<Option<tokio::sync::mpsc::Receiver<crate::realtime::Outbound>>, Closed> {
         let resume = match protocol::parse_agent(text) {
             Ok(AgentFrame::Hello { resume, .. }) => resume,
             Ok(_) => {
@@ -130,7 +130,8 @@ impl AgentSocket {
     /// Check view rights, subscribe, replay after `last_seq`.
     async fn open(&mut self, session: &mut Session, conversation: i64, last_seq: i64) -> Result<(), AppError> {
         let st = self.state.clone();
-        let view = st.db.read(move |c| store::conversation_view(c, conversation)).await?.ok_or_else(|| AppError::not_found("conversation"))?;
+        let view =
+            st.db.read(move |c| store::conversation_view(c, conversation)).await?.ok_or_else(|| AppError::not_found("conversation"))?;
         if !super::may_view(self.role, self.agent_id, view.agent_id, view.status, st.agents_see_colleagues()) {
             return Err(AppError::not_found("conversation"));
         }
@@ -172,7 +173,12 @@ impl AgentSocket {
             .text(serde_json::json!({"type": "accepted", "conversation": view}).to_string())
             .await
             .map_err(|_| AppError::unavailable("socket closed"))?;
-        st.hub.publish_frame(Audience::Agents, &serde_json::json!({"type": "queue", "op": "remove", "conversation": conversation, "agent_id": agent_id})).await;
+        st.hub
+            .publish_frame(
+                Audience::Agents,
+                &serde_json::json!({"type": "queue", "op": "remove", "conversation": conversation, "agent_id": agent_id}),
+            )
+            .await;
         st.hub
             .publish_frame(
                 Audience::ConversationVisitors(conversation),
@@ -202,7 +208,8 @@ impl AgentSocket {
                     Some(tok) => Some(
                         st.db
                             .read(move |c| {
-                                let (id, ..) = store::attachment_by_token(c, &tok)?.ok_or_else(|| AppError::invalid("unknown attachment"))?;
+                                let (id, ..) =
+                                    store::attachment_by_token(c, &tok)?.ok_or_else(|| AppError::invalid("unknown attachment"))?;
                                 if !store::attachment_uploaded_by_agent(c, id, agent_id)? {
                                     return Err(AppError::forbidden("that attachment is not yours"));
                                 }
@@ -216,7 +223,14 @@ impl AgentSocket {
                     &st.db,
                     &st.hub,
                     st.now(),
-                    OwnedMessage { conversation, author_kind: "agent", agent_id: Some(agent_id), client_id: Some(client_id.clone()), body, attachment_id },
+                    OwnedMessage {
+                        conversation,
+                        author_kind: "agent",
+                        agent_id: Some(agent_id),
+                        client_id: Some(client_id.clone()),
+                        body,
+                        attachment_id,
+                    },
                 )
                 .await?;
                 let ack = serde_json::json!({"type": "ack", "client_id": client_id, "conversation": conversation, "seq": m.seq, "id": m.id, "at": m.at});
@@ -239,7 +253,11 @@ impl AgentSocket {
                 let row = st
                     .db
                     .write(move |c| {
-                        if read { store::set_agent_read(c, conversation, seq)? } else { store::set_agent_delivered(c, conversation, seq)? }
+                        if read {
+                            store::set_agent_read(c, conversation, seq)?
+                        } else {
+                            store::set_agent_delivered(c, conversation, seq)?
+                        }
                         store::conv(c, conversation)
                     })
                     .await?
@@ -304,12 +322,7 @@ impl Handler for AgentSocket {
     async fn check(&mut self) -> Step {
         let (session_id, now) = (self.session_id, self.state.now());
         let idle_ms = self.state.config.session_idle.as_millis() as i64;
-        let valid = self
-            .state
-            .db
-            .read(move |c| crate::auth::store::session_valid(c, session_id, now, idle_ms))
-            .await
-            .unwrap_or(true);
+        let valid = self.state.db.read(move |c| crate::auth::store::session_valid(c, session_id, now, idle_ms)).await.unwrap_or(true);
         if valid { Step::Continue } else { Step::Close(close::UNAUTHENTICATED, "session ended") }
     }
     async fn finish(&mut self) {

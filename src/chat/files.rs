@@ -57,7 +57,12 @@ pub async fn upload_visitor(state: web::Data<AppState>, req: HttpRequest, body: 
 }
 
 /// `POST /api/v1/uploads` — an agent's upload.
-pub async fn upload_agent(state: web::Data<AppState>, p: Principal, req: HttpRequest, body: web::Payload) -> Result<HttpResponse, AppError> {
+pub async fn upload_agent(
+    state: web::Data<AppState>,
+    p: Principal,
+    req: HttpRequest,
+    body: web::Payload,
+) -> Result<HttpResponse, AppError> {
     let agent = p.agent_id()?;
     store_upload(&state, &req, body, Uploader::Agent(agent)).await
 }
@@ -103,7 +108,12 @@ async fn store_upload(state: &AppState, req: &HttpRequest, mut body: web::Payloa
                 let chunk: Vec<u8> = buf.drain(..CHUNK).collect();
                 let i = idx;
                 idx += 1;
-                state.db.write(move |c| Ok(c.execute("INSERT INTO blob_chunks (blob_id, idx, data) VALUES (?1, ?2, ?3)", params![blob_id, i, chunk])?)).await?;
+                state
+                    .db
+                    .write(move |c| {
+                        Ok(c.execute("INSERT INTO blob_chunks (blob_id, idx, data) VALUES (?1, ?2, ?3)", params![blob_id, i, chunk])?)
+                    })
+                    .await?;
             }
         }
         if size == 0 {
@@ -112,7 +122,12 @@ async fn store_upload(state: &AppState, req: &HttpRequest, mut body: web::Payloa
         if !buf.is_empty() {
             let chunk = std::mem::take(&mut buf);
             let i = idx;
-            state.db.write(move |c| Ok(c.execute("INSERT INTO blob_chunks (blob_id, idx, data) VALUES (?1, ?2, ?3)", params![blob_id, i, chunk])?)).await?;
+            state
+                .db
+                .write(move |c| {
+                    Ok(c.execute("INSERT INTO blob_chunks (blob_id, idx, data) VALUES (?1, ?2, ?3)", params![blob_id, i, chunk])?)
+                })
+                .await?;
         }
         Ok(())
     }
@@ -163,7 +178,11 @@ pub struct DownloadQuery {
 }
 
 /// `GET /files/{token}/{name}`. The token is a 256-bit capability; the name is cosmetic.
-pub async fn download(state: web::Data<AppState>, path: web::Path<(String, String)>, q: web::Query<DownloadQuery>) -> Result<HttpResponse, AppError> {
+pub async fn download(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    q: web::Query<DownloadQuery>,
+) -> Result<HttpResponse, AppError> {
     let (token, _) = path.into_inner();
     if token.len() > 64 {
         return Err(AppError::not_found("file"));

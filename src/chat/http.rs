@@ -71,10 +71,8 @@ pub async fn get(state: Data, p: Principal, path: web::Path<i64>) -> Result<Http
         return Err(AppError::not_found("conversation"));
     }
     let visitor_id = view.visitor.id;
-    let (messages, visitor) = state
-        .db
-        .read(move |c| Ok((store::messages_between(c, id, 0, i64::MAX)?, store::visitor_details(c, visitor_id)?)))
-        .await?;
+    let (messages, visitor) =
+        state.db.read(move |c| Ok((store::messages_between(c, id, 0, i64::MAX)?, store::visitor_details(c, visitor_id)?))).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"conversation": view, "messages": messages, "visitor": visitor})))
 }
 
@@ -89,7 +87,8 @@ pub struct MessagesQuery {
 pub async fn messages(state: Data, p: Principal, path: web::Path<i64>, q: web::Query<MessagesQuery>) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let conv = state.db.read(move |c| store::conv(c, id)).await?.ok_or_else(|| AppError::not_found("conversation"))?;
-    if !super::may_view(p.role.unwrap_or(Role::Agent), p.agent_id.unwrap_or(-1), conv.agent_id, conv.status, state.agents_see_colleagues()) {
+    if !super::may_view(p.role.unwrap_or(Role::Agent), p.agent_id.unwrap_or(-1), conv.agent_id, conv.status, state.agents_see_colleagues())
+    {
         return Err(AppError::not_found("conversation"));
     }
     let after = q.after.unwrap_or(0).max(0);

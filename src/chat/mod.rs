@@ -3,9 +3,9 @@
 pub mod agent_ws;
 pub mod files;
 pub mod http;
+mod socket;
 pub mod store;
 pub mod visitor_ws;
-mod socket;
 
 use serde::Serialize;
 
@@ -203,11 +203,8 @@ pub fn browser_and_os(ua: &str) -> (Option<String>, Option<String>) {
     .find(|(needle, _)| ua.contains(needle))
     .map(|(needle, name)| {
         let version = ua.split(needle).nth(1).and_then(|rest| rest.split(['.', ' ']).next()).unwrap_or("");
-        let version = if *name == "Safari" {
-            ua.split("Version/").nth(1).and_then(|r| r.split(['.', ' ']).next()).unwrap_or("")
-        } else {
-            version
-        };
+        let version =
+            if *name == "Safari" { ua.split("Version/").nth(1).and_then(|r| r.split(['.', ' ']).next()).unwrap_or("") } else { version };
         if version.is_empty() { name.to_string() } else { format!("{name} {version}") }
     });
     let os = [
@@ -305,10 +302,22 @@ mod tests {
     #[test]
     fn user_agents() {
         let cases = [
-            ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36", "Chrome 126", "Windows"),
-            ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1", "Safari 17", "iOS"),
+            (
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
+                "Chrome 126",
+                "Windows",
+            ),
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+                "Safari 17",
+                "iOS",
+            ),
             ("Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0", "Firefox 128", "Linux"),
-            ("Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36 Edg/126.0", "Edge 126", "Android"),
+            (
+                "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36 Edg/126.0",
+                "Edge 126",
+                "Android",
+            ),
         ];
         for (ua, b, o) in cases {
             let (browser, os) = browser_and_os(ua);

@@ -11,8 +11,8 @@ use tokio::sync::mpsc;
 use super::store::{self, ConvRow, NewMessage};
 use super::{EndedBy, Status};
 use crate::db::Db;
-use crate::events::SystemEvent;
 use crate::error::AppError;
+use crate::events::SystemEvent;
 use crate::http::AppState;
 use crate::realtime::protocol::{self, MessageOut, close};
 use crate::realtime::{Audience, Hub, Outbound};
@@ -215,12 +215,7 @@ pub async fn send_error(session: &mut Session, e: &AppError, reference: Option<&
 // ---------------------------------------------------------------- operations
 
 /// Commit one message, then publish it. Returns the stored message (the ack's content).
-pub async fn post_message(
-    db: &Db,
-    hub: &Hub,
-    now: i64,
-    msg: OwnedMessage,
-) -> Result<MessageOut, AppError> {
+pub async fn post_message(db: &Db, hub: &Hub, now: i64, msg: OwnedMessage) -> Result<MessageOut, AppError> {
     let (m, new) = db
         .write(move |c| {
             store::insert_message(
@@ -286,12 +281,12 @@ pub async fn end_conversation(state: &AppState, conversation: i64, by: EndedBy, 
         publish_message(&state.hub, &m).await;
         state.hub.publish_frame(Audience::Conversation(conversation), &store::ended_frame(conversation, outcome, by)).await;
         if was_queued {
-            state.hub.publish_frame(Audience::Agents, &serde_json::json!({"type": "queue", "op": "remove", "conversation": conversation})).await;
+            state
+                .hub
+                .publish_frame(Audience::Agents, &serde_json::json!({"type": "queue", "op": "remove", "conversation": conversation}))
+                .await;
         }
-        state
-            .hub
-            .publish_frame(Audience::Agents, &serde_json::json!({"type": "chat", "op": "ended", "conversation": conversation}))
-            .await;
+        state.hub.publish_frame(Audience::Agents, &serde_json::json!({"type": "chat", "op": "ended", "conversation": conversation})).await;
     }
     Ok(())
 }

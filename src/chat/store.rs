@@ -51,10 +51,8 @@ pub fn record_page(
     now: i64,
 ) -> Result<(), AppError> {
     // Reloads of the same page are not new page views.
-    let last: Option<String> = conn
-        .query_row("SELECT current_url FROM visitors WHERE id = ?1", [visitor_id], |r| r.get(0))
-        .optional()?
-        .flatten();
+    let last: Option<String> =
+        conn.query_row("SELECT current_url FROM visitors WHERE id = ?1", [visitor_id], |r| r.get(0)).optional()?.flatten();
     if last.as_deref() != Some(url) {
         conn.execute("INSERT INTO page_views (visitor_id, url, title, at) VALUES (?1, ?2, ?3, ?4)", params![visitor_id, url, title, now])?;
     }
@@ -163,8 +161,7 @@ fn conv_row(r: &Row) -> rusqlite::Result<ConvRow> {
     })
 }
 
-const CONV_ROW: &str =
-    "SELECT id, visitor_id, agent_id, status, last_seq, created_at, first_agent_reply_at, agent_delivered_seq, agent_read_seq FROM conversations";
+const CONV_ROW: &str = "SELECT id, visitor_id, agent_id, status, last_seq, created_at, first_agent_reply_at, agent_delivered_seq, agent_read_seq FROM conversations";
 
 pub fn conv(conn: &Connection, id: i64) -> Result<Option<ConvRow>, AppError> {
     Ok(conn.query_row(&format!("{CONV_ROW} WHERE id = ?1"), [id], conv_row).optional()?)
@@ -173,19 +170,13 @@ pub fn conv(conn: &Connection, id: i64) -> Result<Option<ConvRow>, AppError> {
 /// The visitor's open conversation, if any.
 pub fn open_conv_of(conn: &Connection, visitor_id: i64) -> Result<Option<ConvRow>, AppError> {
     Ok(conn
-        .query_row(
-            &format!("{CONV_ROW} WHERE visitor_id = ?1 AND status != 'ended' ORDER BY id DESC LIMIT 1"),
-            [visitor_id],
-            conv_row,
-        )
+        .query_row(&format!("{CONV_ROW} WHERE visitor_id = ?1 AND status != 'ended' ORDER BY id DESC LIMIT 1"), [visitor_id], conv_row)
         .optional()?)
 }
 
 /// The visitor's most recent conversation (open or ended): what a returning visitor sees.
 pub fn latest_conv_of(conn: &Connection, visitor_id: i64) -> Result<Option<ConvRow>, AppError> {
-    Ok(conn
-        .query_row(&format!("{CONV_ROW} WHERE visitor_id = ?1 ORDER BY id DESC LIMIT 1"), [visitor_id], conv_row)
-        .optional()?)
+    Ok(conn.query_row(&format!("{CONV_ROW} WHERE visitor_id = ?1 ORDER BY id DESC LIMIT 1"), [visitor_id], conv_row).optional()?)
 }
 
 pub fn create_conv(conn: &Connection, visitor_id: i64, page_url: Option<&str>, now: i64) -> Result<i64, AppError> {
@@ -340,10 +331,7 @@ pub fn archive(conn: &Connection, f: &ArchiveFilter) -> Result<Vec<Conversation>
          ORDER BY c.id DESC LIMIT ?8"
     );
     let mut st = conn.prepare(&sql)?;
-    let rows = st.query_map(
-        params![fts, f.agent_id, visitor, f.from, f.to, f.restrict_to_agent, f.before_id, f.limit],
-        conversation,
-    )?;
+    let rows = st.query_map(params![fts, f.agent_id, visitor, f.from, f.to, f.restrict_to_agent, f.before_id, f.limit], conversation)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -394,9 +382,18 @@ pub fn insert_message(conn: &Connection, m: &NewMessage) -> Result<(MessageOut, 
 }
 
 /// A system line (joined, ended, …) with its translatable event.
-pub fn insert_system(conn: &Connection, conversation: i64, agent_id: Option<i64>, event: &crate::events::SystemEvent, now: i64) -> Result<MessageOut, AppError> {
+pub fn insert_system(
+    conn: &Connection,
+    conversation: i64,
+    agent_id: Option<i64>,
+    event: &crate::events::SystemEvent,
+    now: i64,
+) -> Result<MessageOut, AppError> {
     let body = event.english();
-    let (mut m, _) = insert_message(conn, &NewMessage { conversation, author_kind: "system", agent_id, client_id: None, body: &body, attachment_id: None, now })?;
+    let (mut m, _) = insert_message(
+        conn,
+        &NewMessage { conversation, author_kind: "system", agent_id, client_id: None, body: &body, attachment_id: None, now },
+    )?;
     let json = event.to_json();
     conn.execute("UPDATE messages SET event = ?2 WHERE id = ?1", params![m.id, json])?;
     m.event = serde_json::from_str(&json).ok();
@@ -417,13 +414,7 @@ pub fn messages_between(conn: &Connection, conversation: i64, after: i64, upto: 
         let attachment = match token {
             Some(token) => {
                 let name: String = r.get(9)?;
-                Some(AttachmentInfo {
-                    url: super::files::file_url(&token, &name),
-                    token,
-                    name,
-                    content_type: r.get(10)?,
-                    size: r.get(11)?,
-                })
+                Some(AttachmentInfo { url: super::files::file_url(&token, &name), token, name, content_type: r.get(10)?, size: r.get(11)? })
             }
             None => None,
         };
@@ -455,17 +446,16 @@ pub fn messages_between(conn: &Connection, conversation: i64, after: i64, upto: 
 pub fn attachment_by_token(conn: &Connection, token: &str) -> Result<Option<(i64, i64, String, String, i64)>, AppError> {
     // (attachment id, blob id, file name, content type, size)
     Ok(conn
-        .query_row(
-            "SELECT id, blob_id, file_name, content_type, size FROM attachments WHERE token = ?1",
-            [token],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-        )
+        .query_row("SELECT id, blob_id, file_name, content_type, size FROM attachments WHERE token = ?1", [token], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
         .optional()?)
 }
 
 /// Whether an attachment was uploaded by this visitor or into a conversation of theirs.
 pub fn attachment_owned_by_visitor(conn: &Connection, attachment_id: i64, visitor_id: i64) -> Result<bool, AppError> {
-    Ok(crate::db::count(conn, "SELECT count(*) FROM attachments WHERE id = ?1 AND visitor_id = ?2", params![attachment_id, visitor_id])? > 0)
+    Ok(crate::db::count(conn, "SELECT count(*) FROM attachments WHERE id = ?1 AND visitor_id = ?2", params![attachment_id, visitor_id])?
+        > 0)
 }
 
 pub fn attachment_uploaded_by_agent(conn: &Connection, attachment_id: i64, agent_id: i64) -> Result<bool, AppError> {

@@ -96,7 +96,11 @@ fn external_referrer(page_url: &str, referrer: Option<&str>) -> Option<String> {
 }
 
 impl VisitorSocket {
-    async fn hello(&mut self, session: &mut Session, text: &str) -> Result<Option<tokio::sync::mpsc::Receiver<crate::realtime::Outbound>>, Closed> {
+    async fn hello(
+        &mut self,
+        session: &mut Session,
+        text: &str,
+    ) -> Result<Option<tokio::sync::mpsc::Receiver<crate::realtime::Outbound>>, Closed> {
         let frame = match protocol::parse_visitor(text) {
             Ok(f @ VisitorFrame::Hello { .. }) => f,
             Ok(_) => {
@@ -121,7 +125,10 @@ impl VisitorSocket {
         if known.is_none()
             && let Err(wait) = st.widget_sessions.take(&self.ip, now)
         {
-            session.text(protocol::error_frame("rate_limited", &format!("too many new chats from this address; retry in {wait} s"), None)).await.map_err(|_| Closed)?;
+            session
+                .text(protocol::error_frame("rate_limited", &format!("too many new chats from this address; retry in {wait} s"), None))
+                .await
+                .map_err(|_| Closed)?;
             let _ = session.clone().close(socket::close_reason(close::TRY_AGAIN, "rate limited")).await;
             return Ok(None);
         }
@@ -232,7 +239,8 @@ impl VisitorSocket {
                     } else {
                         None
                     };
-                    let frame = serde_json::json!({"type": "typing", "conversation": conv, "who": "visitor", "typing": typing, "draft": draft});
+                    let frame =
+                        serde_json::json!({"type": "typing", "conversation": conv, "who": "visitor", "typing": typing, "draft": draft});
                     st.hub.publish_frame(Audience::ConversationAgents(conv), &frame).await;
                 }
             }
@@ -257,7 +265,13 @@ impl VisitorSocket {
         Ok(Step::Continue)
     }
 
-    async fn send_message(&mut self, session: &mut Session, client_id: String, body: String, attachment: Option<String>) -> Result<(), AppError> {
+    async fn send_message(
+        &mut self,
+        session: &mut Session,
+        client_id: String,
+        body: String,
+        attachment: Option<String>,
+    ) -> Result<(), AppError> {
         let st = self.state.clone();
         let visitor_id = self.visitor.expect("hello done");
         let now = st.now();
@@ -297,7 +311,14 @@ impl VisitorSocket {
             &st.db,
             &st.hub,
             now,
-            OwnedMessage { conversation: conv_id, author_kind: "visitor", agent_id: None, client_id: Some(client_id.clone()), body, attachment_id },
+            OwnedMessage {
+                conversation: conv_id,
+                author_kind: "visitor",
+                agent_id: None,
+                client_id: Some(client_id.clone()),
+                body,
+                attachment_id,
+            },
         )
         .await?;
         let ack = serde_json::json!({"type": "ack", "client_id": client_id, "conversation": conv_id, "seq": m.seq, "id": m.id, "at": m.at});

@@ -42,7 +42,9 @@ pub async fn get(state: Data, p: Principal, path: web::Path<i64>) -> Result<Http
                  WHERE v.contact_id = ?1 ORDER BY c.id DESC LIMIT 50",
             )?;
             let chats: Vec<serde_json::Value> = st
-                .query_map([id], |r| Ok(serde_json::json!({"id": r.get::<_, i64>(0)?, "status": r.get::<_, String>(1)?, "created_at": r.get::<_, i64>(2)?})))?
+                .query_map([id], |r| {
+                    Ok(serde_json::json!({"id": r.get::<_, i64>(0)?, "status": r.get::<_, String>(1)?, "created_at": r.get::<_, i64>(2)?}))
+                })?
                 .collect::<rusqlite::Result<_>>()?;
             Ok(serde_json::json!({"contact": contact, "tickets": tickets, "conversations": chats}))
         })
@@ -55,7 +57,9 @@ pub async fn update(state: Data, path: web::Path<i64>, body: web::Json<ContactPa
     let b = body.into_inner();
     let clean = |s: Option<String>, max: usize, field: &str| -> Result<Option<String>, AppError> {
         match s.map(|s| s.trim().to_string()) {
-            Some(s) if s.chars().count() > max || s.chars().any(char::is_control) => Err(AppError::invalid(format!("{field}: at most {max} characters"))),
+            Some(s) if s.chars().count() > max || s.chars().any(char::is_control) => {
+                Err(AppError::invalid(format!("{field}: at most {max} characters")))
+            }
             other => Ok(other),
         }
     };

@@ -59,7 +59,10 @@ pub fn attach_email(conn: &Connection, id: i64, email: &str, now: i64) -> Result
             Ok(other)
         }
         None => {
-            conn.execute("UPDATE contacts SET email = ?2, email_norm = ?3, updated_at = ?4 WHERE id = ?1", params![id, email.trim(), norm, now])?;
+            conn.execute(
+                "UPDATE contacts SET email = ?2, email_norm = ?3, updated_at = ?4 WHERE id = ?1",
+                params![id, email.trim(), norm, now],
+            )?;
             Ok(id)
         }
     }

@@ -18,8 +18,7 @@ pub fn snapshot(conn: &Connection, target: &Path) -> Result<(), AppError> {
     let _ = std::fs::remove_file(&partial);
     conn.execute("VACUUM INTO ?1", [partial.to_string_lossy().as_ref()])?;
     check_integrity(&partial)?;
-    std::fs::rename(&partial, target)
-        .map_err(|e| AppError::internal(format!("cannot move snapshot into place: {e}")))?;
+    std::fs::rename(&partial, target).map_err(|e| AppError::internal(format!("cannot move snapshot into place: {e}")))?;
     Ok(())
 }
 
@@ -99,9 +98,7 @@ pub fn prune(dir: &Path, prefix: &str, keep: usize) {
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok())
         .map(|e| e.path())
-        .filter(|p| {
-            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(prefix) && n.ends_with(".db"))
-        })
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(prefix) && n.ends_with(".db")))
         .collect();
     // Names embed a sortable UTC timestamp, so name order is age order.
     files.sort();
@@ -191,8 +188,7 @@ mod tests {
         }
         std::fs::write(dir.path().join("other.db"), b"x").unwrap();
         prune(dir.path(), "pre-migrate-", 2);
-        let mut left: Vec<String> =
-            std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        let mut left: Vec<String> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
         left.sort();
         assert_eq!(left, ["other.db", "pre-migrate-20260102.db", "pre-migrate-20260103.db"]);
     }

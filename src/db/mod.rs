@@ -6,9 +6,9 @@
 //! A job's caller hears back only after the commit that made its change durable.
 //! Reads go to a small pool of read-only connections on the blocking thread pool.
 
+pub mod backup;
 mod pool;
 mod writer;
-pub mod backup;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -105,9 +105,7 @@ impl Db {
         F: FnOnce(&Connection) -> Result<T, AppError> + Send + 'static,
     {
         let readers = self.readers.clone();
-        tokio::task::spawn_blocking(move || readers.with(f))
-            .await
-            .map_err(|e| AppError::internal(format!("reader task failed: {e}")))?
+        tokio::task::spawn_blocking(move || readers.with(f)).await.map_err(|e| AppError::internal(format!("reader task failed: {e}")))?
     }
 
     pub fn read_blocking<T, F>(&self, f: F) -> Result<T, AppError>

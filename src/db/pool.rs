@@ -13,11 +13,7 @@ pub struct ReaderPool {
 }
 
 impl ReaderPool {
-    pub fn new(
-        path: &Path,
-        size: usize,
-        open: fn(&Path) -> rusqlite::Result<Connection>,
-    ) -> Result<ReaderPool, AppError> {
+    pub fn new(path: &Path, size: usize, open: fn(&Path) -> rusqlite::Result<Connection>) -> Result<ReaderPool, AppError> {
         let conns = (0..size).map(|_| open(path)).collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(ReaderPool { idle: Mutex::new(conns), available: Condvar::new() })
     }

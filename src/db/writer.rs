@@ -69,8 +69,7 @@ impl Writer {
                     let _ = otx.send(Err(e));
                 });
             }
-            let outcome = catch_unwind(AssertUnwindSafe(|| f(conn)))
-                .unwrap_or_else(|_| Err(AppError::internal("write job panicked")));
+            let outcome = catch_unwind(AssertUnwindSafe(|| f(conn))).unwrap_or_else(|_| Err(AppError::internal("write job panicked")));
             match outcome {
                 Ok(v) => {
                     if let Err(e) = conn.execute_batch("RELEASE job") {

@@ -45,7 +45,10 @@ pub async fn serve(req: HttpRequest) -> HttpResponse {
                 })
                 .unwrap_or_else(|| actix_web::ResponseError::error_response(&AppError::not_found("widget")));
         }
-        "demo" => return file_response(&req, "demo.html").unwrap_or_else(|| actix_web::ResponseError::error_response(&AppError::not_found("demo"))),
+        "demo" => {
+            return file_response(&req, "demo.html")
+                .unwrap_or_else(|| actix_web::ResponseError::error_response(&AppError::not_found("demo")));
+        }
         _ => {}
     }
     if !file.is_empty()
@@ -57,9 +60,8 @@ pub async fn serve(req: HttpRequest) -> HttpResponse {
     if file.starts_with("assets/") || file.contains('.') {
         return actix_web::ResponseError::error_response(&AppError::not_found("file"));
     }
-    file_response(&req, "index.html").unwrap_or_else(|| {
-        HttpResponse::build(StatusCode::SERVICE_UNAVAILABLE).body("web UI not built (web/dist is empty)")
-    })
+    file_response(&req, "index.html")
+        .unwrap_or_else(|| HttpResponse::build(StatusCode::SERVICE_UNAVAILABLE).body("web UI not built (web/dist is empty)"))
 }
 
 pub fn file_response(req: &HttpRequest, file: &str) -> Option<HttpResponse> {
@@ -68,7 +70,9 @@ pub fn file_response(req: &HttpRequest, file: &str) -> Option<HttpResponse> {
     let immutable = file.starts_with("assets/");
     let cache = if immutable { "public, max-age=31536000, immutable" } else { "no-cache" };
     if req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v == etag) {
-        return Some(HttpResponse::NotModified().insert_header((header::ETAG, etag)).insert_header((header::CACHE_CONTROL, cache)).finish());
+        return Some(
+            HttpResponse::NotModified().insert_header((header::ETAG, etag)).insert_header((header::CACHE_CONTROL, cache)).finish(),
+        );
     }
     let mime = mime_guess::from_path(file).first_or_octet_stream();
     let mut resp = HttpResponse::Ok();

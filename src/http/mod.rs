@@ -125,22 +125,14 @@ impl Principal {
 
 /// The client's User-Agent, cut to a sane length for storage.
 pub fn user_agent(req: &HttpRequest) -> String {
-    req.headers()
-        .get(actix_web::http::header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .chars()
-        .take(300)
-        .collect()
+    req.headers().get(actix_web::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").chars().take(300).collect()
 }
 
 /// Extractor configs so every malformed body, path and query answers in our error shape.
 pub fn extractor_configs(cfg: &mut web::ServiceConfig, max_json: usize) {
     cfg.app_data(web::JsonConfig::default().limit(max_json).error_handler(|e, _| json_payload_error(e).into()))
         .app_data(web::PathConfig::default().error_handler(|_, _| AppError::not_found("object").into()))
-        .app_data(
-            web::QueryConfig::default().error_handler(|e, _| AppError::invalid(format!("query string: {e}")).into()),
-        );
+        .app_data(web::QueryConfig::default().error_handler(|e, _| AppError::invalid(format!("query string: {e}")).into()));
 }
 
 /// Parse a JSON value we already hold (e.g. from a socket frame) with the same errors as bodies.

@@ -219,10 +219,7 @@ async fn check(req: &ServiceRequest, st: &AppState, access: Access) -> Result<Op
         Access::Public => true,
         Access::Role(r) => principal.has_role(r),
         Access::Scope(s) => matches!(principal.credential, Credential::Token { scope, .. } if scope == s || scope == Scope::Admin),
-        Access::Metrics => {
-            principal.is_admin()
-                || matches!(principal.credential, Credential::Token { scope: Scope::Metrics, .. })
-        }
+        Access::Metrics => principal.is_admin() || matches!(principal.credential, Credential::Token { scope: Scope::Metrics, .. }),
     };
     if !allowed {
         return Err(AppError::forbidden("your role or token scope does not allow this"));

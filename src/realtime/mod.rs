@@ -231,11 +231,8 @@ async fn run(mut rx: mpsc::Receiver<Cmd>) {
             }
             Cmd::Publish { audience, item } => st.deliver(audience, item),
             Cmd::Stats { reply } => {
-                let agents: HashSet<i64> = st
-                    .sockets
-                    .values()
-                    .filter_map(|s| if let Peer::Agent { agent_id } = s.peer { Some(agent_id) } else { None })
-                    .collect();
+                let agents: HashSet<i64> =
+                    st.sockets.values().filter_map(|s| if let Peer::Agent { agent_id } = s.peer { Some(agent_id) } else { None }).collect();
                 let visitors: HashSet<i64> = st
                     .sockets
                     .values()
@@ -249,11 +246,8 @@ async fn run(mut rx: mpsc::Receiver<Cmd>) {
                 });
             }
             Cmd::OnlineAgents { reply } => {
-                let mut ids: Vec<i64> = st
-                    .sockets
-                    .values()
-                    .filter_map(|s| if let Peer::Agent { agent_id } = s.peer { Some(agent_id) } else { None })
-                    .collect();
+                let mut ids: Vec<i64> =
+                    st.sockets.values().filter_map(|s| if let Peer::Agent { agent_id } = s.peer { Some(agent_id) } else { None }).collect();
                 ids.sort_unstable();
                 ids.dedup();
                 let _ = reply.send(ids);

@@ -229,7 +229,10 @@ fn check_page(p: &PageInfo) -> Result<(), FrameError> {
 }
 
 fn check_message(client_id: &str, body: &str, attachment: Option<&str>) -> Result<(), FrameError> {
-    if client_id.is_empty() || client_id.len() > MAX_CLIENT_ID || !client_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+    if client_id.is_empty()
+        || client_id.len() > MAX_CLIENT_ID
+        || !client_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
         return Err(FrameError::new("invalid_frame", format!("client_id: 1 to {MAX_CLIENT_ID} characters of [A-Za-z0-9_-]")));
     }
     if body.chars().count() > MAX_BODY_CHARS {

@@ -41,7 +41,8 @@ fn visible_ticket(c: &Connection, p: &Principal, number: i64) -> Result<store::T
 fn own_attachments(c: &Connection, p: &Principal, tokens: &[String]) -> Result<Vec<i64>, AppError> {
     let mut ids = Vec::new();
     for tok in tokens {
-        let (id, ..) = crate::chat::store::attachment_by_token(c, tok)?.ok_or_else(|| AppError::invalid(format!("attachments: unknown {tok}")))?;
+        let (id, ..) =
+            crate::chat::store::attachment_by_token(c, tok)?.ok_or_else(|| AppError::invalid(format!("attachments: unknown {tok}")))?;
         let ok = match p.agent_id {
             Some(a) => crate::chat::store::attachment_uploaded_by_agent(c, id, a)?,
             None => p.is_admin(),
@@ -142,15 +143,42 @@ pub async fn create(state: Data, p: Principal, body: web::Json<NewTicketBody>) -
                 crate::agents::store::get(c, a)?.ok_or_else(|| AppError::invalid("agent_id: no such agent"))?;
             }
             let attachments = own_attachments(c, &actor, &b.attachments)?;
-            let has_customer = customer.email.as_deref().is_some_and(|e| !e.trim().is_empty()) || customer.name.as_deref().is_some_and(|n| !n.trim().is_empty());
-            let contact = if has_customer { Some(contacts::store::upsert(c, customer.email.as_deref(), customer.name.as_deref(), now)?) } else { None };
+            let has_customer = customer.email.as_deref().is_some_and(|e| !e.trim().is_empty())
+                || customer.name.as_deref().is_some_and(|n| !n.trim().is_empty());
+            let contact = if has_customer {
+                Some(contacts::store::upsert(c, customer.email.as_deref(), customer.name.as_deref(), now)?)
+            } else {
+                None
+            };
             let (id, number) = store::insert(
                 c,
-                &store::NewTicket { subject: &subject, status: Status::Open, source, department_id: b.department_id, agent_id: b.agent_id, contact_id: contact, conversation_id: None, visitor_id: None, now },
+                &store::NewTicket {
+                    subject: &subject,
+                    status: Status::Open,
+                    source,
+                    department_id: b.department_id,
+                    agent_id: b.agent_id,
+                    contact_id: contact,
+                    conversation_id: None,
+                    visitor_id: None,
+                    now,
+                },
             )?;
             let mid = store::add_message(
                 c,
-                &store::NewMessage { ticket_id: id, kind: Kind::Customer, agent_id: None, contact_id: contact, body: &b.body, body_html: None, subject: Some(&subject), to: &[], cc: &[], message_id: None, now },
+                &store::NewMessage {
+                    ticket_id: id,
+                    kind: Kind::Customer,
+                    agent_id: None,
+                    contact_id: contact,
+                    body: &b.body,
+                    body_html: None,
+                    subject: Some(&subject),
+                    to: &[],
+                    cc: &[],
+                    message_id: None,
+                    now,
+                },
             )?;
             store::attach(c, mid, &attachments)?;
             store::set_tags(c, id, &tags)?;
@@ -367,7 +395,9 @@ pub async fn update(state: Data, p: Principal, path: web::Path<i64>, body: web::
             if let Some(Some(a)) = b.agent_id {
                 crate::agents::store::get(c, a)?.ok_or_else(|| AppError::invalid("agent_id: no such agent"))?;
                 // "Next only" departments: agents take unassigned tickets only through Next.
-                if !is_sup && t.agent_id.is_none() && pc.agent_id == Some(a)
+                if !is_sup
+                    && t.agent_id.is_none()
+                    && pc.agent_id == Some(a)
                     && let Some(d) = t.department_id
                     && store::department_options(c, d)?.is_some_and(|o| o.1)
                 {
@@ -560,13 +590,32 @@ pub struct CustomerMessageBody {
 /// Append a customer message to a ticket, applying T3: Pending → Open, Solved → Open within
 /// the reopen window, else a new ticket. Shared by the API, the widget and mail intake.
 /// Returns the number of the ticket that received it.
-pub fn add_customer_message(c: &Connection, t: &store::Ticket, body: &str, body_html: Option<&str>, message_id: Option<&str>, now: i64) -> Result<i64, AppError> {
+pub fn add_customer_message(
+    c: &Connection,
+    t: &store::Ticket,
+    body: &str,
+    body_html: Option<&str>,
+    message_id: Option<&str>,
+    now: i64,
+) -> Result<i64, AppError> {
     match super::on_customer_reply(t.status, t.solved_at, now, REOPEN_DAYS) {
         CustomerReply::Append(status) => {
             let contact = t.contact.as_ref().map(|c| c.id);
             store::add_message(
                 c,
-                &store::NewMessage { ticket_id: t.id, kind: Kind::Customer, agent_id: None, contact_id: contact, body, body_html, subject: None, to: &[], cc: &[], message_id, now },
+                &store::NewMessage {
+                    ticket_id: t.id,
+                    kind: Kind::Customer,
+                    agent_id: None,
+                    contact_id: contact,
+                    body,
+                    body_html,
+                    subject: None,
+                    to: &[],
+                    cc: &[],
+                    message_id,
+                    now,
+                },
             )?;
             if status != t.status {
                 store::set_status(c, t.id, status, now)?;
@@ -580,11 +629,33 @@ pub fn add_customer_message(c: &Connection, t: &store::Ticket, body: &str, body_
             let contact = t.contact.as_ref().map(|c| c.id);
             let (id, number) = store::insert(
                 c,
-                &store::NewTicket { subject: &t.subject, status: Status::Open, source: Source::Email, department_id: t.department_id, agent_id: None, contact_id: contact, conversation_id: None, visitor_id: None, now },
+                &store::NewTicket {
+                    subject: &t.subject,
+                    status: Status::Open,
+                    source: Source::Email,
+                    department_id: t.department_id,
+                    agent_id: None,
+                    contact_id: contact,
+                    conversation_id: None,
+                    visitor_id: None,
+                    now,
+                },
             )?;
             store::add_message(
                 c,
-                &store::NewMessage { ticket_id: id, kind: Kind::Customer, agent_id: None, contact_id: contact, body, body_html, subject: Some(&t.subject), to: &[], cc: &[], message_id, now },
+                &store::NewMessage {
+                    ticket_id: id,
+                    kind: Kind::Customer,
+                    agent_id: None,
+                    contact_id: contact,
+                    body,
+                    body_html,
+                    subject: Some(&t.subject),
+                    to: &[],
+                    cc: &[],
+                    message_id,
+                    now,
+                },
             )?;
             store::add_system(c, id, &SystemEvent::follow_up(t.number), now)?;
             Ok(number)
@@ -594,7 +665,12 @@ pub fn add_customer_message(c: &Connection, t: &store::Ticket, body: &str, body_
 
 /// `POST /api/v1/tickets/{number}/customer-messages` — record what the customer said (phone,
 /// chat elsewhere); applies the same status rules as an emailed reply.
-pub async fn customer_message(state: Data, p: Principal, path: web::Path<i64>, body: web::Json<CustomerMessageBody>) -> Result<HttpResponse, AppError> {
+pub async fn customer_message(
+    state: Data,
+    p: Principal,
+    path: web::Path<i64>,
+    body: web::Json<CustomerMessageBody>,
+) -> Result<HttpResponse, AppError> {
     let number = path.into_inner();
     let b = body.into_inner();
     super::validate_body(&b.body)?;
@@ -799,7 +875,12 @@ pub fn transcript_text(messages: &[crate::realtime::protocol::MessageOut], visit
 }
 
 /// `POST /api/v1/conversations/{id}/ticket` — turn a chat into a ticket with its transcript (C10).
-pub async fn from_conversation(state: Data, p: Principal, path: web::Path<i64>, body: web::Json<FromChat>) -> Result<HttpResponse, AppError> {
+pub async fn from_conversation(
+    state: Data,
+    p: Principal,
+    path: web::Path<i64>,
+    body: web::Json<FromChat>,
+) -> Result<HttpResponse, AppError> {
     let conversation = path.into_inner();
     let b = body.into_inner();
     let subject = b.subject.as_deref().map(super::validate_subject).transpose()?;
@@ -808,7 +889,8 @@ pub async fn from_conversation(state: Data, p: Principal, path: web::Path<i64>, 
         .db
         .write(move |c| {
             let view = crate::chat::store::conversation_view(c, conversation)?.ok_or_else(|| AppError::not_found("conversation"))?;
-            if !crate::chat::may_view(pc.role.unwrap_or(Role::Agent), pc.agent_id.unwrap_or(-1), view.agent_id, view.status, see_colleagues) {
+            if !crate::chat::may_view(pc.role.unwrap_or(Role::Agent), pc.agent_id.unwrap_or(-1), view.agent_id, view.status, see_colleagues)
+            {
                 return Err(AppError::not_found("conversation"));
             }
             let messages = crate::chat::store::messages_between(c, conversation, 0, i64::MAX)?;
@@ -818,7 +900,9 @@ pub async fn from_conversation(state: Data, p: Principal, path: web::Path<i64>, 
                 (email, name) => Some(contacts::store::upsert(c, email.as_deref(), name.as_deref(), now)?),
             };
             let first_words = messages.iter().find(|m| m.author.kind == "visitor").map(|m| m.body.chars().take(80).collect::<String>());
-            let subject = subject.unwrap_or_else(|| format!("Chat with {label}: {}", first_words.unwrap_or_default()).trim_end_matches([':', ' ']).to_string());
+            let subject = subject.unwrap_or_else(|| {
+                format!("Chat with {label}: {}", first_words.unwrap_or_default()).trim_end_matches([':', ' ']).to_string()
+            });
             let (id, number) = store::insert(
                 c,
                 &store::NewTicket {
@@ -836,7 +920,19 @@ pub async fn from_conversation(state: Data, p: Principal, path: web::Path<i64>, 
             let text = transcript_text(&messages, &label);
             let mid = store::add_message(
                 c,
-                &store::NewMessage { ticket_id: id, kind: Kind::Transcript, agent_id: pc.agent_id, contact_id: contact, body: &text, body_html: None, subject: None, to: &[], cc: &[], message_id: None, now },
+                &store::NewMessage {
+                    ticket_id: id,
+                    kind: Kind::Transcript,
+                    agent_id: pc.agent_id,
+                    contact_id: contact,
+                    body: &text,
+                    body_html: None,
+                    subject: None,
+                    to: &[],
+                    cc: &[],
+                    message_id: None,
+                    now,
+                },
             )?;
             let attachments: Vec<i64> = messages
                 .iter()
@@ -886,19 +982,48 @@ pub async fn widget_offline(state: Data, req: actix_web::HttpRequest, body: web:
                     return Err(AppError::invalid("department_id: no such department"));
                 }
             }
-            let contact = if email.is_some() || name.is_some() { Some(contacts::store::upsert(c, email.as_deref(), name.as_deref(), now)?) } else { None };
+            let contact = if email.is_some() || name.is_some() {
+                Some(contacts::store::upsert(c, email.as_deref(), name.as_deref(), now)?)
+            } else {
+                None
+            };
             if let Some(ct) = contact {
-                c.execute("UPDATE visitors SET contact_id = ?2, name = coalesce(?3, name), email = coalesce(?4, email) WHERE id = ?1", rusqlite::params![visitor, ct, name, email])?;
+                c.execute(
+                    "UPDATE visitors SET contact_id = ?2, name = coalesce(?3, name), email = coalesce(?4, email) WHERE id = ?1",
+                    rusqlite::params![visitor, ct, name, email],
+                )?;
             }
             let first_line: String = b.message.lines().next().unwrap_or("").chars().take(80).collect();
             let subject = if first_line.trim().is_empty() { "Message from the website".to_string() } else { first_line };
             let (id, number) = store::insert(
                 c,
-                &store::NewTicket { subject: &subject, status: Status::Open, source: Source::Offline, department_id: b.department_id, agent_id: None, contact_id: contact, conversation_id: None, visitor_id: Some(visitor), now },
+                &store::NewTicket {
+                    subject: &subject,
+                    status: Status::Open,
+                    source: Source::Offline,
+                    department_id: b.department_id,
+                    agent_id: None,
+                    contact_id: contact,
+                    conversation_id: None,
+                    visitor_id: Some(visitor),
+                    now,
+                },
             )?;
             store::add_message(
                 c,
-                &store::NewMessage { ticket_id: id, kind: Kind::Customer, agent_id: None, contact_id: contact, body: &b.message, body_html: None, subject: Some(&subject), to: &[], cc: &[], message_id: None, now },
+                &store::NewMessage {
+                    ticket_id: id,
+                    kind: Kind::Customer,
+                    agent_id: None,
+                    contact_id: contact,
+                    body: &b.message,
+                    body_html: None,
+                    subject: Some(&subject),
+                    to: &[],
+                    cc: &[],
+                    message_id: None,
+                    now,
+                },
             )?;
             Ok(number)
         })
@@ -955,7 +1080,8 @@ pub async fn list_views(state: Data, p: Principal) -> Result<HttpResponse, AppEr
         .db
         .read(move |c| {
             let mut st = c.prepare("SELECT id, name, filters FROM saved_views WHERE agent_id = ?1 ORDER BY position, id")?;
-            let rows: Vec<(i64, String, String)> = st.query_map([me], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
+            let rows: Vec<(i64, String, String)> =
+                st.query_map([me], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
             let mut out = Vec::new();
             for (id, name, json) in rows {
                 let f: Filter = serde_json::from_str(&json).unwrap_or_default();
@@ -981,7 +1107,10 @@ pub async fn create_view(state: Data, p: Principal, body: web::Json<NewView>) ->
     let id = state
         .db
         .write(move |c| {
-            c.execute("INSERT INTO saved_views (agent_id, name, filters, created_at) VALUES (?1, ?2, ?3, ?4)", rusqlite::params![me, name, json, now])?;
+            c.execute(
+                "INSERT INTO saved_views (agent_id, name, filters, created_at) VALUES (?1, ?2, ?3, ?4)",
+                rusqlite::params![me, name, json, now],
+            )?;
             Ok(c.last_insert_rowid())
         })
         .await?;
@@ -991,7 +1120,10 @@ pub async fn create_view(state: Data, p: Principal, body: web::Json<NewView>) ->
 pub async fn delete_view(state: Data, p: Principal, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let me = p.agent_id()?;
     let id = path.into_inner();
-    let n = state.db.write(move |c| Ok(c.execute("DELETE FROM saved_views WHERE id = ?1 AND agent_id = ?2", rusqlite::params![id, me])?)).await?;
+    let n = state
+        .db
+        .write(move |c| Ok(c.execute("DELETE FROM saved_views WHERE id = ?1 AND agent_id = ?2", rusqlite::params![id, me])?))
+        .await?;
     if n == 0 {
         return Err(AppError::not_found("view"));
     }

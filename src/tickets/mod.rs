@@ -147,11 +147,7 @@ pub fn on_customer_reply(current: Status, solved_at: Option<i64>, now: i64, reop
 pub fn check_subject_rule(rule: Option<&str>, subject: &str) -> Result<(), AppError> {
     let Some(rule) = rule.filter(|r| !r.trim().is_empty()) else { return Ok(()) };
     let re = regex_lite::Regex::new(rule).map_err(|_| AppError::invalid("the department's subject rule is not a valid pattern"))?;
-    if re.is_match(subject) {
-        Ok(())
-    } else {
-        Err(AppError::invalid(format!("subject: must match the department's rule {rule}")))
-    }
+    if re.is_match(subject) { Ok(()) } else { Err(AppError::invalid(format!("subject: must match the department's rule {rule}"))) }
 }
 
 pub fn validate_subject(s: &str) -> Result<String, AppError> {

@@ -12,17 +12,79 @@ use rusqlite::{Connection, params};
 use crate::error::AppError;
 
 const WORDS: &[&str] = &[
-    "order", "delivery", "parcel", "refund", "invoice", "payment", "card", "size", "colour", "broken", "missing", "late",
-    "courier", "tracking", "number", "address", "return", "exchange", "warranty", "discount", "coupon", "account", "password",
-    "login", "subscription", "cancel", "please", "thanks", "hello", "urgent", "today", "tomorrow", "week", "shoes", "jacket",
-    "tent", "backpack", "boots", "zamówienie", "przesyłka", "zwrot", "faktura", "płatność", "rozmiar", "dziękuję", "kurier",
-    "заказ", "доставка", "возврат", "оплата", "размер", "спасибо", "курьер", "посылка", "счёт", "скидка",
+    "order",
+    "delivery",
+    "parcel",
+    "refund",
+    "invoice",
+    "payment",
+    "card",
+    "size",
+    "colour",
+    "broken",
+    "missing",
+    "late",
+    "courier",
+    "tracking",
+    "number",
+    "address",
+    "return",
+    "exchange",
+    "warranty",
+    "discount",
+    "coupon",
+    "account",
+    "password",
+    "login",
+    "subscription",
+    "cancel",
+    "please",
+    "thanks",
+    "hello",
+    "urgent",
+    "today",
+    "tomorrow",
+    "week",
+    "shoes",
+    "jacket",
+    "tent",
+    "backpack",
+    "boots",
+    "zamówienie",
+    "przesyłka",
+    "zwrot",
+    "faktura",
+    "płatność",
+    "rozmiar",
+    "dziękuję",
+    "kurier",
+    "заказ",
+    "доставка",
+    "возврат",
+    "оплата",
+    "размер",
+    "спасибо",
+    "курьер",
+    "посылка",
+    "счёт",
+    "скидка",
 ];
 
 const SUBJECTS: &[&str] = &[
-    "Where is my order", "Refund request", "Wrong size", "Invoice needed", "Payment failed", "Parcel damaged",
-    "Change delivery address", "Cancel my subscription", "Warranty claim", "Coupon does not work", "Gdzie jest moja paczka",
-    "Zwrot towaru", "Где мой заказ", "Возврат денег",
+    "Where is my order",
+    "Refund request",
+    "Wrong size",
+    "Invoice needed",
+    "Payment failed",
+    "Parcel damaged",
+    "Change delivery address",
+    "Cancel my subscription",
+    "Warranty claim",
+    "Coupon does not work",
+    "Gdzie jest moja paczka",
+    "Zwrot towaru",
+    "Где мой заказ",
+    "Возврат денег",
 ];
 
 fn sentence(rng: &mut StdRng, words: usize) -> String {
@@ -65,7 +127,10 @@ pub fn seed(conn: &Connection, tickets: usize, messages: usize, seed: u64, now: 
             params![email, format!("Agent {i}"), now],
         )?;
         let id: i64 = conn.query_row("SELECT id FROM agents WHERE email_norm = ?1", [&email], |r| r.get(0))?;
-        conn.execute("INSERT OR IGNORE INTO department_members (department_id, agent_id) VALUES (?1, ?2)", params![departments[i % departments.len()], id])?;
+        conn.execute(
+            "INSERT OR IGNORE INTO department_members (department_id, agent_id) VALUES (?1, ?2)",
+            params![departments[i % departments.len()], id],
+        )?;
         agents.push(id);
     }
     let contacts_n = (tickets * 3 / 10).max(1);
@@ -106,7 +171,8 @@ pub fn seed(conn: &Connection, tickets: usize, messages: usize, seed: u64, now: 
             };
             let source = ["email", "email", "email", "chat", "offline", "manual", "api"][rng.random_range(0..7)];
             let dept = departments[zipf(&mut rng, departments.len())];
-            let agent = if status == "open" && rng.random_range(0..3) == 0 { None } else { Some(agents[rng.random_range(0..agents.len())]) };
+            let agent =
+                if status == "open" && rng.random_range(0..3) == 0 { None } else { Some(agents[rng.random_range(0..agents.len())]) };
             let contact = first_contact + zipf(&mut rng, contacts_n) as i64;
             let subject = format!("{} #{}", SUBJECTS[rng.random_range(0..SUBJECTS.len())], rng.random_range(10_000..99_999));
             let remaining_tickets = tickets - i;
@@ -117,7 +183,18 @@ pub fn seed(conn: &Connection, tickets: usize, messages: usize, seed: u64, now: 
             let n = n.min(remaining_msgs.max(1)).min(200);
             let last = created + n as i64 * 3_600_000;
             let solved_at = (status == "solved").then_some(last);
-            ins_ticket.execute(params![first_number + i as i64, subject, status, source, dept, agent, contact, created, last, solved_at])?;
+            ins_ticket.execute(params![
+                first_number + i as i64,
+                subject,
+                status,
+                source,
+                dept,
+                agent,
+                contact,
+                created,
+                last,
+                solved_at
+            ])?;
             let tid = conn.last_insert_rowid();
             for k in 0..n {
                 let (kind, author) = match k {
@@ -129,7 +206,15 @@ pub fn seed(conn: &Connection, tickets: usize, messages: usize, seed: u64, now: 
                 let words = rng.random_range(8..60);
                 let body = sentence(&mut rng, words);
                 let subj = (k == 0).then_some(subject.as_str());
-                ins_msg.execute(params![tid, kind, author, if author.is_none() { Some(contact) } else { None }, body, subj, created + k as i64 * 3_600_000])?;
+                ins_msg.execute(params![
+                    tid,
+                    kind,
+                    author,
+                    if author.is_none() { Some(contact) } else { None },
+                    body,
+                    subj,
+                    created + k as i64 * 3_600_000
+                ])?;
             }
             made_messages += n;
             if rng.random_range(0..4) == 0 {

@@ -146,17 +146,48 @@ pub fn add_system(conn: &Connection, ticket_id: i64, event: &crate::events::Syst
     let body = event.english();
     let id = add_message(
         conn,
-        &NewMessage { ticket_id, kind: Kind::System, agent_id: None, contact_id: None, body: &body, body_html: None, subject: None, to: &[], cc: &[], message_id: None, now },
+        &NewMessage {
+            ticket_id,
+            kind: Kind::System,
+            agent_id: None,
+            contact_id: None,
+            body: &body,
+            body_html: None,
+            subject: None,
+            to: &[],
+            cc: &[],
+            message_id: None,
+            now,
+        },
     )?;
     conn.execute("UPDATE ticket_messages SET event = ?2 WHERE id = ?1", params![id, event.to_json()])?;
     Ok(id)
 }
 
 /// An internal note with its attachments.
-pub fn add_note(conn: &Connection, ticket_id: i64, agent_id: Option<i64>, body: &str, attachments: &[i64], now: i64) -> Result<i64, AppError> {
+pub fn add_note(
+    conn: &Connection,
+    ticket_id: i64,
+    agent_id: Option<i64>,
+    body: &str,
+    attachments: &[i64],
+    now: i64,
+) -> Result<i64, AppError> {
     let id = add_message(
         conn,
-        &NewMessage { ticket_id, kind: Kind::Note, agent_id, contact_id: None, body, body_html: None, subject: None, to: &[], cc: &[], message_id: None, now },
+        &NewMessage {
+            ticket_id,
+            kind: Kind::Note,
+            agent_id,
+            contact_id: None,
+            body,
+            body_html: None,
+            subject: None,
+            to: &[],
+            cc: &[],
+            message_id: None,
+            now,
+        },
     )?;
     attach(conn, id, attachments)?;
     Ok(id)
@@ -221,7 +252,10 @@ pub fn thread(conn: &Connection, ticket_id: i64) -> Result<Vec<ThreadMessage>, A
     )?;
     let rows = st.query_map([ticket_id], |r| {
         let (token, name): (String, String) = (r.get(1)?, r.get(2)?);
-        Ok((r.get::<_, i64>(0)?, AttachmentInfo { url: crate::chat::files::file_url(&token, &name), token, name, content_type: r.get(3)?, size: r.get(4)? }))
+        Ok((
+            r.get::<_, i64>(0)?,
+            AttachmentInfo { url: crate::chat::files::file_url(&token, &name), token, name, content_type: r.get(3)?, size: r.get(4)? },
+        ))
     })?;
     for row in rows {
         let (mid, a) = row?;
@@ -242,7 +276,10 @@ pub fn set_status(conn: &Connection, id: i64, status: Status, now: i64) -> Resul
 }
 
 pub fn snooze(conn: &Connection, id: i64, until: i64, now: i64) -> Result<(), AppError> {
-    conn.execute("UPDATE tickets SET status = 'pending', snoozed_until = ?2, updated_at = ?3, solved_at = NULL WHERE id = ?1", params![id, until, now])?;
+    conn.execute(
+        "UPDATE tickets SET status = 'pending', snoozed_until = ?2, updated_at = ?3, solved_at = NULL WHERE id = ?1",
+        params![id, until, now],
+    )?;
     Ok(())
 }
 
@@ -252,7 +289,13 @@ pub fn wake_snoozed(conn: &Connection, now: i64) -> Result<Vec<i64>, AppError> {
     Ok(st.query_map([now], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
 }
 
-pub fn set_assignment(conn: &Connection, id: i64, agent_id: Option<Option<i64>>, department_id: Option<Option<i64>>, now: i64) -> Result<(), AppError> {
+pub fn set_assignment(
+    conn: &Connection,
+    id: i64,
+    agent_id: Option<Option<i64>>,
+    department_id: Option<Option<i64>>,
+    now: i64,
+) -> Result<(), AppError> {
     if let Some(a) = agent_id {
         conn.execute("UPDATE tickets SET agent_id = ?2, updated_at = ?3 WHERE id = ?1", params![id, a, now])?;
     }
@@ -386,7 +429,14 @@ fn filter_params(f: &Filter, v: Viewer) -> [rusqlite::types::Value; 13] {
     ]
 }
 
-pub fn list(conn: &Connection, f: &Filter, v: Viewer, oldest_first: bool, before: Option<i64>, limit: u32) -> Result<Vec<Ticket>, AppError> {
+pub fn list(
+    conn: &Connection,
+    f: &Filter,
+    v: Viewer,
+    oldest_first: bool,
+    before: Option<i64>,
+    limit: u32,
+) -> Result<Vec<Ticket>, AppError> {
     if let Some(fts) = f.q.as_deref().and_then(crate::chat::store::fts_query) {
         return search(conn, f, v, &fts, limit as usize);
     }
@@ -421,7 +471,8 @@ fn search(conn: &Connection, f: &Filter, v: Viewer, fts: &str, limit: usize) -> 
     let mut seen = std::collections::HashSet::new();
     let (mut below, mut scanned) = (i64::MAX, 0usize);
     while out.len() < limit && scanned < SEARCH_SCAN_LIMIT {
-        let rows: Vec<(i64, i64)> = hits.query_map(params![fts, below], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+        let rows: Vec<(i64, i64)> =
+            hits.query_map(params![fts, below], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
         let Some(&(_, last)) = rows.last() else { break };
         below = last;
         scanned += rows.len();
@@ -459,10 +510,14 @@ const STATUS_OR_SNOOZED: &str = "CASE WHEN t.snoozed_until IS NOT NULL THEN 'sno
 pub fn status_counts(conn: &Connection, v: Viewer) -> Result<Vec<(String, i64)>, AppError> {
     let row = |r: &Row| Ok((r.get(0)?, r.get(1)?));
     let rows = if v.sees_all {
-        let mut st = conn.prepare_cached(&format!("SELECT {STATUS_OR_SNOOZED}, count(*) FROM tickets t WHERE t.merged_into IS NULL GROUP BY 1"))?;
+        let mut st =
+            conn.prepare_cached(&format!("SELECT {STATUS_OR_SNOOZED}, count(*) FROM tickets t WHERE t.merged_into IS NULL GROUP BY 1"))?;
         st.query_map([], row)?.collect::<rusqlite::Result<_>>()?
     } else {
-        let sql = format!("SELECT {STATUS_OR_SNOOZED}, count(*) FROM tickets t WHERE t.merged_into IS NULL AND {} GROUP BY 1", visible("?1", "?2"));
+        let sql = format!(
+            "SELECT {STATUS_OR_SNOOZED}, count(*) FROM tickets t WHERE t.merged_into IS NULL AND {} GROUP BY 1",
+            visible("?1", "?2")
+        );
         let mut st = conn.prepare_cached(&sql)?;
         st.query_map(params![false, v.agent_id], row)?.collect::<rusqlite::Result<_>>()?
     };
@@ -486,14 +541,19 @@ pub fn move_message(conn: &Connection, message_id: i64, into: i64) -> Result<(),
 }
 
 pub fn mark_merged(conn: &Connection, from: i64, into: i64, now: i64) -> Result<(), AppError> {
-    conn.execute("UPDATE tickets SET merged_into = ?2, status = 'solved', solved_at = ?3, updated_at = ?3 WHERE id = ?1", params![from, into, now])?;
+    conn.execute(
+        "UPDATE tickets SET merged_into = ?2, status = 'solved', solved_at = ?3, updated_at = ?3 WHERE id = ?1",
+        params![from, into, now],
+    )?;
     Ok(())
 }
 
 /// (ticket id, kind) of a thread message.
 pub fn message_owner(conn: &Connection, message_id: i64) -> Result<Option<(i64, Kind)>, AppError> {
     Ok(conn
-        .query_row("SELECT ticket_id, kind FROM ticket_messages WHERE id = ?1", [message_id], |r| Ok((r.get(0)?, Kind::parse(&r.get::<_, String>(1)?))))
+        .query_row("SELECT ticket_id, kind FROM ticket_messages WHERE id = ?1", [message_id], |r| {
+            Ok((r.get(0)?, Kind::parse(&r.get::<_, String>(1)?)))
+        })
         .optional()?)
 }
 
@@ -507,7 +567,9 @@ pub fn others_of_contact(conn: &Connection, contact_id: i64, except: i64) -> Res
 
 pub fn department_options(conn: &Connection, id: i64) -> Result<Option<(Option<String>, bool, Option<String>)>, AppError> {
     Ok(conn
-        .query_row("SELECT subject_rule, next_only, reply_template FROM departments WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .query_row("SELECT subject_rule, next_only, reply_template FROM departments WHERE id = ?1", [id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
         .optional()?)
 }
 
@@ -560,6 +622,7 @@ pub fn enqueue_mail(conn: &Connection, m: &OutboxMail) -> Result<i64, AppError> 
 
 /// Message-IDs of a ticket's thread, oldest first (for In-Reply-To / References).
 pub fn thread_message_ids(conn: &Connection, ticket_id: i64) -> Result<Vec<String>, AppError> {
-    let mut st = conn.prepare_cached("SELECT message_id FROM ticket_messages WHERE ticket_id = ?1 AND message_id IS NOT NULL ORDER BY created_at, id")?;
+    let mut st = conn
+        .prepare_cached("SELECT message_id FROM ticket_messages WHERE ticket_id = ?1 AND message_id IS NOT NULL ORDER BY created_at, id")?;
     Ok(st.query_map([ticket_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
 }

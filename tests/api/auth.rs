@@ -124,11 +124,7 @@ async fn sessions_expire_when_idle_and_at_absolute_limit() {
 
 async fn last_seen_moved(app: &TestApp) -> bool {
     let now = frontdesk::clock::Clock::now_ms(app.clock.as_ref());
-    app.db
-        .read(move |c| frontdesk::db::count(c, "SELECT count(*) FROM sessions WHERE last_seen_at = ?1", [now]))
-        .await
-        .unwrap()
-        > 0
+    app.db.read(move |c| frontdesk::db::count(c, "SELECT count(*) FROM sessions WHERE last_seen_at = ?1", [now])).await.unwrap() > 0
 }
 
 #[actix_web::test]
@@ -275,7 +271,8 @@ async fn update_me_changes_locale_and_name_only() {
     let app = spawn_app().await;
     app.add_agent("ann@shop.example", Role::Agent).await;
     let c = app.login("ann@shop.example").await;
-    let me: Value = c.patch(app.url("/api/v1/me")).json(&json!({"locale": "ru", "name": "Анна"})).send().await.unwrap().json().await.unwrap();
+    let me: Value =
+        c.patch(app.url("/api/v1/me")).json(&json!({"locale": "ru", "name": "Анна"})).send().await.unwrap().json().await.unwrap();
     assert_eq!((me["locale"].as_str(), me["name"].as_str()), (Some("ru"), Some("Анна")));
     let r = c.patch(app.url("/api/v1/me")).json(&json!({"role": "admin"})).send().await.unwrap();
     assert_eq!(error_code(r).await, (StatusCode::BAD_REQUEST, "unknown_field".into()));

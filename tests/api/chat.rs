@@ -58,7 +58,10 @@ async fn visitor_and_agent_chat_end_to_end_with_resume() {
     agent.send(json!({"type": "message", "conversation": conv, "client_id": "a1", "body": "Yes, in 2 days."})).await;
     assert_eq!(agent.recv_type("ack").await["seq"], 3);
     let reply = v.recv_type("message").await;
-    assert_eq!((reply["seq"].as_i64(), reply["body"].as_str(), reply["author"]["name"].as_str()), (Some(3), Some("Yes, in 2 days."), Some("ann")));
+    assert_eq!(
+        (reply["seq"].as_i64(), reply["body"].as_str(), reply["author"]["name"].as_str()),
+        (Some(3), Some("Yes, in 2 days."), Some("ann"))
+    );
 
     // Receipts: delivered and read reach the visitor.
     agent.send(json!({"type": "read", "conversation": conv, "seq": 1})).await;
@@ -102,8 +105,11 @@ async fn visitor_and_agent_chat_end_to_end_with_resume() {
     agent.send(json!({"type": "end", "conversation": conv})).await;
     let ended = v.recv_type("status").await;
     assert_eq!((ended["status"].as_str(), ended["outcome"].as_str()), (Some("ended"), Some("served")));
-    let found: Value = c
-        .get(app.url("/api/v1/conversations?status=ended&q=krak"))
+    let found: Value =
+        c.get(app.url("/api/v1/conversations?status=ended&q=krak")).header("cookie", &cookie).send().await.unwrap().json().await.unwrap();
+    assert_eq!(found["items"][0]["id"], conv);
+    let none: Value = c
+        .get(app.url("/api/v1/conversations?status=ended&q=nothinglikethis"))
         .header("cookie", &cookie)
         .send()
         .await
@@ -111,8 +117,6 @@ async fn visitor_and_agent_chat_end_to_end_with_resume() {
         .json()
         .await
         .unwrap();
-    assert_eq!(found["items"][0]["id"], conv);
-    let none: Value = c.get(app.url("/api/v1/conversations?status=ended&q=nothinglikethis")).header("cookie", &cookie).send().await.unwrap().json().await.unwrap();
     assert_eq!(none["items"], json!([]));
 }
 
@@ -312,7 +316,8 @@ async fn wrong_protocol_version_closes_with_4000() {
 #[actix_web::test]
 async fn frames_before_hello_close_with_4000() {
     let r = Refusals::new().await;
-    refused_at_hello(&r, "/ws/visitor", None, json!({"type": "message", "client_id": "m1", "body": "no hello"}), "hello_required", 4000).await;
+    refused_at_hello(&r, "/ws/visitor", None, json!({"type": "message", "client_id": "m1", "body": "no hello"}), "hello_required", 4000)
+        .await;
     r.unchanged().await;
 }
 
@@ -347,7 +352,11 @@ async fn agent_socket_checks_origin_and_ends_with_the_session() {
     let (mut sock, _) = ws::agent(&app.address, &cookie).await;
     // Disabling the agent ends every session, and the socket closes with 4001.
     let admin = app.add_agent("root@shop.example", Role::Admin).await;
-    let ann_id = app.db.read(|c| Ok(c.query_row("SELECT id FROM agents WHERE email_norm = 'ann@shop.example'", [], |r| r.get::<_, i64>(0))?)).await.unwrap();
+    let ann_id = app
+        .db
+        .read(|c| Ok(c.query_row("SELECT id FROM agents WHERE email_norm = 'ann@shop.example'", [], |r| r.get::<_, i64>(0))?))
+        .await
+        .unwrap();
     let r = app
         .plain()
         .patch(app.url(&format!("/api/v1/agents/{ann_id}")))
@@ -424,7 +433,9 @@ async fn files_travel_byte_identical_and_download_safely() {
     assert_eq!(r.status(), StatusCode::CREATED);
     let pdf: Value = r.json().await.unwrap();
     assert_eq!(pdf["content_type"], "application/pdf");
-    agent.send(json!({"type": "message", "conversation": conv, "client_id": "f2", "body": "Your invoice", "attachment": pdf["token"]})).await;
+    agent
+        .send(json!({"type": "message", "conversation": conv, "client_id": "f2", "body": "Your invoice", "attachment": pdf["token"]}))
+        .await;
     agent.recv_type("ack").await;
     let m = v.recv_type("message").await;
     let m = if m["author"]["kind"] == "agent" { m } else { v.recv_type("message").await };
@@ -440,7 +451,15 @@ async fn files_travel_byte_identical_and_download_safely() {
     assert_eq!(error_code(r).await, (StatusCode::BAD_REQUEST, "invalid_input".into()));
     let r = up("big.bin", vec![0u8; 10 * 1024 * 1024 + 1], "application/octet-stream").await.unwrap();
     assert_eq!(error_code(r).await.0, StatusCode::PAYLOAD_TOO_LARGE);
-    let r = app.plain().post(app.url("/api/v1/widget/uploads")).header("origin", &app.address).header("x-visitor-token", "forged").body("x").send().await.unwrap();
+    let r = app
+        .plain()
+        .post(app.url("/api/v1/widget/uploads"))
+        .header("origin", &app.address)
+        .header("x-visitor-token", "forged")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert_eq!((app.count("blobs").await, app.count("blob_chunks").await, app.count("attachments").await), blobs_before);
 }
@@ -471,7 +490,15 @@ async fn with_sneak_peek_off_drafts_never_reach_agents() {
     let typing = agent.recv_type("typing").await;
     assert_eq!(typing["typing"], true);
     assert!(typing["draft"].is_null(), "draft withheld: {typing}");
-    let r = app.plain().patch(app.url("/api/v1/settings/chat")).header("cookie", &cookie).header("origin", &app.address).json(&json!({"sneak_peek": "no"})).send().await.unwrap();
+    let r = app
+        .plain()
+        .patch(app.url("/api/v1/settings/chat"))
+        .header("cookie", &cookie)
+        .header("origin", &app.address)
+        .json(&json!({"sneak_peek": "no"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(error_code(r).await.0, StatusCode::BAD_REQUEST);
 }
 
@@ -481,9 +508,39 @@ async fn ticket_presence_reaches_colleagues_who_may_see_the_ticket() {
     let (_, ann_cookie) = agent_cookie(&app, "ann@shop.example", Role::Admin).await;
     let (_, bob_cookie) = agent_cookie(&app, "bob@shop.example", Role::Agent).await;
     let token = app.api_token(frontdesk::auth::Scope::Admin).await;
-    let d: Value = app.plain().post(app.url("/api/v1/departments")).bearer_auth(&token).json(&json!({"name": "Legal"})).send().await.unwrap().json().await.unwrap();
-    let t: Value = app.plain().post(app.url("/api/v1/tickets")).bearer_auth(&token).json(&json!({"subject": "Contract", "body": "x", "department_id": d["id"]})).send().await.unwrap().json().await.unwrap();
-    let open: Value = app.plain().post(app.url("/api/v1/tickets")).bearer_auth(&token).json(&json!({"subject": "Hello", "body": "x"})).send().await.unwrap().json().await.unwrap();
+    let d: Value = app
+        .plain()
+        .post(app.url("/api/v1/departments"))
+        .bearer_auth(&token)
+        .json(&json!({"name": "Legal"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let t: Value = app
+        .plain()
+        .post(app.url("/api/v1/tickets"))
+        .bearer_auth(&token)
+        .json(&json!({"subject": "Contract", "body": "x", "department_id": d["id"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let open: Value = app
+        .plain()
+        .post(app.url("/api/v1/tickets"))
+        .bearer_auth(&token)
+        .json(&json!({"subject": "Hello", "body": "x"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let (mut ann, _) = ws::agent(&app.address, &ann_cookie).await;
     let (mut bob, _) = ws::agent(&app.address, &bob_cookie).await;
     bob.send(json!({"type": "viewing", "ticket": open["number"], "state": "replying"})).await;

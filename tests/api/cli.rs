@@ -225,7 +225,11 @@ async fn backup_under_writes_is_consistent_and_restore_brings_it_back() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let server = Server::start(&data);
-    frontdesk(&data, &["agent", "add", "--email", "root@shop.example", "--name", "Root", "--role", "admin", "--password-stdin"], Some("a long password\n"));
+    frontdesk(
+        &data,
+        &["agent", "add", "--email", "root@shop.example", "--name", "Root", "--role", "admin", "--password-stdin"],
+        Some("a long password\n"),
+    );
     let (_, client) = login(&server, "root@shop.example", "a long password").await;
 
     // Continuous writes while the backup runs.
@@ -301,7 +305,10 @@ async fn backup_under_writes_is_consistent_and_restore_brings_it_back() {
     let audit: Value = client.get(server.url("/api/v1/audit?limit=1")).send().await.unwrap().json().await.unwrap();
     assert_eq!(audit["items"][0]["action"], "database.restore");
     // The replaced database was kept.
-    let kept = std::fs::read_dir(data.join("backups")).unwrap().filter_map(Result::ok).any(|e| e.file_name().to_string_lossy().starts_with("pre-restore-"));
+    let kept = std::fs::read_dir(data.join("backups"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .any(|e| e.file_name().to_string_lossy().starts_with("pre-restore-"));
     assert!(kept);
 }
 

@@ -85,11 +85,7 @@ impl TestApp {
 
     pub async fn api_token(&self, scope: auth::Scope) -> String {
         let now = self.clock.now_ms();
-        let (_, _, token) = self
-            .db
-            .write(move |c| auth::http::create_token_tx(c, "test", scope, &Actor::cli(), now))
-            .await
-            .unwrap();
+        let (_, _, token) = self.db.write(move |c| auth::http::create_token_tx(c, "test", scope, &Actor::cli(), now)).await.unwrap();
         token
     }
 

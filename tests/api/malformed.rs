@@ -21,11 +21,41 @@ async fn malformed_bodies_get_clear_errors_and_change_nothing() {
         ("/api/v1/departments", r#"{"name":"   "}"#.into(), "application/json", StatusCode::BAD_REQUEST, "invalid_input"),
         ("/api/v1/departments", r#"{"name":"A"}"#.into(), "text/plain", StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
         ("/api/v1/departments", huge_name, "application/json", StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
-        ("/api/v1/agents", r#"{"email":"x","name":"X","role":"agent","password":"long enough"}"#.into(), "application/json", StatusCode::BAD_REQUEST, "invalid_input"),
-        ("/api/v1/agents", r#"{"email":"x@y.co","name":"X","role":"god","password":"long enough"}"#.into(), "application/json", StatusCode::BAD_REQUEST, "invalid_input"),
-        ("/api/v1/agents", r#"{"email":"x@y.co","name":"X","role":"agent","password":"short"}"#.into(), "application/json", StatusCode::BAD_REQUEST, "invalid_input"),
-        ("/api/v1/agents", r#"{"email":"x@y.co","name":"X","role":"agent","password":"long enough","department_ids":[999]}"#.into(), "application/json", StatusCode::BAD_REQUEST, "invalid_input"),
-        ("/api/v1/agents", r#"{"email":"ROOT@shop.example","name":"X","role":"agent","password":"long enough"}"#.into(), "application/json", StatusCode::CONFLICT, "conflict"),
+        (
+            "/api/v1/agents",
+            r#"{"email":"x","name":"X","role":"agent","password":"long enough"}"#.into(),
+            "application/json",
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            "/api/v1/agents",
+            r#"{"email":"x@y.co","name":"X","role":"god","password":"long enough"}"#.into(),
+            "application/json",
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            "/api/v1/agents",
+            r#"{"email":"x@y.co","name":"X","role":"agent","password":"short"}"#.into(),
+            "application/json",
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            "/api/v1/agents",
+            r#"{"email":"x@y.co","name":"X","role":"agent","password":"long enough","department_ids":[999]}"#.into(),
+            "application/json",
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            "/api/v1/agents",
+            r#"{"email":"ROOT@shop.example","name":"X","role":"agent","password":"long enough"}"#.into(),
+            "application/json",
+            StatusCode::CONFLICT,
+            "conflict",
+        ),
         ("/api/v1/tokens", r#"{"name":"t","scope":"everything"}"#.into(), "application/json", StatusCode::BAD_REQUEST, "invalid_input"),
         ("/api/v1/auth/login", "null".into(), "application/json", StatusCode::BAD_REQUEST, "invalid_input"),
     ];
@@ -68,7 +98,8 @@ async fn internal_details_never_reach_clients() {
     // Break the schema under the running server: the next insert fails inside SQLite.
     let path = app.data_dir.path().join("frontdesk.db");
     let raw = rusqlite::Connection::open(&path).unwrap();
-    raw.execute_batch("CREATE TRIGGER no_more BEFORE INSERT ON departments BEGIN SELECT RAISE(ABORT, 'secret detail /etc/passwd'); END;").unwrap();
+    raw.execute_batch("CREATE TRIGGER no_more BEFORE INSERT ON departments BEGIN SELECT RAISE(ABORT, 'secret detail /etc/passwd'); END;")
+        .unwrap();
     let r = c.post(app.url("/api/v1/departments")).json(&serde_json::json!({"name": "Support"})).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
     let text = r.text().await.unwrap();

@@ -120,7 +120,11 @@ async fn manual_ticket_with_attachment_reply_note_and_outbox() {
     let (to, subject, mid): (String, String, String) = d
         .app
         .db
-        .read(move |c| Ok(c.query_row("SELECT to_addrs, subject, message_id FROM outbox WHERE id = ?1", [outbox_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?))
+        .read(move |c| {
+            Ok(c.query_row("SELECT to_addrs, subject, message_id FROM outbox WHERE id = ?1", [outbox_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?)
+        })
         .await
         .unwrap();
     assert_eq!(to, r#"["ola@example.pl"]"#);
@@ -136,7 +140,13 @@ async fn manual_ticket_with_attachment_reply_note_and_outbox() {
     // Send & solve, send & keep open.
     let (_, t) = d.admin("POST", &format!("/api/v1/tickets/{number}/reply"), Some(json!({"body": "Shipped.", "after": "solved"}))).await;
     assert_eq!(t["status"], "solved");
-    let (_, t) = d.admin("POST", &format!("/api/v1/tickets/{number}/reply"), Some(json!({"body": "One more thing", "after": "open", "cc": ["boss@example.pl"]}))).await;
+    let (_, t) = d
+        .admin(
+            "POST",
+            &format!("/api/v1/tickets/{number}/reply"),
+            Some(json!({"body": "One more thing", "after": "open", "cc": ["boss@example.pl"]})),
+        )
+        .await;
     assert_eq!(t["status"], "open");
     assert_eq!(d.app.count("outbox").await, 3);
 
@@ -256,7 +266,8 @@ async fn next_hands_each_ticket_to_exactly_one_agent() {
     let mut sorted = got.clone();
     sorted.sort();
     assert_eq!(sorted, numbers[..20].to_vec());
-    let assigned: i64 = d.app.db.read(|c| frontdesk::db::count(c, "SELECT count(*) FROM tickets WHERE agent_id IS NOT NULL", [])).await.unwrap();
+    let assigned: i64 =
+        d.app.db.read(|c| frontdesk::db::count(c, "SELECT count(*) FROM tickets WHERE agent_id IS NOT NULL", [])).await.unwrap();
     assert_eq!(assigned, 20);
 
     // Release puts one back; "Next only" stops agents from grabbing unassigned tickets directly.
@@ -281,8 +292,13 @@ async fn merge_and_split_keep_every_message_exactly_once() {
     for (n, body) in [(a, "a2"), (a, "a3"), (b, "b2")] {
         d.admin("POST", &format!("/api/v1/tickets/{n}/customer-messages"), Some(json!({"body": body}))).await;
     }
-    let ids = |t: &Value| -> Vec<i64> { t["messages"].as_array().unwrap().iter().filter(|m| m["kind"] != "system").map(|m| m["id"].as_i64().unwrap()).collect() };
-    let before: HashSet<i64> = ids(&d.admin("GET", &format!("/api/v1/tickets/{a}"), None).await.1).into_iter().chain(ids(&d.admin("GET", &format!("/api/v1/tickets/{b}"), None).await.1)).collect();
+    let ids = |t: &Value| -> Vec<i64> {
+        t["messages"].as_array().unwrap().iter().filter(|m| m["kind"] != "system").map(|m| m["id"].as_i64().unwrap()).collect()
+    };
+    let before: HashSet<i64> = ids(&d.admin("GET", &format!("/api/v1/tickets/{a}"), None).await.1)
+        .into_iter()
+        .chain(ids(&d.admin("GET", &format!("/api/v1/tickets/{b}"), None).await.1))
+        .collect();
     assert_eq!(before.len(), 5);
     let (_, other) = d.admin("GET", &format!("/api/v1/tickets/{b}"), None).await;
     assert_eq!(other["other_tickets"][0]["number"], a, "the customer's other open ticket is shown");
@@ -310,7 +326,8 @@ async fn merge_and_split_keep_every_message_exactly_once() {
     let remaining: HashSet<i64> = ids(&rest).into_iter().collect();
     assert_eq!(remaining.len(), 4);
     assert!(!remaining.contains(&moved));
-    let total: i64 = d.app.db.read(|c| frontdesk::db::count(c, "SELECT count(*) FROM ticket_messages WHERE kind != 'system'", [])).await.unwrap();
+    let total: i64 =
+        d.app.db.read(|c| frontdesk::db::count(c, "SELECT count(*) FROM ticket_messages WHERE kind != 'system'", [])).await.unwrap();
     assert_eq!(total, 5, "nothing duplicated, nothing lost");
     let (s, _) = d.admin("POST", &format!("/api/v1/tickets/{b}/split"), Some(json!({"message_id": moved}))).await;
     assert_eq!(s, StatusCode::NOT_FOUND, "a message of another ticket");
@@ -362,7 +379,11 @@ async fn bad_ticket_input_is_refused_and_changes_nothing() {
     let (s, v) = d.admin("PATCH", &format!("/api/v1/departments/{dept}"), Some(json!({"subject_rule": "(unclosed"}))).await;
     assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_input")));
     let (s, v) = d
-        .admin("PATCH", &format!("/api/v1/departments/{dept}"), Some(json!({"subject_rule": r"(?i)order \d{5}", "reply_template": "Hello {customer.name},\n\nre #{ticket.number}: "})))
+        .admin(
+            "PATCH",
+            &format!("/api/v1/departments/{dept}"),
+            Some(json!({"subject_rule": r"(?i)order \d{5}", "reply_template": "Hello {customer.name},\n\nre #{ticket.number}: "})),
+        )
         .await;
     assert_eq!((s, v["subject_rule"].as_str()), (StatusCode::OK, Some(r"(?i)order \d{5}")));
     let n = d.create("Order 12345 missing", Some("ola@example.pl"), Some(dept)).await;
@@ -413,24 +434,51 @@ async fn chats_and_offline_messages_become_tickets_and_answers_reach_the_widget(
     assert_eq!(welcome["agents_online"], 0);
     let token = welcome["token"].as_str().unwrap().to_string();
     let offline = |body: Value| {
-        d.app.plain().post(d.app.url("/api/v1/widget/offline")).header("origin", &d.app.address).header("x-visitor-token", &token).json(&body).send()
+        d.app
+            .plain()
+            .post(d.app.url("/api/v1/widget/offline"))
+            .header("origin", &d.app.address)
+            .header("x-visitor-token", &token)
+            .json(&body)
+            .send()
     };
     let r = offline(json!({"name": "Ola", "email": "ola@example.pl", "message": "Do you ship to Norway?\nThanks"})).await.unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
     let number = r.json::<Value>().await.unwrap()["number"].as_i64().unwrap();
     let (_, t) = d.admin("GET", &format!("/api/v1/tickets/{number}"), None).await;
-    assert_eq!((t["source"].as_str(), t["subject"].as_str(), t["contact"]["email"].as_str()), (Some("offline"), Some("Do you ship to Norway?"), Some("ola@example.pl")));
+    assert_eq!(
+        (t["source"].as_str(), t["subject"].as_str(), t["contact"]["email"].as_str()),
+        (Some("offline"), Some("Do you ship to Norway?"), Some("ola@example.pl"))
+    );
     for bad in [json!({"message": "  "}), json!({"message": "x", "email": "nope"}), json!({"message": "x", "extra": 1})] {
         assert_eq!(offline(bad).await.unwrap().status(), StatusCode::BAD_REQUEST);
     }
-    let r = d.app.plain().post(d.app.url("/api/v1/widget/offline")).header("origin", &d.app.address).json(&json!({"message": "x"})).send().await.unwrap();
+    let r = d
+        .app
+        .plain()
+        .post(d.app.url("/api/v1/widget/offline"))
+        .header("origin", &d.app.address)
+        .json(&json!({"message": "x"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "no visitor token");
 
     // The agent answers (mailed too, since the visitor left an address) and adds a note.
     let (_, t) = d.admin("POST", &format!("/api/v1/tickets/{number}/reply"), Some(json!({"body": "Yes, in 5 days."}))).await;
     assert!(t["outbox_id"].is_i64());
     d.admin("POST", &format!("/api/v1/tickets/{number}/notes"), Some(json!({"body": "internal: check Norway rates"}))).await;
-    let mine: Value = d.app.plain().get(d.app.url("/api/v1/widget/tickets")).header("x-visitor-token", &token).send().await.unwrap().json().await.unwrap();
+    let mine: Value = d
+        .app
+        .plain()
+        .get(d.app.url("/api/v1/widget/tickets"))
+        .header("x-visitor-token", &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let msgs = mine["items"][0]["messages"].as_array().unwrap();
     assert_eq!(msgs.iter().map(|m| m["kind"].as_str().unwrap()).collect::<Vec<_>>(), ["customer", "reply"], "notes never reach visitors");
     assert_eq!(msgs[1]["body"], "Yes, in 5 days.");
@@ -462,17 +510,32 @@ async fn canned_responses_personal_and_shared() {
     let other = d.app.add_agent("max@shop.example", Role::Agent).await;
     let max = d.app.cookie_header(&d.app.session_for(other).await);
 
-    let (s, mine) = d.call(&sam, "POST", "/api/v1/canned", Some(json!({"shortcut": "#hi", "title": "Greeting", "body": "Hello {visitor.name}, {agent.name} here.", "personal": true}))).await;
+    let (s, mine) = d
+        .call(
+            &sam,
+            "POST",
+            "/api/v1/canned",
+            Some(json!({"shortcut": "#hi", "title": "Greeting", "body": "Hello {visitor.name}, {agent.name} here.", "personal": true})),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{mine}");
     assert_eq!(mine["shortcut"], "hi");
-    let (s, _) = d.call(&sam, "POST", "/api/v1/canned", Some(json!({"shortcut": "ship", "title": "Shipping", "body": "2 days", "department_id": sales}))).await;
+    let (s, _) = d
+        .call(
+            &sam,
+            "POST",
+            "/api/v1/canned",
+            Some(json!({"shortcut": "ship", "title": "Shipping", "body": "2 days", "department_id": sales})),
+        )
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "agents do not manage shared snippets");
     let (s, shared) = d.call(&sue, "POST", "/api/v1/canned", Some(json!({"shortcut": "ship", "title": "Shipping", "body": "2 days", "body_long": "Orders ship within 2 working days.", "department_id": sales, "category": "Delivery", "hotkey": "Alt+1"}))).await;
     assert_eq!(s, StatusCode::CREATED, "{shared}");
     let (s, _) = d.call(&sue, "POST", "/api/v1/canned", Some(json!({"shortcut": "all", "title": "Everyone", "body": "x"}))).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "global shared snippets are admin-only");
 
-    let shortcuts = |v: &Value| -> Vec<String> { v["items"].as_array().unwrap().iter().map(|c| c["shortcut"].as_str().unwrap().to_string()).collect() };
+    let shortcuts =
+        |v: &Value| -> Vec<String> { v["items"].as_array().unwrap().iter().map(|c| c["shortcut"].as_str().unwrap().to_string()).collect() };
     let (_, l) = d.call(&sam, "GET", "/api/v1/canned", None).await;
     assert_eq!(shortcuts(&l), ["hi", "ship"], "own and department snippets, by category");
     let (_, l) = d.call(&max, "GET", "/api/v1/canned", None).await;
@@ -480,15 +543,37 @@ async fn canned_responses_personal_and_shared() {
     let id = mine["id"].as_i64().unwrap();
     let (s, _) = d.call(&max, "DELETE", &format!("/api/v1/canned/{id}"), None).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
-    let (s, _) = d.call(&sam, "PATCH", &format!("/api/v1/canned/{id}"), Some(json!({"shortcut": "hello", "title": "Greeting", "body": "Hi!", "personal": true}))).await;
+    let (s, _) = d
+        .call(
+            &sam,
+            "PATCH",
+            &format!("/api/v1/canned/{id}"),
+            Some(json!({"shortcut": "hello", "title": "Greeting", "body": "Hi!", "personal": true})),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
-    let (s, v) = d.call(&sam, "POST", "/api/v1/canned", Some(json!({"shortcut": "bad key", "title": "x", "body": "y", "personal": true}))).await;
+    let (s, v) =
+        d.call(&sam, "POST", "/api/v1/canned", Some(json!({"shortcut": "bad key", "title": "x", "body": "y", "personal": true}))).await;
     assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_input")));
     // Scope changes need the right to both scopes.
-    let (s, _) = d.call(&sam, "PATCH", &format!("/api/v1/canned/{id}"), Some(json!({"shortcut": "hello", "title": "Greeting", "body": "Hi!", "department_id": sales}))).await;
+    let (s, _) = d
+        .call(
+            &sam,
+            "PATCH",
+            &format!("/api/v1/canned/{id}"),
+            Some(json!({"shortcut": "hello", "title": "Greeting", "body": "Hi!", "department_id": sales})),
+        )
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "an agent cannot turn a personal snippet into a shared one");
     let sid = shared["id"].as_i64().unwrap();
-    let (s, moved) = d.call(&sue, "PATCH", &format!("/api/v1/canned/{sid}"), Some(json!({"shortcut": "ship", "title": "Shipping", "body": "2 days", "personal": true}))).await;
+    let (s, moved) = d
+        .call(
+            &sue,
+            "PATCH",
+            &format!("/api/v1/canned/{sid}"),
+            Some(json!({"shortcut": "ship", "title": "Shipping", "body": "2 days", "personal": true})),
+        )
+        .await;
     assert_eq!((s, moved["owner_id"].as_i64()), (StatusCode::OK, Some(sup)));
     let (s, _) = d.call(&sam, "DELETE", &format!("/api/v1/canned/{id}"), None).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
