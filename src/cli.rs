@@ -376,7 +376,7 @@ fn agent_command(db: &Db, cmd: &AgentCommand) -> Result<(), AppError> {
             if *json {
                 println!("{}", serde_json::to_string(&list).map_err(|e| AppError::internal(e.to_string()))?);
             } else {
-                println!("{:<5} {:<32} {:<24} {:<11} {}", "ID", "EMAIL", "NAME", "ROLE", "STATE");
+                println!("{:<5} {:<32} {:<24} {:<11} STATE", "ID", "EMAIL", "NAME", "ROLE");
                 for a in list {
                     let state = if a.disabled { "disabled" } else { "enabled" };
                     println!("{:<5} {:<32} {:<24} {:<11} {}", a.id, a.email, a.name, a.role.as_str(), state);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one test command (SPEC §1): installs what the suites need (idempotent), rebuilds the web
 # assets and fails if the committed web/dist is stale, then runs every suite. The last line is
-# the summary `N passed, N failed`.
+# the summary `N passed, N failed`. Style (rustfmt, clippy -D warnings, svelte-check) counts as suites.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -60,6 +60,15 @@ else
   tail -30 "$LOG_DIR/web-build.log"
   broken "web build" "npm run build failed"
 fi
+
+note "style: rustfmt, clippy (-D warnings), svelte-check"
+style_step() { # name, command...
+  local name=$1; shift
+  if "$@" > "$LOG_DIR/$name.log" 2>&1; then record "$name" 1 0; else tail -30 "$LOG_DIR/$name.log"; record "$name" 0 1; fi
+}
+style_step "cargo fmt --check" cargo fmt --check
+style_step "cargo clippy" cargo clippy --locked --all-targets -- -D warnings
+style_step "svelte-check" bash -c 'cd web && npx svelte-check --tsconfig ./tsconfig.json --fail-on-warnings'
 
 note "Rust unit and integration tests"
 cargo test --locked > "$LOG_DIR/cargo.log" 2>&1

@@ -48,7 +48,7 @@ async fn start_session(
 }
 
 pub async fn setup_status(state: Data) -> Result<HttpResponse, AppError> {
-    let has_admin = state.db.read(|c| agents::store::any_admin(c)).await?;
+    let has_admin = state.db.read(agents::store::any_admin).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"needed": !has_admin})))
 }
 

@@ -443,8 +443,10 @@ pub fn messages_between(conn: &Connection, conversation: i64, after: i64, upto: 
 
 // ---------------------------------------------------------------- attachments
 
-pub fn attachment_by_token(conn: &Connection, token: &str) -> Result<Option<(i64, i64, String, String, i64)>, AppError> {
-    // (attachment id, blob id, file name, content type, size)
+/// (attachment id, blob id, file name, content type, size)
+pub type AttachmentRef = (i64, i64, String, String, i64);
+
+pub fn attachment_by_token(conn: &Connection, token: &str) -> Result<Option<AttachmentRef>, AppError> {
     Ok(conn
         .query_row("SELECT id, blob_id, file_name, content_type, size FROM attachments WHERE token = ?1", [token], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))

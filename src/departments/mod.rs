@@ -61,10 +61,10 @@ pub fn create(conn: &rusqlite::Connection, new: &NewDepartment, actor: &Actor, n
 
 pub fn update(conn: &rusqlite::Connection, id: i64, patch: &DepartmentPatch, actor: &Actor, now: i64) -> Result<Department, AppError> {
     let name = patch.name.as_deref().map(validate_name).transpose()?;
-    if let Some(rule) = patch.subject_rule.as_deref().filter(|r| !r.trim().is_empty()) {
-        if rule.len() > 200 || regex_lite::Regex::new(rule).is_err() {
-            return Err(AppError::invalid("subject_rule: not a valid pattern (at most 200 characters)"));
-        }
+    if let Some(rule) = patch.subject_rule.as_deref().filter(|r| !r.trim().is_empty())
+        && (rule.len() > 200 || regex_lite::Regex::new(rule).is_err())
+    {
+        return Err(AppError::invalid("subject_rule: not a valid pattern (at most 200 characters)"));
     }
     if patch.reply_template.as_ref().is_some_and(|t| t.chars().count() > 10_000) {
         return Err(AppError::invalid("reply_template: at most 10000 characters"));

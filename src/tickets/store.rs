@@ -565,7 +565,10 @@ pub fn others_of_contact(conn: &Connection, contact_id: i64, except: i64) -> Res
     Ok(st.query_map(params![contact_id, except], ticket)?.collect::<rusqlite::Result<_>>()?)
 }
 
-pub fn department_options(conn: &Connection, id: i64) -> Result<Option<(Option<String>, bool, Option<String>)>, AppError> {
+/// (subject rule, Next only, reply template)
+pub type DepartmentOptions = (Option<String>, bool, Option<String>);
+
+pub fn department_options(conn: &Connection, id: i64) -> Result<Option<DepartmentOptions>, AppError> {
     Ok(conn
         .query_row("SELECT subject_rule, next_only, reply_template FROM departments WHERE id = ?1", [id], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
