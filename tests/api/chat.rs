@@ -219,16 +219,16 @@ async fn no_message_lost_or_duplicated_across_disconnects() {
 
 /// A chat with one visitor message, accepted by Bob; Ann is another agent. Every refusal test
 /// starts here and ends by checking that nothing stored changed and the server still answers.
-struct Refusals {
-    app: TestApp,
-    visitor: Ws,
+pub(crate) struct Refusals {
+    pub app: TestApp,
+    pub visitor: Ws,
     conv: i64,
-    ann: String,
+    pub ann: String,
     before: (Vec<String>, Vec<String>),
 }
 
 impl Refusals {
-    async fn new() -> Refusals {
+    pub async fn new() -> Refusals {
         let app = spawn_app().await;
         let (_, ann) = agent_cookie(&app, "ann@shop.example", Role::Agent).await;
         let (_, bob_cookie) = agent_cookie(&app, "bob@shop.example", Role::Agent).await;
@@ -251,7 +251,7 @@ impl Refusals {
         }
     }
 
-    async fn unchanged(self) {
+    pub async fn unchanged(self) {
         assert_eq!((self.app.dump("messages").await, self.app.dump("conversations").await), self.before, "stored data unchanged");
         assert_eq!(self.app.plain().get(self.app.url("/healthz")).send().await.unwrap().status(), StatusCode::OK, "server fine");
     }

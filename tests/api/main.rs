@@ -3,6 +3,7 @@
 mod auth;
 mod chat;
 mod cli;
+mod frames_prop;
 mod helpers;
 mod malformed;
 mod route_matrix;
