@@ -1,92 +1,115 @@
 //! System lines in chats and ticket threads: what happened, as an event clients translate,
 //! plus the English sentence stored as the body (for search, exports and old clients).
 
-use serde_json::{Value, json};
+use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct SystemEvent {
-    pub code: &'static str,
-    pub params: Value,
+/// Stored as `{"code": …, …params}` in the `event` column and sent inside `message` frames.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum SystemEvent {
+    // Chat.
+    Joined { name: String },
+    VisitorLeft,
+    AgentEnded { name: String },
+    Timeout,
+    Closed,
+    // Tickets.
+    StatusChanged { status: String, name: String },
+    Reopened,
+    FollowUp { number: i64 },
+    Released { name: String },
+    MergedIn { number: i64, name: String, count: usize },
+    MergedInto { number: i64 },
+    SplitFrom { number: i64, name: String },
+    SplitTo { number: i64 },
 }
 
 impl SystemEvent {
-    fn new(code: &'static str, params: Value) -> SystemEvent {
-        SystemEvent { code, params }
-    }
-
     // Chat.
     pub fn joined(name: &str) -> SystemEvent {
-        Self::new("joined", json!({"name": name}))
+        SystemEvent::Joined { name: name.into() }
     }
     pub fn visitor_left() -> SystemEvent {
-        Self::new("visitor_left", json!({}))
+        SystemEvent::VisitorLeft
     }
     pub fn agent_ended(name: &str) -> SystemEvent {
-        Self::new("agent_ended", json!({"name": name}))
+        SystemEvent::AgentEnded { name: name.into() }
     }
     pub fn timeout() -> SystemEvent {
-        Self::new("timeout", json!({}))
+        SystemEvent::Timeout
     }
     pub fn closed() -> SystemEvent {
-        Self::new("closed", json!({}))
+        SystemEvent::Closed
     }
 
     // Tickets.
     pub fn status_changed(status: &str, name: &str) -> SystemEvent {
-        Self::new("status_changed", json!({"status": status, "name": name}))
+        SystemEvent::StatusChanged { status: status.into(), name: name.into() }
     }
     pub fn reopened() -> SystemEvent {
-        Self::new("reopened", json!({}))
+        SystemEvent::Reopened
     }
     pub fn follow_up(number: i64) -> SystemEvent {
-        Self::new("follow_up", json!({"number": number}))
+        SystemEvent::FollowUp { number }
     }
     pub fn released(name: &str) -> SystemEvent {
-        Self::new("released", json!({"name": name}))
+        SystemEvent::Released { name: name.into() }
     }
     pub fn merged_in(number: i64, name: &str, count: usize) -> SystemEvent {
-        Self::new("merged_in", json!({"number": number, "name": name, "count": count}))
+        SystemEvent::MergedIn { number, name: name.into(), count }
     }
     pub fn merged_into(number: i64) -> SystemEvent {
-        Self::new("merged_into", json!({"number": number}))
+        SystemEvent::MergedInto { number }
     }
     pub fn split_from(number: i64, name: &str) -> SystemEvent {
-        Self::new("split_from", json!({"number": number, "name": name}))
+        SystemEvent::SplitFrom { number, name: name.into() }
     }
     pub fn split_to(number: i64) -> SystemEvent {
-        Self::new("split_to", json!({"number": number}))
+        SystemEvent::SplitTo { number }
+    }
+
+    /// The `code` clients translate by.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SystemEvent::Joined { .. } => "joined",
+            SystemEvent::VisitorLeft => "visitor_left",
+            SystemEvent::AgentEnded { .. } => "agent_ended",
+            SystemEvent::Timeout => "timeout",
+            SystemEvent::Closed => "closed",
+            SystemEvent::StatusChanged { .. } => "status_changed",
+            SystemEvent::Reopened => "reopened",
+            SystemEvent::FollowUp { .. } => "follow_up",
+            SystemEvent::Released { .. } => "released",
+            SystemEvent::MergedIn { .. } => "merged_in",
+            SystemEvent::MergedInto { .. } => "merged_into",
+            SystemEvent::SplitFrom { .. } => "split_from",
+            SystemEvent::SplitTo { .. } => "split_to",
+        }
     }
 
     /// The English sentence stored as the message body.
     pub fn english(&self) -> String {
-        let p = |k: &str| match &self.params[k] {
-            Value::String(s) => s.clone(),
-            Value::Null => String::new(),
-            other => other.to_string(),
-        };
-        match self.code {
-            "joined" => format!("{} joined the chat", p("name")),
-            "visitor_left" => "The visitor left the chat".into(),
-            "agent_ended" => format!("{} ended the chat", p("name")),
-            "timeout" => "The chat ended after a period of inactivity".into(),
-            "closed" => "The chat was closed".into(),
-            "status_changed" => format!("Status changed to {} by {}", p("status"), p("name")),
-            "reopened" => "Reopened by the customer's reply".into(),
-            "follow_up" => format!("Follow-up to solved ticket #{}", p("number")),
-            "released" => format!("Released to the pool by {}", p("name")),
-            "merged_in" => format!("Ticket #{} merged into this one by {} ({} messages)", p("number"), p("name"), p("count")),
-            "merged_into" => format!("Merged into #{}", p("number")),
-            "split_from" => format!("Split from #{} by {}", p("number"), p("name")),
-            "split_to" => format!("A message was split into #{}", p("number")),
-            other => other.to_string(),
+        match self {
+            SystemEvent::Joined { name } => format!("{name} joined the chat"),
+            SystemEvent::VisitorLeft => "The visitor left the chat".into(),
+            SystemEvent::AgentEnded { name } => format!("{name} ended the chat"),
+            SystemEvent::Timeout => "The chat ended after a period of inactivity".into(),
+            SystemEvent::Closed => "The chat was closed".into(),
+            SystemEvent::StatusChanged { status, name } => format!("Status changed to {status} by {name}"),
+            SystemEvent::Reopened => "Reopened by the customer's reply".into(),
+            SystemEvent::FollowUp { number } => format!("Follow-up to solved ticket #{number}"),
+            SystemEvent::Released { name } => format!("Released to the pool by {name}"),
+            SystemEvent::MergedIn { number, name, count } => format!("Ticket #{number} merged into this one by {name} ({count} messages)"),
+            SystemEvent::MergedInto { number } => format!("Merged into #{number}"),
+            SystemEvent::SplitFrom { number, name } => format!("Split from #{number} by {name}"),
+            SystemEvent::SplitTo { number } => format!("A message was split into #{number}"),
         }
     }
 
     /// `{"code": …, …params}` as stored in the `event` column.
     pub fn to_json(&self) -> String {
-        let mut v = self.params.clone();
-        v["code"] = self.code.into();
-        v.to_string()
+        // Strings and numbers only: serializing cannot fail.
+        serde_json::to_string(self).expect("system events serialize")
     }
 }
 
@@ -94,18 +117,39 @@ impl SystemEvent {
 mod tests {
     use super::*;
 
+    /// Each event's stored JSON and English body, as the `json!`-built events produced them
+    /// (stored rows and clients depend on both).
     #[test]
     fn english_and_json() {
         let cases = [
-            (SystemEvent::joined("Ann"), "Ann joined the chat"),
-            (SystemEvent::status_changed("solved", "Ann"), "Status changed to solved by Ann"),
-            (SystemEvent::merged_in(1001, "Ann", 3), "Ticket #1001 merged into this one by Ann (3 messages)"),
-            (SystemEvent::split_to(1002), "A message was split into #1002"),
+            (SystemEvent::joined("Ann"), r#"{"code":"joined","name":"Ann"}"#, "Ann joined the chat"),
+            (SystemEvent::visitor_left(), r#"{"code":"visitor_left"}"#, "The visitor left the chat"),
+            (SystemEvent::agent_ended("Ann"), r#"{"code":"agent_ended","name":"Ann"}"#, "Ann ended the chat"),
+            (SystemEvent::timeout(), r#"{"code":"timeout"}"#, "The chat ended after a period of inactivity"),
+            (SystemEvent::closed(), r#"{"code":"closed"}"#, "The chat was closed"),
+            (
+                SystemEvent::status_changed("solved", "Ann"),
+                r#"{"code":"status_changed","name":"Ann","status":"solved"}"#,
+                "Status changed to solved by Ann",
+            ),
+            (SystemEvent::reopened(), r#"{"code":"reopened"}"#, "Reopened by the customer's reply"),
+            (SystemEvent::follow_up(1001), r#"{"code":"follow_up","number":1001}"#, "Follow-up to solved ticket #1001"),
+            (SystemEvent::released("Ann"), r#"{"code":"released","name":"Ann"}"#, "Released to the pool by Ann"),
+            (
+                SystemEvent::merged_in(1001, "Ann", 3),
+                r#"{"code":"merged_in","count":3,"name":"Ann","number":1001}"#,
+                "Ticket #1001 merged into this one by Ann (3 messages)",
+            ),
+            (SystemEvent::merged_into(1002), r#"{"code":"merged_into","number":1002}"#, "Merged into #1002"),
+            (SystemEvent::split_from(1001, "Ann"), r#"{"code":"split_from","name":"Ann","number":1001}"#, "Split from #1001 by Ann"),
+            (SystemEvent::split_to(1002), r#"{"code":"split_to","number":1002}"#, "A message was split into #1002"),
         ];
-        for (e, want) in cases {
-            assert_eq!(e.english(), want);
-            let v: Value = serde_json::from_str(&e.to_json()).unwrap();
-            assert_eq!(v["code"], e.code);
+        for (e, json, english) in cases {
+            assert_eq!(e.english(), english);
+            let got: serde_json::Value = serde_json::from_str(&e.to_json()).unwrap();
+            let want: serde_json::Value = serde_json::from_str(json).unwrap();
+            assert_eq!(got, want, "{e:?}");
+            assert_eq!(got["code"], e.code());
         }
     }
 }

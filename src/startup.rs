@@ -292,13 +292,7 @@ fn spawn_scheduler(state: web::Data<AppState>) {
             match state.db.write(move |c| jobs::wake_snoozed(c, now)).await {
                 Ok(woken) => {
                     for number in woken {
-                        state
-                            .hub
-                            .publish_frame(
-                                crate::realtime::Audience::Agents,
-                                &serde_json::json!({"type": "ticket", "op": "changed", "number": number}),
-                            )
-                            .await;
+                        state.hub.publish(crate::realtime::Audience::Agents, crate::realtime::ticket_changed(number)).await;
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "waking snoozed tickets failed"),

@@ -14,7 +14,7 @@ use crate::auth::{Credential, Principal, Role};
 use crate::db::Db;
 use crate::error::{AppError, Kind};
 use crate::http::AppState;
-use crate::realtime::protocol::{self, AgentFrame, close};
+use crate::realtime::protocol::{self, AgentFrame, AgentInfo, AgentWelcome, QueueChange, ServerFrame, StatusChange, Typing, close};
 use crate::realtime::{Audience, Peer, SocketId};
 
 /// Browsers send Origin on every WebSocket handshake; a foreign page must not be able to open
@@ -102,24 +102,24 @@ impl AgentSocket {
         } else {
             vec![]
         };
-        let welcome = serde_json::json!({
-            "type": "welcome",
-            "v": protocol::VERSION,
-            "agent": {"id": agent_id, "name": self.name, "role": self.role},
-            "queue": queue,
-            "mine": mine,
-            "supervised": supervised,
-            "sneak_peek": st.sneak_peek(),
+        let mine_ids: Vec<i64> = mine.iter().map(|c| c.id).collect();
+        let welcome = ServerFrame::AgentWelcome(AgentWelcome {
+            v: protocol::VERSION,
+            agent: AgentInfo { id: agent_id, name: self.name.clone(), role: self.role },
+            queue,
+            mine,
+            supervised,
+            sneak_peek: st.sneak_peek(),
         });
-        session.text(welcome.to_string()).await.map_err(|_| Closed)?;
+        session.text(welcome.to_json()).await.map_err(|_| Closed)?;
         // Follow own chats (from where the console left off, else from the start), then any
         // other chat the console had open.
-        for c in &mine {
-            let after = resume.iter().find(|r| r.conversation == c.id).map(|r| r.last_seq).unwrap_or(0);
-            st.hub.subscribe(id, c.id).await;
-            self.delivery.follow(session, &st.db, c.id, after).await?;
+        for &c in &mine_ids {
+            let after = resume.iter().find(|r| r.conversation == c).map(|r| r.last_seq).unwrap_or(0);
+            st.hub.subscribe(id, c).await;
+            self.delivery.follow(session, &st.db, c, after).await?;
         }
-        for r in resume.iter().filter(|r| !mine.iter().any(|c| c.id == r.conversation)) {
+        for r in resume.iter().filter(|r| !mine_ids.contains(&r.conversation)) {
             if let Err(e) = self.open(session, r.conversation, r.last_seq).await {
                 socket::send_error(session, &e, None).await?;
             }
@@ -136,10 +136,7 @@ impl AgentSocket {
             return Err(AppError::not_found("conversation"));
         }
         st.hub.subscribe(self.socket.expect("registered"), conversation).await;
-        session
-            .text(serde_json::json!({"type": "opened", "conversation": view}).to_string())
-            .await
-            .map_err(|_| AppError::unavailable("socket closed"))?;
+        session.text(ServerFrame::Opened { conversation: view }.to_json()).await.map_err(|_| AppError::unavailable("socket closed"))?;
         self.delivery.follow(session, &st.db, conversation, last_seq).await.map_err(|_| AppError::unavailable("socket closed"))?;
         Ok(())
     }
@@ -168,21 +165,14 @@ impl AgentSocket {
             .await?;
         st.hub.subscribe(self.socket.expect("registered"), conversation).await;
         self.delivery.last_sent.entry(conversation).or_insert(0);
-        let view = st.db.read(move |c| store::conversation_view(c, conversation)).await?;
-        session
-            .text(serde_json::json!({"type": "accepted", "conversation": view}).to_string())
-            .await
-            .map_err(|_| AppError::unavailable("socket closed"))?;
+        let view =
+            st.db.read(move |c| store::conversation_view(c, conversation)).await?.ok_or_else(|| AppError::not_found("conversation"))?;
+        session.text(ServerFrame::Accepted { conversation: view }.to_json()).await.map_err(|_| AppError::unavailable("socket closed"))?;
+        st.hub.publish(Audience::Agents, ServerFrame::Queue(QueueChange::Remove { conversation, agent_id: Some(agent_id) })).await;
         st.hub
-            .publish_frame(
-                Audience::Agents,
-                &serde_json::json!({"type": "queue", "op": "remove", "conversation": conversation, "agent_id": agent_id}),
-            )
-            .await;
-        st.hub
-            .publish_frame(
+            .publish(
                 Audience::ConversationVisitors(conversation),
-                &serde_json::json!({"type": "status", "conversation": conversation, "status": "active", "agent_name": self.name}),
+                ServerFrame::Status(StatusChange::Active { conversation, agent_name: self.name.clone() }),
             )
             .await;
         socket::publish_message(&st.hub, &msg).await;
@@ -194,7 +184,7 @@ impl AgentSocket {
         let closed = |_| AppError::unavailable("socket closed");
         match frame {
             AgentFrame::Hello { .. } => return Err(AppError::invalid("hello was already received")),
-            AgentFrame::Ping => session.text(r#"{"type":"pong"}"#).await.map_err(closed)?,
+            AgentFrame::Ping => session.text(ServerFrame::Pong.to_json()).await.map_err(closed)?,
             AgentFrame::Accept { conversation } => self.accept(session, conversation).await?,
             AgentFrame::Open { conversation, last_seq } => self.open(session, conversation, last_seq).await?,
             AgentFrame::Close { conversation } => {
@@ -233,13 +223,13 @@ impl AgentSocket {
                     },
                 )
                 .await?;
-                let ack = serde_json::json!({"type": "ack", "client_id": client_id, "conversation": conversation, "seq": m.seq, "id": m.id, "at": m.at});
-                session.text(ack.to_string()).await.map_err(closed)?;
+                let ack = ServerFrame::Ack { client_id, conversation, seq: m.seq, id: m.id, at: m.at };
+                session.text(ack.to_json()).await.map_err(closed)?;
             }
             AgentFrame::Typing { conversation, typing } => {
                 if self.delivery.last_sent.contains_key(&conversation) {
-                    let frame = serde_json::json!({"type": "typing", "conversation": conversation, "who": "agent", "name": self.name, "typing": typing});
-                    st.hub.publish_frame(Audience::ConversationVisitors(conversation), &frame).await;
+                    let frame = ServerFrame::Typing(Typing::Agent { conversation, name: self.name.clone(), typing });
+                    st.hub.publish(Audience::ConversationVisitors(conversation), frame).await;
                 }
             }
             AgentFrame::Delivered { conversation, seq } | AgentFrame::Read { conversation, seq } => {
@@ -262,8 +252,8 @@ impl AgentSocket {
                     })
                     .await?
                     .ok_or_else(|| AppError::not_found("conversation"))?;
-                let frame = serde_json::json!({"type": "receipt", "conversation": conversation, "delivered_seq": row.agent_delivered_seq, "read_seq": row.agent_read_seq});
-                st.hub.publish_frame(Audience::ConversationVisitors(conversation), &frame).await;
+                let frame = ServerFrame::Receipt { conversation, delivered_seq: row.agent_delivered_seq, read_seq: row.agent_read_seq };
+                st.hub.publish(Audience::ConversationVisitors(conversation), frame).await;
             }
             AgentFrame::Viewing { ticket, state } => {
                 let (me, role) = (self.agent_id, self.role);
@@ -278,8 +268,8 @@ impl AgentSocket {
                 if !visible {
                     return Err(AppError::not_found("ticket"));
                 }
-                let frame = serde_json::json!({"type": "presence", "ticket": ticket, "agent_id": me, "name": self.name, "state": state, "at": st.now()});
-                st.hub.publish_frame(Audience::Agents, &frame).await;
+                let frame = ServerFrame::Presence { ticket, agent_id: me, name: self.name.clone(), state, at: st.now() };
+                st.hub.publish(Audience::Agents, frame).await;
             }
             AgentFrame::End { conversation } => {
                 let conv = st.db.read(move |c| store::conv(c, conversation)).await?.ok_or_else(|| AppError::not_found("conversation"))?;

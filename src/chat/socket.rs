@@ -9,12 +9,12 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
 use super::store::{self, ConvRow, NewMessage};
-use super::{EndedBy, Status};
+use super::{EndedBy, Outcome, Status};
 use crate::db::Db;
 use crate::error::AppError;
 use crate::events::SystemEvent;
 use crate::http::AppState;
-use crate::realtime::protocol::{self, MessageOut, close};
+use crate::realtime::protocol::{self, ChatOp, MessageOut, QueueChange, ServerFrame, StatusChange, WelcomeConversation, close};
 use crate::realtime::{Audience, Hub, Outbound};
 
 /// Clients ping every 25 s; a socket silent for this long is closed.
@@ -58,8 +58,9 @@ impl Delivery {
         }
         let msgs = db.read(move |c| store::messages_between(c, conversation, after, upto)).await.map_err(|_| Closed)?;
         for m in msgs {
-            session.text(message_frame(&m)).await.map_err(|_| Closed)?;
-            self.last_sent.insert(conversation, m.seq);
+            let seq = m.seq;
+            session.text(ServerFrame::Message(m).to_json()).await.map_err(|_| Closed)?;
+            self.last_sent.insert(conversation, seq);
         }
         Ok(())
     }
@@ -84,12 +85,6 @@ impl Default for Delivery {
 
 #[derive(Debug)]
 pub struct Closed;
-
-pub fn message_frame(m: &MessageOut) -> String {
-    let mut v = serde_json::to_value(m).unwrap_or_default();
-    v["type"] = "message".into();
-    v.to_string()
-}
 
 pub fn close_reason(code: u16, description: &str) -> Option<CloseReason> {
     Some(CloseReason { code: CloseCode::from(code), description: Some(description.to_string()) })
@@ -239,11 +234,7 @@ pub async fn post_message(db: &Db, hub: &Hub, now: i64, msg: OwnedMessage) -> Re
 }
 
 pub async fn publish_message(hub: &Hub, m: &MessageOut) {
-    hub.publish(
-        Audience::Conversation(m.conversation),
-        Outbound::Message { conversation: m.conversation, seq: m.seq, json: message_frame(m).into() },
-    )
-    .await;
+    hub.publish(Audience::Conversation(m.conversation), ServerFrame::Message(m.clone())).await;
 }
 
 pub struct OwnedMessage {
@@ -279,28 +270,30 @@ pub async fn end_conversation(state: &AppState, conversation: i64, by: EndedBy, 
         .await?;
     if let Some((m, outcome, was_queued)) = done {
         publish_message(&state.hub, &m).await;
-        state.hub.publish_frame(Audience::Conversation(conversation), &store::ended_frame(conversation, outcome, by)).await;
+        state.hub.publish(Audience::Conversation(conversation), ended_frame(conversation, outcome, by)).await;
         if was_queued {
-            state
-                .hub
-                .publish_frame(Audience::Agents, &serde_json::json!({"type": "queue", "op": "remove", "conversation": conversation}))
-                .await;
+            state.hub.publish(Audience::Agents, ServerFrame::Queue(QueueChange::Remove { conversation, agent_id: None })).await;
         }
-        state.hub.publish_frame(Audience::Agents, &serde_json::json!({"type": "chat", "op": "ended", "conversation": conversation})).await;
+        state.hub.publish(Audience::Agents, ServerFrame::Chat { op: ChatOp::Ended, conversation }).await;
     }
     Ok(())
 }
 
-/// Conversation fields a client needs to render its state.
-pub fn conv_frame(c: &ConvRow, agent_name: Option<&str>) -> serde_json::Value {
-    serde_json::json!({
-        "id": c.id,
-        "status": c.status,
-        "last_seq": c.last_seq,
-        "agent_name": agent_name,
-        "agent_delivered_seq": c.agent_delivered_seq,
-        "agent_read_seq": c.agent_read_seq,
-    })
+/// The `status` frame of an ended chat.
+pub fn ended_frame(conversation: i64, outcome: Outcome, ended_by: EndedBy) -> ServerFrame {
+    ServerFrame::Status(StatusChange::Ended { conversation, outcome, ended_by })
+}
+
+/// Conversation fields the widget needs to render its state (in its `welcome`).
+pub fn conv_frame(c: &ConvRow, agent_name: Option<String>) -> WelcomeConversation {
+    WelcomeConversation {
+        id: c.id,
+        status: c.status,
+        last_seq: c.last_seq,
+        agent_name,
+        agent_delivered_seq: c.agent_delivered_seq,
+        agent_read_seq: c.agent_read_seq,
+    }
 }
 
 /// Wait (up to 15 s) for the first frame, which must be text (the hello).

@@ -464,11 +464,6 @@ pub fn attachment_uploaded_by_agent(conn: &Connection, attachment_id: i64, agent
     Ok(crate::db::count(conn, "SELECT count(*) FROM attachments WHERE id = ?1 AND agent_id = ?2", params![attachment_id, agent_id])? > 0)
 }
 
-/// Outcome string for end-of-chat frames.
-pub fn ended_frame(conversation: i64, outcome: Outcome, by: EndedBy) -> serde_json::Value {
-    serde_json::json!({"type": "status", "conversation": conversation, "status": "ended", "outcome": outcome, "ended_by": by.as_str()})
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,9 @@ use crate::auth;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::http::AppState;
-use crate::realtime::protocol::{self, PageInfo, VisitorFrame, close};
+use crate::realtime::protocol::{
+    self, PageInfo, QueueChange, Reader, ServerFrame, StatusChange, Typing, VisitorFrame, VisitorRef, VisitorWelcome, close,
+};
 use crate::realtime::{Audience, Peer, SocketId};
 
 pub async fn upgrade(state: web::Data<AppState>, req: HttpRequest, body: web::Payload) -> Result<HttpResponse, AppError> {
@@ -176,16 +178,15 @@ impl VisitorSocket {
         self.socket = Some(id);
         // No agent connected: the widget offers the leave-a-message form instead (W6).
         let agents_online = st.hub.stats().await.agents_online;
-        let welcome = serde_json::json!({
-            "agents_online": agents_online,
-            "type": "welcome",
-            "v": protocol::VERSION,
-            "token": token,
-            "visitor": {"id": visitor_id},
-            "conversation": conv.as_ref().map(|c| socket::conv_frame(c, agent_name.as_deref())),
-            "sneak_peek": st.sneak_peek(),
+        let welcome = ServerFrame::VisitorWelcome(VisitorWelcome {
+            v: protocol::VERSION,
+            token,
+            visitor: VisitorRef { id: visitor_id },
+            conversation: conv.as_ref().map(|c| socket::conv_frame(c, agent_name)),
+            sneak_peek: st.sneak_peek(),
+            agents_online,
         });
-        session.text(welcome.to_string()).await.map_err(|_| Closed)?;
+        session.text(welcome.to_json()).await.map_err(|_| Closed)?;
         if let Some(c) = conv {
             st.hub.subscribe(id, c.id).await;
             if c.status != Status::Ended {
@@ -205,7 +206,7 @@ impl VisitorSocket {
                 session.text(protocol::error_frame("invalid_frame", "hello was already received", None)).await.map_err(|_| Closed)?;
             }
             VisitorFrame::Ping => {
-                session.text(r#"{"type":"pong"}"#).await.map_err(|_| Closed)?;
+                session.text(ServerFrame::Pong.to_json()).await.map_err(|_| Closed)?;
             }
             VisitorFrame::Page(p) => {
                 let now = st.now();
@@ -215,8 +216,8 @@ impl VisitorSocket {
                     socket::send_error(session, &e, None).await?;
                 }
                 if let Some(conv) = self.conversation {
-                    let frame = serde_json::json!({"type": "visitor_page", "conversation": conv, "visitor": visitor_id, "url": p.url, "title": p.title, "at": now});
-                    st.hub.publish_frame(Audience::ConversationAgents(conv), &frame).await;
+                    let frame = ServerFrame::VisitorPage { conversation: conv, visitor: visitor_id, url: p.url, title: p.title, at: now };
+                    st.hub.publish(Audience::ConversationAgents(conv), frame).await;
                 }
             }
             VisitorFrame::Message { client_id, body, attachment } => {
@@ -239,9 +240,8 @@ impl VisitorSocket {
                     } else {
                         None
                     };
-                    let frame =
-                        serde_json::json!({"type": "typing", "conversation": conv, "who": "visitor", "typing": typing, "draft": draft});
-                    st.hub.publish_frame(Audience::ConversationAgents(conv), &frame).await;
+                    let frame = ServerFrame::Typing(Typing::Visitor { conversation: conv, typing, draft });
+                    st.hub.publish(Audience::ConversationAgents(conv), frame).await;
                 }
             }
             VisitorFrame::Read { seq } => {
@@ -249,8 +249,8 @@ impl VisitorSocket {
                     if let Err(e) = st.db.write(move |c| store::set_visitor_read(c, conv, seq)).await {
                         socket::send_error(session, &e, None).await?;
                     } else {
-                        let frame = serde_json::json!({"type": "read", "conversation": conv, "by": "visitor", "seq": seq});
-                        st.hub.publish_frame(Audience::ConversationAgents(conv), &frame).await;
+                        let frame = ServerFrame::Read { conversation: conv, by: Reader::Visitor, seq };
+                        st.hub.publish(Audience::ConversationAgents(conv), frame).await;
                     }
                 }
             }
@@ -321,13 +321,14 @@ impl VisitorSocket {
             },
         )
         .await?;
-        let ack = serde_json::json!({"type": "ack", "client_id": client_id, "conversation": conv_id, "seq": m.seq, "id": m.id, "at": m.at});
-        session.text(ack.to_string()).await.map_err(|_| AppError::unavailable("socket closed"))?;
+        let ack = ServerFrame::Ack { client_id, conversation: conv_id, seq: m.seq, id: m.id, at: m.at };
+        session.text(ack.to_json()).await.map_err(|_| AppError::unavailable("socket closed"))?;
         if created {
-            let status = serde_json::json!({"type": "status", "conversation": conv_id, "status": "queued"});
-            session.text(status.to_string()).await.map_err(|_| AppError::unavailable("socket closed"))?;
-            let view = st.db.read(move |c| store::conversation_view(c, conv_id)).await?;
-            st.hub.publish_frame(Audience::Agents, &serde_json::json!({"type": "queue", "op": "add", "conversation": view})).await;
+            let status = ServerFrame::Status(StatusChange::Queued { conversation: conv_id });
+            session.text(status.to_json()).await.map_err(|_| AppError::unavailable("socket closed"))?;
+            if let Some(view) = st.db.read(move |c| store::conversation_view(c, conv_id)).await? {
+                st.hub.publish(Audience::Agents, ServerFrame::Queue(QueueChange::Add { conversation: Box::new(view) })).await;
+            }
         }
         Ok(())
     }

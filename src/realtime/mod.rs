@@ -8,6 +8,8 @@
 
 pub mod protocol;
 
+pub use protocol::{ServerFrame, ticket_changed};
+
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -107,13 +109,26 @@ impl Hub {
         let _ = self.tx.send(Cmd::Unsubscribe { id, conversation }).await;
     }
 
-    /// Publish after commit. Waits only for room in the hub's queue, never for sockets.
-    pub async fn publish(&self, audience: Audience, item: Outbound) {
-        let _ = self.tx.send(Cmd::Publish { audience, item }).await;
+    /// Publish a frame after commit, serialized once for every recipient. A `message` frame
+    /// travels with its conversation and `seq`, so each socket delivers it gap-free. Waits only
+    /// for room in the hub's queue, never for sockets.
+    pub async fn publish(&self, audience: Audience, frame: ServerFrame) {
+        let json: Arc<str> = frame.to_json().into();
+        let item = match &frame {
+            ServerFrame::Message(m) => Outbound::Message { conversation: m.conversation, seq: m.seq, json },
+            _ => Outbound::Frame(json),
+        };
+        self.publish_item(audience, item).await;
     }
 
+    /// Untyped publish, kept only until `tickets::http::publish_ticket_change` switches to
+    /// `publish(Audience::Agents, ticket_changed(number))`; then delete it.
     pub async fn publish_frame(&self, audience: Audience, frame: &serde_json::Value) {
-        self.publish(audience, Outbound::Frame(frame.to_string().into())).await;
+        self.publish_item(audience, Outbound::Frame(frame.to_string().into())).await;
+    }
+
+    async fn publish_item(&self, audience: Audience, item: Outbound) {
+        let _ = self.tx.send(Cmd::Publish { audience, item }).await;
     }
 
     pub async fn stats(&self) -> HubStats {
@@ -274,9 +289,9 @@ mod tests {
         let (_other, mut other_rx) = hub.register(Peer::Agent { agent_id: 2 }).await;
         hub.subscribe(agent, 5).await;
         hub.subscribe(visitor, 5).await;
-        hub.publish(Audience::ConversationAgents(5), Outbound::Frame("a".into())).await;
-        hub.publish(Audience::ConversationVisitors(5), Outbound::Frame("v".into())).await;
-        hub.publish(Audience::Agents, Outbound::Frame("all".into())).await;
+        hub.publish_item(Audience::ConversationAgents(5), Outbound::Frame("a".into())).await;
+        hub.publish_item(Audience::ConversationVisitors(5), Outbound::Frame("v".into())).await;
+        hub.publish_item(Audience::Agents, Outbound::Frame("all".into())).await;
         let stats = hub.stats().await;
         assert_eq!((stats.sockets, stats.agents_online, stats.visitors_online), (3, 2, 1));
         let text = |o: Outbound| match o {
@@ -290,7 +305,7 @@ mod tests {
 
         // Nobody reads the visitor's queue: once full, the hub drops it instead of waiting.
         for _ in 0..SOCKET_QUEUE + 1 {
-            hub.publish(Audience::Visitor(9), Outbound::Frame("x".into())).await;
+            hub.publish_item(Audience::Visitor(9), Outbound::Frame("x".into())).await;
         }
         let stats = hub.stats().await;
         assert_eq!((stats.sockets, stats.dropped_slow), (2, 1));
@@ -299,5 +314,36 @@ mod tests {
             n += 1;
         }
         assert_eq!(n, SOCKET_QUEUE, "queue drained, then closed");
+    }
+
+    #[tokio::test]
+    async fn typed_publish_serializes_once_and_keeps_message_seq() {
+        let hub = Hub::start();
+        let (agent, mut rx) = hub.register(Peer::Agent { agent_id: 1 }).await;
+        hub.subscribe(agent, 5).await;
+        hub.publish(Audience::Agents, ticket_changed(1001)).await;
+        let m = protocol::MessageOut {
+            conversation: 5,
+            seq: 9,
+            id: 1,
+            author: protocol::Author { kind: "visitor", name: None, agent_id: None },
+            body: "hi".into(),
+            attachment: None,
+            at: 0,
+            client_id: None,
+            event: None,
+        };
+        hub.publish(Audience::Conversation(5), ServerFrame::Message(m.clone())).await;
+        match rx.recv().await.unwrap() {
+            Outbound::Frame(f) => assert_eq!(&*f, r#"{"type":"ticket","op":"changed","number":1001}"#),
+            other => panic!("{other:?}"),
+        }
+        match rx.recv().await.unwrap() {
+            Outbound::Message { conversation, seq, json } => {
+                assert_eq!((conversation, seq), (5, 9));
+                assert_eq!(&*json, ServerFrame::Message(m).to_json());
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -3,6 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::auth::Role;
+use crate::chat::{Conversation, EndedBy, Outcome, Status};
+
 pub const VERSION: u32 = 1;
 /// Largest text frame accepted from a client.
 pub const MAX_FRAME: usize = 64 * 1024;
@@ -281,8 +284,210 @@ pub struct MessageOut {
     pub event: Option<serde_json::Value>,
 }
 
+// ---------------------------------------------------------------- server → client
+
+/// Every frame the server sends, one variant per `type` (docs/protocol.md, "Server → client").
+/// `web/src/shared/protocol.ts` mirrors it as the `ServerFrame` discriminated union. Socket code
+/// builds frames only from this enum (a test keeps `json!` out of it), so the wire shape is
+/// declared here once: a key is omitted only where a field says `skip_serializing_if`; every
+/// other `Option` is sent as `null`.
+#[derive(Serialize, Debug, Clone)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    /// After a visitor's `hello`. Shares the `welcome` type with [`ServerFrame::AgentWelcome`];
+    /// each endpoint only ever sends its own.
+    #[serde(rename = "welcome")]
+    VisitorWelcome(VisitorWelcome),
+    /// After an agent's `hello`.
+    #[serde(rename = "welcome")]
+    AgentWelcome(AgentWelcome),
+    /// The client's message is committed.
+    Ack {
+        client_id: String,
+        conversation: i64,
+        seq: i64,
+        id: i64,
+        at: i64,
+    },
+    /// A message of a conversation (published with its `seq`, so sockets deliver it gap-free).
+    Message(MessageOut),
+    /// Conversation lifecycle, tagged by `status`.
+    Status(StatusChange),
+    /// Someone is typing, tagged by `who`.
+    Typing(Typing),
+    /// The agent's console received / read up to these (to the visitor).
+    Receipt {
+        conversation: i64,
+        delivered_seq: i64,
+        read_seq: i64,
+    },
+    /// The visitor read up to `seq` (to agents).
+    Read {
+        conversation: i64,
+        by: Reader,
+        seq: i64,
+    },
+    /// The visitor navigated (to agents).
+    VisitorPage {
+        conversation: i64,
+        visitor: i64,
+        url: String,
+        title: Option<String>,
+        at: i64,
+    },
+    /// The queue changed, tagged by `op` (to every agent).
+    Queue(QueueChange),
+    /// Your `accept` won.
+    Accepted {
+        conversation: Conversation,
+    },
+    /// Your `open` is followed; the replay follows.
+    Opened {
+        conversation: Conversation,
+    },
+    /// A chat ended (to every agent: lists update).
+    Chat {
+        op: ChatOp,
+        conversation: i64,
+    },
+    /// A colleague is viewing / replying to / left a ticket.
+    Presence {
+        ticket: i64,
+        agent_id: i64,
+        name: String,
+        state: PresenceState,
+        at: i64,
+    },
+    /// A ticket changed: consoles refetch it if shown. Build it with [`ticket_changed`].
+    Ticket {
+        op: TicketOp,
+        number: i64,
+    },
+    /// A refused frame or failed operation; `ref` is the refused message's `client_id` (else null).
+    Error {
+        code: String,
+        message: String,
+        #[serde(rename = "ref")]
+        reference: Option<String>,
+    },
+    Pong,
+}
+
+impl ServerFrame {
+    /// The frame as one JSON text.
+    pub fn to_json(&self) -> String {
+        // Plain structs, strings and numbers: serializing cannot fail.
+        serde_json::to_string(self).expect("server frames serialize")
+    }
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct VisitorWelcome {
+    pub v: u32,
+    pub token: String,
+    pub visitor: VisitorRef,
+    /// The visitor's latest conversation, `null` when there is none.
+    pub conversation: Option<WelcomeConversation>,
+    pub sneak_peek: bool,
+    /// 0: the widget offers the leave-a-message form.
+    pub agents_online: usize,
+}
+
+#[derive(Serialize, Debug, Clone, Copy, PartialEq)]
+pub struct VisitorRef {
+    pub id: i64,
+}
+
+/// The conversation fields the widget needs to render its state.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct WelcomeConversation {
+    pub id: i64,
+    pub status: Status,
+    pub last_seq: i64,
+    pub agent_name: Option<String>,
+    pub agent_delivered_seq: i64,
+    pub agent_read_seq: i64,
+}
+
+#[derive(Serialize, Debug, Clone)]
+pub struct AgentWelcome {
+    pub v: u32,
+    pub agent: AgentInfo,
+    pub queue: Vec<Conversation>,
+    pub mine: Vec<Conversation>,
+    pub supervised: Vec<Conversation>,
+    pub sneak_peek: bool,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct AgentInfo {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum StatusChange {
+    Queued { conversation: i64 },
+    Active { conversation: i64, agent_name: String },
+    Ended { conversation: i64, outcome: Outcome, ended_by: EndedBy },
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+#[serde(tag = "who", rename_all = "snake_case")]
+pub enum Typing {
+    /// To the visitor.
+    Agent { conversation: i64, name: String, typing: bool },
+    /// To agents; `draft` is `null` unless sneak peek is on and the visitor is typing.
+    Visitor { conversation: i64, typing: bool, draft: Option<String> },
+}
+
+#[derive(Serialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Reader {
+    Visitor,
+}
+
+#[derive(Serialize, Debug, Clone)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum QueueChange {
+    Add {
+        conversation: Box<Conversation>,
+    },
+    /// `agent_id`: who took it, when an agent accepted it (absent when it ended while queued).
+    Remove {
+        conversation: i64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        agent_id: Option<i64>,
+    },
+}
+
+#[derive(Serialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ChatOp {
+    Ended,
+}
+
+#[derive(Serialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketOp {
+    Changed,
+}
+
+/// `{"type":"ticket","op":"changed","number":N}`: tell every console (publish to
+/// `Audience::Agents`) after a ticket change committed.
+pub fn ticket_changed(number: i64) -> ServerFrame {
+    ServerFrame::Ticket { op: TicketOp::Changed, number }
+}
+
+pub fn error(code: &str, message: &str, reference: Option<&str>) -> ServerFrame {
+    ServerFrame::Error { code: code.to_string(), message: message.to_string(), reference: reference.map(str::to_string) }
+}
+
+/// An `error` frame as JSON text.
 pub fn error_frame(code: &str, message: &str, reference: Option<&str>) -> String {
-    serde_json::json!({"type": "error", "code": code, "message": message, "ref": reference}).to_string()
+    error(code, message, reference).to_json()
 }
 
 #[cfg(test)]
@@ -327,6 +532,198 @@ mod tests {
             let e = parse_visitor(&f).unwrap_err();
             assert_eq!(e.code, code, "{}", &f[..f.len().min(80)]);
         }
+    }
+
+    fn conversation() -> Conversation {
+        Conversation {
+            id: 12,
+            status: Status::Queued,
+            outcome: None,
+            visitor: crate::chat::VisitorSummary { id: 7, name: None, email: Some("v@x.example".into()) },
+            agent_id: None,
+            agent_name: None,
+            department_id: Some(2),
+            last_seq: 1,
+            created_at: 1795400000000,
+            assigned_at: None,
+            ended_at: None,
+            last_message_at: Some(1795400000000),
+            last_visitor_message_at: Some(1795400000000),
+            last_agent_message_at: None,
+            agent_delivered_seq: 0,
+            agent_read_seq: 0,
+            visitor_read_seq: 1,
+            page_url: Some("https://shop.example/shoes".into()),
+            preview: Some("Do you ship?".into()),
+        }
+    }
+
+    /// `Conversation` as the `json!` literals sent it before frames were typed.
+    const CONVERSATION: &str = r#"{"agent_delivered_seq":0,"agent_id":null,"agent_name":null,"agent_read_seq":0,"assigned_at":null,"created_at":1795400000000,"department_id":2,"ended_at":null,"id":12,"last_agent_message_at":null,"last_message_at":1795400000000,"last_seq":1,"last_visitor_message_at":1795400000000,"outcome":null,"page_url":"https://shop.example/shoes","preview":"Do you ship?","status":"queued","visitor":{"email":"v@x.example","id":7,"name":null},"visitor_read_seq":1}"#;
+
+    /// Every server frame next to the JSON its `json!` literal produced before the enum existed
+    /// (captured from that code with the same values). Equal as JSON values: same keys, same
+    /// value types, `null` where null was sent, absent where the key was left out.
+    #[test]
+    fn server_frames_keep_their_wire_shape() {
+        let message = MessageOut {
+            conversation: 12,
+            seq: 3,
+            id: 981,
+            author: Author { kind: "agent", name: Some("Ann".into()), agent_id: Some(4) },
+            body: "Yes".into(),
+            attachment: Some(AttachmentInfo {
+                token: "t".into(),
+                name: "i.pdf".into(),
+                content_type: "application/pdf".into(),
+                size: 5,
+                url: "/files/t/i.pdf".into(),
+            }),
+            at: 1795400000000,
+            client_id: Some("a-1".into()),
+            event: None,
+        };
+        let system = MessageOut {
+            conversation: 12,
+            seq: 2,
+            id: 982,
+            author: Author { kind: "system", name: None, agent_id: None },
+            body: "Ann joined the chat".into(),
+            attachment: None,
+            at: 1795400000000,
+            client_id: None,
+            event: serde_json::from_str(&crate::events::SystemEvent::joined("Ann").to_json()).ok(),
+        };
+        let conv = || format!("{{\"conversation\":{CONVERSATION}");
+        let cases: Vec<(ServerFrame, String)> = vec![
+            (
+                ServerFrame::VisitorWelcome(VisitorWelcome {
+                    v: VERSION,
+                    token: "Vx3".into(),
+                    visitor: VisitorRef { id: 7 },
+                    conversation: None,
+                    sneak_peek: true,
+                    agents_online: 0,
+                }),
+                r#"{"agents_online":0,"conversation":null,"sneak_peek":true,"token":"Vx3","type":"welcome","v":1,"visitor":{"id":7}}"#.into(),
+            ),
+            (
+                ServerFrame::VisitorWelcome(VisitorWelcome {
+                    v: VERSION,
+                    token: "Vx3".into(),
+                    visitor: VisitorRef { id: 7 },
+                    conversation: Some(WelcomeConversation {
+                        id: 12,
+                        status: Status::Active,
+                        last_seq: 1,
+                        agent_name: None,
+                        agent_delivered_seq: 0,
+                        agent_read_seq: 0,
+                    }),
+                    sneak_peek: false,
+                    agents_online: 2,
+                }),
+                r#"{"agents_online":2,"conversation":{"agent_delivered_seq":0,"agent_name":null,"agent_read_seq":0,"id":12,"last_seq":1,"status":"active"},"sneak_peek":false,"token":"Vx3","type":"welcome","v":1,"visitor":{"id":7}}"#.into(),
+            ),
+            (
+                ServerFrame::AgentWelcome(AgentWelcome {
+                    v: VERSION,
+                    agent: AgentInfo { id: 4, name: "Ann".into(), role: Role::Supervisor },
+                    queue: vec![conversation()],
+                    mine: vec![],
+                    supervised: vec![],
+                    sneak_peek: true,
+                }),
+                format!(
+                    r#"{{"agent":{{"id":4,"name":"Ann","role":"supervisor"}},"mine":[],"queue":[{CONVERSATION}],"sneak_peek":true,"supervised":[],"type":"welcome","v":1}}"#
+                ),
+            ),
+            (
+                ServerFrame::Ack { client_id: "a-1".into(), conversation: 12, seq: 3, id: 981, at: 1795400000000 },
+                r#"{"at":1795400000000,"client_id":"a-1","conversation":12,"id":981,"seq":3,"type":"ack"}"#.into(),
+            ),
+            (
+                ServerFrame::Message(message),
+                r#"{"at":1795400000000,"attachment":{"content_type":"application/pdf","name":"i.pdf","size":5,"token":"t","url":"/files/t/i.pdf"},"author":{"agent_id":4,"kind":"agent","name":"Ann"},"body":"Yes","client_id":"a-1","conversation":12,"id":981,"seq":3,"type":"message"}"#.into(),
+            ),
+            (
+                ServerFrame::Message(system),
+                r#"{"at":1795400000000,"author":{"kind":"system"},"body":"Ann joined the chat","conversation":12,"event":{"code":"joined","name":"Ann"},"id":982,"seq":2,"type":"message"}"#.into(),
+            ),
+            (
+                ServerFrame::Status(StatusChange::Queued { conversation: 12 }),
+                r#"{"conversation":12,"status":"queued","type":"status"}"#.into(),
+            ),
+            (
+                ServerFrame::Status(StatusChange::Active { conversation: 12, agent_name: "Ann".into() }),
+                r#"{"agent_name":"Ann","conversation":12,"status":"active","type":"status"}"#.into(),
+            ),
+            (
+                ServerFrame::Status(StatusChange::Ended { conversation: 12, outcome: Outcome::Missed, ended_by: EndedBy::Timeout }),
+                r#"{"conversation":12,"ended_by":"timeout","outcome":"missed","status":"ended","type":"status"}"#.into(),
+            ),
+            (
+                ServerFrame::Typing(Typing::Agent { conversation: 12, name: "Ann".into(), typing: true }),
+                r#"{"conversation":12,"name":"Ann","type":"typing","typing":true,"who":"agent"}"#.into(),
+            ),
+            (
+                ServerFrame::Typing(Typing::Visitor { conversation: 12, typing: false, draft: None }),
+                r#"{"conversation":12,"draft":null,"type":"typing","typing":false,"who":"visitor"}"#.into(),
+            ),
+            (
+                ServerFrame::Typing(Typing::Visitor { conversation: 12, typing: true, draft: Some("hel".into()) }),
+                r#"{"conversation":12,"draft":"hel","type":"typing","typing":true,"who":"visitor"}"#.into(),
+            ),
+            (
+                ServerFrame::Receipt { conversation: 12, delivered_seq: 3, read_seq: 2 },
+                r#"{"conversation":12,"delivered_seq":3,"read_seq":2,"type":"receipt"}"#.into(),
+            ),
+            (ServerFrame::Read { conversation: 12, by: Reader::Visitor, seq: 5 }, r#"{"by":"visitor","conversation":12,"seq":5,"type":"read"}"#.into()),
+            (
+                ServerFrame::VisitorPage { conversation: 12, visitor: 7, url: "https://shop.example/b".into(), title: None, at: 1795400000000 },
+                r#"{"at":1795400000000,"conversation":12,"title":null,"type":"visitor_page","url":"https://shop.example/b","visitor":7}"#.into(),
+            ),
+            (ServerFrame::Queue(QueueChange::Add { conversation: Box::new(conversation()) }), format!(r#"{},"op":"add","type":"queue"}}"#, conv())),
+            (
+                ServerFrame::Queue(QueueChange::Remove { conversation: 12, agent_id: None }),
+                r#"{"conversation":12,"op":"remove","type":"queue"}"#.into(),
+            ),
+            (
+                ServerFrame::Queue(QueueChange::Remove { conversation: 12, agent_id: Some(4) }),
+                r#"{"agent_id":4,"conversation":12,"op":"remove","type":"queue"}"#.into(),
+            ),
+            (ServerFrame::Accepted { conversation: conversation() }, format!(r#"{},"type":"accepted"}}"#, conv())),
+            (ServerFrame::Opened { conversation: conversation() }, format!(r#"{},"type":"opened"}}"#, conv())),
+            (ServerFrame::Chat { op: ChatOp::Ended, conversation: 12 }, r#"{"conversation":12,"op":"ended","type":"chat"}"#.into()),
+            (
+                ServerFrame::Presence { ticket: 1001, agent_id: 4, name: "Ann".into(), state: PresenceState::Replying, at: 1795400000000 },
+                r#"{"agent_id":4,"at":1795400000000,"name":"Ann","state":"replying","ticket":1001,"type":"presence"}"#.into(),
+            ),
+            (ticket_changed(1001), r#"{"number":1001,"op":"changed","type":"ticket"}"#.into()),
+            (
+                error("unsupported", "binary frames are not supported; send JSON text", None),
+                r#"{"code":"unsupported","message":"binary frames are not supported; send JSON text","ref":null,"type":"error"}"#.into(),
+            ),
+            (
+                error("forbidden", "only the agent who accepted this chat can write in it", Some("a-17")),
+                r#"{"code":"forbidden","message":"only the agent who accepted this chat can write in it","ref":"a-17","type":"error"}"#.into(),
+            ),
+            (ServerFrame::Pong, r#"{"type":"pong"}"#.into()),
+        ];
+        for (frame, want) in cases {
+            let got: serde_json::Value = serde_json::from_str(&frame.to_json()).unwrap();
+            let want: serde_json::Value = serde_json::from_str(&want).unwrap();
+            assert_eq!(got, want, "{frame:?}");
+        }
+    }
+
+    /// The exact bytes, for one frame with every kind of field: `type` first, then fields in
+    /// declaration order.
+    #[test]
+    fn server_frame_bytes() {
+        let f = ServerFrame::Status(StatusChange::Ended { conversation: 12, outcome: Outcome::Served, ended_by: EndedBy::Agent });
+        assert_eq!(f.to_json(), r#"{"type":"status","status":"ended","conversation":12,"outcome":"served","ended_by":"agent"}"#);
+        assert_eq!(error_frame("conflict", "taken", None), r#"{"type":"error","code":"conflict","message":"taken","ref":null}"#);
     }
 
     #[test]

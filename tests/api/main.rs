@@ -8,5 +8,6 @@ mod helpers;
 mod malformed;
 mod route_matrix;
 mod server;
+mod socket_code;
 mod tickets;
 mod ws;
