@@ -596,6 +596,7 @@ pub fn add_customer_message(
     body: &str,
     body_html: Option<&str>,
     message_id: Option<&str>,
+    source: Source,
     now: i64,
 ) -> Result<i64, AppError> {
     match super::on_customer_reply(t.status, t.solved_at, now, REOPEN_DAYS) {
@@ -632,7 +633,7 @@ pub fn add_customer_message(
                 &store::NewTicket {
                     subject: &t.subject,
                     status: Status::Open,
-                    source: Source::Email,
+                    source,
                     department_id: t.department_id,
                     agent_id: None,
                     contact_id: contact,
@@ -674,12 +675,13 @@ pub async fn customer_message(
     let number = path.into_inner();
     let b = body.into_inner();
     super::validate_body(&b.body)?;
+    let source = if matches!(p.credential, Credential::Token { .. }) { Source::Api } else { Source::Manual };
     let (now, pc) = (state.now(), p.clone());
     let landed = state
         .db
         .write(move |c| {
             let t = visible_ticket(c, &pc, number)?;
-            add_customer_message(c, &t, &b.body, None, None, now)
+            add_customer_message(c, &t, &b.body, None, None, source, now)
         })
         .await?;
     changed(&state, &p, landed, StatusCode::CREATED).await
@@ -1066,10 +1068,22 @@ pub struct NewView {
 }
 
 fn saved_view_filter(c: &Connection, id: i64, me: i64) -> Result<Filter, AppError> {
-    let json: String = c
-        .query_row("SELECT filters FROM saved_views WHERE id = ?1 AND agent_id = ?2", rusqlite::params![id, me], |r| r.get(0))
-        .map_err(|_| AppError::not_found("view"))?;
-    serde_json::from_str(&json).map_err(|_| AppError::internal("stored view is unreadable"))
+    use rusqlite::OptionalExtension;
+    let (name, json): (String, String) = c
+        .query_row("SELECT name, filters FROM saved_views WHERE id = ?1 AND agent_id = ?2", rusqlite::params![id, me], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?
+        .ok_or_else(|| AppError::not_found("view"))?;
+    parse_view(id, &name, &json)
+}
+
+/// Stored filters this version cannot read are an error naming the view, never "no filter".
+fn parse_view(id: i64, name: &str, json: &str) -> Result<Filter, AppError> {
+    serde_json::from_str(json).map_err(|e| {
+        tracing::warn!(view = id, error = %e, "unreadable saved view");
+        AppError::conflict(format!("the saved view {name:?} (#{id}) has filters this version cannot read; delete it and save it again"))
+    })
 }
 
 /// `GET /api/v1/views` — my saved views with their current counts.
@@ -1084,7 +1098,7 @@ pub async fn list_views(state: Data, p: Principal) -> Result<HttpResponse, AppEr
                 st.query_map([me], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
             let mut out = Vec::new();
             for (id, name, json) in rows {
-                let f: Filter = serde_json::from_str(&json).unwrap_or_default();
+                let f = parse_view(id, &name, &json)?;
                 let count = store::count(c, &f, v)?;
                 out.push(serde_json::json!({"id": id, "name": name, "filters": f, "count": count}));
             }
