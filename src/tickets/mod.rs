@@ -1,8 +1,11 @@
 //! Tickets: one thread per customer request, its statuses and the rules that move them.
 
 pub mod http;
+pub mod ops;
 pub mod seed;
 pub mod store;
+pub mod views;
+pub mod widget;
 
 use serde::{Deserialize, Serialize};
 
