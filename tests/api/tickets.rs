@@ -642,3 +642,77 @@ async fn a_broken_saved_view_is_an_error_never_every_ticket() {
     let (s, _) = d.call(&d.admin, "GET", "/api/v1/views", None).await;
     assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
 }
+
+#[actix_web::test]
+async fn ticket_operations_serve_callers_other_than_http() {
+    use frontdesk::tickets::{AfterReply, Source, ops, store};
+    let d = Desk::new().await;
+    let now = frontdesk::clock::Clock::now_ms(d.app.clock.as_ref());
+    // Mail intake (not a person, sees every ticket) opens a ticket with the same function as the API.
+    let opened = d
+        .app
+        .db
+        .write(move |c| {
+            let intake = ops::Caller::system("mail intake", Source::Email);
+            let new = ops::NewTicket {
+                subject: "Parcel lost".into(),
+                body: "It never came.".into(),
+                customer: Some(ops::Customer { email: Some("ola@example.pl".into()), name: None }),
+                department_id: None,
+                agent_id: None,
+                attachments: vec![],
+                tags: vec!["Lost".into()],
+            };
+            ops::create(c, &intake, &new, now)
+        })
+        .await
+        .unwrap();
+    let n = opened.number;
+    let (s, t) = d.admin("GET", &format!("/api/v1/tickets/{n}"), None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!((t["source"].as_str(), t["status"].as_str(), t["tags"].clone()), (Some("email"), Some("open"), json!(["lost"])));
+    assert_eq!(t["messages"][0]["body"], "It never came.");
+
+    // A script (the CLI) replies: the thread message and its mail commit together.
+    let replied = d
+        .app
+        .db
+        .write(move |c| {
+            let cli = ops::Caller::system("cli", Source::Manual);
+            let reply = ops::Reply {
+                body: "We are looking.".into(),
+                to: None,
+                cc: vec![],
+                subject: None,
+                after: AfterReply::Pending,
+                attachments: vec![],
+            };
+            ops::reply(c, &cli, n, &reply, "support.example.com", now)
+        })
+        .await
+        .unwrap();
+    assert!(replied.outbox_id.is_some(), "the requester has an address: mail queued");
+    let (_, t) = d.admin("GET", &format!("/api/v1/tickets/{n}"), None).await;
+    assert_eq!(t["status"], "pending");
+    let reply = t["messages"].as_array().unwrap().iter().find(|m| m["kind"] == "reply").unwrap().clone();
+    assert_eq!(reply["id"].as_i64(), Some(replied.message_id));
+    assert_eq!(reply["subject"], format!("Re: Parcel lost [#{n}]"));
+    assert!(reply["message_id"].as_str().unwrap().ends_with("@support.example.com>"));
+
+    // The customer's mailed answer goes through the same T3 rules: Pending → Open.
+    let landed = d
+        .app
+        .db
+        .write(move |c| {
+            let t = store::by_number(c, n)?.unwrap();
+            let m = ops::Incoming { body: "Thanks!", body_html: None, message_id: Some("<a1@example.pl>"), source: Source::Email };
+            ops::add_customer_message(c, &t, &m, now + 1)
+        })
+        .await
+        .unwrap();
+    assert_eq!(landed, n);
+    let (_, list) = d.admin("GET", "/api/v1/tickets?status=open", None).await;
+    assert_eq!(list["items"][0]["number"], n);
+    let (_, t) = d.admin("GET", &format!("/api/v1/tickets/{n}"), None).await;
+    assert_eq!(t["messages"].as_array().unwrap().last().unwrap()["message_id"], "<a1@example.pl>");
+}
