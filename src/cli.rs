@@ -323,7 +323,7 @@ fn offline_command(command: &Command, cfg: &Config) -> Result<(), AppError> {
             db.close()?;
             let conn = crate::db::open_connection(&cfg.db_path())?;
             let started = std::time::Instant::now();
-            let r = crate::tickets::seed::seed(&conn, *tickets, *messages, *seed, now())?;
+            let r = crate::db::seed::seed(&conn, *tickets, *messages, *seed, now())?;
             println!(
                 "seeded {} tickets, {} messages, {} contacts in {:.1} s",
                 r.tickets,

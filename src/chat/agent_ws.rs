@@ -261,7 +261,7 @@ impl AgentSocket {
                     .db
                     .read(move |c| {
                         let Some(t) = crate::tickets::store::by_number(c, ticket)? else { return Ok(false) };
-                        let mine = crate::tickets::store::agent_departments(c, me)?;
+                        let mine = crate::departments::store::agent_departments(c, me)?;
                         Ok(crate::tickets::may_view(role, me, &mine, t.agent_id, t.department_id))
                     })
                     .await?;

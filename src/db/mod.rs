@@ -8,6 +8,7 @@
 
 pub mod backup;
 mod pool;
+pub mod seed;
 mod writer;
 
 use std::path::{Path, PathBuf};

@@ -87,3 +87,14 @@ pub fn delete(conn: &rusqlite::Connection, id: i64, actor: &Actor, now: i64) -> 
     audit::store::record(conn, now, actor, "department.delete", Some(&d.name), None)?;
     Ok(())
 }
+
+// ---- ticket options (moved from tickets)
+
+/// What a department asks of its tickets: a subject rule (T2), "Next only" (T5) and the reply
+/// template (T7).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TicketOptions {
+    pub subject_rule: Option<String>,
+    pub next_only: bool,
+    pub reply_template: Option<String>,
+}

@@ -77,3 +77,20 @@ pub fn set_ticket_options(
     }
     Ok(())
 }
+
+// ---- ticket options (moved from tickets)
+
+/// The department's ticket options; None when there is no such department.
+pub fn ticket_options(conn: &Connection, id: i64) -> Result<Option<super::TicketOptions>, AppError> {
+    Ok(conn
+        .query_row("SELECT subject_rule, next_only, reply_template FROM departments WHERE id = ?1", [id], |r| {
+            Ok(super::TicketOptions { subject_rule: r.get(0)?, next_only: r.get(1)?, reply_template: r.get(2)? })
+        })
+        .optional()?)
+}
+
+/// The departments an agent belongs to.
+pub fn agent_departments(conn: &Connection, agent_id: i64) -> Result<Vec<i64>, AppError> {
+    let mut st = conn.prepare_cached("SELECT department_id FROM department_members WHERE agent_id = ?1")?;
+    Ok(st.query_map([agent_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+}

@@ -121,12 +121,6 @@ impl Hub {
         self.publish_item(audience, item).await;
     }
 
-    /// Untyped publish, kept only until `tickets::http::publish_ticket_change` switches to
-    /// `publish(Audience::Agents, ticket_changed(number))`; then delete it.
-    pub async fn publish_frame(&self, audience: Audience, frame: &serde_json::Value) {
-        self.publish_item(audience, Outbound::Frame(frame.to_string().into())).await;
-    }
-
     async fn publish_item(&self, audience: Audience, item: Outbound) {
         let _ = self.tx.send(Cmd::Publish { audience, item }).await;
     }

@@ -1,8 +1,10 @@
 //! Tickets: one thread per customer request, its statuses and the rules that move them.
 
 pub mod http;
-pub mod seed;
+pub mod ops;
 pub mod store;
+pub mod views;
+pub mod widget;
 
 use serde::{Deserialize, Serialize};
 

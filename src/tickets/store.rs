@@ -1,4 +1,4 @@
-//! SQL for tickets, their threads, tags, the outbox, canned responses and saved views.
+//! SQL for tickets, their threads, tags, the outbox, the widget's view of them and saved views.
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
@@ -565,22 +565,6 @@ pub fn others_of_contact(conn: &Connection, contact_id: i64, except: i64) -> Res
     Ok(st.query_map(params![contact_id, except], ticket)?.collect::<rusqlite::Result<_>>()?)
 }
 
-/// (subject rule, Next only, reply template)
-pub type DepartmentOptions = (Option<String>, bool, Option<String>);
-
-pub fn department_options(conn: &Connection, id: i64) -> Result<Option<DepartmentOptions>, AppError> {
-    Ok(conn
-        .query_row("SELECT subject_rule, next_only, reply_template FROM departments WHERE id = ?1", [id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
-        .optional()?)
-}
-
-pub fn agent_departments(conn: &Connection, agent_id: i64) -> Result<Vec<i64>, AppError> {
-    let mut st = conn.prepare_cached("SELECT department_id FROM department_members WHERE agent_id = ?1")?;
-    Ok(st.query_map([agent_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
-}
-
 // ---------------------------------------------------------------- outbox
 
 pub struct OutboxMail<'a> {
@@ -628,4 +612,75 @@ pub fn thread_message_ids(conn: &Connection, ticket_id: i64) -> Result<Vec<Strin
     let mut st = conn
         .prepare_cached("SELECT message_id FROM ticket_messages WHERE ticket_id = ?1 AND message_id IS NOT NULL ORDER BY created_at, id")?;
     Ok(st.query_map([ticket_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+}
+
+// ---------------------------------------------------------------- the widget
+
+/// The visitor who left a message is now known as this contact (their name and address, when
+/// given, fill the visitor's own).
+pub fn link_visitor(conn: &Connection, visitor_id: i64, contact_id: i64, name: Option<&str>, email: Option<&str>) -> Result<(), AppError> {
+    conn.execute(
+        "UPDATE visitors SET contact_id = ?2, name = coalesce(?3, name), email = coalesce(?4, email) WHERE id = ?1",
+        params![visitor_id, contact_id, name, email],
+    )?;
+    Ok(())
+}
+
+/// A ticket as the widget lists it.
+#[derive(Debug, Clone)]
+pub struct VisitorTicketRow {
+    pub id: i64,
+    pub number: i64,
+    pub subject: String,
+    pub status: String,
+    pub created_at: i64,
+}
+
+/// A visitor's own tickets, newest first.
+pub fn visitor_tickets(conn: &Connection, visitor_id: i64, limit: u32) -> Result<Vec<VisitorTicketRow>, AppError> {
+    let mut st = conn.prepare_cached(
+        "SELECT id, number, subject, status, created_at FROM tickets WHERE visitor_id = ?1 AND merged_into IS NULL ORDER BY id DESC LIMIT ?2",
+    )?;
+    let row =
+        |r: &Row| Ok(VisitorTicketRow { id: r.get(0)?, number: r.get(1)?, subject: r.get(2)?, status: r.get(3)?, created_at: r.get(4)? });
+    Ok(st.query_map(params![visitor_id, limit], row)?.collect::<rusqlite::Result<_>>()?)
+}
+
+// ---------------------------------------------------------------- saved views
+
+/// A saved view as stored: its filters are JSON, read by `tickets::views`.
+#[derive(Debug, Clone)]
+pub struct SavedView {
+    pub id: i64,
+    pub name: String,
+    pub filters: String,
+}
+
+fn saved_view(r: &Row) -> rusqlite::Result<SavedView> {
+    Ok(SavedView { id: r.get(0)?, name: r.get(1)?, filters: r.get(2)? })
+}
+
+/// One of the agent's views; None when it does not exist or is someone else's.
+pub fn saved_view_of(conn: &Connection, id: i64, agent_id: i64) -> Result<Option<SavedView>, AppError> {
+    Ok(conn
+        .query_row("SELECT id, name, filters FROM saved_views WHERE id = ?1 AND agent_id = ?2", params![id, agent_id], saved_view)
+        .optional()?)
+}
+
+pub fn saved_views(conn: &Connection, agent_id: i64) -> Result<Vec<SavedView>, AppError> {
+    let mut st = conn.prepare_cached("SELECT id, name, filters FROM saved_views WHERE agent_id = ?1 ORDER BY position, id")?;
+    Ok(st.query_map([agent_id], saved_view)?.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn insert_saved_view(conn: &Connection, agent_id: i64, name: &str, filters: &str, now: i64) -> Result<i64, AppError> {
+    conn.execute(
+        "INSERT INTO saved_views (agent_id, name, filters, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![agent_id, name, filters, now],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Whether the agent had such a view.
+pub fn delete_saved_view(conn: &Connection, id: i64, agent_id: i64) -> Result<bool, AppError> {
+    Ok(conn.execute("DELETE FROM saved_views WHERE id = ?1 AND agent_id = ?2", params![id, agent_id])? > 0)
 }

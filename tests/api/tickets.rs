@@ -578,3 +578,141 @@ async fn canned_responses_personal_and_shared() {
     let (s, _) = d.call(&sam, "DELETE", &format!("/api/v1/canned/{id}"), None).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
 }
+
+#[actix_web::test]
+async fn a_customer_message_keeps_the_source_it_came_from() {
+    let d = Desk::new().await;
+    let day = 86_400_000;
+    let n = d.create("Old question", Some("ola@example.pl"), None).await;
+    d.admin("PATCH", &format!("/api/v1/tickets/{n}"), Some(json!({"status": "solved"}))).await;
+    d.app.clock.advance(8 * day);
+    // Through the API (Bearer token): the follow-up ticket is an API ticket, not an email one.
+    let (s, t) = d.customer(n).await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    let follow_up = t["number"].as_i64().unwrap();
+    assert_ne!(follow_up, n);
+    assert_eq!(t["source"], "api");
+
+    // Noted down in the console (a phone call): a manual ticket.
+    d.admin("PATCH", &format!("/api/v1/tickets/{follow_up}"), Some(json!({"status": "solved"}))).await;
+    d.app.clock.advance(8 * day);
+    let id = d.app.add_agent("sue@shop.example", Role::Supervisor).await;
+    let sue = d.app.cookie_header(&d.app.session_for(id).await);
+    let (s, t) =
+        d.call(&sue, "POST", &format!("/api/v1/tickets/{follow_up}/customer-messages"), Some(json!({"body": "Calling again"}))).await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    assert_ne!(t["number"], follow_up);
+    assert_eq!(t["source"], "manual");
+}
+
+#[actix_web::test]
+async fn a_broken_saved_view_is_an_error_never_every_ticket() {
+    let d = Desk::new().await;
+    let solved = d.create("Done", None, None).await;
+    d.admin("PATCH", &format!("/api/v1/tickets/{solved}"), Some(json!({"status": "solved"}))).await;
+    d.create("Still open", None, None).await;
+    let (s, v) = d.call(&d.admin, "POST", "/api/v1/views", Some(json!({"name": "Solved ones", "filters": {"status": "solved"}}))).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_i64().unwrap();
+    let (_, views) = d.call(&d.admin, "GET", "/api/v1/views", None).await;
+    assert_eq!(views["items"][0]["count"], 1);
+    let (_, list) = d.call(&d.admin, "GET", &format!("/api/v1/tickets?view={id}"), None).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+
+    // Filters this version cannot read (an old format, a hand edit): an error naming the view.
+    d.app.db.write(move |c| Ok(c.execute("UPDATE saved_views SET filters = '{\"state\":\"closed\"}' WHERE id = ?1", [id])?)).await.unwrap();
+    let (s, v) = d.call(&d.admin, "GET", &format!("/api/v1/tickets?view={id}"), None).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("Solved ones"), "{v}");
+    let (s, v) = d.call(&d.admin, "GET", "/api/v1/views", None).await;
+    assert_eq!(s, StatusCode::CONFLICT, "not a count of every ticket: {v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("Solved ones"), "{v}");
+    // It can still be deleted, and then the views work again.
+    let (s, _) = d.call(&d.admin, "DELETE", &format!("/api/v1/views/{id}"), None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, v) = d.call(&d.admin, "GET", "/api/v1/views", None).await;
+    assert_eq!((s, v["items"].as_array().map(Vec::len)), (StatusCode::OK, Some(0)));
+    let (s, _) = d.call(&d.admin, "GET", &format!("/api/v1/tickets?view={id}"), None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "a deleted view is not found");
+
+    // A database failure is a server error, not "no such view".
+    d.app.db.write(|c| Ok(c.execute_batch("DROP TABLE saved_views")?)).await.unwrap();
+    let (s, v) = d.call(&d.admin, "GET", &format!("/api/v1/tickets?view={id}"), None).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::INTERNAL_SERVER_ERROR, Some("internal")), "{v}");
+    let (s, _) = d.call(&d.admin, "GET", "/api/v1/views", None).await;
+    assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
+}
+
+#[actix_web::test]
+async fn ticket_operations_serve_callers_other_than_http() {
+    use frontdesk::tickets::{AfterReply, Source, ops, store};
+    let d = Desk::new().await;
+    let now = frontdesk::clock::Clock::now_ms(d.app.clock.as_ref());
+    // Mail intake (not a person, sees every ticket) opens a ticket with the same function as the API.
+    let opened = d
+        .app
+        .db
+        .write(move |c| {
+            let intake = ops::Caller::system("mail intake", Source::Email);
+            let new = ops::NewTicket {
+                subject: "Parcel lost".into(),
+                body: "It never came.".into(),
+                customer: Some(ops::Customer { email: Some("ola@example.pl".into()), name: None }),
+                department_id: None,
+                agent_id: None,
+                attachments: vec![],
+                tags: vec!["Lost".into()],
+            };
+            ops::create(c, &intake, &new, now)
+        })
+        .await
+        .unwrap();
+    let n = opened.number;
+    let (s, t) = d.admin("GET", &format!("/api/v1/tickets/{n}"), None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!((t["source"].as_str(), t["status"].as_str(), t["tags"].clone()), (Some("email"), Some("open"), json!(["lost"])));
+    assert_eq!(t["messages"][0]["body"], "It never came.");
+
+    // A script (the CLI) replies: the thread message and its mail commit together.
+    let replied = d
+        .app
+        .db
+        .write(move |c| {
+            let cli = ops::Caller::system("cli", Source::Manual);
+            let reply = ops::Reply {
+                body: "We are looking.".into(),
+                to: None,
+                cc: vec![],
+                subject: None,
+                after: AfterReply::Pending,
+                attachments: vec![],
+            };
+            ops::reply(c, &cli, n, &reply, "support.example.com", now)
+        })
+        .await
+        .unwrap();
+    assert!(replied.outbox_id.is_some(), "the requester has an address: mail queued");
+    let (_, t) = d.admin("GET", &format!("/api/v1/tickets/{n}"), None).await;
+    assert_eq!(t["status"], "pending");
+    let reply = t["messages"].as_array().unwrap().iter().find(|m| m["kind"] == "reply").unwrap().clone();
+    assert_eq!(reply["id"].as_i64(), Some(replied.message_id));
+    assert_eq!(reply["subject"], format!("Re: Parcel lost [#{n}]"));
+    assert!(reply["message_id"].as_str().unwrap().ends_with("@support.example.com>"));
+
+    // The customer's mailed answer goes through the same T3 rules: Pending → Open.
+    let landed = d
+        .app
+        .db
+        .write(move |c| {
+            let t = store::by_number(c, n)?.unwrap();
+            let m = ops::Incoming { body: "Thanks!", body_html: None, message_id: Some("<a1@example.pl>"), source: Source::Email };
+            ops::add_customer_message(c, &t, &m, now + 1)
+        })
+        .await
+        .unwrap();
+    assert_eq!(landed, n);
+    let (_, list) = d.admin("GET", "/api/v1/tickets?status=open", None).await;
+    assert_eq!(list["items"][0]["number"], n);
+    let (_, t) = d.admin("GET", &format!("/api/v1/tickets/{n}"), None).await;
+    assert_eq!(t["messages"].as_array().unwrap().last().unwrap()["message_id"], "<a1@example.pl>");
+}
