@@ -1,7 +1,7 @@
 import type { Dict } from '../../shared/i18n';
 
 // Strings of the ticket desk pages (kept apart from en.ts so both can grow independently).
-export const tickets_en: Dict = {
+export const tickets_en = {
   'tickets.presence_viewing': '{name} is viewing',
   'tickets.presence_replying': '{name} is writing a reply',
   'tickets.nav': 'Tickets',
@@ -159,4 +159,4 @@ export const tickets_en: Dict = {
   'canned.choose_department': 'Choose a department',
   'canned.save': 'Save changes',
   'canned.cancel': 'Cancel',
-};
+} satisfies Dict;

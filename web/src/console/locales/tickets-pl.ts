@@ -1,7 +1,8 @@
-import type { Dict } from '../../shared/i18n';
+import type { Entry } from '../../shared/i18n';
+import type { tickets_en } from './tickets-en';
 
 // Strings of the ticket desk pages (kept apart from pl.ts so both can grow independently).
-export const tickets_pl: Dict = {
+export const tickets_pl = {
   'tickets.presence_viewing': '{name} przegląda to zgłoszenie',
   'tickets.presence_replying': '{name} pisze odpowiedź',
   'tickets.nav': 'Zgłoszenia',
@@ -159,4 +160,4 @@ export const tickets_pl: Dict = {
   'canned.choose_department': 'Wybierz dział',
   'canned.save': 'Zapisz zmiany',
   'canned.cancel': 'Anuluj',
-};
+} satisfies Record<keyof typeof tickets_en, Entry>;

@@ -1,7 +1,8 @@
-import type { Dict } from '../../shared/i18n';
+import type { Entry } from '../../shared/i18n';
+import type { tickets_en } from './tickets-en';
 
 // Strings of the ticket desk pages (kept apart from uk.ts so both can grow independently).
-export const tickets_uk: Dict = {
+export const tickets_uk = {
   'tickets.presence_viewing': '{name} переглядає цей тікет',
   'tickets.presence_replying': '{name} пише відповідь',
   'tickets.nav': 'Тікети',
@@ -159,4 +160,4 @@ export const tickets_uk: Dict = {
   'canned.choose_department': 'Виберіть відділ',
   'canned.save': 'Зберегти зміни',
   'canned.cancel': 'Скасувати',
-};
+} satisfies Record<keyof typeof tickets_en, Entry>;
