@@ -25,7 +25,7 @@ test('setup, add an agent, roles, and the Russian UI', async (t) => {
   await page.getByTestId('agent-password').fill('bobs password');
   await page.getByTestId('agent-submit').click();
   await page.getByTestId('agents-table').getByText('bob@shop.example').waitFor();
-  // A duplicate shows the server's message next to the form.
+  // A duplicate is refused; the reason shows next to the form.
   await page.getByTestId('agent-email').fill('BOB@shop.example');
   await page.getByTestId('agent-name').fill('Bob Again');
   await page.getByTestId('agent-password').fill('bobs password');
@@ -55,6 +55,13 @@ test('setup, add an agent, roles, and the Russian UI', async (t) => {
   assert.equal(await page.getByTestId('logout').innerText(), 'Выйти');
   await page.reload();
   await page.getByTestId('nav-agents').getByText('Операторы').waitFor();
+  // Server errors are said in the reader's language (the code is translated, not the English message).
+  await page.getByTestId('nav-agents').click();
+  await page.getByTestId('agent-email').fill('bob@shop.example');
+  await page.getByTestId('agent-name').fill('Bob Again');
+  await page.getByTestId('agent-password').fill('bobs password');
+  await page.getByTestId('agent-submit').click();
+  assert.match(await page.getByTestId('agent-form-error').innerText(), /Конфликт с текущим состоянием/);
   await screenshot(page, 'foundation-russian');
   assert.deepEqual(errors, [], 'no script errors (and no CSP violations)');
   await ctx.close();
