@@ -1,14 +1,16 @@
 // Issue: foundation. Setup link → admin → add an agent → the agent signs in and cannot
-// administer → the UI switches to Russian and stays Russian after a reload.
-import {  test } from 'node:test';
+// administer → the UI switches to Russian and stays Russian after a reload. Each test has its
+// own server and creates what it needs.
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { login, screenshot, serverAndBrowser, setupAdmin, watchErrors } from './helpers.mjs';
+import { login, ownServer, screenshot, setupAdmin, sharedBrowser, watchErrors } from './helpers.mjs';
 
 const admin = { email: 'olga@shop.example', password: 'correct horse battery' };
-const env = serverAndBrowser();
+const env = sharedBrowser();
 
-test('setup, add an agent, roles, and the Russian UI', async () => {
-  const { server, browser } = env;
+test('setup, add an agent, roles, and the Russian UI', async (t) => {
+  const { browser } = env;
+  const server = await ownServer(t);
   assert.ok(server.setupLink, 'an empty database prints a setup link');
   const ctx = await browser.newContext({ locale: 'en-US' });
   const page = await ctx.newPage();
@@ -23,7 +25,7 @@ test('setup, add an agent, roles, and the Russian UI', async () => {
   await page.getByTestId('agent-password').fill('bobs password');
   await page.getByTestId('agent-submit').click();
   await page.getByTestId('agents-table').getByText('bob@shop.example').waitFor();
-  // A duplicate shows the server's message next to the form.
+  // A duplicate is refused; the reason shows next to the form.
   await page.getByTestId('agent-email').fill('BOB@shop.example');
   await page.getByTestId('agent-name').fill('Bob Again');
   await page.getByTestId('agent-password').fill('bobs password');
@@ -53,19 +55,27 @@ test('setup, add an agent, roles, and the Russian UI', async () => {
   assert.equal(await page.getByTestId('logout').innerText(), 'Выйти');
   await page.reload();
   await page.getByTestId('nav-agents').getByText('Операторы').waitFor();
+  // Server errors are said in the reader's language (the code is translated, not the English message).
+  await page.getByTestId('nav-agents').click();
+  await page.getByTestId('agent-email').fill('bob@shop.example');
+  await page.getByTestId('agent-name').fill('Bob Again');
+  await page.getByTestId('agent-password').fill('bobs password');
+  await page.getByTestId('agent-submit').click();
+  assert.match(await page.getByTestId('agent-form-error').innerText(), /Конфликт с текущим состоянием/);
   await screenshot(page, 'foundation-russian');
   assert.deepEqual(errors, [], 'no script errors (and no CSP violations)');
   await ctx.close();
 });
 
-test('departments, a token shown once, the audit log, and the phone layout', async () => {
-  const { server, browser } = env;
+test('departments, a token shown once, the audit log, and the phone layout', async (t) => {
+  const { browser } = env;
+  const server = await ownServer(t);
   const ctx = await browser.newContext({ locale: 'en-US' });
   const page = await ctx.newPage();
   const errors = [];
   watchErrors(page, errors);
   page.on('dialog', (d) => d.accept());
-  await login(page, server.url, admin.email, admin.password);
+  await setupAdmin(page, server.setupLink, admin);
 
   await page.getByTestId('nav-departments').click();
   await page.getByTestId('department-name').fill('Billing');
@@ -83,7 +93,7 @@ test('departments, a token shown once, the audit log, and the phone layout', asy
 
   await page.getByTestId('nav-audit').click();
   await page.getByTestId('audit-table').locator('tbody tr').first().waitFor();
-  assert.ok((await page.getByTestId('audit-table').locator('tbody tr').count()) >= 3, 'setup, agent and token rows');
+  assert.ok((await page.getByTestId('audit-table').locator('tbody tr').count()) >= 3, 'setup, department and token rows');
 
   // Under ~700px the navigation folds behind the menu button.
   await page.setViewportSize({ width: 390, height: 800 });

@@ -5,7 +5,7 @@ import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { chromium } from 'playwright-core';
+import { chromium, request } from 'playwright-core';
 import { after, before } from 'node:test';
 
 const here = new URL('.', import.meta.url).pathname;
@@ -84,6 +84,43 @@ export async function setupAdmin(page, setupLink, { name = 'Olga Admin', email =
   return { name, email, password };
 }
 
+/**
+ * A server of this test's own (fresh data dir, its own setup link), stopped when the test
+ * ends, so a test never depends on what another test created.
+ */
+export async function ownServer(t, extraEnv = {}) {
+  const server = await startServer(extraEnv);
+  t.after(() => server.stop());
+  return server;
+}
+
+/**
+ * A colleague working through the HTTP API (not a browser): signs in with a session cookie
+ * and sends this server's Origin, as the console does. Every answer must be 2xx.
+ */
+export async function apiAs(url, email, password) {
+  const ctx = await request.newContext({ baseURL: url, extraHTTPHeaders: { Origin: url } });
+  const call = async (method, path, data) => {
+    const res = await ctx.fetch(path, { method, data });
+    if (!res.ok()) throw new Error(`${method} ${path}: ${res.status()} ${await res.text()}`);
+    return res.status() === 204 ? null : res.json();
+  };
+  await call('POST', '/api/v1/auth/login', { email, password });
+  return { call, dispose: () => ctx.dispose() };
+}
+
+/** Chromium for a file's tests (each test starts its own server with ownServer). */
+export function sharedBrowser() {
+  const env = {};
+  before(async () => {
+    env.browser = await launchBrowser();
+  });
+  after(async () => {
+    await env.browser?.close();
+  });
+  return env;
+}
+
 /** Start the server and Chromium before a file's tests and stop both after them. */
 export function serverAndBrowser(extraEnv = {}) {
   const env = {};
@@ -99,11 +136,15 @@ export function serverAndBrowser(extraEnv = {}) {
 }
 
 /**
- * Collect script errors of a page into `errors`. Expected 4xx answers log "Failed to load
- * resource"; anything else (a script error, a CSP violation) is a defect.
+ * Collect a page's defects into `errors`: script errors, console errors, and every 5xx answer
+ * (of the page and its frames, e.g. the widget iframe). Expected 4xx answers (a wrong password,
+ * a duplicate) are fine: the browser logs them as "Failed to load resource: the server
+ * responded with a status of 4xx", and only that exact message is let through.
  */
 export function watchErrors(page, errors, who = '') {
   const tag = who ? `${who}: ` : '';
+  const expected4xx = /^Failed to load resource: the server responded with a status of 4\d\d\b/;
   page.on('pageerror', (e) => errors.push(tag + e.message));
-  page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && errors.push(tag + m.text()));
+  page.on('console', (m) => m.type() === 'error' && !expected4xx.test(m.text()) && errors.push(tag + m.text()));
+  page.on('response', (r) => r.status() >= 500 && errors.push(`${tag}${r.status()} from ${r.request().method()} ${r.url()}`));
 }

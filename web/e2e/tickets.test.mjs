@@ -2,14 +2,15 @@
 // notes, changes status and snoozes it, writes a canned response and expands it in the reply;
 // an agent takes the next ticket with the N key; a ticket is merged into another, a message split
 // off and transferred; filters are saved as a view; the departments overview shows who is online.
-import {  test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { login, screenshot, serverAndBrowser, setupAdmin, watchErrors } from './helpers.mjs';
+import { apiAs, login, ownServer, screenshot, setupAdmin, sharedBrowser, watchErrors } from './helpers.mjs';
 
-const env = serverAndBrowser();
+const env = sharedBrowser();
 
-test('ticket desk: create, reply, note, status, snooze, canned, next, merge, views', async () => {
-  const { server, browser } = env;
+test('ticket desk: create, reply, note, status, snooze, canned, next, merge, views', async (t) => {
+  const { browser } = env;
+  const server = await ownServer(t);
   const errors = [];
   const adminCtx = await browser.newContext({ locale: 'en-US', viewport: { width: 1400, height: 900 } });
   const admin = await adminCtx.newPage();
@@ -51,11 +52,11 @@ test('ticket desk: create, reply, note, status, snooze, canned, next, merge, vie
   assert.deepEqual(Buffer.from(await got.body()), receipt, 'the attached file is byte-identical');
   assert.equal(await admin.getByTestId('ticket-subject').innerText(), 'Refund for order 1042');
 
-  // Reply with "Send": mailed to the customer, the ticket waits (Pending).
+  // Reply with "Send": the mail to the customer is queued (nothing is sent yet), the ticket waits (Pending).
   assert.equal(await admin.getByTestId('reply-to').inputValue(), 'ola@example.pl');
   await admin.getByTestId('reply-body').fill('We are sorry! A courier picks the boots up tomorrow.');
   await admin.getByTestId('send').click();
-  await admin.getByTestId('composer-done').getByText('Sent to ola@example.pl.').waitFor();
+  await admin.getByTestId('composer-done').getByText(/^Queued for ola@example\.pl: .*not sent yet/).waitFor();
   await admin.getByTestId('ticket-status').getByText('Pending').waitFor();
   await thread.getByTestId('thread-reply').getByText('A courier picks the boots up tomorrow.').waitFor();
 
@@ -184,4 +185,45 @@ test('ticket desk: create, reply, note, status, snooze, canned, next, merge, vie
   assert.deepEqual(errors, []);
   await benCtx.close();
   await adminCtx.close();
+});
+
+test('the ticket list follows a colleague’s changes without a reload', async (t) => {
+  const { browser } = env;
+  const server = await ownServer(t);
+  const errors = [];
+  const ctx = await browser.newContext({ locale: 'en-US', viewport: { width: 1400, height: 900 } });
+  const page = await ctx.newPage();
+  watchErrors(page, errors, 'olga');
+  await setupAdmin(page, server.setupLink);
+  const admin = await apiAs(server.url, 'olga@shop.example', 'correct horse battery');
+  const kim = await admin.call('POST', '/api/v1/agents', { email: 'kim@shop.example', name: 'Kim', role: 'agent', password: 'kim password 1' });
+  await admin.dispose();
+  const colleague = await apiAs(server.url, 'kim@shop.example', 'kim password 1');
+  t.after(() => colleague.dispose());
+
+  // Olga has the Open view of the list in front of her; it is empty.
+  await page.getByRole('navigation', { name: 'Menu' }).getByRole('link', { name: /^Tickets/ }).click();
+  await page.getByRole('button', { name: /^Open/ }).click();
+  const table = page.getByRole('table');
+  await table.getByText('No tickets here.').waitFor();
+  await page.evaluate(() => (window.__samePage = true));
+
+  // Kim creates a ticket through the API: it shows up in Olga's list.
+  const { number } = await colleague.call('POST', '/api/v1/tickets', { subject: 'Printer on fire', body: 'Smoke everywhere.', customer: { email: 'ola@example.pl' } });
+  const row = table.getByRole('row').filter({ has: page.getByRole('link', { name: 'Printer on fire' }) });
+  await row.waitFor({ timeout: 10_000 });
+  await row.getByRole('cell', { name: 'Unassigned' }).waitFor();
+
+  // Kim takes it: the assignee changes in place.
+  await colleague.call('PATCH', `/api/v1/tickets/${number}`, { agent_id: kim.id });
+  await row.getByRole('cell', { name: 'Kim', exact: true }).waitFor({ timeout: 10_000 });
+
+  // Kim solves it: it leaves the Open view, and the Solved counter says 1.
+  await colleague.call('PATCH', `/api/v1/tickets/${number}`, { status: 'solved' });
+  await row.waitFor({ state: 'detached', timeout: 10_000 });
+  await page.getByRole('button', { name: /^Solved\s*1$/ }).waitFor({ timeout: 10_000 });
+
+  assert.equal(await page.evaluate(() => window.__samePage), true, 'no reload happened');
+  assert.deepEqual(errors, []);
+  await ctx.close();
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detectLocale, format, LOCALES, placeholders, translate, type Dict } from '../src/shared/i18n';
+import { detectLocale, format, LOCALES, placeholders, translate, type Dict, type Locale } from '../src/shared/i18n';
 import { dicts } from '../src/console/locales/index';
 import { en as wEn } from '../src/widget/locales/en';
 import { ru as wRu } from '../src/widget/locales/ru';
@@ -7,10 +7,26 @@ import { uk as wUk } from '../src/widget/locales/uk';
 import { pl as wPl } from '../src/widget/locales/pl';
 
 const widgetDicts = { en: wEn, ru: wRu, uk: wUk, pl: wPl };
+// Looked up by run-time strings below, so seen as plain dictionaries here.
+const consoleDicts: Record<Locale, Dict> = dicts;
+const widgetPlain: Record<Locale, Dict> = widgetDicts;
+
+/** Every code src/error.rs (Kind::code) and the socket (docs/protocol.md "Errors") emit. */
+const SERVER_CODES = [
+  'invalid_json', 'invalid_input', 'unknown_field', 'unauthenticated', 'invalid_credentials', 'account_disabled', 'forbidden',
+  'bad_origin', 'not_found', 'method_not_allowed', 'conflict', 'too_large', 'unsupported_media_type', 'rate_limited', 'unavailable',
+  'internal', 'unknown_type', 'invalid_frame', 'unsupported', 'unsupported_version', 'hello_required',
+];
+
+describe('server error codes', () => {
+  it.each(LOCALES)('the console says every code in %s', (locale) => {
+    for (const code of SERVER_CODES) expect(consoleDicts[locale][`error.${code}`], `${locale} ${code}`).toBeTruthy();
+  });
+});
 
 describe.each([
-  ['console', dicts],
-  ['widget', widgetDicts],
+  ['console', consoleDicts],
+  ['widget', widgetPlain],
 ])('%s dictionaries', (_, d) => {
   const keys = Object.keys(d.en).sort();
   it.each(LOCALES)('%s has every key, non-empty, with the same placeholders', (locale) => {

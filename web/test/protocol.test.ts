@@ -1,9 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
-import { backoffDelay, ChatSocket, mergeBySeq, newClientId, type Frame } from '../src/shared/protocol';
+import { backoffDelay, ChatSocket, mergeBySeq, newClientId, parseFrame, type ClientFrame, type ServerFrame, type VisitorClientFrame, type VisitorServerFrame } from '../src/shared/protocol';
 
 class FakeSocket {
   static all: FakeSocket[] = [];
-  sent: Frame[] = [];
+  sent: ClientFrame[] = [];
   onopen: (() => void) | null = null;
   onmessage: ((e: { data: string }) => void) | null = null;
   onclose: ((e: { code: number }) => void) | null = null;
@@ -18,7 +18,7 @@ class FakeSocket {
   open() {
     this.onopen?.();
   }
-  receive(f: Frame) {
+  receive(f: ServerFrame) {
     this.onmessage?.({ data: JSON.stringify(f) });
   }
   drop(code = 1006) {
@@ -41,10 +41,10 @@ describe('ChatSocket', () => {
     vi.useFakeTimers();
     FakeSocket.all = [];
     let resumeFrom = 0;
-    const frames: Frame[] = [];
-    const s = new ChatSocket({
+    const frames: VisitorServerFrame[] = [];
+    const s = new ChatSocket<VisitorClientFrame, VisitorServerFrame>({
       url: 'ws://x/ws/visitor',
-      hello: () => ({ type: 'hello', v: 1, last: resumeFrom }),
+      hello: () => ({ type: 'hello', v: 1, resume: { conversation: 1, last_seq: resumeFrom } }),
       onFrame: (f) => frames.push(f),
       WebSocketImpl: FakeSocket as unknown as typeof WebSocket,
       random: () => 0.5,
@@ -55,7 +55,7 @@ describe('ChatSocket', () => {
     first.open();
     expect(first.sent.map((f) => f.type)).toEqual(['hello', 'message']);
     s.sendMessage({ type: 'message', client_id: 'b', body: '2' });
-    first.receive({ type: 'ack', client_id: 'a', seq: 1 });
+    first.receive({ type: 'ack', client_id: 'a', conversation: 1, seq: 1, id: 10, at: 0 });
     expect([...s.pending.keys()]).toEqual(['b']);
     resumeFrom = 1;
     first.drop();
@@ -65,7 +65,7 @@ describe('ChatSocket', () => {
     vi.advanceTimersByTime(1);
     const second = FakeSocket.all[1];
     second.open();
-    expect(second.sent).toEqual([{ type: 'hello', v: 1, last: 1 }, { type: 'message', client_id: 'b', body: '2' }]);
+    expect(second.sent).toEqual([{ type: 'hello', v: 1, resume: { conversation: 1, last_seq: 1 } }, { type: 'message', client_id: 'b', body: '2' }]);
     // A refused message is not retried forever; a rate-limited one is.
     s.sendMessage({ type: 'message', client_id: 'c', body: 'x' });
     second.receive({ type: 'error', code: 'forbidden', ref: 'c', message: 'no' });
@@ -73,20 +73,28 @@ describe('ChatSocket', () => {
     expect([...s.pending.keys()]).toEqual(['b']);
     // Garbage from the server is ignored, not thrown.
     second.onmessage?.({ data: 'not json' });
-    expect(frames.at(-1)?.code).toBe('rate_limited');
+    const last = frames.at(-1);
+    expect(last?.type === 'error' && last.code).toBe('rate_limited');
     vi.useRealTimers();
   });
 
   it('does not reconnect after a final close code', () => {
     vi.useFakeTimers();
     FakeSocket.all = [];
-    const s = new ChatSocket({ url: 'ws://x', hello: () => ({ type: 'hello', v: 1 }), onFrame: () => {}, WebSocketImpl: FakeSocket as unknown as typeof WebSocket });
+    const s = new ChatSocket<VisitorClientFrame, VisitorServerFrame>({ url: 'ws://x', hello: () => ({ type: 'hello', v: 1 }), onFrame: () => {}, WebSocketImpl: FakeSocket as unknown as typeof WebSocket });
     s.connect();
     FakeSocket.all[0].open();
     FakeSocket.all[0].drop(4001);
     vi.advanceTimersByTime(60_000);
     expect(FakeSocket.all.length).toBe(1);
     vi.useRealTimers();
+  });
+});
+
+describe('parseFrame', () => {
+  it('accepts objects with a string type and nothing else', () => {
+    expect(parseFrame('{"type":"pong"}')).toEqual({ type: 'pong' });
+    for (const bad of ['not json', '[1]', 'null', '{"type":3}', '"pong"']) expect(parseFrame(bad)).toBeNull();
   });
 });
 

@@ -1,7 +1,8 @@
 // Console-wide state: who is signed in, the UI language, the current route.
 import { api, ApiError } from '../shared/api';
 import { detectLocale, isLocale, translate, type Locale } from '../shared/i18n';
-import { dicts } from './locales/index';
+import { dicts, isKey, type Key } from './locales/index';
+import type { SystemEvent } from '../shared/protocol';
 
 export type Role = 'agent' | 'supervisor' | 'admin';
 
@@ -34,7 +35,8 @@ export const ui = $state({
   search: typeof location === 'undefined' ? '' : location.search,
 });
 
-export function t(key: string, params?: Record<string, string | number>): string {
+/** Only known keys compile; keys built at run time go through `isKey` first. */
+export function t(key: Key, params?: Record<string, string | number>): string {
   return translate(dicts, ui.locale, key, params);
 }
 
@@ -64,23 +66,31 @@ if (typeof window !== 'undefined') {
   });
 }
 
-/** What to show for a failed request: the server's own message, or a translated network hint. */
+/** A server error code (REST `{"error":{"code","message"}}` or a socket `error` frame) in the
+ *  reader's language; the server's own (English) message only for codes we do not know. */
+export function codeText(code: string, message: string): string {
+  if (code === 'network') return t('common.network_error');
+  const key = `error.${code}`;
+  return isKey(key) ? t(key) : message;
+}
+
+/** What to show for a failed request. */
 export function errorText(e: unknown): string {
-  if (e instanceof ApiError) return e.code === 'network' ? t('common.network_error') : e.message;
+  if (e instanceof ApiError) return codeText(e.code, e.message);
   return String(e);
 }
 
-export type SystemEvent = { code: string } & Record<string, unknown>;
+export { type SystemEvent };
 
 /** A system line in the reader's language (the server stores an event next to English text). */
 export function eventText(event: SystemEvent | null | undefined, fallback: string): string {
   if (!event) return fallback;
   const params: Record<string, string | number> = {};
   for (const [k, v] of Object.entries(event)) if (typeof v === 'string' || typeof v === 'number') params[k] = v;
-  if (typeof event.status === 'string') params.status = t(`tickets.status.${event.status}`);
+  const status = `tickets.status.${event.status}`;
+  if (typeof event.status === 'string' && isKey(status)) params.status = t(status);
   const key = `event.${event.code}`;
-  const text = t(key, params);
-  return text === key ? fallback : text;
+  return isKey(key) ? t(key, params) : fallback;
 }
 
 export const isAdmin = () => ui.me?.role === 'admin';

@@ -1,20 +1,194 @@
-// The socket client both apps use (protocol v1, docs/protocol.md): reconnects with
-// exponential backoff and jitter, re-sends hello (carrying where the app left off) on every
-// connect, keeps unacknowledged messages and re-sends them in order, sends heartbeats.
+// The socket protocol both apps speak (v1, docs/protocol.md): every frame the server sends
+// (`ServerFrame`, split by endpoint into `VisitorServerFrame` and `AgentServerFrame`) and every
+// frame a client sends (`ClientFrame`), as discriminated unions on `type` with the exact fields
+// the Rust senders write (src/chat/*_ws.rs, src/chat/socket.rs, src/chat/store.rs,
+// src/tickets/http.rs, src/realtime/protocol.rs). Then the small client both apps use:
+// reconnects with exponential backoff and jitter, re-sends hello (carrying where the app left
+// off) on every connect, keeps unacknowledged messages and re-sends them in order, sends
+// heartbeats.
+import type { Attachment } from './api';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Frame = { type: string; [key: string]: any };
+// ---------------------------------------------------------------------------------------------
+// Shared shapes
+
+export type ConvStatus = 'queued' | 'active' | 'ended';
+export type Outcome = 'served' | 'cancelled' | 'missed';
+export type EndedBy = 'agent' | 'visitor' | 'timeout' | 'system';
+export type PresenceState = 'viewing' | 'replying' | 'left';
+export type AgentRole = 'agent' | 'supervisor' | 'admin';
+
+/** Error codes of socket `error` frames (and, with a few more, of the REST API). */
+export type SocketErrorCode =
+  | 'invalid_json' | 'unknown_type' | 'unknown_field' | 'invalid_frame' | 'too_large' | 'unsupported'
+  | 'unsupported_version' | 'hello_required' | 'rate_limited' | 'forbidden' | 'not_found' | 'conflict'
+  | 'unavailable' | 'internal' | 'invalid_input' | 'unauthenticated';
+
+/**
+ * A system line's event: `{code, …params}` (src/events.rs). Known codes: joined {name},
+ * visitor_left, agent_ended {name}, timeout, closed, status_changed {status, name}, reopened,
+ * follow_up {number}, released {name}, merged_in {number, name, count}, merged_into {number},
+ * split_from {number, name}, split_to {number}. Clients must accept codes they do not know
+ * (they show the message body instead), so the code stays a string.
+ */
+export type SystemEvent = { code: string } & { [param: string]: string | number | null };
+
+export interface Author {
+  kind: 'visitor' | 'agent' | 'system';
+  name?: string;
+  agent_id?: number;
+}
+
+/** One chat message (`MessageOut`), in `message` frames and the REST API. */
+export interface ChatMessage {
+  conversation: number;
+  seq: number;
+  id: number;
+  author: Author;
+  body: string;
+  attachment?: Attachment;
+  at: number;
+  client_id?: string;
+  event?: SystemEvent;
+}
+
+/** A conversation as agents see it (`chat::Conversation`). */
+export interface Conversation {
+  id: number;
+  status: ConvStatus;
+  outcome: Outcome | null;
+  visitor: { id: number; name: string | null; email: string | null };
+  agent_id: number | null;
+  agent_name: string | null;
+  department_id: number | null;
+  last_seq: number;
+  created_at: number;
+  assigned_at: number | null;
+  ended_at: number | null;
+  last_message_at: number | null;
+  last_visitor_message_at: number | null;
+  last_agent_message_at: number | null;
+  agent_delivered_seq: number;
+  agent_read_seq: number;
+  visitor_read_seq: number;
+  page_url: string | null;
+  preview: string | null;
+}
+
+/** The visitor's own conversation in their `welcome` (`chat::socket::conv_frame`). */
+export interface VisitorConversation {
+  id: number;
+  status: ConvStatus;
+  last_seq: number;
+  agent_name: string | null;
+  agent_delivered_seq: number;
+  agent_read_seq: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server → client
+
+export type AckFrame = { type: 'ack'; client_id: string; conversation: number; seq: number; id: number; at: number };
+export type MessageFrame = { type: 'message' } & ChatMessage;
+/** Lifecycle: queued (visitor's first message), active (accepted), ended (with outcome). */
+export type StatusFrame =
+  | { type: 'status'; conversation: number; status: 'queued' }
+  | { type: 'status'; conversation: number; status: 'active'; agent_name: string }
+  | { type: 'status'; conversation: number; status: 'ended'; outcome: Outcome; ended_by: EndedBy };
+/** `ref` is the client_id of the refused message, null when the error is not about one. */
+export type ErrorFrame = { type: 'error'; code: SocketErrorCode; message: string; ref: string | null };
+export type PongFrame = { type: 'pong' };
+
+export type VisitorWelcomeFrame = {
+  type: 'welcome';
+  v: number;
+  token: string;
+  visitor: { id: number };
+  conversation: VisitorConversation | null;
+  sneak_peek: boolean;
+  /** 0: nobody is online, the widget offers the leave-a-message form. */
+  agents_online: number;
+};
+export type AgentTypingFrame = { type: 'typing'; conversation: number; who: 'agent'; name: string; typing: boolean };
+export type ReceiptFrame = { type: 'receipt'; conversation: number; delivered_seq: number; read_seq: number };
+
+export type AgentWelcomeFrame = {
+  type: 'welcome';
+  v: number;
+  agent: { id: number; name: string; role: AgentRole };
+  queue: Conversation[];
+  mine: Conversation[];
+  supervised: Conversation[];
+  sneak_peek: boolean;
+};
+export type QueueFrame =
+  | { type: 'queue'; op: 'add'; conversation: Conversation }
+  /** `agent_id`: who accepted it; absent when the chat ended while queued. */
+  | { type: 'queue'; op: 'remove'; conversation: number; agent_id?: number };
+export type AcceptedFrame = { type: 'accepted'; conversation: Conversation };
+export type OpenedFrame = { type: 'opened'; conversation: Conversation };
+export type ChatEndedFrame = { type: 'chat'; op: 'ended'; conversation: number };
+/** `draft` only with sneak peek on and while typing; otherwise null. */
+export type VisitorTypingFrame = { type: 'typing'; conversation: number; who: 'visitor'; typing: boolean; draft: string | null };
+export type VisitorReadFrame = { type: 'read'; conversation: number; by: 'visitor'; seq: number };
+export type VisitorPageFrame = { type: 'visitor_page'; conversation: number; visitor: number; url: string; title: string | null; at: number };
+export type PresenceFrame = { type: 'presence'; ticket: number; agent_id: number; name: string; state: PresenceState; at: number };
+export type TicketChangedFrame = { type: 'ticket'; op: 'changed'; number: number };
+
+/** What `/ws/visitor` sends. */
+export type VisitorServerFrame = VisitorWelcomeFrame | AckFrame | MessageFrame | StatusFrame | AgentTypingFrame | ReceiptFrame | PongFrame | ErrorFrame;
+
+/** What `/ws/agent` sends. */
+export type AgentServerFrame =
+  | AgentWelcomeFrame | QueueFrame | AcceptedFrame | OpenedFrame | ChatEndedFrame | AckFrame | MessageFrame | StatusFrame
+  | VisitorTypingFrame | VisitorReadFrame | VisitorPageFrame | PresenceFrame | TicketChangedFrame | PongFrame | ErrorFrame;
+
+/** Every frame the server sends, on either endpoint. */
+export type ServerFrame = VisitorServerFrame | AgentServerFrame;
+
+// ---------------------------------------------------------------------------------------------
+// Client → server (realtime::protocol::VisitorFrame / AgentFrame; unknown fields are refused)
+
+export type Resume = { conversation: number; last_seq: number };
+export type PageInfo = { url: string; title?: string; referrer?: string };
+
+export type VisitorClientFrame =
+  | { type: 'hello'; v: 1; token?: string; page?: PageInfo; tz?: string; lang?: string; resume?: Resume }
+  | ({ type: 'page' } & PageInfo)
+  /** `attachment`: the token of an uploaded file. */
+  | { type: 'message'; client_id: string; body: string; attachment?: string }
+  | { type: 'typing'; typing: boolean; draft?: string }
+  | { type: 'read'; seq: number }
+  | { type: 'end' }
+  | { type: 'ping' };
+
+export type AgentClientFrame =
+  | { type: 'hello'; v: 1; resume?: Resume[] }
+  | { type: 'accept'; conversation: number }
+  | { type: 'open'; conversation: number; last_seq: number }
+  | { type: 'close'; conversation: number }
+  | { type: 'message'; conversation: number; client_id: string; body: string; attachment?: string }
+  | { type: 'typing'; conversation: number; typing: boolean }
+  | { type: 'delivered'; conversation: number; seq: number }
+  | { type: 'read'; conversation: number; seq: number }
+  | { type: 'end'; conversation: number }
+  | { type: 'viewing'; ticket: number; state: PresenceState }
+  | { type: 'ping' };
+
+export type ClientFrame = VisitorClientFrame | AgentClientFrame;
+
+/** Any frame: what the socket client moves around before the app narrows it. */
+type AnyFrame = { type: string };
 
 export type SocketState = 'connecting' | 'open' | 'closed';
 
 /** Close codes after which reconnecting cannot help. */
 export const FINAL_CODES = [1008, 4000, 4001];
 
-export interface ChatSocketOptions {
+export interface ChatSocketOptions<Out extends ClientFrame, In extends ServerFrame> {
   url: string;
   /** Built at every (re)connect, so it carries the latest resume point. */
-  hello: () => Frame;
-  onFrame: (f: Frame) => void;
+  hello: () => Extract<Out, { type: 'hello' }>;
+  onFrame: (f: In) => void;
   onState?: (s: SocketState, code?: number) => void;
   WebSocketImpl?: typeof WebSocket;
   random?: () => number;
@@ -37,17 +211,32 @@ export function socketUrl(path: string, loc: Location = location): string {
   return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}${path}`;
 }
 
-export class ChatSocket {
+/** A parsed text frame, if it is an object with a string `type`; otherwise null. The shape
+ *  beyond `type` is the server's promise (the union above), not checked field by field. */
+export function parseFrame<In extends ServerFrame>(data: string): In | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(data);
+  } catch {
+    return null;
+  }
+  if (typeof v !== 'object' || v === null || typeof (v as Partial<AnyFrame>).type !== 'string') return null;
+  return v as In;
+}
+
+export class ChatSocket<Out extends ClientFrame, In extends ServerFrame> {
   private ws: WebSocket | null = null;
   private attempt = 0;
   private stopped = false;
+  /** Reconnect timer (backoff), not a data poll. */
   private timer: ReturnType<typeof setTimeout> | null = null;
+  /** Heartbeat timer: a `ping` every 25 s keeps the socket alive (docs/protocol.md). */
   private heartbeat: ReturnType<typeof setInterval> | null = null;
   /** client_id → frame, in send order; cleared by ack. */
-  readonly pending = new Map<string, Frame>();
+  readonly pending = new Map<string, Extract<Out, { type: 'message' }>>();
   state: SocketState = 'closed';
 
-  constructor(private opts: ChatSocketOptions) {}
+  constructor(private opts: ChatSocketOptions<Out, In>) {}
 
   connect(): void {
     this.stopped = false;
@@ -64,18 +253,22 @@ export class ChatSocket {
   }
 
   /** Fire-and-forget frames (typing, read): dropped while disconnected. */
-  send(frame: Frame): boolean {
+  send(frame: Out): boolean {
+    return this.raw(frame);
+  }
+
+  /** A message that must arrive: kept until acknowledged, re-sent after reconnects. */
+  sendMessage(frame: Extract<Out, { type: 'message' }>): void {
+    this.pending.set(frame.client_id, frame);
+    this.raw(frame);
+  }
+
+  private raw(frame: ClientFrame): boolean {
     if (this.ws && this.state === 'open') {
       this.ws.send(JSON.stringify(frame));
       return true;
     }
     return false;
-  }
-
-  /** A message that must arrive: kept until acknowledged, re-sent after reconnects. */
-  sendMessage(frame: Frame & { client_id: string }): void {
-    this.pending.set(frame.client_id, frame);
-    this.send(frame);
   }
 
   private setState(s: SocketState, code?: number) {
@@ -96,15 +289,12 @@ export class ChatSocket {
       this.startHeartbeat();
     };
     ws.onmessage = (ev) => {
-      let f: Frame;
-      try {
-        f = JSON.parse(String(ev.data));
-      } catch {
-        return;
-      }
-      if (f.type === 'ack' && typeof f.client_id === 'string') this.pending.delete(f.client_id);
+      const f = parseFrame<In>(String(ev.data));
+      if (!f) return;
+      const g: ServerFrame = f;
+      if (g.type === 'ack') this.pending.delete(g.client_id);
       // A message refused for good (not a passing rate limit) is not retried.
-      if (f.type === 'error' && typeof f.ref === 'string' && f.code !== 'rate_limited' && f.code !== 'unavailable') this.pending.delete(f.ref);
+      if (g.type === 'error' && g.ref && g.code !== 'rate_limited' && g.code !== 'unavailable') this.pending.delete(g.ref);
       this.opts.onFrame(f);
     };
     ws.onclose = (ev) => {
@@ -123,7 +313,7 @@ export class ChatSocket {
 
   private startHeartbeat() {
     this.stopHeartbeat();
-    this.heartbeat = setInterval(() => this.send({ type: 'ping' }), this.opts.heartbeatMs ?? 25_000);
+    this.heartbeat = setInterval(() => this.raw({ type: 'ping' }), this.opts.heartbeatMs ?? 25_000);
   }
 
   private stopHeartbeat() {

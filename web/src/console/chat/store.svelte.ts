@@ -1,37 +1,12 @@
-// The console's live chat state, fed by the agent socket.
-import { ChatSocket, mergeBySeq, newClientId, socketUrl, type Frame } from '../../shared/protocol';
+// The console's live chat state, fed by the agent socket through the live connection
+// (../live.svelte.ts), which owns the socket.
+import { mergeBySeq, newClientId, type ChatMessage, type Conversation } from '../../shared/protocol';
 import type { Attachment } from '../../shared/api';
-import { navigate, t, ui } from '../state.svelte';
+import { codeText, t, ui } from '../state.svelte';
+import { live, type LiveFrame } from '../live.svelte';
 
-export interface Conversation {
-  id: number;
-  status: 'queued' | 'active' | 'ended';
-  outcome: string | null;
-  visitor: { id: number; name: string | null; email: string | null };
-  agent_id: number | null;
-  agent_name: string | null;
-  last_seq: number;
-  created_at: number;
-  last_message_at: number | null;
-  last_visitor_message_at: number | null;
-  last_agent_message_at: number | null;
-  agent_read_seq: number;
-  visitor_read_seq: number;
-  page_url: string | null;
-  preview: string | null;
-}
-
-export interface Message {
-  conversation: number;
-  seq: number;
-  id: number;
-  author: { kind: 'visitor' | 'agent' | 'system'; name?: string; agent_id?: number };
-  body: string;
-  attachment?: Attachment;
-  at: number;
-  client_id?: string;
-  event?: import('../state.svelte').SystemEvent;
-}
+export type { Conversation };
+export type Message = ChatMessage;
 
 export interface Pending {
   client_id: string;
@@ -54,15 +29,9 @@ class ChatStore {
   unread = $state<Record<number, number>>({});
   visitorRead = $state<Record<number, number>>({});
   selected = $state<number | null>(null);
-  connected = $state(false);
   incoming = $state<Conversation | null>(null);
   sneakPeek = $state(true);
   error = $state('');
-  /** Who else is on a ticket page: ticket number → agent id → presence (T1). */
-  presence = $state<Record<number, Record<number, { name: string; state: 'viewing' | 'replying' | 'left'; at: number }>>>({});
-  /** Bumped when the server says a ticket changed; ticket pages refetch when theirs moves. */
-  ticketVersion = $state<Record<number, number>>({});
-  private socket: ChatSocket | null = null;
   /** Conversations opened read-only (not mine). */
   private following = new Set<number>();
 
@@ -72,30 +41,23 @@ class ChatStore {
     return Object.values(this.unread).reduce((a, b) => a + b, 0);
   }
 
-  start() {
-    if (this.socket) return;
-    this.socket = new ChatSocket({
-      url: socketUrl('/ws/agent'),
-      hello: () => ({
-        type: 'hello',
-        v: 1,
-        resume: Object.entries(this.messages).map(([c, list]) => ({ conversation: Number(c), last_seq: list.at(-1)?.seq ?? 0 })),
-      }),
-      onFrame: (f) => this.onFrame(f),
-      onState: (s, code) => {
-        this.connected = s === 'open';
-        if (code === 4001) {
-          ui.me = null;
-          navigate('/login', true);
-        }
-      },
-    });
-    this.socket.connect();
+  constructor() {
+    live.setResume(() => Object.entries(this.messages).map(([c, list]) => ({ conversation: Number(c), last_seq: list.at(-1)?.seq ?? 0 })));
+    live.on('welcome', (f) => this.onWelcome(f));
+    live.on('queue', (f) => this.onQueue(f));
+    live.on('accepted', (f) => this.onAccepted(f));
+    live.on('opened', (f) => this.onOpened(f));
+    live.on('message', (f) => this.onMessage(f));
+    live.on('ack', (f) => (this.pending[f.conversation] = (this.pending[f.conversation] ?? []).filter((p) => p.client_id !== f.client_id)));
+    live.on('typing', (f) => (this.typing[f.conversation] = { typing: f.typing, draft: f.draft }));
+    live.on('read', (f) => (this.visitorRead[f.conversation] = f.seq));
+    live.on('status', (f) => this.onStatus(f));
+    live.on('chat', (f) => this.onEnded(f.conversation));
+    live.on('error', (f) => this.onError(f));
   }
 
-  stop() {
-    this.socket?.close();
-    this.socket = null;
+  get connected(): boolean {
+    return live.connected;
   }
 
   find(id: number): Conversation | undefined {
@@ -110,84 +72,62 @@ class ChatStore {
     return list.some((x) => x.id === c.id) ? list.map((x) => (x.id === c.id ? c : x)) : [...list, c];
   }
 
-  private onFrame(f: Frame) {
-    switch (f.type) {
-      case 'welcome':
-        this.queue = f.queue;
-        this.mine = f.mine;
-        this.supervised = f.supervised;
-        this.sneakPeek = f.sneak_peek;
-        break;
-      case 'queue':
-        if (f.op === 'add' && f.conversation) {
-          this.queue = this.upsert(this.queue, f.conversation);
-          this.notifyIncoming(f.conversation);
-        } else if (f.op === 'remove') {
-          this.queue = this.queue.filter((c) => c.id !== f.conversation);
-          if (this.incoming?.id === f.conversation) this.incoming = null;
+  private onWelcome(f: LiveFrame<'welcome'>) {
+    this.queue = f.queue;
+    this.mine = f.mine;
+    this.supervised = f.supervised;
+    this.sneakPeek = f.sneak_peek;
+  }
+
+  private onQueue(f: LiveFrame<'queue'>) {
+    if (f.op === 'add') {
+      this.queue = this.upsert(this.queue, f.conversation);
+      this.notifyIncoming(f.conversation);
+    } else {
+      this.queue = this.queue.filter((c) => c.id !== f.conversation);
+      if (this.incoming?.id === f.conversation) this.incoming = null;
+    }
+  }
+
+  private onAccepted(f: LiveFrame<'accepted'>) {
+    this.mine = this.upsert(this.mine, f.conversation);
+    this.queue = this.queue.filter((c) => c.id !== f.conversation.id);
+    this.selected = f.conversation.id;
+    this.incoming = null;
+  }
+
+  private onOpened(f: LiveFrame<'opened'>) {
+    this.following.add(f.conversation.id);
+    if (f.conversation.agent_id !== ui.me?.id) this.supervised = this.upsert(this.supervised, f.conversation);
+  }
+
+  private onStatus(f: LiveFrame<'status'>) {
+    for (const list of [this.mine, this.supervised]) {
+      const c = list.find((x) => x.id === f.conversation);
+      if (c) {
+        c.status = f.status;
+        if (f.status === 'ended') c.outcome = f.outcome;
+        if (f.status === 'active') c.agent_name = f.agent_name;
+      }
+    }
+  }
+
+  private onEnded(conversation: number) {
+    const c = this.mine.find((x) => x.id === conversation) ?? this.supervised.find((x) => x.id === conversation);
+    if (c) c.status = 'ended';
+  }
+
+  private onError(f: LiveFrame<'error'>) {
+    if (f.ref) {
+      for (const [conv, list] of Object.entries(this.pending)) {
+        const p = list.find((x) => x.client_id === f.ref);
+        if (p) {
+          p.failed = codeText(f.code, f.message);
+          this.pending[Number(conv)] = [...list];
         }
-        break;
-      case 'accepted':
-        this.mine = this.upsert(this.mine, f.conversation);
-        this.queue = this.queue.filter((c) => c.id !== f.conversation.id);
-        this.selected = f.conversation.id;
-        this.incoming = null;
-        break;
-      case 'opened':
-        this.following.add(f.conversation.id);
-        if (f.conversation.agent_id !== ui.me?.id) this.supervised = this.upsert(this.supervised, f.conversation);
-        break;
-      case 'message':
-        this.onMessage(f as unknown as Message);
-        break;
-      case 'ack':
-        this.pending[f.conversation] = (this.pending[f.conversation] ?? []).filter((p) => p.client_id !== f.client_id);
-        break;
-      case 'typing':
-        this.typing[f.conversation] = { typing: f.typing, draft: f.draft };
-        break;
-      case 'read':
-        this.visitorRead[f.conversation] = f.seq;
-        break;
-      case 'status':
-        for (const list of [this.mine, this.supervised]) {
-          const c = list.find((x) => x.id === f.conversation);
-          if (c) {
-            c.status = f.status;
-            if (f.outcome) c.outcome = f.outcome;
-          }
-        }
-        break;
-      case 'chat':
-        if (f.op === 'ended') {
-          const c = this.mine.find((x) => x.id === f.conversation) ?? this.supervised.find((x) => x.id === f.conversation);
-          if (c) c.status = 'ended';
-        }
-        break;
-      case 'presence':
-        if (f.agent_id !== ui.me?.id) {
-          const here = { ...(this.presence[f.ticket] ?? {}) };
-          if (f.state === 'left') delete here[f.agent_id];
-          else here[f.agent_id] = { name: f.name, state: f.state, at: Date.now() };
-          this.presence[f.ticket] = here;
-        }
-        break;
-      case 'ticket':
-        this.ticketVersion[f.number] = (this.ticketVersion[f.number] ?? 0) + 1;
-        break;
-      case 'error':
-        if (f.ref) {
-          for (const [conv, list] of Object.entries(this.pending)) {
-            const p = list.find((x) => x.client_id === f.ref);
-            if (p) {
-              p.failed = f.message;
-              this.pending[Number(conv)] = [...list];
-            }
-          }
-        } else {
-          this.error = f.message;
-        }
-        break;
+      }
+    } else {
+      this.error = codeText(f.code, f.message);
     }
   }
 
@@ -202,7 +142,7 @@ class ChatStore {
       if (m.author.kind !== 'system') c.preview = m.body || m.attachment?.name || c.preview;
     }
     if (m.author.kind === 'visitor' && this.isMine(m.conversation)) {
-      this.socket?.send({ type: 'delivered', conversation: m.conversation, seq: m.seq });
+      live.send({ type: 'delivered', conversation: m.conversation, seq: m.seq });
       if (this.selected === m.conversation && document.visibilityState === 'visible') this.markRead(m.conversation);
       else {
         this.unread[m.conversation] = (this.unread[m.conversation] ?? 0) + 1;
@@ -222,44 +162,33 @@ class ChatStore {
     this.unread[id] = 0;
     const known = this.messages[id];
     if (!this.isMine(id) && !this.following.has(id)) {
-      this.socket?.send({ type: 'open', conversation: id, last_seq: known?.at(-1)?.seq ?? 0 });
+      live.send({ type: 'open', conversation: id, last_seq: known?.at(-1)?.seq ?? 0 });
     }
     this.markRead(id);
   }
 
   markRead(id: number) {
     const last = this.messages[id]?.at(-1)?.seq;
-    if (last && this.isMine(id)) this.socket?.send({ type: 'read', conversation: id, seq: last });
+    if (last && this.isMine(id)) live.send({ type: 'read', conversation: id, seq: last });
     this.unread[id] = 0;
   }
 
   accept(id: number) {
-    this.socket?.send({ type: 'accept', conversation: id });
+    live.send({ type: 'accept', conversation: id });
   }
 
   send(conversation: number, body: string, attachment?: Attachment) {
     const client_id = newClientId();
     this.pending[conversation] = [...(this.pending[conversation] ?? []), { client_id, body, attachment }];
-    this.socket?.sendMessage({ type: 'message', conversation, client_id, body, ...(attachment ? { attachment: attachment.token } : {}) });
+    live.sendMessage({ type: 'message', conversation, client_id, body, ...(attachment ? { attachment: attachment.token } : {}) });
   }
 
   setTyping(conversation: number, typing: boolean) {
-    this.socket?.send({ type: 'typing', conversation, typing });
+    live.send({ type: 'typing', conversation, typing });
   }
 
   end(conversation: number) {
-    this.socket?.send({ type: 'end', conversation });
-  }
-
-  /** Tell colleagues this agent is viewing / replying to / has left a ticket. */
-  sendPresence(ticket: number, state: 'viewing' | 'replying' | 'left') {
-    this.socket?.send({ type: 'viewing', ticket, state });
-  }
-
-  /** Colleagues on a ticket now (entries not refreshed for 40 s are stale). */
-  othersOn(ticket: number): { name: string; state: string }[] {
-    const now = Date.now();
-    return Object.values(this.presence[ticket] ?? {}).filter((p) => now - p.at < 40_000);
+    live.send({ type: 'end', conversation });
   }
 }
 

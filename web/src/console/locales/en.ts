@@ -1,6 +1,9 @@
 import type { Dict } from '../../shared/i18n';
 
-export const en: Dict = {
+// The reference dictionary: its keys are the console's keys (`Key` in index.ts). The other
+// languages must have exactly these keys (checked by `satisfies`).
+
+export const en = {
   'common.loading': 'Loading…',
   'common.language': 'Language',
   'common.email': 'Email',
@@ -151,4 +154,27 @@ export const en: Dict = {
   'archive.to': 'To',
   'archive.search': 'Search',
   'archive.none': 'No chats found.',
-};
+  // Server error codes ({"error":{"code"}} and socket error frames), src/error.rs and docs/protocol.md.
+  'error.invalid_json': 'The request could not be read. Reload the page and try again.',
+  'error.invalid_input': 'Some of the entered data is not valid. Check it and try again.',
+  'error.unknown_field': 'The request had a field the server does not know. Reload the page and try again.',
+  'error.unauthenticated': 'Your session has ended. Sign in again.',
+  'error.invalid_credentials': 'Wrong email or password.',
+  'error.account_disabled': 'This account is disabled. Ask an admin to enable it.',
+  'error.forbidden': 'You are not allowed to do this.',
+  'error.bad_origin': 'The request came from another site and was refused.',
+  'error.not_found': 'Not found: it was deleted or is not visible to you.',
+  'error.method_not_allowed': 'This action is not supported.',
+  'error.conflict': 'This conflicts with the current state: it already exists or someone changed it. Reload and try again.',
+  'error.too_large': 'This is too large.',
+  'error.unsupported_media_type': 'This kind of content is not accepted.',
+  'error.rate_limited': 'Too many attempts. Wait a moment and try again.',
+  'error.unavailable': 'The server is busy. Try again in a moment.',
+  'error.internal': 'Something went wrong on the server. The error was logged.',
+  'error.unknown_type': 'The server did not understand this page. Reload it.',
+  'error.invalid_frame': 'The server did not understand this page. Reload it.',
+  'error.unsupported': 'The server did not understand this page. Reload it.',
+  'error.unsupported_version': 'This page is out of date. Reload it.',
+  'error.hello_required': 'The connection was not set up. Reload the page.',
+  'error.bad_response': 'The server sent an answer that could not be read.',
+} satisfies Dict;

@@ -1,4 +1,4 @@
-import type { Dict, Locale } from '../../shared/i18n';
+import type { Entry, Locale } from '../../shared/i18n';
 import { en } from './en';
 import { ru } from './ru';
 import { uk } from './uk';
@@ -8,9 +8,17 @@ import { tickets_ru } from './tickets-ru';
 import { tickets_uk } from './tickets-uk';
 import { tickets_pl } from './tickets-pl';
 
-export const dicts: Record<Locale, Dict> = {
+/** Every key the console may translate: English defines them, the others must match. */
+export type Key = keyof typeof en | keyof typeof tickets_en;
+
+export const dicts: Record<Locale, Record<Key, Entry>> = {
   en: { ...en, ...tickets_en },
   ru: { ...ru, ...tickets_ru },
   uk: { ...uk, ...tickets_uk },
   pl: { ...pl, ...tickets_pl },
 };
+
+/** For keys built at run time from server data (event codes, error codes). */
+export function isKey(k: string): k is Key {
+  return Object.hasOwn(dicts.en, k);
+}

@@ -1,6 +1,7 @@
-import type { Dict } from '../../shared/i18n';
+import type { Entry } from '../../shared/i18n';
+import type { en } from './en';
 
-export const pl: Dict = {
+export const pl = {
   'common.loading': 'Ładowanie…',
   'common.language': 'Język',
   'common.email': 'E-mail',
@@ -151,4 +152,26 @@ export const pl: Dict = {
   'archive.to': 'Do',
   'archive.search': 'Szukaj',
   'archive.none': 'Nie znaleziono czatów.',
-};
+  'error.invalid_json': 'Nie udało się odczytać żądania. Odśwież stronę i spróbuj ponownie.',
+  'error.invalid_input': 'Część wprowadzonych danych jest nieprawidłowa. Sprawdź je i spróbuj ponownie.',
+  'error.unknown_field': 'Żądanie zawiera pole, którego serwer nie zna. Odśwież stronę i spróbuj ponownie.',
+  'error.unauthenticated': 'Sesja wygasła. Zaloguj się ponownie.',
+  'error.invalid_credentials': 'Nieprawidłowy e-mail lub hasło.',
+  'error.account_disabled': 'To konto jest wyłączone. Poproś administratora o jego włączenie.',
+  'error.forbidden': 'Nie masz uprawnień do tej czynności.',
+  'error.bad_origin': 'Żądanie przyszło z innej witryny i zostało odrzucone.',
+  'error.not_found': 'Nie znaleziono: usunięto lub nie masz do tego dostępu.',
+  'error.method_not_allowed': 'Ta czynność nie jest obsługiwana.',
+  'error.conflict': 'Konflikt z bieżącym stanem: to już istnieje albo ktoś to zmienił. Odśwież i spróbuj ponownie.',
+  'error.too_large': 'To jest za duże.',
+  'error.unsupported_media_type': 'Ten rodzaj treści nie jest akceptowany.',
+  'error.rate_limited': 'Zbyt wiele prób. Odczekaj chwilę i spróbuj ponownie.',
+  'error.unavailable': 'Serwer jest zajęty. Spróbuj za chwilę.',
+  'error.internal': 'Coś poszło nie tak na serwerze. Błąd został zapisany w dzienniku.',
+  'error.unknown_type': 'Serwer nie zrozumiał tej strony. Odśwież ją.',
+  'error.invalid_frame': 'Serwer nie zrozumiał tej strony. Odśwież ją.',
+  'error.unsupported': 'Serwer nie zrozumiał tej strony. Odśwież ją.',
+  'error.unsupported_version': 'Ta strona jest nieaktualna. Odśwież ją.',
+  'error.hello_required': 'Nie nawiązano połączenia. Odśwież stronę.',
+  'error.bad_response': 'Serwer przysłał odpowiedź, której nie udało się odczytać.',
+} satisfies Record<keyof typeof en, Entry>;

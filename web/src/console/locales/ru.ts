@@ -1,6 +1,7 @@
-import type { Dict } from '../../shared/i18n';
+import type { Entry } from '../../shared/i18n';
+import type { en } from './en';
 
-export const ru: Dict = {
+export const ru = {
   'common.loading': 'Загрузка…',
   'common.language': 'Язык',
   'common.email': 'Эл. почта',
@@ -151,4 +152,26 @@ export const ru: Dict = {
   'archive.to': 'По',
   'archive.search': 'Найти',
   'archive.none': 'Чатов не найдено.',
-};
+  'error.invalid_json': 'Не удалось прочитать запрос. Обновите страницу и попробуйте снова.',
+  'error.invalid_input': 'Часть введённых данных неверна. Проверьте их и попробуйте снова.',
+  'error.unknown_field': 'В запросе есть поле, которого сервер не знает. Обновите страницу и попробуйте снова.',
+  'error.unauthenticated': 'Сеанс завершён. Войдите снова.',
+  'error.invalid_credentials': 'Неверная почта или пароль.',
+  'error.account_disabled': 'Эта учётная запись отключена. Попросите администратора включить её.',
+  'error.forbidden': 'У вас нет прав на это действие.',
+  'error.bad_origin': 'Запрос пришёл с другого сайта и отклонён.',
+  'error.not_found': 'Не найдено: удалено или недоступно вам.',
+  'error.method_not_allowed': 'Это действие не поддерживается.',
+  'error.conflict': 'Конфликт с текущим состоянием: это уже существует или кто-то это изменил. Обновите и попробуйте снова.',
+  'error.too_large': 'Слишком большой объём.',
+  'error.unsupported_media_type': 'Такой тип содержимого не принимается.',
+  'error.rate_limited': 'Слишком много попыток. Подождите немного и попробуйте снова.',
+  'error.unavailable': 'Сервер занят. Попробуйте чуть позже.',
+  'error.internal': 'На сервере что-то пошло не так. Ошибка записана в журнал.',
+  'error.unknown_type': 'Сервер не понял эту страницу. Обновите её.',
+  'error.invalid_frame': 'Сервер не понял эту страницу. Обновите её.',
+  'error.unsupported': 'Сервер не понял эту страницу. Обновите её.',
+  'error.unsupported_version': 'Эта страница устарела. Обновите её.',
+  'error.hello_required': 'Соединение не установлено. Обновите страницу.',
+  'error.bad_response': 'Сервер прислал ответ, который не удалось прочитать.',
+} satisfies Record<keyof typeof en, Entry>;

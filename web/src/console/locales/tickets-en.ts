@@ -1,7 +1,7 @@
 import type { Dict } from '../../shared/i18n';
 
 // Strings of the ticket desk pages (kept apart from en.ts so both can grow independently).
-export const tickets_en: Dict = {
+export const tickets_en = {
   'tickets.presence_viewing': '{name} is viewing',
   'tickets.presence_replying': '{name} is writing a reply',
   'tickets.nav': 'Tickets',
@@ -107,7 +107,7 @@ export const tickets_en: Dict = {
   'tickets.send_solved': 'Send & solve',
   'tickets.add_note': 'Add note',
   'tickets.write_first': 'Write a message first.',
-  'tickets.sent_to': 'Sent to {to}.',
+  'tickets.queued_for': 'Queued for {to}: the reply is saved and its email waits in the outbox (not sent yet).',
   'tickets.sent_no_mail': 'Added to the thread. No email went out: there is no recipient address.',
   'tickets.note_added': 'Note added.',
   'tickets.take': 'Assign to me',
@@ -159,4 +159,4 @@ export const tickets_en: Dict = {
   'canned.choose_department': 'Choose a department',
   'canned.save': 'Save changes',
   'canned.cancel': 'Cancel',
-};
+} satisfies Dict;

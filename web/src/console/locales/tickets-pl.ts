@@ -1,7 +1,8 @@
-import type { Dict } from '../../shared/i18n';
+import type { Entry } from '../../shared/i18n';
+import type { tickets_en } from './tickets-en';
 
 // Strings of the ticket desk pages (kept apart from pl.ts so both can grow independently).
-export const tickets_pl: Dict = {
+export const tickets_pl = {
   'tickets.presence_viewing': '{name} przegląda to zgłoszenie',
   'tickets.presence_replying': '{name} pisze odpowiedź',
   'tickets.nav': 'Zgłoszenia',
@@ -107,7 +108,7 @@ export const tickets_pl: Dict = {
   'tickets.send_solved': 'Wyślij i rozwiąż',
   'tickets.add_note': 'Dodaj notatkę',
   'tickets.write_first': 'Najpierw napisz wiadomość.',
-  'tickets.sent_to': 'Wysłano do: {to}.',
+  'tickets.queued_for': 'W kolejce do {to}: odpowiedź zapisana, e-mail czeka w skrzynce nadawczej (jeszcze nie wysłany).',
   'tickets.sent_no_mail': 'Dodano do wątku. Nie wysłano e-maila: brak adresu odbiorcy.',
   'tickets.note_added': 'Dodano notatkę.',
   'tickets.take': 'Przypisz do mnie',
@@ -159,4 +160,4 @@ export const tickets_pl: Dict = {
   'canned.choose_department': 'Wybierz dział',
   'canned.save': 'Zapisz zmiany',
   'canned.cancel': 'Anuluj',
-};
+} satisfies Record<keyof typeof tickets_en, Entry>;

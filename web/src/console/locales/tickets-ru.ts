@@ -1,7 +1,8 @@
-import type { Dict } from '../../shared/i18n';
+import type { Entry } from '../../shared/i18n';
+import type { tickets_en } from './tickets-en';
 
 // Strings of the ticket desk pages (kept apart from ru.ts so both can grow independently).
-export const tickets_ru: Dict = {
+export const tickets_ru = {
   'tickets.presence_viewing': '{name} смотрит этот тикет',
   'tickets.presence_replying': '{name} пишет ответ',
   'tickets.nav': 'Тикеты',
@@ -107,7 +108,7 @@ export const tickets_ru: Dict = {
   'tickets.send_solved': 'Отправить и решить',
   'tickets.add_note': 'Добавить заметку',
   'tickets.write_first': 'Сначала напишите сообщение.',
-  'tickets.sent_to': 'Отправлено: {to}.',
+  'tickets.queued_for': 'В очереди для {to}: ответ сохранён, письмо ждёт в исходящих (ещё не отправлено).',
   'tickets.sent_no_mail': 'Добавлено в переписку. Письмо не ушло: нет адреса получателя.',
   'tickets.note_added': 'Заметка добавлена.',
   'tickets.take': 'Взять себе',
@@ -159,4 +160,4 @@ export const tickets_ru: Dict = {
   'canned.choose_department': 'Выберите отдел',
   'canned.save': 'Сохранить изменения',
   'canned.cancel': 'Отмена',
-};
+} satisfies Record<keyof typeof tickets_en, Entry>;

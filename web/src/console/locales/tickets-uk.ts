@@ -1,7 +1,8 @@
-import type { Dict } from '../../shared/i18n';
+import type { Entry } from '../../shared/i18n';
+import type { tickets_en } from './tickets-en';
 
 // Strings of the ticket desk pages (kept apart from uk.ts so both can grow independently).
-export const tickets_uk: Dict = {
+export const tickets_uk = {
   'tickets.presence_viewing': '{name} переглядає цей тікет',
   'tickets.presence_replying': '{name} пише відповідь',
   'tickets.nav': 'Тікети',
@@ -107,7 +108,7 @@ export const tickets_uk: Dict = {
   'tickets.send_solved': 'Надіслати й вирішити',
   'tickets.add_note': 'Додати нотатку',
   'tickets.write_first': 'Спочатку напишіть повідомлення.',
-  'tickets.sent_to': 'Надіслано: {to}.',
+  'tickets.queued_for': 'У черзі для {to}: відповідь збережено, лист чекає у вихідних (ще не надіслано).',
   'tickets.sent_no_mail': 'Додано до листування. Лист не пішов: немає адреси одержувача.',
   'tickets.note_added': 'Нотатку додано.',
   'tickets.take': 'Взяти собі',
@@ -159,4 +160,4 @@ export const tickets_uk: Dict = {
   'canned.choose_department': 'Виберіть відділ',
   'canned.save': 'Зберегти зміни',
   'canned.cancel': 'Скасувати',
-};
+} satisfies Record<keyof typeof tickets_en, Entry>;

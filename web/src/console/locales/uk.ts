@@ -1,6 +1,7 @@
-import type { Dict } from '../../shared/i18n';
+import type { Entry } from '../../shared/i18n';
+import type { en } from './en';
 
-export const uk: Dict = {
+export const uk = {
   'common.loading': 'Завантаження…',
   'common.language': 'Мова',
   'common.email': 'Ел. пошта',
@@ -151,4 +152,26 @@ export const uk: Dict = {
   'archive.to': 'По',
   'archive.search': 'Знайти',
   'archive.none': 'Чатів не знайдено.',
-};
+  'error.invalid_json': 'Не вдалося прочитати запит. Оновіть сторінку й спробуйте ще раз.',
+  'error.invalid_input': 'Частина введених даних неправильна. Перевірте їх і спробуйте ще раз.',
+  'error.unknown_field': 'У запиті є поле, якого сервер не знає. Оновіть сторінку й спробуйте ще раз.',
+  'error.unauthenticated': 'Сеанс завершено. Увійдіть знову.',
+  'error.invalid_credentials': 'Неправильна пошта або пароль.',
+  'error.account_disabled': 'Цей обліковий запис вимкнено. Попросіть адміністратора увімкнути його.',
+  'error.forbidden': 'Ви не маєте права на цю дію.',
+  'error.bad_origin': 'Запит надійшов з іншого сайту й відхилений.',
+  'error.not_found': 'Не знайдено: видалено або недоступно вам.',
+  'error.method_not_allowed': 'Ця дія не підтримується.',
+  'error.conflict': 'Конфлікт із поточним станом: це вже існує або хтось це змінив. Оновіть і спробуйте ще раз.',
+  'error.too_large': 'Завеликий обсяг.',
+  'error.unsupported_media_type': 'Такий тип вмісту не приймається.',
+  'error.rate_limited': 'Забагато спроб. Зачекайте трохи й спробуйте ще раз.',
+  'error.unavailable': 'Сервер зайнятий. Спробуйте трохи згодом.',
+  'error.internal': 'На сервері щось пішло не так. Помилку записано в журнал.',
+  'error.unknown_type': 'Сервер не зрозумів цю сторінку. Оновіть її.',
+  'error.invalid_frame': 'Сервер не зрозумів цю сторінку. Оновіть її.',
+  'error.unsupported': 'Сервер не зрозумів цю сторінку. Оновіть її.',
+  'error.unsupported_version': 'Ця сторінка застаріла. Оновіть її.',
+  'error.hello_required': 'З’єднання не встановлено. Оновіть сторінку.',
+  'error.bad_response': 'Сервер надіслав відповідь, яку не вдалося прочитати.',
+} satisfies Record<keyof typeof en, Entry>;

@@ -2,16 +2,19 @@
 // departments and agents, and the list's filters (kept here so they survive opening a ticket
 // and coming back).
 //
-// Live refresh: the agent socket does receive {"type":"ticket","op":"changed","number":N}
-// frames, but that socket belongs to the chat store (chat/store.svelte.ts), which does not
-// expose them. Until it does, the counters, the list and the open ticket are polled every
-// 20 s and refetched when the window gets focus — cheap queries, and good enough for a desk
-// where a ticket is worked by one agent at a time.
+// Live: the console's one socket (../live.svelte.ts) pushes {"type":"ticket","op":"changed",
+// "number":N} whenever a ticket changes (reply, note, status, assignment, a new ticket…). The
+// desk then refetches the counters and bumps `listVersion` (the list and the departments
+// overview reload) and `ticketVersion[N]` (an open ticket page reloads) — debounced, so a burst
+// of changes costs one round of requests. Nothing polls. After a reconnect (a new `welcome`)
+// everything refetches once, since changes may have happened while the socket was down.
 import { api, ApiError } from '../../shared/api';
 import type { Agent } from '../state.svelte';
+import { live } from '../live.svelte';
 import { builtinFilters, type Counts, type Department, type Filters, type SavedView } from './types';
 
-export const POLL_MS = 20_000;
+/** How long to wait for more changes before refetching. */
+export const DEBOUNCE_MS = 250;
 
 class Desk {
   counts = $state<Counts | null>(null);
@@ -21,23 +24,54 @@ class Desk {
   filters = $state<Filters>(builtinFilters('mine'));
   /** 'mine', 'open', … for built-in views, `view-<id>` for saved ones, '' when filtered by hand. */
   activeView = $state('mine');
-  private timer: ReturnType<typeof setInterval> | null = null;
-  private onFocus = () => void this.refresh();
+  /** Bumped after tickets changed: lists and the overview reload when it moves. */
+  listVersion = $state(0);
+  /** Bumped per ticket number when that ticket changed: its page reloads. */
+  ticketVersion = $state<Record<number, number>>({});
+  private started = false;
+  private welcomes = 0;
+  private changed = new Set<number>();
+  /** Debounce timer for pushed changes (one-shot, not a poll). */
+  private debounce: ReturnType<typeof setTimeout> | null = null;
+
+  constructor() {
+    live.on('ticket', (f) => this.onChanged([f.number]));
+    live.on('welcome', () => {
+      // The first welcome follows start(), which already fetched; later ones are reconnects.
+      if (this.welcomes++ > 0) this.onChanged([]);
+    });
+  }
 
   start() {
-    if (this.timer) return;
+    if (this.started) return;
+    this.started = true;
     void this.refresh();
-    this.timer = setInterval(() => void this.refresh(), POLL_MS);
-    window.addEventListener('focus', this.onFocus);
   }
 
   stop() {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    window.removeEventListener('focus', this.onFocus);
+    this.started = false;
+    this.welcomes = 0;
+    if (this.debounce) clearTimeout(this.debounce);
+    this.debounce = null;
+    this.changed.clear();
   }
 
-  /** Counters and saved views. Failures are silent: the next poll tries again. */
+  /** Tickets changed (none named: anything may have): refetch once the burst is over. */
+  private onChanged(numbers: number[]) {
+    if (!this.started) return;
+    for (const n of numbers) this.changed.add(n);
+    if (this.debounce) clearTimeout(this.debounce);
+    this.debounce = setTimeout(() => {
+      this.debounce = null;
+      const changed = [...this.changed];
+      this.changed.clear();
+      for (const n of changed) this.ticketVersion[n] = (this.ticketVersion[n] ?? 0) + 1;
+      this.listVersion++;
+      void this.refresh();
+    }, DEBOUNCE_MS);
+  }
+
+  /** Counters and saved views. Failures are silent: the next change or reconnect tries again. */
   async refresh() {
     try {
       const [counts, views] = await Promise.all([api.get<Counts>('/api/v1/tickets/counts'), api.get<{ items: SavedView[] }>('/api/v1/views')]);
@@ -59,8 +93,7 @@ class Desk {
   async next(): Promise<number | null> {
     try {
       const t = await api.post<{ number: number }>('/api/v1/tickets/next');
-      void this.refresh();
-      return t.number;
+      return t.number; // the server pushes the change; counters follow
     } catch (e) {
       if (e instanceof ApiError && e.status === 404) return null;
       throw e;

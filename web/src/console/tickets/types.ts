@@ -1,9 +1,12 @@
 // Shapes of the ticket API (docs/api.md "Tickets") and the list filters, in plain TypeScript so
 // the unit tests can run the conversions.
 import type { Attachment } from '../../shared/api';
+import type { SystemEvent } from '../../shared/protocol';
 
 export const STATUSES = ['open', 'pending', 'solved', 'spam'] as const;
 export type Status = (typeof STATUSES)[number];
+/** How a ticket came in (tickets.source.* in the dictionaries). */
+export type Source = 'manual' | 'chat' | 'offline' | 'email' | 'api' | 'callback';
 export type Kind = 'customer' | 'reply' | 'note' | 'transcript' | 'system';
 
 export interface ContactRef {
@@ -16,7 +19,7 @@ export interface Ticket {
   number: number;
   subject: string;
   status: Status;
-  source: string;
+  source: Source;
   department_id: number | null;
   department_name: string | null;
   agent_id: number | null;
@@ -46,7 +49,7 @@ export interface ThreadMessage {
   created_at: number;
   attachments: Attachment[];
   /** System lines: what happened, for eventText() to say in the agent's language. */
-  event?: { code: string } & Record<string, unknown>;
+  event?: SystemEvent;
 }
 
 export interface TicketView extends Ticket {

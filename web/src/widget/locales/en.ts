@@ -1,6 +1,6 @@
 import type { Dict } from '../../shared/i18n';
 
-export const en: Dict = {
+export const en = {
   ev_joined: '{name} joined the chat',
   ev_visitor_left: 'You left the chat',
   ev_agent_ended: '{name} ended the chat',
@@ -38,4 +38,9 @@ export const en: Dict = {
   end: 'End chat',
   you: 'You',
   upload_failed: 'The file could not be sent: {reason}',
-};
+  err_rate_limited: 'Too many messages. Wait a moment.',
+  err_too_large: 'Too large.',
+  err_unsupported_media_type: 'This file type is not accepted.',
+  err_unavailable: 'We are busy. Try again in a moment.',
+  err_error: 'Something went wrong. Try again.',
+} satisfies Dict;

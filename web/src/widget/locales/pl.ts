@@ -1,6 +1,7 @@
-import type { Dict } from '../../shared/i18n';
+import type { Entry } from '../../shared/i18n';
+import type { en } from './en';
 
-export const pl: Dict = {
+export const pl = {
   ev_joined: '{name} dołącza do czatu',
   ev_visitor_left: 'Opuszczasz czat',
   ev_agent_ended: '{name} kończy czat',
@@ -38,4 +39,9 @@ export const pl: Dict = {
   end: 'Zakończ czat',
   you: 'Ty',
   upload_failed: 'Nie udało się wysłać pliku: {reason}',
-};
+  err_rate_limited: 'Zbyt wiele wiadomości. Odczekaj chwilę.',
+  err_too_large: 'Za duży rozmiar.',
+  err_unsupported_media_type: 'Ten typ pliku nie jest akceptowany.',
+  err_unavailable: 'Jesteśmy zajęci. Spróbuj za chwilę.',
+  err_error: 'Coś poszło nie tak. Spróbuj ponownie.',
+} satisfies Record<keyof typeof en, Entry>;

@@ -1,6 +1,7 @@
-import type { Dict } from '../../shared/i18n';
+import type { Entry } from '../../shared/i18n';
+import type { en } from './en';
 
-export const ru: Dict = {
+export const ru = {
   ev_joined: '{name} присоединился к чату',
   ev_visitor_left: 'Вы покинули чат',
   ev_agent_ended: '{name} завершил чат',
@@ -38,4 +39,9 @@ export const ru: Dict = {
   end: 'Завершить чат',
   you: 'Вы',
   upload_failed: 'Не удалось отправить файл: {reason}',
-};
+  err_rate_limited: 'Слишком много сообщений. Подождите немного.',
+  err_too_large: 'Слишком большой размер.',
+  err_unsupported_media_type: 'Такой тип файла не принимается.',
+  err_unavailable: 'Мы заняты. Попробуйте чуть позже.',
+  err_error: 'Что-то пошло не так. Попробуйте снова.',
+} satisfies Record<keyof typeof en, Entry>;

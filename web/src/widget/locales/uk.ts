@@ -1,6 +1,7 @@
-import type { Dict } from '../../shared/i18n';
+import type { Entry } from '../../shared/i18n';
+import type { en } from './en';
 
-export const uk: Dict = {
+export const uk = {
   ev_joined: '{name} приєднався до чату',
   ev_visitor_left: 'Ви залишили чат',
   ev_agent_ended: '{name} завершив чат',
@@ -38,4 +39,9 @@ export const uk: Dict = {
   end: 'Завершити чат',
   you: 'Ви',
   upload_failed: 'Не вдалося надіслати файл: {reason}',
-};
+  err_rate_limited: 'Забагато повідомлень. Зачекайте трохи.',
+  err_too_large: 'Завеликий розмір.',
+  err_unsupported_media_type: 'Такий тип файлу не приймається.',
+  err_unavailable: 'Ми зайняті. Спробуйте трохи згодом.',
+  err_error: 'Щось пішло не так. Спробуйте ще раз.',
+} satisfies Record<keyof typeof en, Entry>;

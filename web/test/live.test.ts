@@ -1,0 +1,101 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { setFetch } from '../src/shared/api';
+import { live } from '../src/console/live.svelte';
+import { desk, DEBOUNCE_MS } from '../src/console/tickets/desk.svelte';
+import { presence } from '../src/console/presence.svelte';
+import type { AgentWelcomeFrame } from '../src/shared/protocol';
+
+const welcome: AgentWelcomeFrame = { type: 'welcome', v: 1, agent: { id: 1, name: 'Olga', role: 'admin' }, queue: [], mine: [], supervised: [], sneak_peek: true };
+
+function fakeServer() {
+  const calls: string[] = [];
+  setFetch(async (input) => {
+    const path = String(input);
+    calls.push(path);
+    const body = path.includes('counts') ? { open: 1, pending: 0, snoozed: 0, solved: 0, spam: 0, mine_open: 0, unassigned_open: 1 } : { items: [] };
+    return new Response(JSON.stringify(body), { status: 200, headers: { 'Content-Type': 'application/json' } });
+  });
+  return calls;
+}
+
+afterEach(() => {
+  desk.stop();
+  vi.useRealTimers();
+});
+
+describe('live event bus', () => {
+  it('hands each frame only to the handlers of its type, until they unsubscribe', () => {
+    const tickets: number[] = [];
+    const off = live.on('ticket', (f) => tickets.push(f.number));
+    live.emit({ type: 'pong' });
+    live.emit({ type: 'ticket', op: 'changed', number: 1001 });
+    off();
+    live.emit({ type: 'ticket', op: 'changed', number: 1002 });
+    expect(tickets).toEqual([1001]);
+  });
+
+  it('keeps other subscribers going when one throws', () => {
+    const seen: number[] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const offA = live.on('presence', () => {
+      throw new Error('broken');
+    });
+    const offB = live.on('presence', (f) => seen.push(f.ticket));
+    live.emit({ type: 'presence', ticket: 7, agent_id: 2, name: 'Kim', state: 'viewing', at: 0 });
+    offA();
+    offB();
+    expect(seen).toEqual([7]);
+    expect(spy).toHaveBeenCalledOnce();
+    spy.mockRestore();
+  });
+});
+
+describe('desk: pushed ticket changes', () => {
+  it('refetches counters once per burst and bumps the list and the changed tickets', async () => {
+    vi.useFakeTimers();
+    const calls = fakeServer();
+    desk.start();
+    await vi.runAllTimersAsync();
+    calls.length = 0;
+    const list = desk.listVersion;
+    for (const n of [1001, 1002, 1001]) live.emit({ type: 'ticket', op: 'changed', number: n });
+    expect(calls).toEqual([]);
+    await vi.advanceTimersByTimeAsync(DEBOUNCE_MS);
+    expect(calls.filter((c) => c.includes('/tickets/counts'))).toHaveLength(1);
+    expect(desk.listVersion).toBe(list + 1);
+    expect(desk.ticketVersion[1001]).toBeGreaterThan(0);
+    expect(desk.ticketVersion[1002]).toBeGreaterThan(0);
+    expect(desk.counts?.open).toBe(1);
+  });
+
+  it('refetches after a reconnect (a second welcome), not on the first', async () => {
+    vi.useFakeTimers();
+    const calls = fakeServer();
+    desk.start();
+    await vi.runAllTimersAsync();
+    calls.length = 0;
+    live.emit(welcome);
+    await vi.advanceTimersByTimeAsync(DEBOUNCE_MS);
+    expect(calls).toEqual([]);
+    live.emit(welcome);
+    await vi.advanceTimersByTimeAsync(DEBOUNCE_MS);
+    expect(calls.some((c) => c.includes('/tickets/counts'))).toBe(true);
+  });
+
+  it('does nothing while stopped (signed out)', async () => {
+    vi.useFakeTimers();
+    const calls = fakeServer();
+    live.emit({ type: 'ticket', op: 'changed', number: 1 });
+    await vi.advanceTimersByTimeAsync(DEBOUNCE_MS * 2);
+    expect(calls).toEqual([]);
+  });
+});
+
+describe('presence', () => {
+  it('tracks colleagues per ticket and forgets those who left', () => {
+    live.emit({ type: 'presence', ticket: 1001, agent_id: 2, name: 'Kim', state: 'replying', at: 0 });
+    expect(presence.othersOn(1001)).toEqual([{ name: 'Kim', state: 'replying', at: expect.any(Number) }]);
+    live.emit({ type: 'presence', ticket: 1001, agent_id: 2, name: 'Kim', state: 'left', at: 0 });
+    expect(presence.othersOn(1001)).toEqual([]);
+  });
+});
