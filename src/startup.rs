@@ -17,8 +17,10 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::db::{Db, backup::DataDirLock};
 use crate::error::AppError;
-use crate::http::{AppState, Metrics, assets, extractor_configs, routes};
+use crate::http::{assets, extractor_configs, routes};
 use crate::ratelimit::Limiter;
+use crate::settings::ChatSettings;
+use crate::state::{AppState, Metrics};
 use crate::{agents, jobs, settings};
 
 /// The console's policy. No 'unsafe-inline' anywhere: the Svelte build emits external files.
@@ -68,7 +70,7 @@ impl Application {
             None => (derive_public_url(addr, tls.is_some()), true),
         };
         let setup_link = setup_link_if_needed(&db, &public_url).await?;
-        let policies = routes::Policies::new(&routes::api_routes());
+        let policies = web::Data::new(routes::Policies::new(&routes::api_routes()));
         let state = web::Data::new(AppState {
             login_ip: Limiter::new(config.login_rate_ip),
             login_account: Limiter::new(config.login_rate_account),
@@ -78,12 +80,11 @@ impl Application {
             clock,
             hasher: PasswordHasher::new(),
             metrics: Metrics::default(),
-            policies,
             started_at: std::time::Instant::now(),
             hub: crate::realtime::Hub::start(),
             widget_sessions: Limiter::new(config.visitor_session_rate),
             uploads: Limiter::new(crate::config::Rate { count: 30, per: Duration::from_secs(600) }),
-            chat_settings: crate::http::ChatSettings {
+            chat_settings: ChatSettings {
                 sneak_peek: std::sync::atomic::AtomicBool::new(chat_flag(&db, settings::SNEAK_PEEK, true).await?),
                 agents_see_colleagues: std::sync::atomic::AtomicBool::new(chat_flag(&db, settings::AGENTS_SEE_COLLEAGUES, true).await?),
             },
@@ -101,6 +102,7 @@ impl Application {
             let api = routes::api_routes();
             App::new()
                 .app_data(app_state.clone())
+                .app_data(policies.clone())
                 .configure(|cfg| extractor_configs(cfg, max_json))
                 .configure(|cfg| routes::mount(cfg, &api))
                 .default_service(web::to(assets::serve))

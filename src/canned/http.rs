@@ -6,7 +6,7 @@ use rusqlite::Connection;
 use super::{Canned, CannedInput, store};
 use crate::auth::{Principal, Role};
 use crate::error::AppError;
-use crate::http::AppState;
+use crate::state::AppState;
 
 type Data = web::Data<AppState>;
 

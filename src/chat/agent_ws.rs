@@ -13,9 +13,9 @@ use super::{EndedBy, Status};
 use crate::auth::{Credential, Principal, Role};
 use crate::db::Db;
 use crate::error::{AppError, Kind};
-use crate::http::AppState;
 use crate::realtime::protocol::{self, AgentFrame, close};
 use crate::realtime::{Audience, Peer, SocketId};
+use crate::state::AppState;
 
 /// Browsers send Origin on every WebSocket handshake; a foreign page must not be able to open
 /// a socket that rides on the agent's cookie (cross-site WebSocket hijacking).

@@ -10,8 +10,8 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::{self, Principal};
 use crate::error::{AppError, Kind};
-use crate::http::AppState;
 use crate::realtime::protocol::AttachmentInfo;
+use crate::state::AppState;
 
 pub const MAX_UPLOAD: usize = 10 * 1024 * 1024;
 /// Each chunk is its own write job, so chat messages commit between the chunks of a large file.

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::store::{self, ArchiveFilter};
 use crate::auth::{Principal, Role};
 use crate::error::AppError;
-use crate::http::AppState;
+use crate::state::AppState;
 
 type Data = web::Data<AppState>;
 

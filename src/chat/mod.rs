@@ -12,12 +12,12 @@ use serde::Serialize;
 use crate::error::AppError;
 
 /// End a chat whose visitor went quiet (the scheduler's idle-chat job; tests call it too).
-pub async fn end_idle(state: &crate::http::AppState, conversation: i64) -> Result<(), AppError> {
+pub async fn end_idle(state: &crate::state::AppState, conversation: i64) -> Result<(), AppError> {
     socket::end_conversation(state, conversation, EndedBy::Timeout, String::new()).await
 }
 
 /// The visitor behind widget HTTP calls: the `X-Visitor-Token` header, as issued in `welcome`.
-pub async fn visitor_from_request(state: &crate::http::AppState, req: &actix_web::HttpRequest) -> Result<i64, AppError> {
+pub async fn visitor_from_request(state: &crate::state::AppState, req: &actix_web::HttpRequest) -> Result<i64, AppError> {
     let token = req.headers().get("x-visitor-token").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     if token.is_empty() || token.len() > 128 {
         return Err(AppError::unauthenticated());

@@ -11,9 +11,9 @@ use super::{EndedBy, Status};
 use crate::auth;
 use crate::db::Db;
 use crate::error::AppError;
-use crate::http::AppState;
 use crate::realtime::protocol::{self, PageInfo, VisitorFrame, close};
 use crate::realtime::{Audience, Peer, SocketId};
+use crate::state::AppState;
 
 pub async fn upgrade(state: web::Data<AppState>, req: HttpRequest, body: web::Payload) -> Result<HttpResponse, AppError> {
     super::agent_ws::check_socket_origin(&state, &req)?;

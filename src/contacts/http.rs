@@ -6,7 +6,7 @@ use serde::Deserialize;
 use super::{ContactPatch, store};
 use crate::auth::Principal;
 use crate::error::AppError;
-use crate::http::AppState;
+use crate::state::AppState;
 use crate::tickets::store::{self as tickets, Filter, Viewer};
 
 type Data = web::Data<AppState>;

@@ -6,7 +6,7 @@ use super::{DepartmentPatch, NewDepartment, store};
 use crate::audit::Actor;
 use crate::auth::Principal;
 use crate::error::AppError;
-use crate::http::AppState;
+use crate::state::AppState;
 
 type Data = web::Data<AppState>;
 

@@ -5,8 +5,8 @@ use std::sync::atomic::Ordering;
 
 use actix_web::{HttpResponse, web};
 
-use super::AppState;
 use crate::error::AppError;
+use crate::state::AppState;
 
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))

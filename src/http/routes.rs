@@ -11,9 +11,10 @@ use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 
-use super::{AppState, state};
+use super::state;
 use crate::auth::{self, Credential, Principal, Role, Scope};
 use crate::error::{AppError, Kind};
+use crate::state::AppState;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
@@ -129,7 +130,8 @@ pub fn is_api_path(path: &str) -> bool {
     path.starts_with("/api/") || path == "/api" || path.starts_with("/ws/") || path == "/ws"
 }
 
-/// The policy table in registration order, with each path compiled for matching.
+/// The policy table in registration order, with each path compiled for matching. Built once
+/// in `startup` and registered as its own app data next to `AppState`.
 pub struct Policies {
     entries: Vec<(Method, &'static str, actix_web::dev::ResourceDef, Access)>,
 }
@@ -167,14 +169,15 @@ impl Policies {
 
 pub async fn enforce(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let st = state(&req);
-    let access = match st.policies.lookup(req.method(), req.path()) {
+    let policies = req.app_data::<web::Data<Policies>>().cloned().expect("Policies are registered");
+    let access = match policies.lookup(req.method(), req.path()) {
         Ok(a) => a,
         Err(true) => return Ok(req.error_response(AppError::new(Kind::MethodNotAllowed, "method not allowed on this path"))),
         Err(false) => {
             // Fail closed: a route mounted outside the table never runs unchecked.
             if let Some(pattern) = req.match_pattern()
                 && (is_api_path(&pattern) || pattern.starts_with("/files") || pattern == "/metrics")
-                && !st.policies.knows_pattern(&pattern)
+                && !policies.knows_pattern(&pattern)
             {
                 tracing::error!(%pattern, "route has no access policy; refusing");
                 return Ok(req.error_response(AppError::internal(format!("route {pattern} has no access policy"))));

@@ -12,8 +12,8 @@ use crate::auth::{Credential, Principal, Role};
 use crate::contacts;
 use crate::error::AppError;
 use crate::events::SystemEvent;
-use crate::http::AppState;
 use crate::realtime::Audience;
+use crate::state::AppState;
 
 type Data = web::Data<AppState>;
 
