@@ -9,7 +9,7 @@ use crate::error::AppError;
 /// many sessions and blobs were removed.
 pub fn cleanup(conn: &Connection, now: i64, session_idle_ms: i64) -> Result<(usize, usize), AppError> {
     let sessions = crate::auth::store::delete_expired_sessions(conn, now, session_idle_ms)?;
-    let blobs = conn.execute("DELETE FROM blobs WHERE sha256 IS NULL AND created_at < ?1", [now - 3_600_000])?;
+    let blobs = crate::chat::files::store::delete_unsealed_blobs(conn, now - 3_600_000)?;
     if sessions + blobs > 0 {
         tracing::debug!(sessions, blobs, "cleanup removed stale rows");
     }

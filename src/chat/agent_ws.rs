@@ -9,7 +9,7 @@ use actix_ws::Session;
 
 use super::socket::{self, Closed, Delivery, Handler, OwnedMessage, Step};
 use super::store;
-use super::{EndedBy, Status};
+use super::{EndedBy, Status, files};
 use crate::auth::{Credential, Principal, Role};
 use crate::db::Db;
 use crate::error::{AppError, Kind};
@@ -209,8 +209,8 @@ impl AgentSocket {
                         st.db
                             .read(move |c| {
                                 let (id, ..) =
-                                    store::attachment_by_token(c, &tok)?.ok_or_else(|| AppError::invalid("unknown attachment"))?;
-                                if !store::attachment_uploaded_by_agent(c, id, agent_id)? {
+                                    files::store::attachment_by_token(c, &tok)?.ok_or_else(|| AppError::invalid("unknown attachment"))?;
+                                if !files::store::attachment_uploaded_by_agent(c, id, agent_id)? {
                                     return Err(AppError::forbidden("that attachment is not yours"));
                                 }
                                 Ok(id)
@@ -271,7 +271,7 @@ impl AgentSocket {
                     .db
                     .read(move |c| {
                         let Some(t) = crate::tickets::store::by_number(c, ticket)? else { return Ok(false) };
-                        let mine = crate::tickets::store::agent_departments(c, me)?;
+                        let mine = crate::departments::store::of_agent(c, me)?;
                         Ok(crate::tickets::may_view(role, me, &mine, t.agent_id, t.department_id))
                     })
                     .await?;

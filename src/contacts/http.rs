@@ -37,15 +37,10 @@ pub async fn get(state: Data, p: Principal, path: web::Path<i64>) -> Result<Http
         .read(move |c| {
             let contact = store::get(c, id)?.ok_or_else(|| AppError::not_found("contact"))?;
             let tickets = tickets::list(c, &Filter { contact_id: Some(id), ..Default::default() }, viewer, false, None, 100)?;
-            let mut st = c.prepare(
-                "SELECT c.id, c.status, c.created_at FROM conversations c JOIN visitors v ON v.id = c.visitor_id
-                 WHERE v.contact_id = ?1 ORDER BY c.id DESC LIMIT 50",
-            )?;
-            let chats: Vec<serde_json::Value> = st
-                .query_map([id], |r| {
-                    Ok(serde_json::json!({"id": r.get::<_, i64>(0)?, "status": r.get::<_, String>(1)?, "created_at": r.get::<_, i64>(2)?}))
-                })?
-                .collect::<rusqlite::Result<_>>()?;
+            let chats: Vec<serde_json::Value> = crate::chat::store::conversations_of_contact(c, id, 50)?
+                .into_iter()
+                .map(|(id, status, created_at)| serde_json::json!({"id": id, "status": status, "created_at": created_at}))
+                .collect();
             Ok(serde_json::json!({"contact": contact, "tickets": tickets, "conversations": chats}))
         })
         .await?;
