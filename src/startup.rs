@@ -281,51 +281,15 @@ async fn observe(
     Ok(res)
 }
 
-/// Periodic background jobs. Each job is a plain function in `jobs`, callable from tests and
-/// the CLI as well.
+/// The timer behind the background jobs: one [`jobs::run_once`] round every [`jobs::ROUND`].
 fn spawn_scheduler(state: web::Data<AppState>) {
     actix_web::rt::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(30));
-        let mut rounds: u64 = 0;
+        let mut tick = tokio::time::interval(jobs::ROUND);
+        let mut round: u64 = 0;
         loop {
             tick.tick().await;
-            rounds += 1;
-            let now = state.now();
-            match state.db.write(move |c| jobs::wake_snoozed(c, now)).await {
-                Ok(woken) => {
-                    for number in woken {
-                        state
-                            .hub
-                            .publish_frame(
-                                crate::realtime::Audience::Agents,
-                                &serde_json::json!({"type": "ticket", "op": "changed", "number": number}),
-                            )
-                            .await;
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "waking snoozed tickets failed"),
-            }
-            // Chats whose visitor went quiet end by timeout (SPEC R5), every minute.
-            if rounds % 2 == 1 {
-                let before = now - state.config.chat_idle_timeout.as_millis() as i64;
-                match state.db.read(move |c| crate::chat::store::idle_conversations(c, before)).await {
-                    Ok(ids) => {
-                        for id in ids {
-                            if let Err(e) = crate::chat::end_idle(&state, id).await {
-                                tracing::warn!(error = %e, conversation = id, "ending an idle chat failed");
-                            }
-                        }
-                    }
-                    Err(e) => tracing::warn!(error = %e, "finding idle chats failed"),
-                }
-            }
-            if rounds % 20 != 1 {
-                continue;
-            }
-            let idle = state.config.session_idle.as_millis() as i64;
-            if let Err(e) = state.db.write(move |c| jobs::cleanup(c, now, idle).map(|_| ())).await {
-                tracing::warn!(error = %e, "cleanup job failed");
-            }
+            round += 1;
+            jobs::run_once(&state, round).await;
         }
     });
 }
