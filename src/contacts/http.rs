@@ -7,7 +7,7 @@ use super::{ContactPatch, store};
 use crate::auth::Principal;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::tickets::store::{self as tickets, Filter, Viewer};
+use crate::tickets::store::{self as tickets, Filter};
 
 type Data = web::Data<AppState>;
 
@@ -31,7 +31,7 @@ pub async fn list(state: Data, q: web::Query<Query>) -> Result<HttpResponse, App
 /// A contact with their history: tickets the caller may see and chats.
 pub async fn get(state: Data, p: Principal, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let viewer = Viewer { agent_id: p.agent_id.unwrap_or(-1), sees_all: p.has_role(crate::auth::Role::Supervisor) };
+    let viewer = p.viewer().tickets();
     let out = state
         .db
         .read(move |c| {

@@ -12,6 +12,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 
 use super::state;
+use crate::auth::policy::origin_allowed;
 use crate::auth::{self, Credential, Principal, Role, Scope};
 use crate::error::{AppError, Kind};
 use crate::state::AppState;
@@ -203,7 +204,7 @@ async fn check(req: &ServiceRequest, st: &AppState, access: Access) -> Result<Op
     // CSRF defence: a browser always sends Origin on cross-site non-GET requests.
     if unsafe_method && bearer.is_none() {
         match req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-            Some(origin) if origin_allowed(st, req, origin) => {}
+            Some(origin) if origin_allowed(st, origin, req.connection_info().host()) => {}
             Some(_) => return Err(AppError::new(Kind::BadOrigin, "request Origin is not this server")),
             None if has_cookie => {
                 return Err(AppError::new(Kind::BadOrigin, "cookie-authenticated requests must carry an Origin header"));
@@ -237,20 +238,6 @@ fn bearer_token(req: &ServiceRequest) -> Result<Option<String>, AppError> {
         Some(t) if !t.trim().is_empty() => Ok(Some(t.trim().to_string())),
         _ => Err(AppError::new(Kind::Unauthenticated, "Authorization must be 'Bearer <token>'")),
     }
-}
-
-fn origin_allowed(st: &AppState, req: &ServiceRequest, origin: &str) -> bool {
-    if origin == st.own_origin() {
-        return true;
-    }
-    // Development setups without a configured public_url: accept the origin the browser used
-    // to reach us. A cross-site page cannot forge its own Origin, so this stays CSRF-safe.
-    if st.public_url_derived {
-        let host = req.connection_info().host().to_string();
-        let scheme = st.public_url.scheme();
-        return origin == format!("{scheme}://{host}");
-    }
-    false
 }
 
 fn is_direct_loopback(req: &ServiceRequest) -> bool {
