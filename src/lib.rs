@@ -21,6 +21,7 @@ pub mod ratelimit;
 pub mod realtime;
 pub mod settings;
 pub mod startup;
+pub mod state;
 pub mod telemetry;
 pub mod tickets;
 

@@ -17,8 +17,10 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::db::{Db, backup::DataDirLock};
 use crate::error::AppError;
-use crate::http::{AppState, Metrics, assets, extractor_configs, routes};
+use crate::http::{assets, extractor_configs, routes};
 use crate::ratelimit::Limiter;
+use crate::settings::ChatSettings;
+use crate::state::{AppState, Metrics};
 use crate::{agents, jobs, settings};
 
 /// The console's policy. No 'unsafe-inline' anywhere: the Svelte build emits external files.
@@ -68,7 +70,7 @@ impl Application {
             None => (derive_public_url(addr, tls.is_some()), true),
         };
         let setup_link = setup_link_if_needed(&db, &public_url).await?;
-        let policies = routes::Policies::new(&routes::api_routes());
+        let policies = web::Data::new(routes::Policies::new(&routes::api_routes()));
         let state = web::Data::new(AppState {
             login_ip: Limiter::new(config.login_rate_ip),
             login_account: Limiter::new(config.login_rate_account),
@@ -78,12 +80,11 @@ impl Application {
             clock,
             hasher: PasswordHasher::new(),
             metrics: Metrics::default(),
-            policies,
             started_at: std::time::Instant::now(),
             hub: crate::realtime::Hub::start(),
             widget_sessions: Limiter::new(config.visitor_session_rate),
             uploads: Limiter::new(crate::config::Rate { count: 30, per: Duration::from_secs(600) }),
-            chat_settings: crate::http::ChatSettings {
+            chat_settings: ChatSettings {
                 sneak_peek: std::sync::atomic::AtomicBool::new(chat_flag(&db, settings::SNEAK_PEEK, true).await?),
                 agents_see_colleagues: std::sync::atomic::AtomicBool::new(chat_flag(&db, settings::AGENTS_SEE_COLLEAGUES, true).await?),
             },
@@ -101,6 +102,7 @@ impl Application {
             let api = routes::api_routes();
             App::new()
                 .app_data(app_state.clone())
+                .app_data(policies.clone())
                 .configure(|cfg| extractor_configs(cfg, max_json))
                 .configure(|cfg| routes::mount(cfg, &api))
                 .default_service(web::to(assets::serve))
@@ -279,45 +281,15 @@ async fn observe(
     Ok(res)
 }
 
-/// Periodic background jobs. Each job is a plain function in `jobs`, callable from tests and
-/// the CLI as well.
+/// The timer behind the background jobs: one [`jobs::run_once`] round every [`jobs::ROUND`].
 fn spawn_scheduler(state: web::Data<AppState>) {
     actix_web::rt::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(30));
-        let mut rounds: u64 = 0;
+        let mut tick = tokio::time::interval(jobs::ROUND);
+        let mut round: u64 = 0;
         loop {
             tick.tick().await;
-            rounds += 1;
-            let now = state.now();
-            match state.db.write(move |c| jobs::wake_snoozed(c, now)).await {
-                Ok(woken) => {
-                    for number in woken {
-                        state.hub.publish(crate::realtime::Audience::Agents, crate::realtime::ticket_changed(number)).await;
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "waking snoozed tickets failed"),
-            }
-            // Chats whose visitor went quiet end by timeout (SPEC R5), every minute.
-            if rounds % 2 == 1 {
-                let before = now - state.config.chat_idle_timeout.as_millis() as i64;
-                match state.db.read(move |c| crate::chat::store::idle_conversations(c, before)).await {
-                    Ok(ids) => {
-                        for id in ids {
-                            if let Err(e) = crate::chat::end_idle(&state, id).await {
-                                tracing::warn!(error = %e, conversation = id, "ending an idle chat failed");
-                            }
-                        }
-                    }
-                    Err(e) => tracing::warn!(error = %e, "finding idle chats failed"),
-                }
-            }
-            if rounds % 20 != 1 {
-                continue;
-            }
-            let idle = state.config.session_idle.as_millis() as i64;
-            if let Err(e) = state.db.write(move |c| jobs::cleanup(c, now, idle).map(|_| ())).await {
-                tracing::warn!(error = %e, "cleanup job failed");
-            }
+            round += 1;
+            jobs::run_once(&state, round).await;
         }
     });
 }

@@ -7,7 +7,7 @@ use super::{AgentPatch, NewAgent, store};
 use crate::audit::Actor;
 use crate::auth::{Principal, validate_password};
 use crate::error::AppError;
-use crate::http::AppState;
+use crate::state::AppState;
 
 type Data = web::Data<AppState>;
 

@@ -120,7 +120,7 @@ pub fn create(conn: &rusqlite::Connection, new: &NewAgent, password_hash: &str, 
             now,
         },
     )?;
-    store::set_departments(conn, id, &new.department_ids)?;
+    crate::departments::store::set_of_agent(conn, id, &new.department_ids)?;
     let details = serde_json::json!({"role": new.role, "name": name});
     audit::store::record(conn, now, actor, "agent.create", Some(&email_norm), Some(&details))?;
     store::get(conn, id)?.ok_or_else(|| AppError::internal("agent vanished after insert"))
@@ -133,7 +133,7 @@ pub fn update(conn: &rusqlite::Connection, id: i64, mut patch: AgentPatch, actor
     let before = store::get(conn, id)?.ok_or_else(|| AppError::not_found("agent"))?;
     store::update_fields(conn, id, patch.name.as_deref(), patch.role, patch.disabled, patch.chat_limit, patch.locale.as_deref(), now)?;
     if let Some(depts) = &patch.department_ids {
-        store::set_departments(conn, id, depts)?;
+        crate::departments::store::set_of_agent(conn, id, depts)?;
     }
     if before.role == Role::Admin && !before.disabled && store::enabled_admins(conn)? == 0 {
         return Err(AppError::conflict("this change would leave no enabled admin"));

@@ -1,4 +1,4 @@
-//! SQL for agents and their department memberships.
+//! SQL for agents (rows carry their department ids; memberships are written by `departments::store`).
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -76,21 +76,6 @@ pub fn insert(conn: &Connection, a: &Insert) -> Result<i64, AppError> {
     Ok(conn.last_insert_rowid())
 }
 
-pub fn set_departments(conn: &Connection, agent_id: i64, department_ids: &[i64]) -> Result<(), AppError> {
-    for d in department_ids {
-        let exists: bool = conn.query_row("SELECT count(*) > 0 FROM departments WHERE id = ?1", [d], |r| r.get(0))?;
-        if !exists {
-            return Err(AppError::invalid(format!("department_ids: no department {d}")));
-        }
-    }
-    conn.execute("DELETE FROM department_members WHERE agent_id = ?1", [agent_id])?;
-    let mut st = conn.prepare("INSERT OR IGNORE INTO department_members (department_id, agent_id) VALUES (?1, ?2)")?;
-    for d in department_ids {
-        st.execute(params![d, agent_id])?;
-    }
-    Ok(())
-}
-
 #[expect(clippy::too_many_arguments, reason = "one optional argument per editable column, all named at the call site")]
 pub fn update_fields(
     conn: &Connection,
@@ -126,4 +111,9 @@ pub fn enabled_admins(conn: &Connection) -> Result<i64, AppError> {
 
 pub fn any_admin(conn: &Connection) -> Result<bool, AppError> {
     Ok(crate::db::count(conn, "SELECT count(*) FROM agents WHERE role = 'admin'", [])? > 0)
+}
+
+/// Enabled agents (the metrics gauge).
+pub fn count_enabled(conn: &Connection) -> Result<i64, AppError> {
+    crate::db::count(conn, "SELECT count(*) FROM agents WHERE disabled = 0", [])
 }

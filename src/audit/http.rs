@@ -3,7 +3,7 @@ use serde::Deserialize;
 
 use super::store;
 use crate::error::AppError;
-use crate::http::AppState;
+use crate::state::AppState;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -8,8 +8,8 @@ use super::{Credential, Principal, Role, Scope, normalize_email, store};
 use crate::agents::{self, NewAgent};
 use crate::audit::{self, Actor};
 use crate::error::{AppError, Kind};
-use crate::http::AppState;
 use crate::settings;
+use crate::state::AppState;
 
 type Data = web::Data<AppState>;
 

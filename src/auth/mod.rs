@@ -1,6 +1,7 @@
 //! Who is calling, and may they: passwords, sessions, API tokens, roles.
 
 pub mod http;
+pub mod policy;
 pub mod store;
 
 use std::sync::Arc;
@@ -93,6 +94,22 @@ impl Principal {
     }
     pub fn is_admin(&self) -> bool {
         self.has_role(Role::Admin)
+    }
+    /// The agent behind this caller, or a clear error for person-less API tokens.
+    pub fn agent_id(&self) -> Result<i64, AppError> {
+        self.agent_id.ok_or_else(|| AppError::invalid("this API token does not belong to an agent"))
+    }
+}
+
+/// Handlers take a `Principal` argument; the access middleware (`http::routes::enforce`) put it
+/// into the request extensions, so a missing one means the route is public: 401.
+impl actix_web::FromRequest for Principal {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Principal, AppError>>;
+
+    fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        use actix_web::HttpMessage;
+        std::future::ready(req.extensions().get::<Principal>().cloned().ok_or_else(AppError::unauthenticated))
     }
 }
 

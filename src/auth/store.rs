@@ -137,3 +137,8 @@ pub fn session_valid(conn: &Connection, session_id: i64, now: i64, idle_ms: i64)
         params![session_id, now, idle_ms],
     )? > 0)
 }
+
+/// Stored console sessions (the metrics gauge).
+pub fn count_sessions(conn: &Connection) -> Result<i64, AppError> {
+    crate::db::count(conn, "SELECT count(*) FROM sessions", [])
+}

@@ -6,7 +6,7 @@ use rusqlite::Connection;
 use super::{Canned, CannedInput, store};
 use crate::auth::{Principal, Role};
 use crate::error::AppError;
-use crate::http::AppState;
+use crate::state::AppState;
 
 type Data = web::Data<AppState>;
 
@@ -20,7 +20,7 @@ fn may_manage(c: &Connection, p: &Principal, owner: Option<i64>, department: Opt
         return Ok(true);
     }
     match (p.role, department, p.agent_id) {
-        (Some(Role::Supervisor), Some(d), Some(me)) => Ok(crate::departments::store::agent_departments(c, me)?.contains(&d)),
+        (Some(Role::Supervisor), Some(d), Some(me)) => Ok(crate::departments::store::of_agent(c, me)?.contains(&d)),
         _ => Ok(false),
     }
 }

@@ -9,21 +9,20 @@ use actix_ws::Session;
 
 use super::socket::{self, Closed, Delivery, Handler, OwnedMessage, Step};
 use super::store;
-use super::{EndedBy, Status};
-use crate::auth::{Credential, Principal, Role};
+use super::{EndedBy, files};
+use crate::auth::policy::{Viewer, origin_allowed};
+use crate::auth::{Credential, Principal};
 use crate::db::Db;
 use crate::error::{AppError, Kind};
-use crate::http::AppState;
 use crate::realtime::protocol::{self, AgentFrame, AgentInfo, AgentWelcome, QueueChange, ServerFrame, StatusChange, Typing, close};
 use crate::realtime::{Audience, Peer, SocketId};
+use crate::state::AppState;
 
 /// Browsers send Origin on every WebSocket handshake; a foreign page must not be able to open
 /// a socket that rides on the agent's cookie (cross-site WebSocket hijacking).
 pub fn check_socket_origin(state: &AppState, req: &HttpRequest) -> Result<(), AppError> {
     let origin = req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let own = state.own_origin();
-    let host_origin = format!("{}://{}", state.public_url.scheme(), req.connection_info().host());
-    if origin == own || (state.public_url_derived && origin == host_origin) {
+    if origin_allowed(state, origin, req.connection_info().host()) {
         Ok(())
     } else {
         Err(AppError::new(Kind::BadOrigin, "socket Origin is not this server"))
@@ -36,13 +35,13 @@ pub async fn upgrade(state: web::Data<AppState>, p: Principal, req: HttpRequest,
     let Credential::Session { session_id } = p.credential else {
         return Err(AppError::forbidden("the agent socket needs a console session"));
     };
-    let role = p.role.unwrap_or(Role::Agent);
+    let viewer = p.viewer();
     let agent = state.db.read(move |c| crate::agents::store::get(c, agent_id)).await?.ok_or_else(AppError::unauthenticated)?;
     let (resp, mut session, stream) = actix_ws::handle(&req, body).map_err(|e| AppError::invalid(format!("websocket handshake: {e}")))?;
     actix_web::rt::spawn(async move {
         let mut stream = stream.max_frame_size(protocol::MAX_FRAME).aggregate_continuations().max_continuation_size(protocol::MAX_FRAME);
         let Some(text) = socket::first_text(&mut session, &mut stream).await else { return };
-        let mut handler = AgentSocket { state, agent_id, name: agent.name, role, session_id, delivery: Delivery::new(), socket: None };
+        let mut handler = AgentSocket { state, agent_id, name: agent.name, viewer, session_id, delivery: Delivery::new(), socket: None };
         let rx = match handler.hello(&mut session, &text).await {
             Ok(Some(rx)) => rx,
             _ => return,
@@ -56,7 +55,8 @@ struct AgentSocket {
     state: web::Data<AppState>,
     agent_id: i64,
     name: String,
-    role: Role,
+    /// Built once at upgrade; every visibility check on this socket goes through it.
+    viewer: Viewer,
     session_id: i64,
     delivery: Delivery,
     socket: Option<SocketId>,
@@ -97,7 +97,7 @@ impl AgentSocket {
         };
         let (id, rx) = st.hub.register(Peer::Agent { agent_id }).await;
         self.socket = Some(id);
-        let supervised: Vec<_> = if self.role >= Role::Supervisor || st.agents_see_colleagues() {
+        let supervised: Vec<_> = if self.viewer.sees_colleagues_chats(st.agents_see_colleagues()) {
             active.into_iter().filter(|c| c.agent_id != Some(agent_id)).collect()
         } else {
             vec![]
@@ -105,7 +105,7 @@ impl AgentSocket {
         let mine_ids: Vec<i64> = mine.iter().map(|c| c.id).collect();
         let welcome = ServerFrame::AgentWelcome(AgentWelcome {
             v: protocol::VERSION,
-            agent: AgentInfo { id: agent_id, name: self.name.clone(), role: self.role },
+            agent: AgentInfo { id: agent_id, name: self.name.clone(), role: self.viewer.role },
             queue,
             mine,
             supervised,
@@ -132,7 +132,7 @@ impl AgentSocket {
         let st = self.state.clone();
         let view =
             st.db.read(move |c| store::conversation_view(c, conversation)).await?.ok_or_else(|| AppError::not_found("conversation"))?;
-        if !super::may_view(self.role, self.agent_id, view.agent_id, view.status, st.agents_see_colleagues()) {
+        if !self.viewer.may_view_chat(view.agent_id, view.status, st.agents_see_colleagues()) {
             return Err(AppError::not_found("conversation"));
         }
         st.hub.subscribe(self.socket.expect("registered"), conversation).await;
@@ -199,8 +199,8 @@ impl AgentSocket {
                         st.db
                             .read(move |c| {
                                 let (id, ..) =
-                                    store::attachment_by_token(c, &tok)?.ok_or_else(|| AppError::invalid("unknown attachment"))?;
-                                if !store::attachment_uploaded_by_agent(c, id, agent_id)? {
+                                    files::store::attachment_by_token(c, &tok)?.ok_or_else(|| AppError::invalid("unknown attachment"))?;
+                                if !files::store::attachment_uploaded_by_agent(c, id, agent_id)? {
                                     return Err(AppError::forbidden("that attachment is not yours"));
                                 }
                                 Ok(id)
@@ -256,13 +256,13 @@ impl AgentSocket {
                 st.hub.publish(Audience::ConversationVisitors(conversation), frame).await;
             }
             AgentFrame::Viewing { ticket, state } => {
-                let (me, role) = (self.agent_id, self.role);
+                let (me, viewer) = (self.agent_id, self.viewer);
                 let visible = st
                     .db
                     .read(move |c| {
                         let Some(t) = crate::tickets::store::by_number(c, ticket)? else { return Ok(false) };
-                        let mine = crate::departments::store::agent_departments(c, me)?;
-                        Ok(crate::tickets::may_view(role, me, &mine, t.agent_id, t.department_id))
+                        let mine = crate::departments::store::of_agent(c, me)?;
+                        Ok(viewer.may_view_ticket(&mine, t.agent_id, t.department_id))
                     })
                     .await?;
                 if !visible {
@@ -273,8 +273,7 @@ impl AgentSocket {
             }
             AgentFrame::End { conversation } => {
                 let conv = st.db.read(move |c| store::conv(c, conversation)).await?.ok_or_else(|| AppError::not_found("conversation"))?;
-                let allowed = conv.agent_id == Some(self.agent_id) || self.role >= Role::Supervisor;
-                if !allowed || conv.status == Status::Queued && self.role < Role::Supervisor {
+                if !self.viewer.may_end_chat(conv.agent_id, conv.status) {
                     return Err(AppError::forbidden("only the chat's agent or a supervisor can end it"));
                 }
                 socket::end_conversation(&st, conversation, EndedBy::Agent, self.name.clone()).await?;

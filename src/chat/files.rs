@@ -1,17 +1,18 @@
 //! Attachments: uploads stored in the database in chunks (content-addressed by SHA-256) and
-//! downloads served so a browser never runs them.
+//! downloads served so a browser never runs them. SQL: `files/store.rs`.
+
+pub mod store;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
-use rusqlite::{OptionalExtension, params};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::auth::{self, Principal};
 use crate::error::{AppError, Kind};
-use crate::http::AppState;
 use crate::realtime::protocol::AttachmentInfo;
+use crate::state::AppState;
 
 pub const MAX_UPLOAD: usize = 10 * 1024 * 1024;
 /// Each chunk is its own write job, so chat messages commit between the chunks of a large file.
@@ -84,13 +85,7 @@ async fn store_upload(state: &AppState, req: &HttpRequest, mut body: web::Payloa
     let content_type = clean_content_type(req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()), &name);
 
     let now = state.now();
-    let blob_id = state
-        .db
-        .write(move |c| {
-            c.execute("INSERT INTO blobs (created_at) VALUES (?1)", [now])?;
-            Ok(c.last_insert_rowid())
-        })
-        .await?;
+    let blob_id = state.db.write(move |c| store::new_blob(c, now)).await?;
     let mut hasher = Sha256::new();
     let mut size = 0usize;
     let mut idx = 0i64;
@@ -108,12 +103,7 @@ async fn store_upload(state: &AppState, req: &HttpRequest, mut body: web::Payloa
                 let chunk: Vec<u8> = buf.drain(..CHUNK).collect();
                 let i = idx;
                 idx += 1;
-                state
-                    .db
-                    .write(move |c| {
-                        Ok(c.execute("INSERT INTO blob_chunks (blob_id, idx, data) VALUES (?1, ?2, ?3)", params![blob_id, i, chunk])?)
-                    })
-                    .await?;
+                state.db.write(move |c| store::add_chunk(c, blob_id, i, &chunk)).await?;
             }
         }
         if size == 0 {
@@ -122,19 +112,14 @@ async fn store_upload(state: &AppState, req: &HttpRequest, mut body: web::Payloa
         if !buf.is_empty() {
             let chunk = std::mem::take(&mut buf);
             let i = idx;
-            state
-                .db
-                .write(move |c| {
-                    Ok(c.execute("INSERT INTO blob_chunks (blob_id, idx, data) VALUES (?1, ?2, ?3)", params![blob_id, i, chunk])?)
-                })
-                .await?;
+            state.db.write(move |c| store::add_chunk(c, blob_id, i, &chunk)).await?;
         }
         Ok(())
     }
     .await;
     if let Err(e) = outcome {
         // Nothing half-stored stays behind.
-        let _ = state.db.write(move |c| Ok(c.execute("DELETE FROM blobs WHERE id = ?1", [blob_id])?)).await;
+        let _ = state.db.write(move |c| store::delete_blob(c, blob_id)).await;
         return Err(e);
     }
     let sha = hasher.finalize().to_vec();
@@ -149,23 +134,10 @@ async fn store_upload(state: &AppState, req: &HttpRequest, mut body: web::Payloa
         .db
         .write(move |c| {
             // Same bytes already stored: keep one copy.
-            let existing: Option<i64> = c.query_row("SELECT id FROM blobs WHERE sha256 = ?1", [&sha], |r| r.get(0)).optional()?;
-            let blob = match existing {
-                Some(id) => {
-                    c.execute("DELETE FROM blobs WHERE id = ?1", [blob_id])?;
-                    id
-                }
-                None => {
-                    c.execute("UPDATE blobs SET sha256 = ?2, size = ?3 WHERE id = ?1", params![blob_id, sha, sz])?;
-                    blob_id
-                }
-            };
-            c.execute(
-                "INSERT INTO attachments (token, blob_id, file_name, content_type, size, visitor_id, agent_id, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![tok, blob, n, ct, sz, visitor_id, agent_id, now],
-            )?;
-            Ok(())
+            let blob = store::seal_blob(c, blob_id, &sha, sz)?;
+            let a =
+                store::NewAttachment { token: &tok, blob_id: blob, file_name: &n, content_type: &ct, size: sz, visitor_id, agent_id, now };
+            store::insert_attachment(c, &a)
         })
         .await?;
     Ok(HttpResponse::Created().json(AttachmentInfo { url: file_url(&token, &name), token, name, content_type, size: size as i64 }))
@@ -190,13 +162,8 @@ pub async fn download(
     let found = state
         .db
         .read(move |c| {
-            let Some((_, blob, name, ctype, size)) = super::store::attachment_by_token(c, &token)? else { return Ok(None) };
-            let mut st = c.prepare("SELECT data FROM blob_chunks WHERE blob_id = ?1 ORDER BY idx")?;
-            let mut data = Vec::with_capacity(size as usize);
-            for chunk in st.query_map([blob], |r| r.get::<_, Vec<u8>>(0))? {
-                data.extend_from_slice(&chunk?);
-            }
-            Ok(Some((name, ctype, data)))
+            let Some((_, blob, name, ctype, size)) = store::attachment_by_token(c, &token)? else { return Ok(None) };
+            Ok(Some((name, ctype, store::blob_data(c, blob, size as usize)?)))
         })
         .await?;
     let (name, ctype, data) = found.ok_or_else(|| AppError::not_found("file"))?;

@@ -5,9 +5,9 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use super::store::{self, ArchiveFilter};
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
 use crate::error::AppError;
-use crate::http::AppState;
+use crate::state::AppState;
 
 type Data = web::Data<AppState>;
 
@@ -32,14 +32,13 @@ pub async fn list(state: Data, p: Principal, q: web::Query<ListQuery>) -> Result
     if !(1..=200).contains(&limit) {
         return Err(AppError::invalid("limit: between 1 and 200"));
     }
-    let role = p.role.unwrap_or(Role::Agent);
-    let me = p.agent_id;
-    let colleagues = role >= Role::Supervisor || state.agents_see_colleagues();
+    let viewer = p.viewer();
+    let colleagues = viewer.sees_colleagues_chats(state.agents_see_colleagues());
     let items = match q.status.as_deref().unwrap_or("ended") {
         "queued" => state.db.read(store::queue).await?,
         "active" => {
             let all = state.db.read(store::active_all).await?;
-            all.into_iter().filter(|c| colleagues || c.agent_id == me).collect()
+            all.into_iter().filter(|c| colleagues || viewer.owns(c.agent_id)).collect()
         }
         "ended" => {
             if q.q.as_ref().is_some_and(|t| t.chars().count() > 200) {
@@ -51,7 +50,7 @@ pub async fn list(state: Data, p: Principal, q: web::Query<ListQuery>) -> Result
                 visitor: q.visitor.filter(|v| !v.trim().is_empty()),
                 from: q.from,
                 to: q.to,
-                restrict_to_agent: if colleagues { None } else { Some(me.unwrap_or(-1)) },
+                restrict_to_agent: if colleagues { None } else { Some(viewer.agent_key()) },
                 before_id: q.before,
                 limit,
             };
@@ -66,8 +65,7 @@ pub async fn list(state: Data, p: Principal, q: web::Query<ListQuery>) -> Result
 pub async fn get(state: Data, p: Principal, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let view = state.db.read(move |c| store::conversation_view(c, id)).await?.ok_or_else(|| AppError::not_found("conversation"))?;
-    let role = p.role.unwrap_or(Role::Agent);
-    if !super::may_view(role, p.agent_id.unwrap_or(-1), view.agent_id, view.status, state.agents_see_colleagues()) {
+    if !p.viewer().may_view_chat(view.agent_id, view.status, state.agents_see_colleagues()) {
         return Err(AppError::not_found("conversation"));
     }
     let visitor_id = view.visitor.id;
@@ -87,8 +85,7 @@ pub struct MessagesQuery {
 pub async fn messages(state: Data, p: Principal, path: web::Path<i64>, q: web::Query<MessagesQuery>) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let conv = state.db.read(move |c| store::conv(c, id)).await?.ok_or_else(|| AppError::not_found("conversation"))?;
-    if !super::may_view(p.role.unwrap_or(Role::Agent), p.agent_id.unwrap_or(-1), conv.agent_id, conv.status, state.agents_see_colleagues())
-    {
+    if !p.viewer().may_view_chat(conv.agent_id, conv.status, state.agents_see_colleagues()) {
         return Err(AppError::not_found("conversation"));
     }
     let after = q.after.unwrap_or(0).max(0);

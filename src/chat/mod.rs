@@ -12,12 +12,12 @@ use serde::Serialize;
 use crate::error::AppError;
 
 /// End a chat whose visitor went quiet (the scheduler's idle-chat job; tests call it too).
-pub async fn end_idle(state: &crate::http::AppState, conversation: i64) -> Result<(), AppError> {
+pub async fn end_idle(state: &crate::state::AppState, conversation: i64) -> Result<(), AppError> {
     socket::end_conversation(state, conversation, EndedBy::Timeout, String::new()).await
 }
 
 /// The visitor behind widget HTTP calls: the `X-Visitor-Token` header, as issued in `welcome`.
-pub async fn visitor_from_request(state: &crate::http::AppState, req: &actix_web::HttpRequest) -> Result<i64, AppError> {
+pub async fn visitor_from_request(state: &crate::state::AppState, req: &actix_web::HttpRequest) -> Result<i64, AppError> {
     let token = req.headers().get("x-visitor-token").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     if token.is_empty() || token.len() > 128 {
         return Err(AppError::unauthenticated());
@@ -223,13 +223,10 @@ pub fn browser_and_os(ua: &str) -> (Option<String>, Option<String>) {
     (browser, os)
 }
 
-/// Who may look at a conversation over the agent socket or the API (SPEC S4, C3).
-/// Queued chats are visible to every agent (they pick from the queue); supervisors and admins
-/// see everything; agents see their own chats and, read-only, colleagues' unless the admin
-/// turned that off (`agents_see_colleagues`).
+/// TEMPORARY, for `src/tickets/http.rs` until the tickets branch merges and calls
+/// `Principal::viewer().may_view_chat(..)`: the rule itself is `auth::policy::Viewer::may_view_chat`.
 pub fn may_view(role: crate::auth::Role, agent_id: i64, conv_agent: Option<i64>, status: Status, agents_see_colleagues: bool) -> bool {
-    use crate::auth::Role;
-    role >= Role::Supervisor || status == Status::Queued || conv_agent == Some(agent_id) || agents_see_colleagues
+    crate::auth::policy::Viewer { agent_id: Some(agent_id), role }.may_view_chat(conv_agent, status, agents_see_colleagues)
 }
 
 /// Only the assigned agent writes into an active chat.
@@ -268,19 +265,7 @@ mod tests {
     }
 
     #[test]
-    fn view_rights() {
-        use crate::auth::Role::*;
-        let cases = [
-            (Agent, Some(1), Status::Active, false, true),  // own chat
-            (Agent, Some(2), Status::Active, false, false), // colleague's, supervision off
-            (Agent, Some(2), Status::Active, true, true),   // colleague's, read-only on
-            (Agent, None, Status::Queued, false, true),     // queue is for everyone
-            (Supervisor, Some(2), Status::Ended, false, true),
-            (Admin, Some(2), Status::Active, false, true),
-        ];
-        for (role, owner, status, colleagues, want) in cases {
-            assert_eq!(may_view(role, 1, owner, status, colleagues), want, "{role:?} {owner:?} {status:?} {colleagues}");
-        }
+    fn writing_rights() {
         assert!(may_write(1, Some(1), Status::Active).is_ok());
         assert!(may_write(1, Some(2), Status::Active).is_err());
         assert!(may_write(1, Some(1), Status::Ended).is_err());

@@ -13,9 +13,9 @@ use super::{EndedBy, Outcome, Status};
 use crate::db::Db;
 use crate::error::AppError;
 use crate::events::SystemEvent;
-use crate::http::AppState;
 use crate::realtime::protocol::{self, ChatOp, MessageOut, QueueChange, ServerFrame, StatusChange, WelcomeConversation, close};
 use crate::realtime::{Audience, Hub, Outbound};
+use crate::state::AppState;
 
 /// Clients ping every 25 s; a socket silent for this long is closed.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(75);

@@ -1,4 +1,4 @@
-//! SQL for visitors, conversations, messages and chat attachments.
+//! SQL for visitors, conversations and messages (attachments: `files/store.rs`).
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -298,26 +298,12 @@ pub struct ArchiveFilter {
     pub limit: u32,
 }
 
-/// Turn user text into an FTS5 query of quoted terms (prefix match on the last one), so
-/// operators typed by users are searched as words instead of failing as syntax.
-pub fn fts_query(text: &str) -> Option<String> {
-    let terms: Vec<String> = text
-        .split_whitespace()
-        .map(|t| t.chars().filter(|c| c.is_alphanumeric() || *c == '@' || *c == '.' || *c == '-' || *c == '_').collect::<String>())
-        .filter(|t| !t.is_empty())
-        .take(12)
-        .map(|t| format!("\"{t}\""))
-        .collect();
-    if terms.is_empty() {
-        return None;
-    }
-    let mut q = terms.join(" ");
-    q.push('*');
-    Some(q)
-}
+// The FTS query builder lives in `db::fts`. TEMPORARY shim for `src/tickets/store.rs`, which
+// still calls `chat::store::fts_query`: remove when the tickets branch merges.
+pub use crate::db::fts::query as fts_query;
 
 pub fn archive(conn: &Connection, f: &ArchiveFilter) -> Result<Vec<Conversation>, AppError> {
-    let fts = f.text.as_deref().and_then(fts_query);
+    let fts = f.text.as_deref().and_then(crate::db::fts::query);
     let visitor = f.visitor.as_ref().map(|v| format!("%{}%", v.replace(['%', '_'], "")));
     let sql = format!(
         "{CONV_LIST} WHERE c.status = 'ended'
@@ -443,41 +429,16 @@ pub fn messages_between(conn: &Connection, conversation: i64, after: i64, upto: 
 
 // ---------------------------------------------------------------- attachments
 
-/// (attachment id, blob id, file name, content type, size)
-pub type AttachmentRef = (i64, i64, String, String, i64);
+// Attachment SQL lives in `chat::files::store`. TEMPORARY shim for `src/tickets/http.rs`,
+// which still calls these through `chat::store`: remove when the tickets branch merges and
+// imports `chat::files::store` directly.
+pub use super::files::store::{attachment_by_token, attachment_uploaded_by_agent};
 
-pub fn attachment_by_token(conn: &Connection, token: &str) -> Result<Option<AttachmentRef>, AppError> {
-    Ok(conn
-        .query_row("SELECT id, blob_id, file_name, content_type, size FROM attachments WHERE token = ?1", [token], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })
-        .optional()?)
-}
-
-/// Whether an attachment was uploaded by this visitor or into a conversation of theirs.
-pub fn attachment_owned_by_visitor(conn: &Connection, attachment_id: i64, visitor_id: i64) -> Result<bool, AppError> {
-    Ok(crate::db::count(conn, "SELECT count(*) FROM attachments WHERE id = ?1 AND visitor_id = ?2", params![attachment_id, visitor_id])?
-        > 0)
-}
-
-pub fn attachment_uploaded_by_agent(conn: &Connection, attachment_id: i64, agent_id: i64) -> Result<bool, AppError> {
-    Ok(crate::db::count(conn, "SELECT count(*) FROM attachments WHERE id = ?1 AND agent_id = ?2", params![attachment_id, agent_id])? > 0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fts_queries_are_quoted() {
-        let cases = [
-            ("red shoes", Some("\"red\" \"shoes\"*")),
-            ("  ", None),
-            ("NEAR(a b) OR \"x", Some("\"NEARa\" \"b\" \"OR\" \"x\"*")),
-            ("ann@shop.example", Some("\"ann@shop.example\"*")),
-        ];
-        for (input, want) in cases {
-            assert_eq!(fts_query(input).as_deref(), want, "{input}");
-        }
-    }
+/// A contact's chats, newest first, as (id, status, created_at).
+pub fn conversations_of_contact(conn: &Connection, contact_id: i64, limit: u32) -> Result<Vec<(i64, String, i64)>, AppError> {
+    let mut st = conn.prepare(
+        "SELECT c.id, c.status, c.created_at FROM conversations c JOIN visitors v ON v.id = c.visitor_id
+         WHERE v.contact_id = ?1 ORDER BY c.id DESC LIMIT ?2",
+    )?;
+    Ok(st.query_map(params![contact_id, limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?)
 }

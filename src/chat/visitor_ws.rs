@@ -7,15 +7,15 @@ use actix_ws::Session;
 
 use super::socket::{self, Closed, Delivery, Handler, OwnedMessage, Step};
 use super::store::{self, VisitorSeen};
-use super::{EndedBy, Status};
+use super::{EndedBy, Status, files};
 use crate::auth;
 use crate::db::Db;
 use crate::error::AppError;
-use crate::http::AppState;
 use crate::realtime::protocol::{
     self, PageInfo, QueueChange, Reader, ServerFrame, StatusChange, Typing, VisitorFrame, VisitorRef, VisitorWelcome, close,
 };
 use crate::realtime::{Audience, Peer, SocketId};
+use crate::state::AppState;
 
 pub async fn upgrade(state: web::Data<AppState>, req: HttpRequest, body: web::Payload) -> Result<HttpResponse, AppError> {
     super::agent_ws::check_socket_origin(&state, &req)?;
@@ -283,8 +283,9 @@ impl VisitorSocket {
             .write(move |c| {
                 let attachment_id = match attachment {
                     Some(tok) => {
-                        let (id, ..) = store::attachment_by_token(c, &tok)?.ok_or_else(|| AppError::invalid("unknown attachment"))?;
-                        if !store::attachment_owned_by_visitor(c, id, visitor_id)? {
+                        let (id, ..) =
+                            files::store::attachment_by_token(c, &tok)?.ok_or_else(|| AppError::invalid("unknown attachment"))?;
+                        if !files::store::attachment_owned_by_visitor(c, id, visitor_id)? {
                             return Err(AppError::forbidden("that attachment is not yours"));
                         }
                         Some(id)

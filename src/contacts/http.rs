@@ -6,8 +6,8 @@ use serde::Deserialize;
 use super::{ContactPatch, store};
 use crate::auth::Principal;
 use crate::error::AppError;
-use crate::http::AppState;
-use crate::tickets::store::{self as tickets, Filter, Viewer};
+use crate::state::AppState;
+use crate::tickets::store::{self as tickets, Filter};
 
 type Data = web::Data<AppState>;
 
@@ -31,21 +31,16 @@ pub async fn list(state: Data, q: web::Query<Query>) -> Result<HttpResponse, App
 /// A contact with their history: tickets the caller may see and chats.
 pub async fn get(state: Data, p: Principal, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let viewer = Viewer { agent_id: p.agent_id.unwrap_or(-1), sees_all: p.has_role(crate::auth::Role::Supervisor) };
+    let viewer = p.viewer().tickets();
     let out = state
         .db
         .read(move |c| {
             let contact = store::get(c, id)?.ok_or_else(|| AppError::not_found("contact"))?;
             let tickets = tickets::list(c, &Filter { contact_id: Some(id), ..Default::default() }, viewer, false, None, 100)?;
-            let mut st = c.prepare(
-                "SELECT c.id, c.status, c.created_at FROM conversations c JOIN visitors v ON v.id = c.visitor_id
-                 WHERE v.contact_id = ?1 ORDER BY c.id DESC LIMIT 50",
-            )?;
-            let chats: Vec<serde_json::Value> = st
-                .query_map([id], |r| {
-                    Ok(serde_json::json!({"id": r.get::<_, i64>(0)?, "status": r.get::<_, String>(1)?, "created_at": r.get::<_, i64>(2)?}))
-                })?
-                .collect::<rusqlite::Result<_>>()?;
+            let chats: Vec<serde_json::Value> = crate::chat::store::conversations_of_contact(c, id, 50)?
+                .into_iter()
+                .map(|(id, status, created_at)| serde_json::json!({"id": id, "status": status, "created_at": created_at}))
+                .collect();
             Ok(serde_json::json!({"contact": contact, "tickets": tickets, "conversations": chats}))
         })
         .await?;

@@ -7,6 +7,7 @@
 //! Reads go to a small pool of read-only connections on the blocking thread pool.
 
 pub mod backup;
+pub mod fts;
 mod pool;
 pub mod seed;
 mod writer;
@@ -181,6 +182,12 @@ pub fn newest_migration() -> u32 {
 }
 
 /// Count rows in a query expected to return one integer (helper for store modules).
+/// The cheapest round trip through SQLite (readiness probe).
+pub fn ping(conn: &Connection) -> Result<(), AppError> {
+    conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?;
+    Ok(())
+}
+
 pub fn count(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<i64, AppError> {
     Ok(conn.query_row(sql, params, |r| r.get(0))?)
 }

@@ -6,7 +6,7 @@ use super::{DepartmentPatch, NewDepartment, store};
 use crate::audit::Actor;
 use crate::auth::Principal;
 use crate::error::AppError;
-use crate::http::AppState;
+use crate::state::AppState;
 
 type Data = web::Data<AppState>;
 
@@ -49,17 +49,13 @@ pub async fn overview(state: Data) -> Result<HttpResponse, AppError> {
         .read(move |c| {
             let mut out = Vec::new();
             for d in store::list(c)? {
-                let (open, pending, unassigned): (i64, i64, i64) = c.query_row(
-                    "SELECT count(*) FILTER (WHERE status = 'open'), count(*) FILTER (WHERE status = 'pending'),
-                            count(*) FILTER (WHERE status = 'open' AND agent_id IS NULL)
-                     FROM tickets WHERE department_id = ?1 AND merged_into IS NULL",
-                    [d.id],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )?;
-                let mut st = c.prepare("SELECT a.id, a.name FROM agents a JOIN department_members m ON m.agent_id = a.id WHERE m.department_id = ?1 AND a.disabled = 0 ORDER BY a.name")?;
-                let members: Vec<(i64, String)> = st.query_map([d.id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
-                let online_members: Vec<serde_json::Value> =
-                    members.iter().filter(|(id, _)| online.contains(id)).map(|(id, name)| serde_json::json!({"id": id, "name": name})).collect();
+                let (open, pending, unassigned) = store::ticket_counts(c, d.id)?;
+                let members = store::members(c, d.id)?;
+                let online_members: Vec<serde_json::Value> = members
+                    .iter()
+                    .filter(|(id, _)| online.contains(id))
+                    .map(|(id, name)| serde_json::json!({"id": id, "name": name}))
+                    .collect();
                 out.push(serde_json::json!({
                     "id": d.id, "name": d.name, "visible": d.visible,
                     "open": open, "pending": pending, "unassigned": unassigned,

@@ -78,6 +78,51 @@ pub fn set_ticket_options(
     Ok(())
 }
 
+// ---------------------------------------------------------------- members (agent ↔ department)
+
+pub fn set_of_agent(conn: &Connection, agent_id: i64, department_ids: &[i64]) -> Result<(), AppError> {
+    for d in department_ids {
+        let exists: bool = conn.query_row("SELECT count(*) > 0 FROM departments WHERE id = ?1", [d], |r| r.get(0))?;
+        if !exists {
+            return Err(AppError::invalid(format!("department_ids: no department {d}")));
+        }
+    }
+    conn.execute("DELETE FROM department_members WHERE agent_id = ?1", [agent_id])?;
+    let mut st = conn.prepare("INSERT OR IGNORE INTO department_members (department_id, agent_id) VALUES (?1, ?2)")?;
+    for d in department_ids {
+        st.execute(params![d, agent_id])?;
+    }
+    Ok(())
+}
+
+/// The departments an agent belongs to.
+pub fn of_agent(conn: &Connection, agent_id: i64) -> Result<Vec<i64>, AppError> {
+    let mut st = conn.prepare_cached("SELECT department_id FROM department_members WHERE agent_id = ?1")?;
+    Ok(st.query_map([agent_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Enabled members of a department as (agent id, name), by name.
+pub fn members(conn: &Connection, department_id: i64) -> Result<Vec<(i64, String)>, AppError> {
+    let mut st = conn.prepare(
+        "SELECT a.id, a.name FROM agents a JOIN department_members m ON m.agent_id = a.id
+         WHERE m.department_id = ?1 AND a.disabled = 0 ORDER BY a.name",
+    )?;
+    Ok(st.query_map([department_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?)
+}
+
+// ---------------------------------------------------------------- overview
+
+/// Open, pending, and open-unassigned tickets of a department (merged tickets excluded).
+pub fn ticket_counts(conn: &Connection, department_id: i64) -> Result<(i64, i64, i64), AppError> {
+    Ok(conn.query_row(
+        "SELECT count(*) FILTER (WHERE status = 'open'), count(*) FILTER (WHERE status = 'pending'),
+                count(*) FILTER (WHERE status = 'open' AND agent_id IS NULL)
+         FROM tickets WHERE department_id = ?1 AND merged_into IS NULL",
+        [department_id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?)
+}
+
 // ---- ticket options (moved from tickets)
 
 /// The department's ticket options; None when there is no such department.
@@ -87,10 +132,4 @@ pub fn ticket_options(conn: &Connection, id: i64) -> Result<Option<super::Ticket
             Ok(super::TicketOptions { subject_rule: r.get(0)?, next_only: r.get(1)?, reply_template: r.get(2)? })
         })
         .optional()?)
-}
-
-/// The departments an agent belongs to.
-pub fn agent_departments(conn: &Connection, agent_id: i64) -> Result<Vec<i64>, AppError> {
-    let mut st = conn.prepare_cached("SELECT department_id FROM department_members WHERE agent_id = ?1")?;
-    Ok(st.query_map([agent_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
 }

@@ -22,8 +22,8 @@ pub async fn serve(req: HttpRequest) -> HttpResponse {
     let path = req.path();
     let get = matches!(*req.method(), Method::GET | Method::HEAD);
     if is_api_path(path) {
-        let state = req.app_data::<actix_web::web::Data<super::AppState>>();
-        let known_path = state.is_some_and(|s| s.policies.path_known(path));
+        let policies = req.app_data::<actix_web::web::Data<super::routes::Policies>>();
+        let known_path = policies.is_some_and(|p| p.path_known(path));
         return if known_path {
             json_error(Kind::MethodNotAllowed, "method not allowed on this path")
         } else {

@@ -5,8 +5,8 @@ use std::sync::atomic::Ordering;
 
 use actix_web::{HttpResponse, web};
 
-use super::AppState;
 use crate::error::AppError;
+use crate::state::AppState;
 
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))
@@ -14,22 +14,15 @@ pub async fn healthz() -> HttpResponse {
 
 /// Ready when the database answers; it was opened and migrated before the listener started.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    match state.db.read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?)).await {
+    match state.db.read(crate::db::ping).await {
         Ok(_) => HttpResponse::Ok().json(serde_json::json!({"status": "ready"})),
         Err(_) => HttpResponse::ServiceUnavailable().json(serde_json::json!({"status": "unavailable"})),
     }
 }
 
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let (agents, sessions) = state
-        .db
-        .read(|c| {
-            Ok((
-                crate::db::count(c, "SELECT count(*) FROM agents WHERE disabled = 0", [])?,
-                crate::db::count(c, "SELECT count(*) FROM sessions", [])?,
-            ))
-        })
-        .await?;
+    let (agents, sessions) =
+        state.db.read(|c| Ok((crate::agents::store::count_enabled(c)?, crate::auth::store::count_sessions(c)?))).await?;
     let hub = state.hub.stats().await;
     let m = &state.metrics;
     let w = state.db.write_stats();

@@ -11,9 +11,11 @@ use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 
-use super::{AppState, state};
+use super::state;
+use crate::auth::policy::origin_allowed;
 use crate::auth::{self, Credential, Principal, Role, Scope};
 use crate::error::{AppError, Kind};
+use crate::state::AppState;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
@@ -129,7 +131,8 @@ pub fn is_api_path(path: &str) -> bool {
     path.starts_with("/api/") || path == "/api" || path.starts_with("/ws/") || path == "/ws"
 }
 
-/// The policy table in registration order, with each path compiled for matching.
+/// The policy table in registration order, with each path compiled for matching. Built once
+/// in `startup` and registered as its own app data next to `AppState`.
 pub struct Policies {
     entries: Vec<(Method, &'static str, actix_web::dev::ResourceDef, Access)>,
 }
@@ -167,14 +170,15 @@ impl Policies {
 
 pub async fn enforce(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let st = state(&req);
-    let access = match st.policies.lookup(req.method(), req.path()) {
+    let policies = req.app_data::<web::Data<Policies>>().cloned().expect("Policies are registered");
+    let access = match policies.lookup(req.method(), req.path()) {
         Ok(a) => a,
         Err(true) => return Ok(req.error_response(AppError::new(Kind::MethodNotAllowed, "method not allowed on this path"))),
         Err(false) => {
             // Fail closed: a route mounted outside the table never runs unchecked.
             if let Some(pattern) = req.match_pattern()
                 && (is_api_path(&pattern) || pattern.starts_with("/files") || pattern == "/metrics")
-                && !st.policies.knows_pattern(&pattern)
+                && !policies.knows_pattern(&pattern)
             {
                 tracing::error!(%pattern, "route has no access policy; refusing");
                 return Ok(req.error_response(AppError::internal(format!("route {pattern} has no access policy"))));
@@ -200,7 +204,7 @@ async fn check(req: &ServiceRequest, st: &AppState, access: Access) -> Result<Op
     // CSRF defence: a browser always sends Origin on cross-site non-GET requests.
     if unsafe_method && bearer.is_none() {
         match req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-            Some(origin) if origin_allowed(st, req, origin) => {}
+            Some(origin) if origin_allowed(st, origin, req.connection_info().host()) => {}
             Some(_) => return Err(AppError::new(Kind::BadOrigin, "request Origin is not this server")),
             None if has_cookie => {
                 return Err(AppError::new(Kind::BadOrigin, "cookie-authenticated requests must carry an Origin header"));
@@ -234,20 +238,6 @@ fn bearer_token(req: &ServiceRequest) -> Result<Option<String>, AppError> {
         Some(t) if !t.trim().is_empty() => Ok(Some(t.trim().to_string())),
         _ => Err(AppError::new(Kind::Unauthenticated, "Authorization must be 'Bearer <token>'")),
     }
-}
-
-fn origin_allowed(st: &AppState, req: &ServiceRequest, origin: &str) -> bool {
-    if origin == st.own_origin() {
-        return true;
-    }
-    // Development setups without a configured public_url: accept the origin the browser used
-    // to reach us. A cross-site page cannot forge its own Origin, so this stays CSRF-safe.
-    if st.public_url_derived {
-        let host = req.connection_info().host().to_string();
-        let scheme = st.public_url.scheme();
-        return origin == format!("{scheme}://{host}");
-    }
-    false
 }
 
 fn is_direct_loopback(req: &ServiceRequest) -> bool {

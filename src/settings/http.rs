@@ -8,7 +8,7 @@ use serde::Deserialize;
 use crate::audit::{self, Actor};
 use crate::auth::Principal;
 use crate::error::AppError;
-use crate::http::AppState;
+use crate::state::AppState;
 
 fn chat_json(state: &AppState) -> serde_json::Value {
     serde_json::json!({"sneak_peek": state.sneak_peek(), "agents_see_colleagues": state.agents_see_colleagues()})

@@ -11,8 +11,8 @@ use super::ops::{self, Caller};
 use super::store::{self, Filter};
 use crate::auth::Principal;
 use crate::error::AppError;
-use crate::http::AppState;
 use crate::realtime::Audience;
+use crate::state::AppState;
 
 type Data = web::Data<AppState>;
 

@@ -73,7 +73,7 @@ impl From<&Principal> for Caller {
 pub fn visible_ticket(c: &Connection, who: &Caller, number: i64) -> Result<Ticket, AppError> {
     let t = store::by_number(c, number)?.ok_or_else(|| AppError::not_found("ticket"))?;
     let mine = match who.agent_id {
-        Some(a) => departments::store::agent_departments(c, a)?,
+        Some(a) => departments::store::of_agent(c, a)?,
         None => vec![],
     };
     if !super::may_view(who.role.unwrap_or(Role::Agent), who.agent_id.unwrap_or(-1), &mine, t.agent_id, t.department_id) {
@@ -629,7 +629,7 @@ pub fn customer_message(c: &Connection, who: &Caller, number: i64, b: &CustomerM
 /// Next: the oldest open unassigned ticket of my departments, now mine. Returns its number.
 pub fn next(c: &Connection, who: &Caller, now: i64) -> Result<i64, AppError> {
     let me = who.agent()?;
-    let depts = departments::store::agent_departments(c, me)?;
+    let depts = departments::store::of_agent(c, me)?;
     store::take_next(c, me, &depts, now)?.ok_or_else(|| AppError::not_found("open unassigned ticket"))
 }
 

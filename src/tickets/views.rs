@@ -9,7 +9,7 @@ use super::ops::Caller;
 use super::store::{self, Filter, SavedView};
 use crate::auth::Principal;
 use crate::error::AppError;
-use crate::http::AppState;
+use crate::state::AppState;
 
 type Data = web::Data<AppState>;
 

@@ -16,7 +16,7 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     pub setup_link: Option<String>,
     pub data_dir: tempfile::TempDir,
-    pub state: actix_web::web::Data<frontdesk::http::AppState>,
+    pub state: actix_web::web::Data<frontdesk::state::AppState>,
 }
 
 pub async fn spawn_app() -> TestApp {

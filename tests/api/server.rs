@@ -75,3 +75,35 @@ async fn responses_are_gzip_compressed_when_asked() {
     let r = client.get(app.url("/")).header("accept-encoding", "gzip").send().await.unwrap();
     assert_eq!(r.headers().get("content-encoding").map(|v| v.to_str().unwrap()), Some("gzip"));
 }
+
+/// One scheduler round, driven by hand: the same `jobs::run_once` the 30-second timer calls.
+#[actix_web::test]
+async fn one_scheduler_round_runs_the_due_jobs() {
+    use frontdesk::clock::Clock;
+    let app = spawn_app().await;
+    let agent = app.add_agent("ann@shop.example", frontdesk::auth::Role::Agent).await;
+    app.session_for(agent).await;
+    let now = app.clock.now_ms();
+    let blob = app.db.write(move |c| frontdesk::chat::files::store::new_blob(c, now)).await.unwrap();
+    let (sessions, blobs) = (app.count("sessions").await, app.count("blobs").await);
+    assert!(sessions >= 1 && blobs >= 1);
+
+    // Not stale yet: a first round (which includes cleanup) keeps both.
+    let report = frontdesk::jobs::run_once(&app.state, 1).await;
+    assert_eq!(report.cleaned, Some((0, 0)));
+    assert!(report.woken.is_empty() && report.idle_chats_ended.is_empty());
+
+    // 13 hours later the half-finished upload (> 1 h) and the idle session (> 12 h) are stale,
+    // but round 2 does not run cleanup; round 21 does.
+    app.clock.advance(13 * 3_600_000);
+    assert_eq!(frontdesk::jobs::run_once(&app.state, 2).await.cleaned, None);
+    assert_eq!(app.count("blobs").await, blobs);
+    let report = frontdesk::jobs::run_once(&app.state, 21).await;
+    // (The app's own timer ran round 1 at start, before anything was stale, so these rows are
+    // ours to remove.)
+    assert_eq!(report.cleaned, Some((sessions as usize, 1)));
+    assert_eq!(app.count("sessions").await, 0);
+    assert_eq!(app.count("blobs").await, blobs - 1);
+    let gone = app.db.read(move |c| frontdesk::chat::files::store::blob_data(c, blob, 0)).await.unwrap();
+    assert!(gone.is_empty());
+}

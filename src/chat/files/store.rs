@@ -1,0 +1,99 @@
+//! SQL for uploaded files: content-addressed blobs stored in chunks, and the attachments
+//! (name, type, uploader, capability token) that point at them.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::error::AppError;
+
+// ---------------------------------------------------------------- blobs
+
+/// A new, still unsealed blob (no hash yet) to receive chunks. Returns its id.
+pub fn new_blob(conn: &Connection, now: i64) -> Result<i64, AppError> {
+    conn.execute("INSERT INTO blobs (created_at) VALUES (?1)", [now])?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn add_chunk(conn: &Connection, blob_id: i64, idx: i64, data: &[u8]) -> Result<(), AppError> {
+    conn.execute("INSERT INTO blob_chunks (blob_id, idx, data) VALUES (?1, ?2, ?3)", params![blob_id, idx, data])?;
+    Ok(())
+}
+
+/// Drop a blob and (by cascade) its chunks.
+pub fn delete_blob(conn: &Connection, blob_id: i64) -> Result<(), AppError> {
+    conn.execute("DELETE FROM blobs WHERE id = ?1", [blob_id])?;
+    Ok(())
+}
+
+/// Seal a fully received blob with its hash and size. When the same bytes are already stored,
+/// the new copy is dropped and the existing blob's id returned (one copy per content).
+pub fn seal_blob(conn: &Connection, blob_id: i64, sha256: &[u8], size: i64) -> Result<i64, AppError> {
+    let existing: Option<i64> = conn.query_row("SELECT id FROM blobs WHERE sha256 = ?1", [sha256], |r| r.get(0)).optional()?;
+    match existing {
+        Some(id) => {
+            delete_blob(conn, blob_id)?;
+            Ok(id)
+        }
+        None => {
+            conn.execute("UPDATE blobs SET sha256 = ?2, size = ?3 WHERE id = ?1", params![blob_id, sha256, size])?;
+            Ok(blob_id)
+        }
+    }
+}
+
+/// A blob's bytes, chunks in order.
+pub fn blob_data(conn: &Connection, blob_id: i64, size_hint: usize) -> Result<Vec<u8>, AppError> {
+    let mut st = conn.prepare("SELECT data FROM blob_chunks WHERE blob_id = ?1 ORDER BY idx")?;
+    let mut data = Vec::with_capacity(size_hint);
+    for chunk in st.query_map([blob_id], |r| r.get::<_, Vec<u8>>(0))? {
+        data.extend_from_slice(&chunk?);
+    }
+    Ok(data)
+}
+
+/// Drop uploads abandoned half-way: unsealed blobs created before `before`. Returns how many.
+pub fn delete_unsealed_blobs(conn: &Connection, before: i64) -> Result<usize, AppError> {
+    Ok(conn.execute("DELETE FROM blobs WHERE sha256 IS NULL AND created_at < ?1", [before])?)
+}
+
+// ---------------------------------------------------------------- attachments
+
+pub struct NewAttachment<'a> {
+    pub token: &'a str,
+    pub blob_id: i64,
+    pub file_name: &'a str,
+    pub content_type: &'a str,
+    pub size: i64,
+    pub visitor_id: Option<i64>,
+    pub agent_id: Option<i64>,
+    pub now: i64,
+}
+
+pub fn insert_attachment(conn: &Connection, a: &NewAttachment) -> Result<(), AppError> {
+    conn.execute(
+        "INSERT INTO attachments (token, blob_id, file_name, content_type, size, visitor_id, agent_id, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![a.token, a.blob_id, a.file_name, a.content_type, a.size, a.visitor_id, a.agent_id, a.now],
+    )?;
+    Ok(())
+}
+
+/// (attachment id, blob id, file name, content type, size)
+pub type AttachmentRef = (i64, i64, String, String, i64);
+
+pub fn attachment_by_token(conn: &Connection, token: &str) -> Result<Option<AttachmentRef>, AppError> {
+    Ok(conn
+        .query_row("SELECT id, blob_id, file_name, content_type, size FROM attachments WHERE token = ?1", [token], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .optional()?)
+}
+
+/// Whether an attachment was uploaded by this visitor or into a conversation of theirs.
+pub fn attachment_owned_by_visitor(conn: &Connection, attachment_id: i64, visitor_id: i64) -> Result<bool, AppError> {
+    Ok(crate::db::count(conn, "SELECT count(*) FROM attachments WHERE id = ?1 AND visitor_id = ?2", params![attachment_id, visitor_id])?
+        > 0)
+}
+
+pub fn attachment_uploaded_by_agent(conn: &Connection, attachment_id: i64, agent_id: i64) -> Result<bool, AppError> {
+    Ok(crate::db::count(conn, "SELECT count(*) FROM attachments WHERE id = ?1 AND agent_id = ?2", params![attachment_id, agent_id])? > 0)
+}
