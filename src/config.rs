@@ -56,6 +56,12 @@ pub const KEYS: &[KeyDef] = &[
         help: "proxy IPs whose X-Forwarded-For is believed (comma separated)",
     },
     KeyDef { name: "max_json_bytes", default: Some("262144"), secret: false, help: "largest accepted JSON body" },
+    KeyDef {
+        name: "body_read_timeout",
+        default: Some("20s"),
+        secret: false,
+        help: "a request body that sends nothing for this long is answered 408 and its connection closed",
+    },
     KeyDef { name: "backup_keep", default: Some("7"), secret: false, help: "automatic snapshots kept in DATA_DIR/backups" },
 ];
 
@@ -261,6 +267,10 @@ impl Layers {
         let session_idle = dur("session_idle");
         let session_max = dur("session_max");
         let chat_idle_timeout = dur("chat_idle_timeout");
+        let body_read_timeout = dur("body_read_timeout");
+        if body_read_timeout.is_zero() {
+            err("body_read_timeout", "must be at least 1s".into());
+        }
         let mut rate = |key: &str| match raw(key).map(|s| Rate::parse(&s)) {
             Some(Ok(r)) => r,
             Some(Err(m)) => {
@@ -318,6 +328,7 @@ impl Layers {
             visitor_session_rate,
             trusted_proxies,
             max_json_bytes,
+            body_read_timeout,
             backup_keep,
         })
     }
@@ -414,6 +425,8 @@ pub struct Config {
     pub visitor_session_rate: Rate,
     pub trusted_proxies: Vec<IpAddr>,
     pub max_json_bytes: usize,
+    /// Longest wait for the next piece of a request body (slow headers are cut by actix at 10 s).
+    pub body_read_timeout: Duration,
     pub backup_keep: usize,
 }
 

@@ -26,6 +26,8 @@ pub enum Kind {
     TooLarge,
     UnsupportedMediaType,
     RateLimited,
+    /// The request body stopped arriving (`body_read_timeout`).
+    RequestTimeout,
     Unavailable,
     Internal,
 }
@@ -47,6 +49,7 @@ impl Kind {
             Kind::TooLarge => "too_large",
             Kind::UnsupportedMediaType => "unsupported_media_type",
             Kind::RateLimited => "rate_limited",
+            Kind::RequestTimeout => "request_timeout",
             Kind::Unavailable => "unavailable",
             Kind::Internal => "internal",
         }
@@ -63,6 +66,7 @@ impl Kind {
             Kind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Kind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Kind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Kind::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -94,6 +94,7 @@ impl Application {
         let app_state = state.clone();
         let https = state.https();
         let max_json = state.config.max_json_bytes;
+        let body_read_timeout = state.config.body_read_timeout;
         let factory = move || {
             let headers = DefaultHeaders::new()
                 .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
@@ -107,6 +108,7 @@ impl Application {
                 .configure(|cfg| routes::mount(cfg, &api))
                 .default_service(web::to(assets::serve))
                 .wrap(from_fn(routes::enforce))
+                .wrap(from_fn(move |req, next| body_timeout(req, next, body_read_timeout)))
                 .wrap(from_fn(observe))
                 .wrap(from_fn(move |req, next| security_headers(req, next, https)))
                 .wrap(headers)
@@ -253,6 +255,76 @@ async fn security_headers(
         h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
     }
     Ok(res)
+}
+
+/// Cuts request bodies that stall (security finding 14). actix's `client_request_timeout`
+/// covers only the head; a request whose body never comes would hold its connection and its
+/// handler for as long as the client likes. The body is read through [`StallGuard`], which
+/// fails the read once `limit` passes without a byte; the answer is then 408 and the
+/// connection is closed (the rest of that body is never read). The limit is on silence, not
+/// on the whole body, so a slow but steady upload still completes.
+async fn body_timeout(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+    limit: Duration,
+) -> Result<ServiceResponse<actix_web::body::EitherBody<impl MessageBody>>, actix_web::Error> {
+    use actix_web::HttpMessage as _;
+    let h = req.headers();
+    let has_body = h.get(header::CONTENT_LENGTH).is_some_and(|v| v.as_bytes() != b"0") || h.contains_key(header::TRANSFER_ENCODING);
+    if !has_body {
+        return next.call(req).await.map(ServiceResponse::map_into_left_body);
+    }
+    let stalled = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let guard = StallGuard { inner: req.take_payload(), limit, timer: Box::pin(tokio::time::sleep(limit)), stalled: stalled.clone() };
+    req.set_payload(actix_web::dev::Payload::Stream { payload: Box::pin(guard) });
+    // Only the handler reads the body, and the route turns its errors into responses.
+    let res = next.call(req).await?;
+    if !stalled.load(std::sync::atomic::Ordering::Relaxed) {
+        return Ok(res.map_into_left_body());
+    }
+    let (http_req, _) = res.into_parts();
+    tracing::info!(path = %http_req.path(), "request body stalled; answering 408 and closing");
+    let mut res = actix_web::ResponseError::error_response(&AppError::new(
+        crate::error::Kind::RequestTimeout,
+        format!("the request body stopped arriving for {} s", limit.as_secs_f64()),
+    ));
+    res.head_mut().set_connection_type(actix_web::http::ConnectionType::Close);
+    Ok(ServiceResponse::new(http_req, res).map_into_right_body())
+}
+
+/// A request body stream that fails once `limit` passes without a chunk.
+struct StallGuard {
+    inner: actix_web::dev::Payload,
+    limit: Duration,
+    timer: std::pin::Pin<Box<tokio::time::Sleep>>,
+    stalled: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl futures_util::Stream for StallGuard {
+    type Item = Result<actix_web::web::Bytes, actix_web::error::PayloadError>;
+
+    fn poll_next(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Self::Item>> {
+        use std::task::Poll;
+        let this = &mut *self;
+        if this.stalled.load(std::sync::atomic::Ordering::Relaxed) {
+            return Poll::Ready(None);
+        }
+        match std::pin::Pin::new(&mut this.inner).poll_next(cx) {
+            Poll::Ready(item) => {
+                let next = tokio::time::Instant::now() + this.limit;
+                this.timer.as_mut().reset(next);
+                Poll::Ready(item)
+            }
+            Poll::Pending => match this.timer.as_mut().poll(cx) {
+                Poll::Ready(()) => {
+                    this.stalled.store(true, std::sync::atomic::Ordering::Relaxed);
+                    let e = std::io::Error::new(std::io::ErrorKind::TimedOut, "request body stalled");
+                    Poll::Ready(Some(Err(actix_web::error::PayloadError::Io(e))))
+                }
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
 }
 
 /// Request id, access log and status metrics around every request.

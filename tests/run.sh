@@ -83,6 +83,22 @@ else
   record "cargo test" "$p" "$f"
 fi
 
+note "crash loop (SPEC S1): SIGKILL the server 10 times under chat load"
+# Needs the debug binary cargo test just built, and the websockets package for Python.
+if ! python3 -c 'import websockets' 2>/dev/null; then
+  pip install --quiet websockets > "$LOG_DIR/pip.log" 2>&1 || pip install --quiet --break-system-packages websockets >> "$LOG_DIR/pip.log" 2>&1
+fi
+if [ ! -x target/debug/frontdesk ]; then
+  broken "crash loop" "no server binary at target/debug/frontdesk"
+elif ! python3 -c 'import websockets' 2>/dev/null; then
+  broken "crash loop" "could not install the Python websockets package (see $LOG_DIR/pip.log)"
+else
+  timeout 600 python3 benches/crash_loop.py --kills 10 --binary target/debug/frontdesk > "$LOG_DIR/crash-loop.log" 2>&1
+  tail -3 "$LOG_DIR/crash-loop.log"
+  read -r p f < <(sed -nE 's/^crash loop: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$LOG_DIR/crash-loop.log")
+  if [ -n "${p:-}" ] && [ -n "${f:-}" ]; then record "crash loop" "$p" "$f"; else broken "crash loop" "runner failed"; fi
+fi
+
 note "front-end unit tests (vitest)"
 if (cd web && npx vitest run --reporter=default --reporter=json --outputFile="$LOG_DIR/vitest.json") > "$LOG_DIR/vitest.log" 2>&1 || [ -s "$LOG_DIR/vitest.json" ]; then
   tail -5 "$LOG_DIR/vitest.log"

@@ -64,6 +64,11 @@ pub struct SetupBody {
 }
 
 /// Creates the first admin with the one-time token printed by `serve`.
+///
+/// Nothing here hashes before it knows the hash can be used: once an admin exists the answer
+/// is 409 straight away, and a wrong token is refused (and counted) before the password is
+/// hashed. Each attempt reserves its place in the per-IP login window first, so a burst of
+/// simultaneous guesses is limited like a sequence of them.
 pub async fn setup(state: Data, req: HttpRequest, body: web::Json<SetupBody>) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
     let new = NewAgent {
@@ -75,41 +80,53 @@ pub async fn setup(state: Data, req: HttpRequest, body: web::Json<SetupBody>) ->
         department_ids: vec![],
         locale: body.locale,
     };
-    new.validate()?;
+    let already_done = || AppError::conflict("setup is already done; sign in instead");
+    let wrong_token = || AppError::forbidden("the setup link is wrong or was already used");
     let presented = hex::encode(super::token_hash(&body.token));
+    let (has_admin, expected) =
+        state.db.read(|c| Ok((agents::store::any_admin(c)?, settings::store::get(c, settings::SETUP_TOKEN_HASH)?))).await?;
+    if has_admin {
+        return Err(already_done());
+    }
+    new.validate()?;
     let ip = state.client_ip(&req).map(|i| i.to_string()).unwrap_or_default();
     // Guessing the setup token is a login attempt like any other.
     let now = state.now();
-    state.login_ip.check(&ip, now).map_err(AppError::rate_limited)?;
-    let hash = state.hasher.hash(new.password.clone()).await?;
-    let result = state
-        .db
-        .write(move |c| {
-            if agents::store::any_admin(c)? {
-                return Err(AppError::conflict("setup is already done; sign in instead"));
-            }
-            let expected = settings::store::get(c, settings::SETUP_TOKEN_HASH)?;
-            if !expected.is_some_and(|e| constant_time_eq(e.as_bytes(), presented.as_bytes())) {
-                return Err(AppError::forbidden("the setup link is wrong or was already used"));
-            }
-            let actor = Actor { agent_id: None, label: "setup".into() };
-            let agent = agents::create(c, &new, &hash, &actor, now)?;
-            settings::store::delete(c, settings::SETUP_TOKEN_HASH)?;
-            Ok(agent)
-        })
-        .await;
-    match result {
-        Ok(agent) => {
-            tracing::info!(email = %agent.email, "first admin created through the setup page");
-            start_session(&state, &req, agent, actix_web::http::StatusCode::CREATED).await
-        }
-        Err(e) => {
-            if e.kind == Kind::Forbidden {
-                state.login_ip.hit(&ip, now);
-            }
-            Err(e)
-        }
+    state.login_ip.take(&ip, now).map_err(AppError::rate_limited)?;
+    if !token_matches(expected, &presented) {
+        return Err(wrong_token());
     }
+    let result = async {
+        let hash = state.hasher.hash(new.password.clone()).await?;
+        state
+            .db
+            .write(move |c| {
+                if agents::store::any_admin(c)? {
+                    return Err(already_done());
+                }
+                // Checked again in the transaction: a concurrent setup may have used it.
+                if !token_matches(settings::store::get(c, settings::SETUP_TOKEN_HASH)?, &presented) {
+                    return Err(wrong_token());
+                }
+                let actor = Actor { agent_id: None, label: "setup".into() };
+                let agent = agents::create(c, &new, &hash, &actor, now)?;
+                settings::store::delete(c, settings::SETUP_TOKEN_HASH)?;
+                Ok(agent)
+            })
+            .await
+    }
+    .await;
+    // Only a wrong token counts against the IP; anything else gives the reservation back.
+    if !matches!(&result, Err(e) if e.kind == Kind::Forbidden) {
+        state.login_ip.release(&ip, now);
+    }
+    let agent = result?;
+    tracing::info!(email = %agent.email, "first admin created through the setup page");
+    start_session(&state, &req, agent, actix_web::http::StatusCode::CREATED).await
+}
+
+fn token_matches(expected: Option<String>, presented: &str) -> bool {
+    expected.is_some_and(|e| constant_time_eq(e.as_bytes(), presented.as_bytes()))
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -132,8 +149,12 @@ pub async fn login(state: Data, req: HttpRequest, body: web::Json<LoginBody>) ->
     let email = normalize_email(&email);
     let ip = state.client_ip(&req).map(|i| i.to_string()).unwrap_or_default();
     let now = state.now();
-    let limited = state.login_ip.check(&ip, now).and_then(|_| state.login_account.check(&email, now));
-    if let Err(wait) = limited {
+    // Reserve this attempt's place in both windows before the (slow) hash, in one step per
+    // limiter: simultaneous guesses cannot all pass a check that only counts after hashing.
+    // A refused attempt takes nothing; a successful login gives both places back.
+    let reserved =
+        state.login_ip.take(&ip, now).and_then(|_| state.login_account.take(&email, now).inspect_err(|_| state.login_ip.release(&ip, now)));
+    if let Err(wait) = reserved {
         state.metrics.logins_limited.fetch_add(1, Relaxed);
         return Err(AppError::rate_limited(wait));
     }
@@ -143,19 +164,16 @@ pub async fn login(state: Data, req: HttpRequest, body: web::Json<LoginBody>) ->
         Some((id, phc, disabled)) => (Some(id), phc, disabled),
         None => (None, None, false),
     };
+    // Always hashed, and a disabled account answers exactly like a wrong password whether or
+    // not the password is right: neither the answer nor its timing confirms the password.
     let ok = state.hasher.verify(password, phc).await?;
-    let Some(id) = id.filter(|_| ok) else {
-        state.login_ip.hit(&ip, now);
-        state.login_account.hit(&email, now);
+    let Some(id) = id.filter(|_| ok && !disabled) else {
         state.metrics.logins_failed.fetch_add(1, Relaxed);
-        tracing::info!(%ip, "failed login");
+        tracing::info!(%ip, disabled, "failed login");
         return Err(AppError::new(Kind::InvalidCredentials, "wrong email or password"));
     };
-    if disabled {
-        state.metrics.logins_failed.fetch_add(1, Relaxed);
-        return Err(AppError::new(Kind::AccountDisabled, "this account is disabled; ask an admin"));
-    }
-    state.login_account.clear(&email);
+    state.login_ip.release(&ip, now);
+    state.login_account.release(&email, now);
     let agent = state.db.read(move |c| agents::store::get(c, id)).await?.ok_or_else(|| AppError::not_found("agent"))?;
     state.metrics.logins_ok.fetch_add(1, Relaxed);
     start_session(&state, &req, agent, actix_web::http::StatusCode::OK).await

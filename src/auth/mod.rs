@@ -5,6 +5,7 @@ pub mod policy;
 pub mod store;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
@@ -119,6 +120,8 @@ impl actix_web::FromRequest for Principal {
 #[derive(Clone)]
 pub struct PasswordHasher {
     permits: Arc<Semaphore>,
+    /// argon2 computations started (hash or verify), for tests and capacity planning.
+    runs: Arc<AtomicU64>,
 }
 
 pub const MIN_PASSWORD: usize = 8;
@@ -138,7 +141,12 @@ pub fn validate_password(p: &str) -> Result<(), AppError> {
 impl PasswordHasher {
     pub fn new() -> PasswordHasher {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        PasswordHasher { permits: Arc::new(Semaphore::new(cores)) }
+        PasswordHasher { permits: Arc::new(Semaphore::new(cores)), runs: Arc::new(AtomicU64::new(0)) }
+    }
+
+    /// How many argon2 computations (hash or verify) this hasher has started.
+    pub fn runs(&self) -> u64 {
+        self.runs.load(Ordering::Relaxed)
     }
 
     pub fn hash_blocking(password: &str) -> Result<String, AppError> {
@@ -158,6 +166,7 @@ impl PasswordHasher {
 
     pub async fn hash(&self, password: String) -> Result<String, AppError> {
         let _permit = self.permits.acquire().await.map_err(|_| AppError::internal("hasher closed"))?;
+        self.runs.fetch_add(1, Ordering::Relaxed);
         tokio::task::spawn_blocking(move || Self::hash_blocking(&password))
             .await
             .map_err(|e| AppError::internal(format!("hash task: {e}")))?
@@ -167,6 +176,7 @@ impl PasswordHasher {
     /// so response time does not reveal which emails have accounts.
     pub async fn verify(&self, password: String, phc: Option<String>) -> Result<bool, AppError> {
         let _permit = self.permits.acquire().await.map_err(|_| AppError::internal("hasher closed"))?;
+        self.runs.fetch_add(1, Ordering::Relaxed);
         tokio::task::spawn_blocking(move || {
             let target = phc.clone().unwrap_or_else(|| dummy_hash().to_string());
             let ok = Self::verify_blocking(&password, &target);

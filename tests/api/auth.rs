@@ -61,8 +61,18 @@ async fn login_failures_are_uniform_and_disabled_accounts_refused() {
         })
         .await
         .unwrap();
-    let (s, code) = error_code(app.post_login(&c, "ann@shop.example", PASSWORD).await).await;
-    assert_eq!((s, code.as_str()), (StatusCode::FORBIDDEN, "account_disabled"));
+    // Security finding 16a: a disabled account answers exactly like a wrong password, whether
+    // or not the password is right, so the answer confirms nothing; the hash still runs, so
+    // timing tells nothing either.
+    let wrong: Value = app.post_login(&c, "ann@shop.example", "wrong password").await.json().await.unwrap();
+    for password in [PASSWORD, "wrong password", "another wrong one"] {
+        let hashed = app.state.hasher.runs();
+        let r = app.post_login(&c, "ann@shop.example", password).await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "disabled account, password {password:?}");
+        assert_eq!(r.json::<Value>().await.unwrap(), wrong, "same answer as a wrong password");
+        assert_eq!(app.state.hasher.runs() - hashed, 1, "the password was hashed as for any account");
+    }
+    assert_eq!(wrong["error"]["code"], "invalid_credentials");
 }
 
 #[actix_web::test]
@@ -313,4 +323,103 @@ async fn the_last_enabled_admin_cannot_be_removed() {
     }
     let me: Value = c.get(app.url("/api/v1/me")).send().await.unwrap().json().await.unwrap();
     assert_eq!((me["role"].as_str(), me["disabled"].as_bool()), (Some("admin"), Some(false)));
+}
+
+/// Sends every (email, password) login at once, each on its own connection, and returns the
+/// statuses in the same order.
+async fn login_flood(app: &TestApp, attempts: &[(&str, String)]) -> Vec<StatusCode> {
+    let client = app.plain();
+    let sends = attempts
+        .iter()
+        .map(|(email, password)| client.post(app.url("/api/v1/auth/login")).json(&json!({"email": email, "password": password})).send());
+    futures_util::future::join_all(sends).await.into_iter().map(|r| r.expect("login answered").status()).collect()
+}
+
+fn tally(statuses: &[StatusCode], s: StatusCode) -> usize {
+    statuses.iter().filter(|&&x| x == s).count()
+}
+
+/// Security finding 11: the limit used to be checked before hashing and counted after it, so
+/// a burst of simultaneous guesses all passed the check. Each attempt now reserves its place
+/// in the window before the hash runs.
+#[actix_web::test]
+async fn simultaneous_guesses_at_one_account_hash_at_most_the_limit() {
+    let app = spawn_app_with(|c| {
+        c.login_rate_account = frontdesk::config::Rate::parse("5/5m").unwrap();
+        c.login_rate_ip = frontdesk::config::Rate::parse("100000/5m").unwrap();
+    })
+    .await;
+    app.add_agent("ann@shop.example", Role::Agent).await;
+    let hashed = app.state.hasher.runs();
+    let guesses: Vec<_> = (0..100).map(|i| ("ann@shop.example", format!("wrong guess {i}"))).collect();
+    let statuses = login_flood(&app, &guesses).await;
+    assert_eq!(tally(&statuses, StatusCode::UNAUTHORIZED), 5, "{statuses:?}");
+    assert_eq!(tally(&statuses, StatusCode::TOO_MANY_REQUESTS), 95, "{statuses:?}");
+    assert_eq!(app.state.hasher.runs() - hashed, 5, "only the admitted guesses were hashed");
+
+    // The right password, arriving in a flood once the limit is spent, is refused like the rest.
+    let mut flood: Vec<_> = (0..20).map(|i| ("ann@shop.example", format!("more guesses {i}"))).collect();
+    flood.insert(10, ("ann@shop.example", PASSWORD.to_string()));
+    let statuses = login_flood(&app, &flood).await;
+    assert_eq!(tally(&statuses, StatusCode::TOO_MANY_REQUESTS), 21, "{statuses:?}");
+    assert_eq!(app.state.hasher.runs() - hashed, 5, "nothing more was hashed");
+
+    app.clock.advance(5 * 60 * 1000 + 1);
+    assert_eq!(app.post_login(&app.plain(), "ann@shop.example", PASSWORD).await.status(), StatusCode::OK);
+}
+
+#[actix_web::test]
+async fn simultaneous_guesses_from_one_ip_hash_at_most_the_limit_and_successes_are_refunded() {
+    let app = spawn_app_with(|c| {
+        c.login_rate_account = frontdesk::config::Rate::parse("100000/5m").unwrap();
+        c.login_rate_ip = frontdesk::config::Rate::parse("6/5m").unwrap();
+    })
+    .await;
+    app.add_agent("ann@shop.example", Role::Agent).await;
+    app.add_agent("bob@shop.example", Role::Agent).await;
+    // Successful logins give their reservation back: ten of them spend none of the IP budget.
+    // (While in flight they hold a place, so only six could run at the same moment.)
+    for _ in 0..10 {
+        assert_eq!(app.post_login(&app.plain(), "ann@shop.example", PASSWORD).await.status(), StatusCode::OK);
+    }
+
+    let hashed = app.state.hasher.runs();
+    let emails = ["ann@shop.example", "bob@shop.example", "nobody@shop.example", "carol@shop.example"];
+    let guesses: Vec<_> = (0..100).map(|i| (emails[i % emails.len()], format!("wrong guess {i}"))).collect();
+    let statuses = login_flood(&app, &guesses).await;
+    assert_eq!(tally(&statuses, StatusCode::UNAUTHORIZED), 6, "{statuses:?}");
+    assert_eq!(tally(&statuses, StatusCode::TOO_MANY_REQUESTS), 94, "{statuses:?}");
+    assert_eq!(app.state.hasher.runs() - hashed, 6, "only the admitted guesses were hashed");
+    assert_eq!(app.post_login(&app.plain(), "bob@shop.example", PASSWORD).await.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+/// Security finding 12: after setup, `POST /api/v1/setup` used to hash the password before
+/// finding out it had nothing to do, an anonymous CPU burn.
+#[actix_web::test]
+async fn setup_refuses_without_hashing_once_done_and_wrong_tokens_are_limited() {
+    let app = spawn_app_with(|c| c.login_rate_ip = frontdesk::config::Rate::parse("3/5m").unwrap()).await;
+    let link = app.setup_link.clone().expect("setup link");
+    let token = link.split("#token=").nth(1).unwrap().to_string();
+    let body = |t: &str| json!({"token": t, "email": "owner@shop.example", "name": "Owner", "password": PASSWORD});
+    let c = app.plain();
+    let send_all = |t: &str, n: usize| {
+        let sends: Vec<_> = (0..n).map(|_| c.post(app.url("/api/v1/setup")).json(&body(t)).send()).collect();
+        async move { futures_util::future::join_all(sends).await.into_iter().map(|r| r.unwrap().status()).collect::<Vec<_>>() }
+    };
+    // Before setup: wrong tokens are refused without hashing, and limited per IP.
+    let hashed = app.state.hasher.runs();
+    let statuses = send_all("wrong-token", 30).await;
+    assert_eq!(tally(&statuses, StatusCode::FORBIDDEN), 3, "{statuses:?}");
+    assert_eq!(tally(&statuses, StatusCode::TOO_MANY_REQUESTS), 27, "{statuses:?}");
+    assert_eq!(app.state.hasher.runs(), hashed, "a wrong token costs no hash");
+
+    app.clock.advance(5 * 60 * 1000 + 1);
+    assert_eq!(send_all(&token, 1).await, [StatusCode::CREATED]);
+    // Once an admin exists: 409 at once, whatever the token, and no hash at all.
+    let hashed = app.state.hasher.runs();
+    let statuses = send_all(&token, 30).await;
+    assert_eq!(tally(&statuses, StatusCode::CONFLICT), 30, "{statuses:?}");
+    let statuses = send_all("wrong-token", 5).await;
+    assert_eq!(tally(&statuses, StatusCode::CONFLICT), 5, "{statuses:?}");
+    assert_eq!(app.state.hasher.runs(), hashed, "no hash after setup");
 }

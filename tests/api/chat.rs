@@ -147,7 +147,9 @@ async fn no_message_lost_or_duplicated_across_disconnects() {
     let mut conv: Option<i64> = None;
     let mut sent = 0usize;
     let mut reconnects = 0;
+    let deadline = Deadline::secs(120, format!("{N} acks across 25 cuts"));
     while acked.len() < N {
+        deadline.check_progress(|| format!("{} acked", acked.len()));
         // Send a window of messages, then read acks; cut mid-window at the chosen points.
         let window_end = (sent + 40).min(N);
         for i in sent..window_end {
@@ -178,6 +180,7 @@ async fn no_message_lost_or_duplicated_across_disconnects() {
         }
         // Collect acks until every sent message is acknowledged.
         while (0..sent).any(|i| !acked.contains_key(&i)) {
+            deadline.check_progress(|| format!("{} of {sent} sent acked", acked.len()));
             let f = v.recv().await;
             if f["type"] == "ack" {
                 acked.insert(f["client_id"].as_str().unwrap()[1..].parse().unwrap(), f["seq"].as_i64().unwrap());
@@ -208,7 +211,9 @@ async fn no_message_lost_or_duplicated_across_disconnects() {
     // The agent (following the queue) opens the chat and receives 1..N without gaps.
     agent.send(json!({"type": "open", "conversation": conv, "last_seq": 0})).await;
     let mut expect = 1;
+    let deadline = Deadline::secs(60, format!("the agent to receive messages 1..={N}"));
     while expect <= N as i64 {
+        deadline.check_progress(|| format!("next expected seq {expect}"));
         let f = agent.recv().await;
         if f["type"] == "message" {
             assert_eq!(f["seq"].as_i64(), Some(expect), "agent saw a gap or a duplicate");
@@ -569,7 +574,9 @@ async fn chats_of_silent_visitors_end_by_timeout_as_missed() {
     assert_eq!(ids, vec![conv]);
     frontdesk::chat::end_idle(&app.state, conv).await.unwrap();
     let (mut ended, mut line) = (Value::Null, Value::Null);
+    let deadline = Deadline::secs(30, "the ended status");
     while ended.is_null() {
+        deadline.check();
         let f = v.recv().await;
         match f["type"].as_str() {
             Some("status") if f["status"] == "ended" => ended = f,

@@ -9,6 +9,8 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::helpers::Deadline;
+
 const BIN: &str = env!("CARGO_BIN_EXE_frontdesk");
 
 fn frontdesk(data_dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
@@ -189,7 +191,8 @@ async fn cli_agents_work_against_a_running_server_and_disable_ends_sessions() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     // The session ended with the command: the very next request is refused.
     assert_eq!(client.get(server.url("/api/v1/me")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(login(&server, "ann@shop.example", "a long password").await.0, StatusCode::FORBIDDEN);
+    // Disabled: the same 401 as a wrong password, even with the right one.
+    assert_eq!(login(&server, "ann@shop.example", "a long password").await.0, StatusCode::UNAUTHORIZED);
 
     let out = frontdesk(dir.path(), &["agent", "enable", "ann@shop.example"], None);
     assert!(out.status.success());
@@ -238,7 +241,9 @@ async fn backup_under_writes_is_consistent_and_restore_brings_it_back() {
         let (client, url, stop) = (client.clone(), server.url("/api/v1/departments"), stop.clone());
         tokio::spawn(async move {
             let mut n = 0u32;
+            let deadline = Deadline::secs(120, "the test to stop the department writer");
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                deadline.check_progress(|| format!("{n} written"));
                 let r = client.post(&url).json(&json!({"name": format!("dept-{n:05}")})).send().await.unwrap();
                 assert_eq!(r.status(), StatusCode::CREATED);
                 n += 1;
@@ -246,7 +251,9 @@ async fn backup_under_writes_is_consistent_and_restore_brings_it_back() {
             n
         })
     };
+    let deadline = Deadline::secs(60, "50 departments before the backup");
     while departments_in(&data.join("frontdesk.db")).len() < 50 {
+        deadline.check();
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let backup: PathBuf = dir.path().join("backup.db");
@@ -259,7 +266,9 @@ async fn backup_under_writes_is_consistent_and_restore_brings_it_back() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     // Let more writes land after the backup, so restore visibly drops them.
     let at_backup = departments_in(&backup).len();
+    let deadline = Deadline::secs(60, "20 more departments after the backup");
     while departments_in(&data.join("frontdesk.db")).len() < at_backup + 20 {
+        deadline.check();
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -340,7 +349,9 @@ async fn sigkill_mid_stream_loses_no_acknowledged_message() {
     for i in 0..300 {
         v.send(json!({"type": "message", "client_id": format!("m{i}"), "body": format!("message {i}")})).await;
     }
+    let deadline = Deadline::secs(60, "120 acks before the kill");
     while acked.len() < 120 {
+        deadline.check_progress(|| format!("{} acked", acked.len()));
         let f = v.recv().await;
         if f["type"] == "ack" {
             acked.insert(f["client_id"].as_str().unwrap()[1..].parse().unwrap(), f["seq"].as_i64().unwrap());
@@ -357,7 +368,9 @@ async fn sigkill_mid_stream_loses_no_acknowledged_message() {
             v.send(json!({"type": "message", "client_id": format!("m{i}"), "body": format!("message {i}")})).await;
         }
     }
+    let deadline = Deadline::secs(60, format!("all {N} acks after the restart"));
     while acked.len() < N {
+        deadline.check_progress(|| format!("{} acked", acked.len()));
         let f = v.recv().await;
         if f["type"] == "ack" {
             acked.insert(f["client_id"].as_str().unwrap()[1..].parse().unwrap(), f["seq"].as_i64().unwrap());

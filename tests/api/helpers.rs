@@ -138,17 +138,64 @@ pub async fn error_code(r: reqwest::Response) -> (StatusCode, String) {
     (status, code)
 }
 
+/// A time limit for a loop that waits on something: every waiting loop in these tests checks
+/// one, so a server that stops answering fails the test with a message instead of hanging it.
+pub struct Deadline {
+    start: std::time::Instant,
+    limit: std::time::Duration,
+    what: String,
+}
+
+impl Deadline {
+    /// `what` says what the loop is waiting for, in the panic message.
+    pub fn after(limit: std::time::Duration, what: impl Into<String>) -> Deadline {
+        Deadline { start: std::time::Instant::now(), limit, what: what.into() }
+    }
+
+    pub fn secs(secs: u64, what: impl Into<String>) -> Deadline {
+        Self::after(std::time::Duration::from_secs(secs), what)
+    }
+
+    pub fn passed(&self) -> bool {
+        self.start.elapsed() > self.limit
+    }
+
+    /// Panics once the limit has passed.
+    #[track_caller]
+    pub fn check(&self) {
+        self.check_progress(String::new);
+    }
+
+    /// Like `check`, adding how far the loop got (computed only when it panics).
+    #[track_caller]
+    pub fn check_progress(&self, progress: impl FnOnce() -> String) {
+        if self.passed() {
+            let p = progress();
+            let sep = if p.is_empty() { "" } else { "; " };
+            panic!("deadline of {:?} passed waiting for {}{sep}{p}", self.limit, self.what);
+        }
+    }
+}
+
 /// Poll a condition (up to 5 s) for effects that happen in the background after a response.
 pub async fn wait_until<F, Fut>(mut cond: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    for _ in 0..500 {
-        if cond().await {
-            return;
-        }
+    let deadline = Deadline::secs(5, "a background effect (wait_until)");
+    while !cond().await {
+        deadline.check();
         actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    panic!("condition not met within 5 s");
+}
+
+#[test]
+fn deadlines_panic_with_what_they_waited_for() {
+    let d = Deadline::after(std::time::Duration::ZERO, "the moon");
+    std::thread::sleep(std::time::Duration::from_millis(2));
+    let err = std::panic::catch_unwind(|| d.check_progress(|| "3 of 4".into())).unwrap_err();
+    let msg = err.downcast_ref::<String>().unwrap();
+    assert!(msg.contains("waiting for the moon; 3 of 4"), "{msg}");
+    Deadline::secs(60, "later").check();
 }

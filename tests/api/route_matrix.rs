@@ -128,12 +128,38 @@ async fn every_route_allows_exactly_its_callers() {
                 rb = rb.json(&serde_json::json!({}));
             }
             let status = rb.send().await.unwrap().status();
-            let refused = status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN;
-            if allowed[i] {
-                assert!(!refused, "{method} {path} as {caller}: expected access, got {status}");
-            } else {
-                assert!(refused, "{method} {path} as {caller}: expected 401 or 403, got {status}");
+            if let Err(why) = verdict(status, allowed[i]) {
+                panic!("{method} {path} as {caller}: {why}");
             }
         }
     }
+}
+
+/// Whether `status` is the right answer for a caller who is (or is not) allowed. A 5xx is
+/// never right: "allowed" means the handler ran and answered (2xx, 3xx, or a 4xx about the
+/// request itself), not that it fell over after the access check let the caller through.
+fn verdict(status: StatusCode, allowed: bool) -> Result<(), String> {
+    if status.is_server_error() {
+        return Err(format!("server error {status}"));
+    }
+    let refused = status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN;
+    match (allowed, refused) {
+        (true, true) => Err(format!("expected access, got {status}")),
+        (false, false) => Err(format!("expected 401 or 403, got {status}")),
+        _ => Ok(()),
+    }
+}
+
+#[test]
+fn server_errors_fail_the_matrix() {
+    for s in [500, 502, 503] {
+        let s = StatusCode::from_u16(s).unwrap();
+        assert!(verdict(s, true).is_err(), "{s} must not count as allowed");
+        assert!(verdict(s, false).is_err(), "{s} must not count as refused");
+    }
+    assert!(verdict(StatusCode::OK, true).is_ok());
+    assert!(verdict(StatusCode::NOT_FOUND, true).is_ok());
+    assert!(verdict(StatusCode::UNAUTHORIZED, true).is_err());
+    assert!(verdict(StatusCode::FORBIDDEN, false).is_ok());
+    assert!(verdict(StatusCode::OK, false).is_err());
 }

@@ -107,3 +107,44 @@ async fn one_scheduler_round_runs_the_due_jobs() {
     let gone = app.db.read(move |c| frontdesk::chat::files::store::blob_data(c, blob, 0)).await.unwrap();
     assert!(gone.is_empty());
 }
+
+/// Security finding 14: a request whose body never arrives used to hold its connection (and a
+/// handler) for minutes. A body that stalls for `body_read_timeout` is answered 408 and the
+/// connection closed. Raw TCP, so nothing in between buffers or times out on its own.
+#[actix_web::test]
+async fn a_stalled_request_body_gets_408_and_the_connection_closes() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app_with(|c| c.body_read_timeout = std::time::Duration::from_secs(1)).await;
+    let addr = app.address.trim_start_matches("http://").to_string();
+    // Headers promise 200 bytes; nothing of the body comes, or only its start.
+    for sent_body in ["", "{\"email\": \"ann@shop.example\", "] {
+        let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let head = format!(
+            "POST /api/v1/auth/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{sent_body}"
+        );
+        s.write_all(head.as_bytes()).await.unwrap();
+        // Read until the server closes the connection (or the generous deadline passes).
+        let mut answer = Vec::new();
+        let read = tokio::time::timeout(std::time::Duration::from_secs(30), s.read_to_end(&mut answer)).await;
+        let text = String::from_utf8_lossy(&answer);
+        assert!(read.is_ok(), "connection still open after 30 s with a stalled body (body sent: {sent_body:?}); got {text:?}");
+        assert!(text.starts_with("HTTP/1.1 408"), "body sent: {sent_body:?}; got {text:?}");
+        assert!(text.contains("\"code\":\"request_timeout\""), "{text}");
+    }
+    // The limit is on silence, not on the whole body: a slow but steady body is read in full.
+    let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let body = serde_json::json!({"email": "ann@shop.example", "password": "x".repeat(40)}).to_string();
+    let head = format!(
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    for chunk in body.as_bytes().chunks(2) {
+        s.write_all(chunk).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let mut answer = Vec::new();
+    tokio::time::timeout(std::time::Duration::from_secs(30), s.read_to_end(&mut answer)).await.expect("answer within 30 s").unwrap();
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 401"), "a steady body reaches the handler: {text:?}");
+}

@@ -8,6 +8,8 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::Message;
 
+use crate::helpers::Deadline;
+
 pub type Stream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 pub struct Ws {
@@ -42,10 +44,11 @@ impl Ws {
         self.stream.send(m).await.expect("send raw");
     }
 
-    /// Next JSON frame (5 s at most); Err with how the socket ended.
+    /// Next JSON frame (5 s at most, however many pings come first); Err with how the socket ended.
     pub async fn next(&mut self) -> Result<Value, Ended> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
         loop {
-            let m = tokio::time::timeout(Duration::from_secs(5), self.stream.next()).await.expect("a frame within 5 s");
+            let m = tokio::time::timeout_at(deadline, self.stream.next()).await.expect("a JSON frame within 5 s");
             match m {
                 Some(Ok(Message::Text(t))) => return Ok(serde_json::from_str(t.as_str()).expect("server sends JSON")),
                 Some(Ok(Message::Close(frame))) => return Err(Ended::Closed(frame.map(|f| u16::from(f.code)).unwrap_or(1005))),
@@ -61,7 +64,9 @@ impl Ws {
 
     /// Skip frames until one of type `t`.
     pub async fn recv_type(&mut self, t: &str) -> Value {
+        let deadline = Deadline::secs(30, format!("a {t:?} frame"));
         loop {
+            deadline.check();
             let v = self.recv().await;
             if v["type"] == t {
                 return v;
@@ -71,7 +76,9 @@ impl Ws {
 
     /// Wait for the socket to end, skipping frames.
     pub async fn ended(&mut self) -> Ended {
+        let deadline = Deadline::secs(30, "the socket to end");
         loop {
+            deadline.check();
             if let Err(e) = self.next().await {
                 return e;
             }
