@@ -57,6 +57,9 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// GDPR: export or erase everything about one customer.
+    #[command(subcommand)]
+    Contact(ContactCommand),
     /// Fill the database with generated tickets (benchmarks and demos; refused while serve runs).
     #[command(hide = true)]
     Seed {
@@ -109,6 +112,22 @@ enum ConfigCommand {
     Check {
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ContactCommand {
+    /// Write everything about the contact with this email (chats, tickets, files, visits) into one ZIP.
+    Export {
+        email: String,
+        #[arg(long, value_name = "FILE.zip")]
+        out: PathBuf,
+    },
+    /// Erase everything about the contact with this email. Asks for confirmation unless --yes.
+    Erase {
+        email: String,
+        #[arg(long)]
+        yes: bool,
     },
 }
 
@@ -333,6 +352,12 @@ fn offline_command(command: &Command, cfg: &Config) -> Result<(), AppError> {
             );
             Ok(())
         }
+        Command::Contact(cmd) => {
+            let db = open_db(cfg)?;
+            let result = contact_command(&db, cmd);
+            db.close()?;
+            result
+        }
         Command::Token(TokenCommand::Create { name, scope }) => {
             let scope = Scope::parse(scope).ok_or_else(|| AppError::invalid("unknown scope"))?;
             let db = open_db(cfg)?;
@@ -401,6 +426,64 @@ fn agent_command(db: &Db, cmd: &AgentCommand) -> Result<(), AppError> {
             if generated {
                 println!("password: {password}");
             }
+            Ok(())
+        }
+    }
+}
+
+fn contact_command(db: &Db, cmd: &ContactCommand) -> Result<(), AppError> {
+    let t = now();
+    match cmd {
+        ContactCommand::Export { email, out } => {
+            if out.exists() {
+                return Err(AppError::invalid(format!("{} already exists; refusing to overwrite", out.display())));
+            }
+            let email = email.clone();
+            let (id, (bytes, files)) = db.read_blocking(|c| {
+                let id = crate::gdpr::find(c, &email)?;
+                Ok((id, crate::gdpr::export_zip(c, id, t)?))
+            })?;
+            let mut partial = out.as_os_str().to_os_string();
+            partial.push(".partial");
+            let partial = PathBuf::from(partial);
+            std::fs::write(&partial, &bytes)
+                .and_then(|_| std::fs::rename(&partial, out))
+                .map_err(|e| AppError::internal(format!("cannot write {}: {e}", out.display())))?;
+            db.write_blocking(move |c| crate::gdpr::record_export(c, id, files, &Actor::cli(), t))?;
+            println!("exported contact #{id} to {} ({} bytes, {files} files)", out.display(), bytes.len());
+            Ok(())
+        }
+        ContactCommand::Erase { email, yes } => {
+            let email = email.clone();
+            let (id, (chats, tickets, files)) = db.read_blocking(|c| {
+                let id = crate::gdpr::find(c, &email)?;
+                Ok((id, crate::gdpr::summary(c, id)?))
+            })?;
+            if !yes {
+                eprint!(
+                    "Erase everything about {email} (contact #{id}: {chats} chats, {tickets} tickets, {files} files)? \
+                     This cannot be undone. Type yes to continue: "
+                );
+                let mut answer = String::new();
+                std::io::BufRead::read_line(&mut std::io::stdin().lock().take(64), &mut answer)
+                    .map_err(|e| AppError::invalid(format!("reading stdin: {e}")))?;
+                if answer.trim() != "yes" {
+                    return Err(AppError::invalid("not confirmed; nothing was erased"));
+                }
+            }
+            let erased = db.write_blocking(move |c| crate::gdpr::erase(c, id, &Actor::cli(), t))?;
+            db.write_blocking(crate::gdpr::purge_search_index)?;
+            println!(
+                "erased contact #{id}: {} chats ({} messages), {} tickets ({} thread messages), {} visitors, {} page views, {} mails, {} files",
+                erased.conversations,
+                erased.messages,
+                erased.tickets,
+                erased.ticket_messages,
+                erased.visitors,
+                erased.page_views,
+                erased.mails,
+                erased.attachments
+            );
             Ok(())
         }
     }

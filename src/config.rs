@@ -62,7 +62,25 @@ pub const KEYS: &[KeyDef] = &[
         secret: false,
         help: "a request body that sends nothing for this long is answered 408 and its connection closed",
     },
-    KeyDef { name: "backup_keep", default: Some("7"), secret: false, help: "automatic snapshots kept in DATA_DIR/backups" },
+    KeyDef { name: "backup_keep", default: Some("7"), secret: false, help: "automatic snapshots kept in DATA_DIR/backups (of each kind)" },
+    KeyDef {
+        name: "backup_time",
+        default: Some("03:00"),
+        secret: false,
+        help: "local time (HH:MM) of the daily backup into DATA_DIR/backups; off disables it",
+    },
+    KeyDef {
+        name: "backup_copy_dir",
+        default: None,
+        secret: false,
+        help: "also copy each daily backup into this directory (keeping backup_keep there too)",
+    },
+    KeyDef {
+        name: "webhook_allow_private",
+        default: Some("false"),
+        secret: false,
+        help: "let webhooks reach loopback and private-network addresses (off: refused, SSRF)",
+    },
 ];
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -306,6 +324,27 @@ impl Layers {
         };
         let max_json_bytes = int("max_json_bytes", 1024, 64 << 20) as usize;
         let backup_keep = int("backup_keep", 1, 1000) as usize;
+        let backup_time = match raw("backup_time").as_deref() {
+            None | Some("off") => None,
+            Some(t) => match parse_time_of_day(t) {
+                Ok(m) => Some(m),
+                Err(m) => {
+                    err("backup_time", m);
+                    None
+                }
+            },
+        };
+        let backup_copy_dir = raw("backup_copy_dir").map(PathBuf::from);
+        let webhook_allow_private = match raw("webhook_allow_private").as_deref() {
+            None => false,
+            Some(v) => match parse_bool(v) {
+                Some(b) => b,
+                None => {
+                    err("webhook_allow_private", format!("{v:?} is not true or false"));
+                    false
+                }
+            },
+        };
 
         if !errors.is_empty() {
             return Err(errors);
@@ -330,6 +369,9 @@ impl Layers {
             max_json_bytes,
             body_read_timeout,
             backup_keep,
+            backup_time,
+            backup_copy_dir,
+            webhook_allow_private,
         })
     }
 
@@ -392,6 +434,26 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     n.checked_mul(mult).map(Duration::from_secs).ok_or_else(|| format!("{s:?} is too large"))
 }
 
+/// `true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`).
+pub fn parse_bool(s: &str) -> Option<bool> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// `HH:MM` (24-hour) → minutes after midnight.
+pub fn parse_time_of_day(s: &str) -> Result<u32, String> {
+    let bad = || format!("{s:?} is not a time such as 03:00 (or off)");
+    let (h, m) = s.trim().split_once(':').ok_or_else(bad)?;
+    let (h, m): (u32, u32) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    if h > 23 || m > 59 || s.trim().len() != 5 {
+        return Err(bad());
+    }
+    Ok(h * 60 + m)
+}
+
 fn parse_public_url(s: &str) -> Result<url::Url, String> {
     let u = url::Url::parse(s).map_err(|e| format!("{s:?} is not a URL: {e}"))?;
     if u.scheme() != "http" && u.scheme() != "https" {
@@ -428,6 +490,11 @@ pub struct Config {
     /// Longest wait for the next piece of a request body (slow headers are cut by actix at 10 s).
     pub body_read_timeout: Duration,
     pub backup_keep: usize,
+    /// Minutes after local midnight of the daily backup; None: no scheduled backups.
+    pub backup_time: Option<u32>,
+    pub backup_copy_dir: Option<PathBuf>,
+    /// Webhooks may reach loopback/private addresses (tests, intranet receivers).
+    pub webhook_allow_private: bool,
 }
 
 impl Config {
@@ -583,6 +650,25 @@ mod tests {
         assert_eq!(errs[0].key, "lisen");
         assert!(errs[0].message.contains("unknown key"));
         assert!(l.apply_toml(Path::new("a.toml"), "listen = { a = 1 }").is_err());
+    }
+
+    #[test]
+    fn backup_time_and_bools() {
+        assert_eq!(parse_time_of_day("03:30"), Ok(210));
+        assert_eq!(parse_time_of_day("23:59"), Ok(1439));
+        for bad in ["3:30", "24:00", "12:60", "noon", "", "12:3x"] {
+            assert!(parse_time_of_day(bad).is_err(), "{bad}");
+        }
+        let mut l = Layers::defaults();
+        assert_eq!(l.resolve().unwrap().backup_time, Some(180));
+        assert!(!l.resolve().unwrap().webhook_allow_private);
+        l.apply_env(&env(&[("FRONTDESK_WEBHOOK_ALLOW_PRIVATE", "true"), ("FRONTDESK_BACKUP_TIME", "off")])).unwrap();
+        let c = l.resolve().unwrap();
+        assert!(c.webhook_allow_private);
+        assert_eq!(c.backup_time, None);
+        l.apply_env(&env(&[("FRONTDESK_WEBHOOK_ALLOW_PRIVATE", "maybe"), ("FRONTDESK_BACKUP_TIME", "25:00")])).unwrap();
+        let errs = l.resolve().unwrap_err();
+        assert_eq!(errs.len(), 2, "{errs:?}");
     }
 
     #[test]

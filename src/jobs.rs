@@ -35,11 +35,17 @@ pub struct RoundReport {
     pub idle_chats_ended: Vec<i64>,
     /// (sessions, blobs) removed by [`cleanup`].
     pub cleaned: Option<(usize, usize)>,
+    /// The daily data-retention run, when it was due this round.
+    pub retention: Option<crate::retention::Report>,
+    /// The daily backup, when its time had come this round.
+    pub backup: Option<crate::backups::LastRun>,
 }
 
 /// One scheduler round. `round` counts from 1; every round wakes snoozed tickets, odd rounds
 /// (every minute) end idle chats (SPEC R5), and every 20th round starting with the first
-/// (every ten minutes) runs [`cleanup`]. A failing job is logged and does not stop the others.
+/// (every ten minutes) runs [`cleanup`] and, once a day, data retention
+/// ([`crate::retention::run_if_due`]); every round makes the daily backup when its configured
+/// time has come ([`crate::backups::run_if_due`]). A failing job is logged and does not stop the others.
 pub async fn run_once(state: &AppState, round: u64) -> RoundReport {
     let mut report = RoundReport::default();
     let now = state.now();
@@ -72,6 +78,14 @@ pub async fn run_once(state: &AppState, round: u64) -> RoundReport {
             Ok(removed) => report.cleaned = Some(removed),
             Err(e) => tracing::warn!(error = %e, "cleanup job failed"),
         }
+        match crate::retention::run_if_due(state).await {
+            Ok(r) => report.retention = r,
+            Err(e) => tracing::warn!(error = %e, "data retention run failed"),
+        }
+    }
+    match crate::backups::run_if_due(state).await {
+        Ok(r) => report.backup = r,
+        Err(e) => tracing::warn!(error = %e, "scheduled backup failed"),
     }
     report
 }

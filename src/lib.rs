@@ -5,6 +5,7 @@
 pub mod agents;
 pub mod audit;
 pub mod auth;
+pub mod backups;
 pub mod canned;
 pub mod chat;
 pub mod cli;
@@ -15,15 +16,18 @@ pub mod db;
 pub mod departments;
 pub mod error;
 pub mod events;
+pub mod gdpr;
 pub mod http;
 pub mod jobs;
 pub mod ratelimit;
 pub mod realtime;
+pub mod retention;
 pub mod settings;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod tickets;
+pub mod webhooks;
 
 pub use config::Config;
 pub use startup::Application;

@@ -88,6 +88,7 @@ impl Application {
                 sneak_peek: std::sync::atomic::AtomicBool::new(chat_flag(&db, settings::SNEAK_PEEK, true).await?),
                 agents_see_colleagues: std::sync::atomic::AtomicBool::new(chat_flag(&db, settings::AGENTS_SEE_COLLEAGUES, true).await?),
             },
+            webhooks: crate::webhooks::delivery::Runtime::new(config.webhook_allow_private)?,
             config,
         });
 
@@ -127,6 +128,7 @@ impl Application {
         .run();
 
         spawn_scheduler(state.clone());
+        actix_web::rt::spawn(crate::webhooks::delivery::run(state.clone()));
         Ok(Application { server, addr, state, setup_link, _lock: lock })
     }
 

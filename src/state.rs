@@ -34,6 +34,8 @@ pub struct AppState {
     /// Uploads per uploader (visitor token or agent).
     pub uploads: Limiter,
     pub chat_settings: ChatSettings,
+    /// Webhook HTTP client and switches (the delivery worker and "send test" use it).
+    pub webhooks: crate::webhooks::delivery::Runtime,
 }
 
 impl AppState {

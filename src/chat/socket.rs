@@ -213,7 +213,7 @@ pub async fn send_error(session: &mut Session, e: &AppError, reference: Option<&
 pub async fn post_message(db: &Db, hub: &Hub, now: i64, msg: OwnedMessage) -> Result<MessageOut, AppError> {
     let (m, new) = db
         .write(move |c| {
-            store::insert_message(
+            let (m, new) = store::insert_message(
                 c,
                 &NewMessage {
                     conversation: msg.conversation,
@@ -224,7 +224,11 @@ pub async fn post_message(db: &Db, hub: &Hub, now: i64, msg: OwnedMessage) -> Re
                     attachment_id: msg.attachment_id,
                     now,
                 },
-            )
+            )?;
+            if new {
+                crate::webhooks::enqueue(c, "message.created", serde_json::json!({"message": &m}), now)?;
+            }
+            Ok((m, new))
         })
         .await?;
     if new {
@@ -265,6 +269,8 @@ pub async fn end_conversation(state: &AppState, conversation: i64, by: EndedBy, 
                 EndedBy::System => SystemEvent::closed(),
             };
             let m = store::insert_system(c, conversation, None, &event, now)?;
+            let data = serde_json::json!({"conversation": {"id": conversation, "outcome": outcome.as_str(), "ended_by": by.as_str()}});
+            crate::webhooks::enqueue(c, "conversation.ended", data, now)?;
             Ok(Some((m, outcome, was_queued)))
         })
         .await?;

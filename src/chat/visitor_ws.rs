@@ -294,7 +294,12 @@ impl VisitorSocket {
                 };
                 match store::open_conv_of(c, visitor_id)? {
                     Some(conv) => Ok((conv.id, false, attachment_id)),
-                    None => Ok((store::create_conv(c, visitor_id, page_url.as_deref(), now)?, true, attachment_id)),
+                    None => {
+                        let id = store::create_conv(c, visitor_id, page_url.as_deref(), now)?;
+                        let data = serde_json::json!({"conversation": {"id": id, "visitor_id": visitor_id, "page_url": page_url}});
+                        crate::webhooks::enqueue(c, "conversation.started", data, now)?;
+                        Ok((id, true, attachment_id))
+                    }
                 }
             })
             .await?;

@@ -32,10 +32,17 @@ pub fn upsert(conn: &Connection, email: Option<&str>, name: Option<&str>, now: i
             "INSERT INTO contacts (email, email_norm, name, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
             params![e, norm, name, now],
         )?;
-        return Ok(conn.last_insert_rowid());
+        return created(conn, conn.last_insert_rowid(), Some(e), name, now);
     }
     conn.execute("INSERT INTO contacts (name, created_at, updated_at) VALUES (?1, ?2, ?2)", params![name, now])?;
-    Ok(conn.last_insert_rowid())
+    created(conn, conn.last_insert_rowid(), None, name, now)
+}
+
+/// The `contact.created` webhook event, in the transaction that created the contact.
+fn created(conn: &Connection, id: i64, email: Option<&str>, name: Option<&str>, now: i64) -> Result<i64, AppError> {
+    let data = serde_json::json!({"contact": {"id": id, "email": email, "name": name}});
+    crate::webhooks::enqueue(conn, "contact.created", data, now)?;
+    Ok(id)
 }
 
 /// Give a contact an email. If another contact already has it, the two are merged into that

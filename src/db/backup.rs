@@ -110,7 +110,13 @@ pub fn prune(dir: &Path, prefix: &str, keep: usize) {
 
 /// `20261123T073000Z`-style UTC stamp, sortable as text.
 pub fn timestamp() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as i64;
+    let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0) as i64;
+    timestamp_at(ms)
+}
+
+/// [`timestamp`] for a given time (ms since the epoch).
+pub fn timestamp_at(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
     let (y, mo, d) = civil_from_days(secs.div_euclid(86400));
     let rem = secs.rem_euclid(86400);
     format!("{y:04}{mo:02}{d:02}T{:02}{:02}{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
@@ -128,6 +134,85 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+/// Offset of the process's local time (TZ) from UTC at `ms`, in ms.
+pub fn local_offset_ms(ms: i64) -> i64 {
+    #[cfg(unix)]
+    {
+        let t = ms.div_euclid(1000) as libc::time_t;
+        let mut tm = std::mem::MaybeUninit::<libc::tm>::zeroed();
+        // SAFETY: localtime_r only writes the struct we pass; both pointers are valid.
+        let filled = unsafe { !libc::localtime_r(&t, tm.as_mut_ptr()).is_null() };
+        if filled {
+            // SAFETY: localtime_r succeeded, so every field is initialized (and it was zeroed).
+            let gmtoff = unsafe { tm.assume_init() }.tm_gmtoff;
+            // c_long: i64 here, i32 on 32-bit targets.
+            #[allow(clippy::unnecessary_cast)]
+            return gmtoff as i64 * 1000;
+        }
+    }
+    let _ = ms;
+    0
+}
+
+/// The most recent daily slot at or before `now`: local time `minutes` after midnight, as ms
+/// since the epoch. `offset_ms` is the local offset from UTC.
+pub fn daily_slot(now: i64, minutes: u32, offset_ms: i64) -> i64 {
+    let local = now + offset_ms;
+    let mut slot = local.div_euclid(DAY_MS) * DAY_MS + minutes as i64 * 60_000;
+    if slot > local {
+        slot -= DAY_MS;
+    }
+    slot - offset_ms
+}
+
+/// A backup file in a backups directory.
+#[derive(serde::Serialize, Debug, Clone, PartialEq, Eq)]
+pub struct BackupFile {
+    pub name: String,
+    /// daily, manual, pre-migrate or pre-restore (from the name).
+    pub kind: String,
+    pub size: u64,
+    /// Modification time, ms since the epoch.
+    pub modified_at: i64,
+}
+
+/// The finished backups in `dir` (`*.db`), newest name first.
+pub fn list(dir: &Path) -> Vec<BackupFile> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut out: Vec<BackupFile> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            if !name.ends_with(".db") {
+                return None;
+            }
+            let meta = e.metadata().ok()?;
+            let kind = ["daily", "manual", "pre-migrate", "pre-restore"].into_iter().find(|k| name.starts_with(&format!("{k}-")))?;
+            let modified_at =
+                meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_millis() as i64).unwrap_or(0);
+            Some(BackupFile { kind: kind.to_string(), size: meta.len(), modified_at, name })
+        })
+        .collect();
+    out.sort_by(|a, b| b.name.cmp(&a.name));
+    out
+}
+
+/// Copy `file` into `dir` (beside, then renamed, then synced) and keep the newest `keep` of
+/// `prefix` there.
+pub fn copy_into(file: &Path, dir: &Path, prefix: &str, keep: usize) -> Result<PathBuf, AppError> {
+    super::create_private_dir(dir)?;
+    let name = file.file_name().ok_or_else(|| AppError::internal("backup has no file name"))?;
+    let target = dir.join(name);
+    let partial = partial_path(&target);
+    std::fs::copy(file, &partial).map_err(|e| AppError::internal(format!("cannot copy to {}: {e}", dir.display())))?;
+    File::open(&partial).and_then(|f| f.sync_all()).map_err(|e| AppError::internal(format!("cannot sync: {e}")))?;
+    std::fs::rename(&partial, &target).map_err(|e| AppError::internal(format!("cannot move copy into place: {e}")))?;
+    prune(dir, prefix, keep);
+    Ok(target)
 }
 
 /// An exclusive advisory lock on `DATA_DIR/frontdesk.lock`, held by `serve` for its lifetime.
@@ -178,6 +263,21 @@ mod tests {
         assert_eq!(civil_from_days(19_723), (2024, 1, 1));
         assert_eq!(civil_from_days(19_782), (2024, 2, 29));
         assert_eq!(civil_from_days(-1), (1969, 12, 31));
+    }
+
+    #[test]
+    fn daily_slots() {
+        let day = 86_400_000;
+        let midnight = 20_000 * day; // a UTC midnight
+        // 03:00 UTC: before it, yesterday's slot; at and after it, today's.
+        assert_eq!(daily_slot(midnight + 2 * 3_600_000, 180, 0), midnight - day + 3 * 3_600_000);
+        assert_eq!(daily_slot(midnight + 3 * 3_600_000, 180, 0), midnight + 3 * 3_600_000);
+        assert_eq!(daily_slot(midnight + 23 * 3_600_000, 180, 0), midnight + 3 * 3_600_000);
+        // Local time two hours ahead of UTC: 03:00 local is 01:00 UTC.
+        let two = 2 * 3_600_000;
+        assert_eq!(daily_slot(midnight + 3_600_000 + 1, 180, two), midnight + 3_600_000);
+        assert_eq!(daily_slot(midnight + 3_600_000 - 1, 180, two), midnight + 3_600_000 - day);
+        assert_eq!(timestamp_at(midnight + 3 * 3_600_000 + 61_000), "20241004T030101Z");
     }
 
     #[test]

@@ -51,7 +51,7 @@ macro_rules! route {
 
 /// Every route of the server except the static web assets.
 pub fn api_routes() -> Vec<ApiRoute> {
-    use crate::{agents, audit, canned, chat, contacts, departments, settings, tickets};
+    use crate::{agents, audit, backups, canned, chat, contacts, departments, gdpr, retention, settings, tickets, webhooks};
     use Access::{Metrics, Public, Role as R};
     use Role::{Admin, Agent};
     vec![
@@ -117,6 +117,20 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route!(GET "/api/v1/contacts", R(Agent), contacts::http::list),
         route!(GET "/api/v1/contacts/{id}", R(Agent), contacts::http::get),
         route!(PATCH "/api/v1/contacts/{id}", R(Agent), contacts::http::update),
+        route!(GET "/api/v1/contacts/{id}/export", R(Admin), gdpr::http::export),
+        route!(POST "/api/v1/contacts/{id}/erase", R(Admin), gdpr::http::erase),
+        route!(GET "/api/v1/settings/retention", R(Admin), retention::http::get),
+        route!(PATCH "/api/v1/settings/retention", R(Admin), retention::http::update),
+        route!(GET "/api/v1/backups", R(Admin), backups::http::list),
+        route!(POST "/api/v1/backups", R(Admin), backups::http::create),
+        route!(GET "/api/v1/webhooks", R(Admin), webhooks::http::list),
+        route!(POST "/api/v1/webhooks", R(Admin), webhooks::http::create),
+        route!(GET "/api/v1/webhooks/{id}", R(Admin), webhooks::http::get),
+        route!(PATCH "/api/v1/webhooks/{id}", R(Admin), webhooks::http::update),
+        route!(DELETE "/api/v1/webhooks/{id}", R(Admin), webhooks::http::delete),
+        route!(POST "/api/v1/webhooks/{id}/secret", R(Admin), webhooks::http::rotate_secret),
+        route!(POST "/api/v1/webhooks/{id}/test", R(Admin), webhooks::http::test),
+        route!(GET "/api/v1/webhooks/{id}/deliveries", R(Admin), webhooks::http::deliveries),
     ]
 }
 

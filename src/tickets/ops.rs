@@ -227,6 +227,9 @@ pub fn open(c: &Connection, o: &Opening, now: i64) -> Result<Opened, AppError> {
             mid
         }
     };
+    let data = serde_json::json!({"ticket": {"number": number, "subject": o.subject, "status": "open", "source": o.source.as_str(),
+        "department_id": o.department_id, "agent_id": o.agent_id, "contact_id": o.contact_id, "conversation_id": o.conversation_id}});
+    crate::webhooks::enqueue(c, "ticket.created", data, now)?;
     Ok(Opened { id, number, message_id })
 }
 
@@ -423,6 +426,9 @@ pub fn update(c: &Connection, who: &Caller, number: i64, b: &Patch, now: i64) ->
         }
         store::set_contact(c, t.id, contact)?;
     }
+    let changes = serde_json::json!({"status": b.status.map(|s| s.as_str()), "agent_id": b.agent_id, "department_id": b.department_id,
+        "subject": subject, "tags": tags, "snoozed_until": b.snoozed_until});
+    crate::webhooks::enqueue(c, "ticket.updated", serde_json::json!({"ticket": {"number": t.number}, "changes": changes}), now)?;
     Ok(())
 }
 
@@ -493,6 +499,9 @@ pub fn reply(c: &Connection, who: &Caller, number: i64, b: &Reply, host: &str, n
     )?;
     store::attach(c, mid, &attachments)?;
     store::set_status(c, t.id, b.after.status(), now)?;
+    let data = serde_json::json!({"ticket": {"number": t.number, "status": b.after.status().as_str()},
+        "message": {"id": mid, "agent_id": who.agent_id, "body": b.body, "to": to, "cc": cc, "subject": subject}});
+    crate::webhooks::enqueue(c, "ticket.replied", data, now)?;
     if t.agent_id.is_none()
         && let Some(a) = who.agent_id
     {

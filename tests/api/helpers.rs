@@ -28,6 +28,8 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = Config::for_data_dir(data_dir.path());
     // Tests send far faster than a person types.
     config.visitor_message_rate = frontdesk::config::Rate::parse("100000/1s").unwrap();
+    // The scheduler's first round would otherwise make a daily backup in every test.
+    config.backup_time = None;
     tweak(&mut config);
     let clock = Arc::new(ManualClock::new());
     let app = Application::build_with_clock(config, clock.clone()).await.expect("app builds");

@@ -81,6 +81,20 @@ const MATRIX: &[Row] = &[
     ("GET", "/api/v1/contacts", AGENT),
     ("GET", "/api/v1/contacts/{id}", AGENT),
     ("PATCH", "/api/v1/contacts/{id}", AGENT),
+    ("GET", "/api/v1/contacts/{id}/export", ADMIN),
+    ("POST", "/api/v1/contacts/{id}/erase", ADMIN),
+    ("GET", "/api/v1/settings/retention", ADMIN),
+    ("PATCH", "/api/v1/settings/retention", ADMIN),
+    ("GET", "/api/v1/backups", ADMIN),
+    ("POST", "/api/v1/backups", ADMIN),
+    ("GET", "/api/v1/webhooks", ADMIN),
+    ("POST", "/api/v1/webhooks", ADMIN),
+    ("GET", "/api/v1/webhooks/{id}", ADMIN),
+    ("PATCH", "/api/v1/webhooks/{id}", ADMIN),
+    ("DELETE", "/api/v1/webhooks/{id}", ADMIN),
+    ("POST", "/api/v1/webhooks/{id}/secret", ADMIN),
+    ("POST", "/api/v1/webhooks/{id}/test", ADMIN),
+    ("GET", "/api/v1/webhooks/{id}/deliveries", ADMIN),
 ];
 
 #[test]
