@@ -7,15 +7,19 @@ import { tickets_en } from './tickets-en';
 import { tickets_ru } from './tickets-ru';
 import { tickets_uk } from './tickets-uk';
 import { tickets_pl } from './tickets-pl';
+import { admin_en } from './admin-en';
+import { admin_ru } from './admin-ru';
+import { admin_uk } from './admin-uk';
+import { admin_pl } from './admin-pl';
 
 /** Every key the console may translate: English defines them, the others must match. */
-export type Key = keyof typeof en | keyof typeof tickets_en;
+export type Key = keyof typeof en | keyof typeof tickets_en | keyof typeof admin_en;
 
 export const dicts: Record<Locale, Record<Key, Entry>> = {
-  en: { ...en, ...tickets_en },
-  ru: { ...ru, ...tickets_ru },
-  uk: { ...uk, ...tickets_uk },
-  pl: { ...pl, ...tickets_pl },
+  en: { ...en, ...tickets_en, ...admin_en },
+  ru: { ...ru, ...tickets_ru, ...admin_ru },
+  uk: { ...uk, ...tickets_uk, ...admin_uk },
+  pl: { ...pl, ...tickets_pl, ...admin_pl },
 };
 
 /** For keys built at run time from server data (event codes, error codes). */
