@@ -226,7 +226,7 @@ pub async fn post_message(db: &Db, hub: &Hub, now: i64, msg: OwnedMessage) -> Re
                 },
             )?;
             if new {
-                crate::webhooks::enqueue(c, "message.created", serde_json::json!({"message": &m}), now)?;
+                crate::webhooks::events::message_created(c, &m, now)?;
             }
             Ok((m, new))
         })
@@ -269,8 +269,7 @@ pub async fn end_conversation(state: &AppState, conversation: i64, by: EndedBy, 
                 EndedBy::System => SystemEvent::closed(),
             };
             let m = store::insert_system(c, conversation, None, &event, now)?;
-            let data = serde_json::json!({"conversation": {"id": conversation, "outcome": outcome.as_str(), "ended_by": by.as_str()}});
-            crate::webhooks::enqueue(c, "conversation.ended", data, now)?;
+            crate::webhooks::events::conversation_ended(c, conversation, outcome, by, now)?;
             Ok(Some((m, outcome, was_queued)))
         })
         .await?;

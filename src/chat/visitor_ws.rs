@@ -296,8 +296,7 @@ impl VisitorSocket {
                     Some(conv) => Ok((conv.id, false, attachment_id)),
                     None => {
                         let id = store::create_conv(c, visitor_id, page_url.as_deref(), now)?;
-                        let data = serde_json::json!({"conversation": {"id": id, "visitor_id": visitor_id, "page_url": page_url}});
-                        crate::webhooks::enqueue(c, "conversation.started", data, now)?;
+                        crate::webhooks::events::conversation_started(c, id, visitor_id, page_url.as_deref(), now)?;
                         Ok((id, true, attachment_id))
                     }
                 }

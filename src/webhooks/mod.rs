@@ -9,6 +9,7 @@
 //! with the webhook's own secret (docs/api.md has verification code).
 
 pub mod delivery;
+pub mod events;
 pub mod http;
 pub mod ssrf;
 pub mod store;
