@@ -187,6 +187,10 @@ impl AgentSocket {
             AgentFrame::Accept { conversation } => self.accept(session, conversation).await?,
             AgentFrame::Open { conversation, last_seq } => self.open(session, conversation, last_seq).await?,
             AgentFrame::Close { conversation } => {
+                // Only what this socket follows (what it was allowed to open) can be closed.
+                if !self.delivery.last_sent.contains_key(&conversation) {
+                    return Err(AppError::not_found("conversation"));
+                }
                 st.hub.unsubscribe(self.socket.expect("registered"), conversation).await;
                 self.delivery.unfollow(conversation);
             }

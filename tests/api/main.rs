@@ -6,6 +6,7 @@ mod cli;
 mod frames_prop;
 mod helpers;
 mod malformed;
+mod object_matrix;
 mod object_policy;
 mod route_matrix;
 mod server;

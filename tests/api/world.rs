@@ -54,6 +54,8 @@ pub struct World {
     pub dept_b: i64,
     pub visitor_token: String,
     pub visitor_id: i64,
+    /// The visitor's socket, kept open.
+    pub visitor: Option<ws::Ws>,
     /// ag1's active chat with the visitor; its first message carries `chat_file`.
     pub conv: i64,
     pub chat_file: String,
@@ -95,6 +97,7 @@ impl World {
             dept_b: 0,
             visitor_token: String::new(),
             visitor_id: 0,
+            visitor: None,
             conv: 0,
             chat_file: String::new(),
             ticket_a: 0,
@@ -142,6 +145,7 @@ impl World {
         let (s, c) = w.call(Who::Admin, "GET", &format!("/api/v1/conversations/{}", w.conv), None).await;
         assert_eq!(s, StatusCode::OK, "{c}");
         w.visitor_id = c["visitor"]["id"].as_i64().unwrap();
+        w.visitor = Some(v);
 
         // Tickets: Ola's (A only, with ag1's file), Kim's in A and in B.
         let file = w.upload(Who::Ag1, "invoice-a.pdf").await;
@@ -149,6 +153,9 @@ impl World {
         let t = w.ticket(Who::Ag1, SECRET_SUBJECT, OLA, w.dept_a, &[file]).await;
         w.ticket_a = t["number"].as_i64().unwrap();
         w.contact_a = t["contact"]["id"].as_i64().unwrap();
+        let (s, t) =
+            w.call(Who::AdminToken, "PATCH", &format!("/api/v1/tickets/{}", w.ticket_a), Some(json!({"tags": ["secret-a"]}))).await;
+        assert_eq!(s, StatusCode::OK, "{t}");
         let t = w.ticket(Who::AdminToken, &format!("{SECRET_SUBJECT} for Kim"), KIM, w.dept_a, &[]).await;
         w.kim_a = t["number"].as_i64().unwrap();
         let t = w.ticket(Who::Ag2, "Kim's parcel", KIM, w.dept_b, &[]).await;
@@ -248,11 +255,28 @@ impl World {
     }
 
     /// The rows of these tables, to prove a refused request changed nothing.
+    /// (Every row as text, sorted: some tables have no rowid.)
     pub async fn dump(&self, tables: &[&'static str]) -> Vec<Vec<String>> {
-        let mut out = Vec::new();
-        for t in tables {
-            out.push(self.app.dump(t).await);
-        }
-        out
+        let tables: Vec<&'static str> = tables.to_vec();
+        self.app
+            .db
+            .read(move |c| {
+                let mut out = Vec::new();
+                for t in tables {
+                    let mut st = c.prepare(&format!("SELECT * FROM {t}"))?;
+                    let n = st.column_count();
+                    let mut rows = st
+                        .query_map([], |r| (0..n).map(|i| r.get::<_, rusqlite::types::Value>(i).map(|v| format!("{v:?}"))).collect())?
+                        .collect::<rusqlite::Result<Vec<Vec<String>>>>()?
+                        .into_iter()
+                        .map(|r| format!("{t}: {}", r.join("|")))
+                        .collect::<Vec<_>>();
+                    rows.sort();
+                    out.push(rows);
+                }
+                Ok(out)
+            })
+            .await
+            .unwrap()
     }
 }
