@@ -7,10 +7,10 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use actix_ws::Session;
 
+use super::EndedBy;
 use super::socket::{self, Closed, Delivery, Handler, OwnedMessage, Step};
 use super::store;
-use super::{EndedBy, files};
-use crate::auth::policy::{Viewer, origin_allowed};
+use crate::auth::policy::{ChatFacts, Viewer, origin_allowed};
 use crate::auth::{Credential, Principal};
 use crate::db::Db;
 use crate::error::{AppError, Kind};
@@ -144,21 +144,20 @@ impl AgentSocket {
     /// The conversation row, if this agent may write into it.
     async fn writable(&self, conversation: i64) -> Result<store::ConvRow, AppError> {
         let conv = self.state.db.read(move |c| store::conv(c, conversation)).await?.ok_or_else(|| AppError::not_found("conversation"))?;
-        super::may_write(self.agent_id, conv.agent_id, conv.status)?;
+        self.viewer.may_write_chat(conv.agent_id, conv.status)?;
         Ok(conv)
     }
 
     async fn accept(&mut self, session: &mut Session, conversation: i64) -> Result<(), AppError> {
         let st = self.state.clone();
-        let (agent_id, name, now) = (self.agent_id, self.name.clone(), st.now());
+        let (agent_id, name, now, viewer, colleagues) =
+            (self.agent_id, self.name.clone(), st.now(), self.viewer, st.agents_see_colleagues());
         let msg = st
             .db
             .write(move |c| {
                 if !store::assign(c, conversation, agent_id, now)? {
-                    return Err(match store::conv(c, conversation)? {
-                        None => AppError::not_found("conversation"),
-                        Some(_) => AppError::conflict("another agent already took this chat"),
-                    });
+                    let facts = store::conv(c, conversation)?.map(|v| ChatFacts { agent_id: v.agent_id, status: v.status });
+                    return Err(viewer.accept_refusal(facts, colleagues));
                 }
                 store::insert_system(c, conversation, Some(agent_id), &crate::events::SystemEvent::joined(&name), now)
             })
@@ -188,25 +187,18 @@ impl AgentSocket {
             AgentFrame::Accept { conversation } => self.accept(session, conversation).await?,
             AgentFrame::Open { conversation, last_seq } => self.open(session, conversation, last_seq).await?,
             AgentFrame::Close { conversation } => {
+                // Only what this socket follows (what it was allowed to open) can be closed.
+                if !self.delivery.last_sent.contains_key(&conversation) {
+                    return Err(AppError::not_found("conversation"));
+                }
                 st.hub.unsubscribe(self.socket.expect("registered"), conversation).await;
                 self.delivery.unfollow(conversation);
             }
             AgentFrame::Message { conversation, client_id, body, attachment } => {
                 self.writable(conversation).await?;
-                let agent_id = self.agent_id;
+                let (agent_id, viewer) = (self.agent_id, self.viewer);
                 let attachment_id = match attachment {
-                    Some(tok) => Some(
-                        st.db
-                            .read(move |c| {
-                                let (id, ..) =
-                                    files::store::attachment_by_token(c, &tok)?.ok_or_else(|| AppError::invalid("unknown attachment"))?;
-                                if !files::store::attachment_uploaded_by_agent(c, id, agent_id)? {
-                                    return Err(AppError::forbidden("that attachment is not yours"));
-                                }
-                                Ok(id)
-                            })
-                            .await?,
-                    ),
+                    Some(tok) => st.db.read(move |c| viewer.attachable(c, std::slice::from_ref(&tok))).await?.pop(),
                     None => None,
                 };
                 let m = socket::post_message(
@@ -227,7 +219,13 @@ impl AgentSocket {
                 session.text(ack.to_json()).await.map_err(closed)?;
             }
             AgentFrame::Typing { conversation, typing } => {
-                if self.delivery.last_sent.contains_key(&conversation) {
+                let conv = st.db.read(move |c| store::conv(c, conversation)).await?.ok_or_else(|| AppError::not_found("conversation"))?;
+                // Only the chat's agent types into it; read-only followers are refused. A late
+                // "stopped typing" after the chat ended is dropped.
+                if !self.viewer.owns(conv.agent_id) {
+                    return Err(AppError::forbidden("only the agent who accepted this chat can type in it"));
+                }
+                if conv.status == super::Status::Active {
                     let frame = ServerFrame::Typing(Typing::Agent { conversation, name: self.name.clone(), typing });
                     st.hub.publish(Audience::ConversationVisitors(conversation), frame).await;
                 }
@@ -237,8 +235,8 @@ impl AgentSocket {
                 let conv = st.db.read(move |c| store::conv(c, conversation)).await?.ok_or_else(|| AppError::not_found("conversation"))?;
                 // Receipts count only from the agent who has the chat; supervisors reading along
                 // must not tell the visitor "read".
-                if conv.agent_id != Some(self.agent_id) {
-                    return Ok(());
+                if !self.viewer.owns(conv.agent_id) {
+                    return Err(AppError::forbidden("only the agent who accepted this chat sends receipts"));
                 }
                 let row = st
                     .db

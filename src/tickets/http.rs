@@ -129,7 +129,7 @@ pub async fn list(state: Data, p: Principal, q: web::Query<ListQuery>) -> Result
         let me = p.agent_id()?;
         filter = state.db.read(move |c| super::views::saved_filter(c, view_id, me)).await?;
     }
-    let v = Caller::from(&p).viewer();
+    let v = p.viewer().tickets();
     let with_count = q.with_count.unwrap_or(false);
     let before = q.before;
     let (items, total) = state
@@ -143,16 +143,17 @@ pub async fn list(state: Data, p: Principal, q: web::Query<ListQuery>) -> Result
     Ok(HttpResponse::Ok().json(serde_json::json!({"items": items, "total": total})))
 }
 
-/// `GET /api/v1/tickets/tags` — tags in use, most used first.
-pub async fn tags(state: Data) -> Result<HttpResponse, AppError> {
-    let items = state.db.read(|c| store::tags_in_use(c, 200)).await?;
+/// `GET /api/v1/tickets/tags` — tags in use on the tickets the caller may see, most used first.
+pub async fn tags(state: Data, p: Principal) -> Result<HttpResponse, AppError> {
+    let v = p.viewer().tickets();
+    let items = state.db.read(move |c| store::tags_in_use(c, v, 200)).await?;
     let items: Vec<serde_json::Value> = items.into_iter().map(|(tag, count)| serde_json::json!({"tag": tag, "count": count})).collect();
     Ok(HttpResponse::Ok().json(serde_json::json!({"items": items})))
 }
 
 /// `GET /api/v1/tickets/counts` — sidebar counters.
 pub async fn counts(state: Data, p: Principal) -> Result<HttpResponse, AppError> {
-    let v = Caller::from(&p).viewer();
+    let v = p.viewer().tickets();
     let me = p.agent_id;
     let (by_status, mine, unassigned) = state
         .db
@@ -177,8 +178,8 @@ pub async fn counts(state: Data, p: Principal) -> Result<HttpResponse, AppError>
 /// `PATCH /api/v1/tickets/{number}` — status, assignment, subject, tags, snooze, requester.
 pub async fn update(state: Data, p: Principal, path: web::Path<i64>, body: web::Json<ops::Patch>) -> Result<HttpResponse, AppError> {
     let (number, who, now, b) = (path.into_inner(), Caller::from(&p), state.now(), body.into_inner());
-    let w = who.clone();
-    state.db.write(move |c| ops::update(c, &w, number, &b, now)).await?;
+    let (w, see_colleagues) = (who.clone(), state.agents_see_colleagues());
+    state.db.write(move |c| ops::update(c, &w, number, &b, see_colleagues, now)).await?;
     changed(&state, &who, number, StatusCode::OK).await
 }
 

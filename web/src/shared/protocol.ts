@@ -27,7 +27,8 @@ export type SocketErrorCode =
  * A system line's event: `{code, …params}` (src/events.rs). Known codes: joined {name},
  * visitor_left, agent_ended {name}, timeout, closed, status_changed {status, name}, reopened,
  * follow_up {number}, released {name}, merged_in {number, name, count}, merged_into {number},
- * split_from {number, name}, split_to {number}. Clients must accept codes they do not know
+ * split_from {number, name}, split_to {number}, requester_changed {from, to, name},
+ * requester_set {to, name}. Clients must accept codes they do not know
  * (they show the message body instead), so the code stays a string.
  */
 export type SystemEvent = { code: string } & { [param: string]: string | number | null };
