@@ -25,9 +25,18 @@ pub(super) async fn publish_ticket_change(state: &AppState, number: i64) {
 }
 
 /// After a committed change: tell every console, answer with the ticket as the caller sees it.
+/// A change can move the ticket out of the caller's sight (a transfer to a department they are
+/// not in): the change happened, so the answer says so — `{"number", "visible": false}` —
+/// instead of a 404 that would read as a failure.
 async fn changed(state: &AppState, who: &Caller, number: i64, status: StatusCode) -> Result<HttpResponse, AppError> {
     publish_ticket_change(state, number).await;
-    Ok(HttpResponse::build(status).json(ticket_view(state, who, number).await?))
+    match ticket_view(state, who, number).await {
+        Ok(view) => Ok(HttpResponse::build(status).json(view)),
+        Err(e) if e.kind == crate::error::Kind::NotFound => {
+            Ok(HttpResponse::build(status).json(serde_json::json!({"number": number, "visible": false})))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 fn json<T: serde::Serialize>(v: T) -> Result<serde_json::Value, AppError> {
