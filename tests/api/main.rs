@@ -4,6 +4,7 @@ mod auth;
 mod chat;
 mod cli;
 mod frames_prop;
+mod headers;
 mod helpers;
 mod malformed;
 mod route_matrix;
