@@ -6,6 +6,7 @@ mod cli;
 mod frames_prop;
 mod headers;
 mod helpers;
+mod live;
 mod malformed;
 mod route_matrix;
 mod server;
