@@ -414,3 +414,62 @@ async fn a_client_that_does_not_read_is_still_dropped() {
     assert_eq!(v.ended().await, Ended::Closed(1013), "the visitor is told to reconnect and resume");
     drain.abort();
 }
+
+// ---------------------------------------------------------------- replay in one pass (16d)
+
+/// A visitor that asks for `history` gets a long chat's replay in a few `history` frames (in
+/// seq order, `more` on all but the last) instead of one frame per message; live messages
+/// still come as `message`. Without the flag, the replay is `message` frames as before.
+#[actix_web::test]
+async fn a_long_replay_comes_in_a_few_history_frames() {
+    let app = spawn_app().await;
+    let (v, w) = ws::visitor(&app.address, None, None).await;
+    let token = w["token"].as_str().unwrap().to_string();
+    let (mut sink, mut stream) = v.stream.split();
+    const N: usize = 1500;
+    let body = "y".repeat(1000);
+    for i in 0..N {
+        let f = json!({"type": "message", "client_id": format!("m{i}"), "body": format!("{i} {body}")});
+        sink.send(Message::Text(f.to_string().into())).await.unwrap();
+    }
+    let (mut acks, mut conv) = (0, 0);
+    let deadline = Deadline::secs(60, "the acks");
+    while acks < N {
+        deadline.check();
+        if let Some(Ok(Message::Text(t))) = stream.next().await {
+            let f: Value = serde_json::from_str(t.as_str()).unwrap();
+            if f["type"] == "ack" {
+                acks += 1;
+                conv = f["conversation"].as_i64().unwrap();
+            }
+        }
+    }
+
+    let mut s = Ws::connect(&app.address, "/ws/visitor", &app.address, None).await.unwrap();
+    s.send(json!({"type": "hello", "v": 1, "token": token, "history": true, "resume": {"conversation": conv, "last_seq": 10}})).await;
+    s.recv_type("welcome").await;
+    let (mut frames, mut seqs) = (0, Vec::new());
+    let deadline = Deadline::secs(30, "the history frames");
+    loop {
+        deadline.check();
+        let f = s.recv().await;
+        assert_eq!(f["type"], "history", "the whole replay is history frames: {}", &f.to_string()[..80]);
+        assert_eq!(f["conversation"], conv);
+        frames += 1;
+        seqs.extend(f["messages"].as_array().unwrap().iter().map(|m| m["seq"].as_i64().unwrap()));
+        if f["more"] == false {
+            break;
+        }
+    }
+    assert_eq!(seqs, (11..=N as i64).collect::<Vec<_>>(), "after the resume point, in order, once each");
+    assert!((2..=10).contains(&frames), "{frames} frames for {} messages of ~1 KB", N - 10);
+    // Live messages after the replay: one `message` frame each.
+    sink.send(Message::Text(json!({"type": "message", "client_id": "live", "body": "live"}).to_string().into())).await.unwrap();
+    let m = s.recv_type("message").await;
+    assert_eq!(m["seq"], N as i64 + 1);
+
+    // Without the flag: one `message` frame per message, as before.
+    let (mut old, _) = ws::visitor(&app.address, Some(&token), Some((conv, N as i64 - 2))).await;
+    assert_eq!(old.recv().await["seq"], N as i64 - 1);
+    assert_eq!(old.recv().await["type"], "message");
+}
