@@ -182,6 +182,10 @@ pub async fn login(state: Data, req: HttpRequest, body: web::Json<LoginBody>) ->
 pub async fn logout(state: Data, p: Principal) -> Result<HttpResponse, AppError> {
     if let Credential::Session { session_id } = p.credential {
         state.db.write(move |c| store::delete_session(c, session_id)).await?;
+        // That session's console socket closes now (the agent's other sessions stay).
+        if let Some(agent) = p.agent_id {
+            state.hub.agent_changed(agent).await;
+        }
     }
     Ok(HttpResponse::NoContent().cookie(clear_cookie(&state)).finish())
 }
@@ -242,6 +246,8 @@ pub async fn change_password(state: Data, p: Principal, body: web::Json<Password
     let actor = Actor::from(&p);
     let now = state.now();
     state.db.write(move |c| agents::set_password(c, id, &hash, keep, &actor, now)).await?;
+    // The other sessions ended: their sockets close now.
+    state.hub.agent_changed(id).await;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -19,7 +19,8 @@ pub fn get(conn: &Connection, id: i64) -> Result<Option<Contact>, AppError> {
 /// Without an email a new nameless-or-named contact is created (merged later when an email
 /// turns up, see [`attach_email`]).
 pub fn upsert(conn: &Connection, email: Option<&str>, name: Option<&str>, now: i64) -> Result<i64, AppError> {
-    let name = name.map(str::trim).filter(|n| !n.is_empty());
+    let name = name.map(|n| crate::text::single_line(n, 100)).filter(|n| !n.is_empty());
+    let name = name.as_deref();
     if let Some(e) = email.map(str::trim).filter(|e| !e.is_empty()) {
         validate_email(e)?;
         let norm = normalize_email(e);
@@ -70,6 +71,7 @@ pub fn attach_email(conn: &Connection, id: i64, email: &str, now: i64) -> Result
 }
 
 pub fn update(conn: &Connection, id: i64, name: Option<&str>, phone: Option<&str>, now: i64) -> Result<(), AppError> {
+    let (name, phone) = (name.map(|n| crate::text::single_line(n, 100)), phone.map(|p| crate::text::single_line(p, 40)));
     conn.execute(
         "UPDATE contacts SET name = coalesce(?2, name), phone = coalesce(?3, phone), updated_at = ?4 WHERE id = ?1",
         params![id, name, phone, now],

@@ -152,11 +152,11 @@ pub fn check_subject_rule(rule: Option<&str>, subject: &str) -> Result<(), AppEr
 }
 
 pub fn validate_subject(s: &str) -> Result<String, AppError> {
-    let s = s.trim();
+    let s = crate::text::single_line(s, usize::MAX);
     if s.is_empty() || s.chars().count() > 300 {
         return Err(AppError::invalid("subject: 1 to 300 characters"));
     }
-    Ok(s.chars().filter(|c| !c.is_control()).collect())
+    Ok(s)
 }
 
 pub fn validate_body(s: &str) -> Result<(), AppError> {

@@ -156,10 +156,12 @@ pub struct Opened {
 /// whether typed in the console, sent by the API or the widget, made from a chat, split off, or
 /// started by a customer writing to a ticket solved too long ago.
 pub fn open(c: &Connection, o: &Opening, now: i64) -> Result<Opened, AppError> {
+    // Every way a ticket comes to exist passes here: its subject is one clean line (finding 13).
+    let subject = &crate::text::single_line(o.subject, 300);
     let (id, number) = store::insert(
         c,
         &store::NewTicket {
-            subject: o.subject,
+            subject,
             status: Status::Open,
             source: o.source,
             department_id: o.department_id,
@@ -181,7 +183,7 @@ pub fn open(c: &Connection, o: &Opening, now: i64) -> Result<Opened, AppError> {
                     contact_id: o.contact_id,
                     body,
                     body_html,
-                    subject: (kind == Kind::Customer).then_some(o.subject),
+                    subject: (kind == Kind::Customer).then_some(subject),
                     to: &[],
                     cc: &[],
                     message_id,
@@ -445,7 +447,7 @@ pub fn reply(c: &Connection, who: &Caller, number: i64, b: &Reply, host: &str, n
         Some(to) => to,
         None => t.contact.as_ref().and_then(|ct| ct.email.clone()).into_iter().collect(),
     };
-    let subject = subject_override.unwrap_or_else(|| format!("Re: {} [#{}]", t.subject, t.number));
+    let subject = crate::text::single_line(&subject_override.unwrap_or_else(|| format!("Re: {} [#{}]", t.subject, t.number)), 998);
     let message_id = new_message_id(t.number, host);
     let mid = store::add_message(
         c,
@@ -813,7 +815,7 @@ impl OfflineMessage {
         if let Some(e) = &email {
             crate::auth::validate_email(e)?;
         }
-        let name = self.name.as_ref().map(|n| n.trim().chars().take(100).collect::<String>()).filter(|n| !n.is_empty());
+        let name = self.name.as_deref().map(|n| crate::text::single_line(n, 100)).filter(|n| !n.is_empty());
         Ok(OfflineMessage { name, email, message: self.message.clone(), department_id: self.department_id })
     }
 }
