@@ -33,6 +33,8 @@ pub struct AppState {
     pub widget_sessions: Limiter,
     /// Uploads per uploader (visitor token or agent).
     pub uploads: Limiter,
+    /// Upload quotas (bytes per hour per visitor and IP) and downloads running per IP.
+    pub files: crate::chat::files::limits::FileLimits,
     pub chat_settings: ChatSettings,
 }
 
