@@ -286,8 +286,11 @@ pub async fn download(
         .body(body))
 }
 
-/// The blob's bytes as a stream of [`PIECE`]-sized slices, reading chunk `n + 1` only once
-/// chunk `n` was handed on. Holds the download's slot until it ends or is dropped.
+/// The blob's bytes as a stream of [`PIECE`]-sized slices, each read from the database only
+/// when the connection has taken the previous one. At most [`limits::FileLimits::reads`]
+/// slices are read at once (the rest wait here, not on a blocking thread each), so downloads
+/// leave the reader pool to other requests. Holds the download's slot until it ends or is
+/// dropped.
 fn chunks(
     state: std::sync::Arc<AppState>,
     blob: i64,
@@ -296,32 +299,36 @@ fn chunks(
     struct Reader {
         state: std::sync::Arc<AppState>,
         blob: i64,
-        next: i64,
-        pending: Bytes,
-        failed: bool,
+        idx: i64,
+        offset: usize,
+        done: bool,
         _slot: Option<limits::DownloadSlot>,
     }
-    let start = Reader { state, blob, next: 0, pending: Bytes::new(), failed: false, _slot: slot };
+    let start = Reader { state, blob, idx: 0, offset: 0, done: false, _slot: slot };
     futures_util::stream::unfold(start, |mut r| async move {
-        if r.pending.is_empty() {
-            if r.failed {
-                return None;
+        if r.done {
+            return None;
+        }
+        let (blob, idx, offset) = (r.blob, r.idx, r.offset);
+        let read = {
+            let _permit = r.state.files.reads.acquire().await.ok(); // (the semaphore is never closed)
+            r.state.db.read(move |c| store::chunk_slice(c, blob, idx, offset, PIECE)).await
+        };
+        match read {
+            Ok(Some((data, chunk_len))) => {
+                if offset + data.len() >= chunk_len {
+                    (r.idx, r.offset) = (idx + 1, 0);
+                } else {
+                    r.offset += data.len();
+                }
+                Some((Ok(Bytes::from(data)), r))
             }
-            let (blob, idx) = (r.blob, r.next);
-            match r.state.db.read(move |c| store::chunk(c, blob, idx)).await {
-                Ok(Some(data)) => {
-                    r.next += 1;
-                    r.pending = Bytes::from(data);
-                }
-                Ok(None) => return None,
-                Err(e) => {
-                    r.failed = true;
-                    return Some((Err(e), r));
-                }
+            Ok(None) => None,
+            Err(e) => {
+                r.done = true;
+                Some((Err(e), r))
             }
         }
-        let piece = r.pending.split_to(r.pending.len().min(PIECE));
-        Some((Ok(piece), r))
     })
 }
 

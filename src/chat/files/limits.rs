@@ -168,15 +168,24 @@ impl Drop for DownloadSlot {
     }
 }
 
+/// Slices all downloads together read from the database at once.
+pub const DOWNLOAD_READS: usize = 2;
+
 /// The file limits kept in [`crate::state::AppState`].
 pub struct FileLimits {
     pub uploads: UploadQuota,
     pub downloads: DownloadSlots,
+    /// [`DOWNLOAD_READS`] permits: a download waits for one (asynchronously) to read a slice.
+    pub reads: tokio::sync::Semaphore,
 }
 
 impl FileLimits {
     pub fn new(config: &Config) -> FileLimits {
-        FileLimits { uploads: UploadQuota::new(), downloads: DownloadSlots::new(config.download_concurrency_ip) }
+        FileLimits {
+            uploads: UploadQuota::new(),
+            downloads: DownloadSlots::new(config.download_concurrency_ip),
+            reads: tokio::sync::Semaphore::new(DOWNLOAD_READS),
+        }
     }
 }
 

@@ -40,11 +40,13 @@ pub fn seal_blob(conn: &Connection, blob_id: i64, sha256: &[u8], size: i64) -> R
     }
 }
 
-/// One chunk of a blob (None past the last). Downloads read a file this way, chunk by chunk.
-pub fn chunk(conn: &Connection, blob_id: i64, idx: i64) -> Result<Option<Vec<u8>>, AppError> {
+/// Up to `len` bytes of chunk `idx` of a blob from byte `offset`, with the chunk's full length
+/// (None past the last chunk). Downloads read a file this way, one slice at a time: the rows
+/// are 256 KiB, and only the slice reaches the caller.
+pub fn chunk_slice(conn: &Connection, blob_id: i64, idx: i64, offset: usize, len: usize) -> Result<Option<(Vec<u8>, usize)>, AppError> {
     Ok(conn
-        .prepare_cached("SELECT data FROM blob_chunks WHERE blob_id = ?1 AND idx = ?2")?
-        .query_row(params![blob_id, idx], |r| r.get(0))
+        .prepare_cached("SELECT substr(data, ?3, ?4), length(data) FROM blob_chunks WHERE blob_id = ?1 AND idx = ?2")?
+        .query_row(params![blob_id, idx, offset as i64 + 1, len as i64], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as usize)))
         .optional()?)
 }
 
