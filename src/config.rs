@@ -105,6 +105,36 @@ pub const KEYS: &[KeyDef] = &[
         help: "a request body that sends nothing for this long is answered 408 and its connection closed",
     },
     KeyDef { name: "backup_keep", default: Some("7"), secret: false, help: "automatic snapshots kept in DATA_DIR/backups" },
+    KeyDef {
+        name: "upload_grace",
+        default: Some("1h"),
+        secret: false,
+        help: "an upload not sent in a chat or ticket message within this time is deleted",
+    },
+    KeyDef {
+        name: "upload_quota_visitor",
+        default: Some("50M"),
+        secret: false,
+        help: "bytes one widget visitor may upload per hour (K, M, G = KiB, MiB, GiB)",
+    },
+    KeyDef {
+        name: "upload_quota_ip",
+        default: Some("200M"),
+        secret: false,
+        help: "bytes widget visitors from one client IP may upload together per hour",
+    },
+    KeyDef {
+        name: "storage_max",
+        default: Some("5G"),
+        secret: false,
+        help: "ceiling on stored file bytes (each content counted once); uploads beyond it get 507",
+    },
+    KeyDef {
+        name: "download_concurrency_ip",
+        default: Some("16"),
+        secret: false,
+        help: "file downloads one client IP may have running at once; more get 429",
+    },
 ];
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -310,6 +340,7 @@ impl Layers {
         let session_max = dur("session_max");
         let chat_idle_timeout = dur("chat_idle_timeout");
         let body_read_timeout = dur("body_read_timeout");
+        let upload_grace = dur("upload_grace");
         if body_read_timeout.is_zero() {
             err("body_read_timeout", "must be at least 1s".into());
         }
@@ -355,6 +386,25 @@ impl Layers {
         };
         let max_json_bytes = int("max_json_bytes", 1024, 64 << 20) as usize;
         let backup_keep = int("backup_keep", 1, 1000) as usize;
+        let download_concurrency_ip = int("download_concurrency_ip", 1, 10_000) as usize;
+        let mut bytes = |key: &str| match raw(key).map(|s| parse_bytes(&s)) {
+            Some(Ok(n)) if n > 0 => n,
+            Some(Ok(_)) => {
+                err(key, "must be more than zero".into());
+                1
+            }
+            Some(Err(m)) => {
+                err(key, m);
+                1
+            }
+            None => {
+                err(key, "missing".into());
+                1
+            }
+        };
+        let upload_quota_visitor = bytes("upload_quota_visitor");
+        let upload_quota_ip = bytes("upload_quota_ip");
+        let storage_max = bytes("storage_max");
 
         if !errors.is_empty() {
             return Err(errors);
@@ -386,6 +436,11 @@ impl Layers {
             max_json_bytes,
             body_read_timeout,
             backup_keep,
+            upload_grace,
+            upload_quota_visitor,
+            upload_quota_ip,
+            storage_max,
+            download_concurrency_ip,
         })
     }
 
@@ -448,6 +503,23 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     n.checked_mul(mult).map(Duration::from_secs).ok_or_else(|| format!("{s:?} is too large"))
 }
 
+/// `1048576`, `512K`, `50M`, `5G` (also `KiB`, `MiB`, `GiB`; binary units) → bytes.
+pub fn parse_bytes(s: &str) -> Result<u64, String> {
+    let s = s.trim().replace('_', "");
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num.parse().map_err(|_| format!("{s:?} is not a size such as 512K, 50M or 5G"))?;
+    let shift = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        "T" | "TB" | "TIB" => 40,
+        _ => return Err(format!("{s:?} has unknown unit {unit:?} (use K, M, G or T)")),
+    };
+    n.checked_mul(1 << shift).ok_or_else(|| format!("{s:?} is too large"))
+}
+
 fn parse_public_url(s: &str) -> Result<url::Url, String> {
     let u = url::Url::parse(s).map_err(|e| format!("{s:?} is not a URL: {e}"))?;
     if u.scheme() != "http" && u.scheme() != "https" {
@@ -492,6 +564,16 @@ pub struct Config {
     /// Longest wait for the next piece of a request body (slow headers are cut by actix at 10 s).
     pub body_read_timeout: Duration,
     pub backup_keep: usize,
+    /// An upload not sent in a message within this time is deleted by `jobs::delete_orphan_uploads`.
+    pub upload_grace: Duration,
+    /// Bytes per hour one widget visitor may upload.
+    pub upload_quota_visitor: u64,
+    /// Bytes per hour widget visitors from one client IP may upload together.
+    pub upload_quota_ip: u64,
+    /// Ceiling on stored file bytes (sealed blobs, each content once).
+    pub storage_max: u64,
+    /// Downloads one client IP may run at once.
+    pub download_concurrency_ip: usize,
 }
 
 impl Config {
@@ -589,6 +671,34 @@ mod tests {
             let got = parse_duration(input).map(|d| d.as_secs()).map_err(|_| ());
             assert_eq!(got, want, "{input:?}");
         }
+    }
+
+    #[test]
+    fn sizes() {
+        let cases = [
+            ("1048576", Ok(1 << 20)),
+            ("512K", Ok(512 << 10)),
+            ("50M", Ok(50 << 20)),
+            ("50MiB", Ok(50 << 20)),
+            ("5g", Ok(5 << 30)),
+            ("1_000", Ok(1000)),
+            ("", Err(())),
+            ("M", Err(())),
+            ("5X", Err(())),
+            ("-5M", Err(())),
+            ("99999999999T", Err(())),
+        ];
+        for (input, want) in cases {
+            assert_eq!(parse_bytes(input).map_err(|_| ()), want, "{input:?}");
+        }
+        let mut l = Layers::defaults();
+        l.apply_env(&env(&[("FRONTDESK_STORAGE_MAX", "0"), ("FRONTDESK_UPLOAD_QUOTA_IP", "lots")])).unwrap();
+        let text: Vec<String> = l.resolve().unwrap_err().iter().map(|e| e.to_string()).collect();
+        assert!(text.iter().any(|t| t.starts_with("storage_max (from env FRONTDESK_STORAGE_MAX)")), "{text:?}");
+        assert!(text.iter().any(|t| t.starts_with("upload_quota_ip (from env FRONTDESK_UPLOAD_QUOTA_IP)")), "{text:?}");
+        let c = Layers::defaults().resolve().unwrap();
+        assert_eq!((c.upload_quota_visitor, c.upload_quota_ip, c.storage_max), (50 << 20, 200 << 20, 5 << 30));
+        assert_eq!((c.upload_grace, c.download_concurrency_ip), (Duration::from_secs(3600), 16));
     }
 
     #[test]

@@ -85,6 +85,7 @@ impl Application {
             widget_sessions: Limiter::new(config.visitor_session_rate),
             visitor_budgets: crate::ratelimit::VisitorBudgets::new(&config),
             uploads: Limiter::new(crate::config::Rate { count: 30, per: Duration::from_secs(600) }),
+            files: crate::chat::files::limits::FileLimits::new(&config),
             chat_settings: ChatSettings {
                 sneak_peek: std::sync::atomic::AtomicBool::new(chat_flag(&db, settings::SNEAK_PEEK, true).await?),
                 agents_see_colleagues: std::sync::atomic::AtomicBool::new(chat_flag(&db, settings::AGENTS_SEE_COLLEAGUES, true).await?),

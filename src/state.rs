@@ -35,6 +35,8 @@ pub struct AppState {
     pub uploads: Limiter,
     /// The widget socket's budgets per visitor and per IP (messages, pages, typing, hellos).
     pub visitor_budgets: crate::ratelimit::VisitorBudgets,
+    /// Upload quotas (bytes per hour per visitor and IP) and downloads running per IP.
+    pub files: crate::chat::files::limits::FileLimits,
     pub chat_settings: ChatSettings,
 }
 

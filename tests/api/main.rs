@@ -3,6 +3,7 @@
 mod auth;
 mod chat;
 mod cli;
+mod files;
 mod frames_prop;
 mod headers;
 mod helpers;

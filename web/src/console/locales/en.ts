@@ -171,6 +171,8 @@ export const en = {
   'error.too_large': 'This is too large.',
   'error.unsupported_media_type': 'This kind of content is not accepted.',
   'error.rate_limited': 'Too many attempts. Wait a moment and try again.',
+  'error.quota_exceeded': 'The upload limit for this hour is used up. Try again later.',
+  'error.storage_full': 'File storage is full. Ask an administrator to free space or raise the limit.',
   'error.unavailable': 'The server is busy. Try again in a moment.',
   'error.internal': 'Something went wrong on the server. The error was logged.',
   'error.unknown_type': 'The server did not understand this page. Reload it.',

@@ -168,6 +168,8 @@ export const pl = {
   'error.too_large': 'To jest za duże.',
   'error.unsupported_media_type': 'Ten rodzaj treści nie jest akceptowany.',
   'error.rate_limited': 'Zbyt wiele prób. Odczekaj chwilę i spróbuj ponownie.',
+  'error.quota_exceeded': 'Limit wysyłania plików na tę godzinę został wyczerpany. Spróbuj później.',
+  'error.storage_full': 'Magazyn plików jest pełny. Poproś administratora o zwolnienie miejsca lub zwiększenie limitu.',
   'error.unavailable': 'Serwer jest zajęty. Spróbuj za chwilę.',
   'error.internal': 'Coś poszło nie tak na serwerze. Błąd został zapisany w dzienniku.',
   'error.unknown_type': 'Serwer nie zrozumiał tej strony. Odśwież ją.',

@@ -39,6 +39,7 @@ export const en = {
   you: 'You',
   upload_failed: 'The file could not be sent: {reason}',
   err_rate_limited: 'Too many messages. Wait a moment.',
+  err_quota_exceeded: 'Upload limit reached. Try later.',
   err_too_large: 'Too large.',
   err_unsupported_media_type: 'This file type is not accepted.',
   err_unavailable: 'We are busy. Try again in a moment.',

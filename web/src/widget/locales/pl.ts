@@ -40,6 +40,7 @@ export const pl = {
   you: 'Ty',
   upload_failed: 'Nie udało się wysłać pliku: {reason}',
   err_rate_limited: 'Zbyt wiele wiadomości. Odczekaj chwilę.',
+  err_quota_exceeded: 'Limit plików wyczerpany. Spróbuj później.',
   err_too_large: 'Za duży rozmiar.',
   err_unsupported_media_type: 'Ten typ pliku nie jest akceptowany.',
   err_unavailable: 'Jesteśmy zajęci. Spróbuj za chwilę.',

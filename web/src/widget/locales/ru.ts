@@ -40,6 +40,7 @@ export const ru = {
   you: 'Вы',
   upload_failed: 'Не удалось отправить файл: {reason}',
   err_rate_limited: 'Слишком много сообщений. Подождите немного.',
+  err_quota_exceeded: 'Лимит файлов исчерпан. Попробуйте позже.',
   err_too_large: 'Слишком большой размер.',
   err_unsupported_media_type: 'Такой тип файла не принимается.',
   err_unavailable: 'Мы заняты. Попробуйте чуть позже.',

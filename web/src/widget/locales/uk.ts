@@ -40,6 +40,7 @@ export const uk = {
   you: 'Ви',
   upload_failed: 'Не вдалося надіслати файл: {reason}',
   err_rate_limited: 'Забагато повідомлень. Зачекайте трохи.',
+  err_quota_exceeded: 'Ліміт файлів вичерпано. Спробуйте пізніше.',
   err_too_large: 'Завеликий розмір.',
   err_unsupported_media_type: 'Такий тип файлу не приймається.',
   err_unavailable: 'Ми зайняті. Спробуйте трохи згодом.',
