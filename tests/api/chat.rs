@@ -588,3 +588,27 @@ async fn chats_of_silent_visitors_end_by_timeout_as_missed() {
     assert_eq!(line["event"]["code"], "timeout", "the system line comes first");
     assert!(idle(30).await.unwrap().is_empty(), "ended chats are not idle");
 }
+
+/// A visitor's `hello.resume` naming another visitor's conversation gets nothing of it: the
+/// resume point only counts for the visitor's own open chat (object policy for visitor frames).
+#[actix_web::test]
+async fn a_visitor_cannot_resume_into_someone_elses_conversation() {
+    let r = Refusals::new().await;
+    let mut other = Ws::connect(&r.app.address, "/ws/visitor", &r.app.address, None).await.unwrap();
+    other
+        .send(json!({"type": "hello", "v": 1, "page": {"url": "https://shop.example/"}, "resume": {"conversation": r.conv, "last_seq": 0}}))
+        .await;
+    let welcome = other.recv_type("welcome").await;
+    assert!(welcome["conversation"].is_null(), "{welcome}");
+    other.send(json!({"type": "ping"})).await;
+    // Everything the server sent before the pong: none of it is the other chat's.
+    loop {
+        let f = other.recv().await;
+        if f["type"] == "pong" {
+            break;
+        }
+        assert_ne!(f["type"], "message", "a message of someone else's chat: {f}");
+        assert_ne!(f["conversation"], json!(r.conv), "{f}");
+    }
+    r.unchanged().await;
+}
