@@ -63,6 +63,25 @@ pub const KEYS: &[KeyDef] = &[
         help: "a request body that sends nothing for this long is answered 408 and its connection closed",
     },
     KeyDef { name: "backup_keep", default: Some("7"), secret: false, help: "automatic snapshots kept in DATA_DIR/backups" },
+    KeyDef {
+        name: "imap_url",
+        default: None,
+        secret: true,
+        help: "support mailbox to import: imaps://user:password@host:993/INBOX (imap:// uses STARTTLS except on loopback)",
+    },
+    KeyDef {
+        name: "imap_ca_file",
+        default: None,
+        secret: false,
+        help: "PEM certificates trusted for the IMAP server besides the public authorities (a self-signed server)",
+    },
+    KeyDef { name: "mail_max_bytes", default: Some("26214400"), secret: false, help: "largest incoming email accepted (bytes)" },
+    KeyDef {
+        name: "mail_unwrap_forwards",
+        default: Some("false"),
+        secret: false,
+        help: "the mailbox receives mail forwarded by staff: the requester is the original sender",
+    },
 ];
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -306,6 +325,26 @@ impl Layers {
         };
         let max_json_bytes = int("max_json_bytes", 1024, 64 << 20) as usize;
         let backup_keep = int("backup_keep", 1, 1000) as usize;
+        let mail_max_bytes = int("mail_max_bytes", 1024, 1 << 30) as usize;
+        let imap_url = match raw("imap_url").filter(|s| !s.trim().is_empty()) {
+            Some(s) => match crate::inbound::imap::ImapUrl::parse(&s) {
+                Ok(u) => Some(u),
+                Err(m) => {
+                    err("imap_url", m);
+                    None
+                }
+            },
+            None => None,
+        };
+        let imap_ca_file = raw("imap_ca_file").filter(|s| !s.trim().is_empty()).map(PathBuf::from);
+        let mail_unwrap_forwards = match raw("mail_unwrap_forwards").as_deref().map(str::trim) {
+            Some("true" | "yes" | "on" | "1") => true,
+            Some("false" | "no" | "off" | "0" | "") | None => false,
+            Some(o) => {
+                err("mail_unwrap_forwards", format!("{o:?} is not true or false"));
+                false
+            }
+        };
 
         if !errors.is_empty() {
             return Err(errors);
@@ -330,6 +369,10 @@ impl Layers {
             max_json_bytes,
             body_read_timeout,
             backup_keep,
+            imap_url,
+            imap_ca_file,
+            mail_max_bytes,
+            mail_unwrap_forwards,
         })
     }
 
@@ -428,6 +471,14 @@ pub struct Config {
     /// Longest wait for the next piece of a request body (slow headers are cut by actix at 10 s).
     pub body_read_timeout: Duration,
     pub backup_keep: usize,
+    /// The support mailbox the IMAP fetcher imports (SPEC E3).
+    pub imap_url: Option<crate::inbound::imap::ImapUrl>,
+    /// Extra trusted certificates for the IMAP server.
+    pub imap_ca_file: Option<PathBuf>,
+    /// Largest incoming email accepted by every intake door.
+    pub mail_max_bytes: usize,
+    /// Requester of forwarded mail = the original sender.
+    pub mail_unwrap_forwards: bool,
 }
 
 impl Config {

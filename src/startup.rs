@@ -33,6 +33,8 @@ pub struct Application {
     addr: SocketAddr,
     state: web::Data<AppState>,
     setup_link: Option<String>,
+    /// The IMAP fetcher, when `imap_url` is configured.
+    imap: Option<crate::inbound::imap::Fetcher>,
     _lock: DataDirLock,
 }
 
@@ -127,7 +129,8 @@ impl Application {
         .run();
 
         spawn_scheduler(state.clone());
-        Ok(Application { server, addr, state, setup_link, _lock: lock })
+        let imap = state.config.imap_url.clone().map(|url| crate::inbound::imap::spawn(state.clone(), url));
+        Ok(Application { server, addr, state, setup_link, imap, _lock: lock })
     }
 
     pub fn port(&self) -> u16 {
@@ -164,6 +167,9 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let db = self.state.db.clone();
         let result = self.server.await;
+        if let Some(f) = self.imap {
+            f.stop().await;
+        }
         if let Err(e) =
             tokio::task::spawn_blocking(move || db.close()).await.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string()))
         {
