@@ -65,15 +65,23 @@ pub struct ParseOptions {
     pub unwrap_forwards: bool,
 }
 
-/// An address, lower-cased and trimmed, when it looks like one (`local@domain`).
+/// An address, lower-cased and trimmed, when it is one the contacts accept (`local@domain.tld`).
 pub fn normalize_address(a: &str) -> Option<String> {
     let a = a.trim().trim_matches(|c| c == '<' || c == '>').trim().to_lowercase();
-    let (local, domain) = a.rsplit_once('@')?;
-    let ok = !local.is_empty()
-        && !domain.is_empty()
-        && a.len() <= 254
-        && !a.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>' || c == ',' || c == '"');
+    let ok = crate::auth::validate_email(&a).is_ok() && !a.chars().any(|c| c == '<' || c == '>' || c == ',' || c == '"');
     ok.then_some(a)
+}
+
+/// Whether the first line is a header field (`Name: value`, printable ASCII name) or an mbox
+/// `From ` line: binary data and plain text are not mail.
+fn starts_with_header(raw: &[u8]) -> bool {
+    let start = raw.iter().position(|b| !matches!(b, b'\r' | b'\n')).unwrap_or(raw.len());
+    let line = &raw[start..];
+    if line.starts_with(b"From ") {
+        return true;
+    }
+    let name_len = line.iter().take_while(|b| (33..=126).contains(*b) && **b != b':').count();
+    name_len > 0 && line.get(name_len) == Some(&b':')
 }
 
 /// `<id>` form of a Message-ID from a header (mail-parser hands them over without brackets).
@@ -119,6 +127,9 @@ pub fn parse(raw: &[u8], opts: &ParseOptions) -> Result<ParsedMail, Refused> {
     }
     if raw.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(Refused::Empty);
+    }
+    if !starts_with_header(raw) {
+        return Err(Refused::NotMail("it does not start with a header line (Name: value)".into()));
     }
     let m = MessageParser::default().parse(raw).ok_or(Refused::NotMail("no message headers found".into()))?;
     // A message has a header block of `Name: value` lines; text that merely parses leniently
@@ -493,6 +504,11 @@ mod tests {
         assert_eq!(normalize_address(" <Ann@Example.COM> ").as_deref(), Some("ann@example.com"));
         assert_eq!(normalize_address("not an address"), None);
         assert_eq!(normalize_address("@example.com"), None);
+        assert_eq!(normalize_address("ax@sport@shop.example"), None, "found by the mutation test: contacts refuse it");
+        assert!(!starts_with_header(b"\x00\x01binary"));
+        assert!(!starts_with_header(b"just some text"));
+        assert!(starts_with_header(b"\r\nReturn-Path: <a@b.example>"));
+        assert!(starts_with_header(b"From a@b.example Mon Jan  1 00:00:00 2024\nFrom: a@b.example"));
         assert_eq!(bracket_id("abc@x").as_deref(), Some("<abc@x>"));
         assert_eq!(bracket_id("<abc@x>").as_deref(), Some("<abc@x>"));
         assert_eq!(bracket_id(" "), None);
