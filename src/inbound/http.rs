@@ -78,8 +78,9 @@ pub struct CheckBody {
 
 /// `POST /api/v1/settings/imap/check` (admin) — connect, log in and open the mailbox; 200 with
 /// `{"ok":true,"messages":N}` or `{"ok":false,"error":{"code":"dns|tcp|tls|auth|mailbox|protocol","message"}}`.
-pub async fn check(state: web::Data<AppState>, body: Option<web::Json<CheckBody>>) -> Result<HttpResponse, AppError> {
-    let b = body.map(|b| b.into_inner()).unwrap_or_default();
+pub async fn check(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, AppError> {
+    let text = std::str::from_utf8(&body).map_err(|_| AppError::new(Kind::InvalidJson, "the body is not UTF-8"))?;
+    let b: CheckBody = if text.trim().is_empty() { CheckBody::default() } else { crate::http::parse_json(text)? };
     let url = match b.url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
         Some(u) => imap::ImapUrl::parse(u).map_err(|m| AppError::invalid(format!("url: {m}")))?,
         None => state.config.imap_url.clone().ok_or_else(|| AppError::new(Kind::Invalid, "no imap_url is configured; send one as url"))?,

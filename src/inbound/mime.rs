@@ -80,7 +80,7 @@ fn starts_with_header(raw: &[u8]) -> bool {
     if line.starts_with(b"From ") {
         return true;
     }
-    let name_len = line.iter().take_while(|b| (33..=126).contains(*b) && **b != b':').count();
+    let name_len = line.iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'-' || **b == b'_').count();
     name_len > 0 && line.get(name_len) == Some(&b':')
 }
 
@@ -507,6 +507,7 @@ mod tests {
         assert_eq!(normalize_address("ax@sport@shop.example"), None, "found by the mutation test: contacts refuse it");
         assert!(!starts_with_header(b"\x00\x01binary"));
         assert!(!starts_with_header(b"just some text"));
+        assert!(!starts_with_header(b"{\"subject\": \"json\"}"));
         assert!(starts_with_header(b"\r\nReturn-Path: <a@b.example>"));
         assert!(starts_with_header(b"From a@b.example Mon Jan  1 00:00:00 2024\nFrom: a@b.example"));
         assert_eq!(bracket_id("abc@x").as_deref(), Some("<abc@x>"));
