@@ -206,6 +206,8 @@ fn tls_words(e: &std::io::Error) -> String {
     let s = e.to_string();
     if s.contains("UnknownIssuer") {
         "the server's certificate is not signed by a trusted authority (self-signed? set imap_ca_file)".into()
+    } else if s.contains("CaUsedAsEndEntity") {
+        "the server presents a CA certificate as its own; it needs a server certificate signed by that CA".into()
     } else if s.contains("NotValidForName") {
         "the server's certificate is for another host name".into()
     } else if s.contains("Expired") {

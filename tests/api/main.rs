@@ -5,6 +5,7 @@ mod chat;
 mod cli;
 mod frames_prop;
 mod helpers;
+mod imap;
 mod inbound;
 mod mail_corpus;
 mod malformed;
