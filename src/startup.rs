@@ -24,7 +24,10 @@ use crate::state::{AppState, Metrics};
 use crate::{agents, jobs, settings};
 
 /// The console's policy. No 'unsafe-inline' anywhere: the Svelte build emits external files.
-pub const CONSOLE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
+/// Images may come from anywhere because an email's remote images must be able to load once the
+/// agent clicks "Show images" (its sandboxed frame inherits this policy and adds its own, which
+/// blocks them until then); images cannot run code.
+pub const CONSOLE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: http: https:; \
     font-src 'self'; connect-src 'self'; media-src 'self'; object-src 'none'; base-uri 'none'; \
     form-action 'self'; frame-ancestors 'none'";
 
