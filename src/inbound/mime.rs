@@ -553,4 +553,11 @@ mod tests {
         assert_eq!(unwrapped.requester_name.as_deref(), Some("Olga Petrova"));
         assert_eq!(unwrapped.from, "staff@shop.example");
     }
+
+    #[test]
+    fn an_mbox_from_line_before_the_headers_is_accepted() {
+        let raw = b"From ann@example.com Mon Mar  4 10:15:00 2024\nFrom: Ann <ann@example.com>\nSubject: piped\nMessage-ID: <mbox.1@example.com>\n\nhello\n";
+        let m = parse(raw, &ParseOptions { max_bytes: 1 << 20, unwrap_forwards: false }).unwrap();
+        assert_eq!((m.from.as_str(), m.subject.as_str(), m.body.as_str()), ("ann@example.com", "piped", "hello"));
+    }
 }
