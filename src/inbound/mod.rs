@@ -248,8 +248,13 @@ fn facts(c: &Connection, mail: &ParsedMail, ctx: &Context) -> Result<Facts, AppE
     for r in &mail.references {
         known_ids.push(store::ticket_of_message_id(c, r)?.map(|(ticket, ours)| KnownId { ticket, ours }));
     }
+    // The people of the ticket the subject names decide; a merged ticket's mail goes on to the
+    // ticket it was merged into.
     let subject_ticket = match threading::subject_number(&mail.subject) {
-        Some(n) => store::ticket_people(c, n)?.map(|(requester, ccs)| SubjectTicket { number: n, requester, ccs }),
+        Some(n) => match (store::ticket_people(c, n)?, store::final_number_of(c, n)?) {
+            (Some((requester, ccs)), Some(number)) => Some(SubjectTicket { number, requester, ccs }),
+            _ => None,
+        },
         None => None,
     };
     Ok(Facts { sender: mail.from.clone(), token_tickets, known_ids, subject_ticket })

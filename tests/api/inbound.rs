@@ -294,3 +294,31 @@ async fn mail_ingest_cli_works_while_serve_runs() {
     let (status, _) = server.terminate();
     assert!(status.success());
 }
+
+#[actix_web::test]
+async fn mail_for_a_merged_ticket_goes_to_the_ticket_it_was_merged_into() {
+    let app = spawn_app().await;
+    let token = app.api_token(Scope::Inbound).await;
+    let admin = app.add_agent("admin@shop.example", Role::Admin).await;
+    let cookie = app.cookie_header(&app.session_for(admin).await);
+    post_mime(&app, &token, mail("ann@example.com", "First", "<m1@example.com>", "", "one")).await;
+    post_mime(&app, &token, mail("ann@example.com", "Second", "<m2@example.com>", "", "two")).await;
+    let r = app
+        .plain()
+        .post(app.url("/api/v1/tickets/1001/merge"))
+        .header("cookie", &cookie)
+        .header("origin", &app.address)
+        .json(&json!({"into": 1002}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    for (i, extra) in ["In-Reply-To: <m1@example.com>\r\n", ""].iter().enumerate() {
+        let v: Value = post_mime(&app, &token, mail("ann@example.com", "Re: First [#1001]", &format!("<r{i}@example.com>"), extra, "more"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!((v["ticket"].as_i64(), v["threaded"].as_bool()), (Some(1002), Some(true)), "{extra:?}");
+    }
+}
