@@ -135,6 +135,25 @@ pub const KEYS: &[KeyDef] = &[
         secret: false,
         help: "file downloads one client IP may have running at once; more get 429",
     },
+    KeyDef {
+        name: "imap_url",
+        default: None,
+        secret: true,
+        help: "support mailbox to import: imaps://user:password@host:993/INBOX (imap:// uses STARTTLS except on loopback)",
+    },
+    KeyDef {
+        name: "imap_ca_file",
+        default: None,
+        secret: false,
+        help: "PEM certificates trusted for the IMAP server besides the public authorities (a self-signed server)",
+    },
+    KeyDef { name: "mail_max_bytes", default: Some("26214400"), secret: false, help: "largest incoming email accepted (bytes)" },
+    KeyDef {
+        name: "mail_unwrap_forwards",
+        default: Some("false"),
+        secret: false,
+        help: "the mailbox receives mail forwarded by staff: the requester is the original sender",
+    },
 ];
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -387,6 +406,7 @@ impl Layers {
         let max_json_bytes = int("max_json_bytes", 1024, 64 << 20) as usize;
         let backup_keep = int("backup_keep", 1, 1000) as usize;
         let download_concurrency_ip = int("download_concurrency_ip", 1, 10_000) as usize;
+        let mail_max_bytes = int("mail_max_bytes", 1024, 1 << 30) as usize;
         let mut bytes = |key: &str| match raw(key).map(|s| parse_bytes(&s)) {
             Some(Ok(n)) if n > 0 => n,
             Some(Ok(_)) => {
@@ -405,6 +425,25 @@ impl Layers {
         let upload_quota_visitor = bytes("upload_quota_visitor");
         let upload_quota_ip = bytes("upload_quota_ip");
         let storage_max = bytes("storage_max");
+        let imap_url = match raw("imap_url").filter(|s| !s.trim().is_empty()) {
+            Some(s) => match crate::inbound::imap::ImapUrl::parse(&s) {
+                Ok(u) => Some(u),
+                Err(m) => {
+                    err("imap_url", m);
+                    None
+                }
+            },
+            None => None,
+        };
+        let imap_ca_file = raw("imap_ca_file").filter(|s| !s.trim().is_empty()).map(PathBuf::from);
+        let mail_unwrap_forwards = match raw("mail_unwrap_forwards").as_deref().map(str::trim) {
+            Some("true" | "yes" | "on" | "1") => true,
+            Some("false" | "no" | "off" | "0" | "") | None => false,
+            Some(o) => {
+                err("mail_unwrap_forwards", format!("{o:?} is not true or false"));
+                false
+            }
+        };
 
         if !errors.is_empty() {
             return Err(errors);
@@ -441,6 +480,10 @@ impl Layers {
             upload_quota_ip,
             storage_max,
             download_concurrency_ip,
+            imap_url,
+            imap_ca_file,
+            mail_max_bytes,
+            mail_unwrap_forwards,
         })
     }
 
@@ -574,6 +617,14 @@ pub struct Config {
     pub storage_max: u64,
     /// Downloads one client IP may run at once.
     pub download_concurrency_ip: usize,
+    /// The support mailbox the IMAP fetcher imports (SPEC E3).
+    pub imap_url: Option<crate::inbound::imap::ImapUrl>,
+    /// Extra trusted certificates for the IMAP server.
+    pub imap_ca_file: Option<PathBuf>,
+    /// Largest incoming email accepted by every intake door.
+    pub mail_max_bytes: usize,
+    /// Requester of forwarded mail = the original sender.
+    pub mail_unwrap_forwards: bool,
 }
 
 impl Config {

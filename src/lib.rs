@@ -16,6 +16,7 @@ pub mod departments;
 pub mod error;
 pub mod events;
 pub mod http;
+pub mod inbound;
 pub mod jobs;
 pub mod ratelimit;
 pub mod realtime;

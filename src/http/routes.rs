@@ -51,7 +51,7 @@ macro_rules! route {
 
 /// Every route of the server except the static web assets.
 pub fn api_routes() -> Vec<ApiRoute> {
-    use crate::{agents, audit, canned, chat, contacts, departments, settings, tickets};
+    use crate::{agents, audit, canned, chat, contacts, departments, inbound, settings, tickets};
     use Access::{Metrics, Public, Role as R};
     use Role::{Admin, Agent};
     vec![
@@ -117,6 +117,8 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route!(GET "/api/v1/contacts", R(Agent), contacts::http::list),
         route!(GET "/api/v1/contacts/{id}", R(Agent), contacts::http::get),
         route!(PATCH "/api/v1/contacts/{id}", R(Agent), contacts::http::update),
+        route!(POST "/api/v1/inbound/mime", Access::Scope(Scope::Inbound), inbound::http::mime_message),
+        route!(POST "/api/v1/settings/imap/check", R(Admin), inbound::http::check),
     ]
 }
 

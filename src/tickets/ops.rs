@@ -531,10 +531,25 @@ pub struct Incoming<'a> {
 /// the reopen window, else a new ticket (with the message's source). Shared by the API and mail
 /// intake. Returns the number of the ticket that received it.
 pub fn add_customer_message(c: &Connection, t: &Ticket, m: &Incoming, now: i64) -> Result<i64, AppError> {
+    receive_customer_message(c, t, m, &[], now).map(|r| r.number)
+}
+
+/// Where [`receive_customer_message`] put a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Received {
+    /// The ticket that received it (a new one after the reopen window).
+    pub number: i64,
+    /// The thread message.
+    pub message_id: i64,
+}
+
+/// [`add_customer_message`] with files (mail intake's attachments), telling which thread
+/// message was written.
+pub fn receive_customer_message(c: &Connection, t: &Ticket, m: &Incoming, attachments: &[i64], now: i64) -> Result<Received, AppError> {
     let contact = t.contact.as_ref().map(|c| c.id);
     match super::on_customer_reply(t.status, t.solved_at, now, REOPEN_DAYS) {
         CustomerReply::Append(status) => {
-            store::add_message(
+            let mid = store::add_message(
                 c,
                 &store::NewMessage {
                     ticket_id: t.id,
@@ -550,13 +565,14 @@ pub fn add_customer_message(c: &Connection, t: &Ticket, m: &Incoming, now: i64) 
                     now,
                 },
             )?;
+            store::attach(c, mid, attachments)?;
             if status != t.status {
                 store::set_status(c, t.id, status, now)?;
                 if t.status == Status::Solved {
                     store::add_system(c, t.id, &SystemEvent::reopened(), now)?;
                 }
             }
-            Ok(t.number)
+            Ok(Received { number: t.number, message_id: mid })
         }
         CustomerReply::NewTicket => {
             let opened = open(
@@ -575,13 +591,13 @@ pub fn add_customer_message(c: &Connection, t: &Ticket, m: &Incoming, now: i64) 
                         body: m.body,
                         body_html: m.body_html,
                         message_id: m.message_id,
-                        attachments: &[],
+                        attachments,
                     },
                 },
                 now,
             )?;
             store::add_system(c, opened.id, &SystemEvent::follow_up(t.number), now)?;
-            Ok(opened.number)
+            Ok(Received { number: opened.number, message_id: opened.message_id })
         }
     }
 }

@@ -16,6 +16,8 @@ const ADMIN: [bool; 6] = [false, false, false, true, false, false];
 // Anonymous here means "from loopback without proxy headers".
 const METRICS: [bool; 6] = [true, false, false, true, true, false];
 const VISITOR: [bool; 6] = [false; 6];
+// Mail forwarders: an inbound token (or an admin token, which no column here is).
+const INBOUND: [bool; 6] = [false, false, false, false, false, true];
 
 const MATRIX: &[Row] = &[
     ("GET", "/healthz", PUBLIC),
@@ -81,6 +83,8 @@ const MATRIX: &[Row] = &[
     ("GET", "/api/v1/contacts", AGENT),
     ("GET", "/api/v1/contacts/{id}", AGENT),
     ("PATCH", "/api/v1/contacts/{id}", AGENT),
+    ("POST", "/api/v1/inbound/mime", INBOUND),
+    ("POST", "/api/v1/settings/imap/check", ADMIN),
 ];
 
 #[test]
