@@ -19,6 +19,7 @@ pub mod http;
 pub mod jobs;
 pub mod ratelimit;
 pub mod realtime;
+pub mod routing;
 pub mod settings;
 pub mod startup;
 pub mod state;

@@ -34,6 +34,8 @@ pub struct AppState {
     /// Uploads per uploader (visitor token or agent).
     pub uploads: Limiter,
     pub chat_settings: ChatSettings,
+    /// Routing settings and live routing state (queue places told, agents' sockets gone).
+    pub routing: crate::routing::live::Live,
 }
 
 impl AppState {

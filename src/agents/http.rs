@@ -38,6 +38,8 @@ pub async fn update(state: Data, p: Principal, path: web::Path<i64>, body: web::
     let actor = Actor::from(&p);
     let now = state.now();
     let agent = state.db.write(move |c| super::update(c, id, patch, &actor, now)).await?;
+    // Routing: a raised limit or new membership may place waiting chats.
+    crate::routing::dispatch(&state).await;
     Ok(HttpResponse::Ok().json(agent))
 }
 

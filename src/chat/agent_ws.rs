@@ -148,21 +148,12 @@ impl AgentSocket {
         Ok(conv)
     }
 
-    async fn accept(&mut self, session: &mut Session, conversation: i64) -> Result<(), AppError> {
+    async fn accept(&mut self, session: &mut Session, conversation: i64, force: bool) -> Result<(), AppError> {
         let st = self.state.clone();
         let (agent_id, name, now) = (self.agent_id, self.name.clone(), st.now());
-        let msg = st
-            .db
-            .write(move |c| {
-                if !store::assign(c, conversation, agent_id, now)? {
-                    return Err(match store::conv(c, conversation)? {
-                        None => AppError::not_found("conversation"),
-                        Some(_) => AppError::conflict("another agent already took this chat"),
-                    });
-                }
-                store::insert_system(c, conversation, Some(agent_id), &crate::events::SystemEvent::joined(&name), now)
-            })
-            .await?;
+        let may_force = self.viewer.sees_all();
+        // Routing: slots are enforced here too (a supervisor may override with `force`).
+        let msg = st.db.write(move |c| crate::routing::ops::accept(c, conversation, agent_id, &name, force, may_force, now)).await?;
         st.hub.subscribe(self.socket.expect("registered"), conversation).await;
         self.delivery.last_sent.entry(conversation).or_insert(0);
         let view =
@@ -176,6 +167,8 @@ impl AgentSocket {
             )
             .await;
         socket::publish_message(&st.hub, &msg).await;
+        // Routing: the queue moved; waiting visitors learn their new place.
+        crate::routing::dispatch(&st).await;
         Ok(())
     }
 
@@ -185,7 +178,7 @@ impl AgentSocket {
         match frame {
             AgentFrame::Hello { .. } => return Err(AppError::invalid("hello was already received")),
             AgentFrame::Ping => session.text(ServerFrame::Pong.to_json()).await.map_err(closed)?,
-            AgentFrame::Accept { conversation } => self.accept(session, conversation).await?,
+            AgentFrame::Accept { conversation, force } => self.accept(session, conversation, force).await?,
             AgentFrame::Open { conversation, last_seq } => self.open(session, conversation, last_seq).await?,
             AgentFrame::Close { conversation } => {
                 st.hub.unsubscribe(self.socket.expect("registered"), conversation).await;
@@ -317,6 +310,8 @@ impl Handler for AgentSocket {
     async fn finish(&mut self) {
         if let Some(id) = self.socket {
             self.state.hub.unregister(id).await;
+            // Routing: the grace time before auto-offline starts with the last socket gone.
+            crate::routing::socket_closed(&self.state, self.agent_id).await;
         }
     }
 }
