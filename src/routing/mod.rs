@@ -590,19 +590,21 @@ pub fn available_agents(s: &Snapshot, department: Option<i64>) -> usize {
 }
 
 /// A waiting chat's place: 1 + the chats ahead of it in queue order that compete for the
-/// same agents (same department, or either without one).
+/// same agents (some enabled agent serves both; without any agent: same department, or either
+/// without one).
 pub fn positions(s: &Snapshot) -> Vec<(i64, i64)> {
     let q = queue_order(s);
-    q.iter()
-        .enumerate()
-        .map(|(i, w)| {
-            let ahead = q[..i]
-                .iter()
-                .filter(|o| o.department_id == w.department_id || o.department_id.is_none() || w.department_id.is_none())
-                .count();
-            (w.conversation, ahead as i64 + 1)
-        })
-        .collect()
+    let servers = |d: Option<i64>| -> Vec<i64> { s.agents.iter().filter(|a| a.serves(d)).map(|a| a.id).collect() };
+    let served: Vec<Vec<i64>> = q.iter().map(|w| servers(w.department_id)).collect();
+    let compete = |i: usize, j: usize| {
+        let (a, b) = (&q[i], &q[j]);
+        if served[i].is_empty() && served[j].is_empty() {
+            a.department_id == b.department_id || a.department_id.is_none() || b.department_id.is_none()
+        } else {
+            served[i].iter().any(|x| served[j].contains(x))
+        }
+    };
+    (0..q.len()).map(|i| (q[i].conversation, (0..i).filter(|&j| compete(i, j)).count() as i64 + 1)).collect()
 }
 
 /// A rough wait estimate in seconds: with `slots` chats running in parallel, each as long as

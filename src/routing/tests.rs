@@ -97,8 +97,15 @@ fn positions_table() {
         waiting: vec![waiting(1, None, 1), waiting(2, Some(1), 2), waiting(3, Some(2), 3), waiting(4, Some(1), 4)],
         ..Default::default()
     };
-    // Order: 3 (priority 9), 1, 2, 4. Department 1's chats don't wait behind department 2's.
+    // Order: 3 (priority 9), 1, 2, 4. Without agents, department 1's chats don't wait behind
+    // department 2's.
     assert_eq!(positions(&s), vec![(3, 1), (1, 2), (2, 2), (4, 3)]);
+    // With agents, chats compete when someone serves both: one agent for 1 and 2 makes every
+    // chat wait behind all earlier ones; separate agents keep the departments apart.
+    let shared = Snapshot { agents: vec![agent(1, A, 1, 1, None, &[1, 2])], ..s.clone() };
+    assert_eq!(positions(&shared), vec![(3, 1), (1, 2), (2, 3), (4, 4)]);
+    let apart = Snapshot { agents: vec![agent(1, A, 1, 1, None, &[1]), agent(2, A, 1, 1, None, &[2])], ..s };
+    assert_eq!(positions(&apart), vec![(3, 1), (1, 2), (2, 2), (4, 3)]);
 }
 
 #[test]

@@ -7,6 +7,7 @@ mod frames_prop;
 mod helpers;
 mod malformed;
 mod route_matrix;
+mod routing;
 mod server;
 mod socket_code;
 mod tickets;
