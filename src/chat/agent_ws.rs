@@ -309,9 +309,9 @@ impl Handler for AgentSocket {
     }
     async fn finish(&mut self) {
         if let Some(id) = self.socket {
+            // Routing: the grace time before auto-offline starts when the last socket goes.
+            crate::routing::socket_closed(&self.state, self.agent_id);
             self.state.hub.unregister(id).await;
-            // Routing: the grace time before auto-offline starts with the last socket gone.
-            crate::routing::socket_closed(&self.state, self.agent_id).await;
         }
     }
 }

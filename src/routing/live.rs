@@ -125,12 +125,13 @@ pub async fn publish_status(state: &AppState, agent_id: i64, status: AgentStatus
     dispatch(state).await;
 }
 
-/// An agent socket closed: remember when the agent's last console went away.
-pub async fn socket_closed(state: &AppState, agent_id: i64) {
-    if !state.hub.online_agents().await.contains(&agent_id) {
-        let now = state.now();
-        state.routing.gone_since.lock().unwrap_or_else(|e| e.into_inner()).entry(agent_id).or_insert(now);
-    }
+/// An agent socket is closing: remember when. Called before the socket leaves the hub, so the
+/// time is recorded by the time the hub no longer lists it. Each close overwrites the time, so
+/// it is the last socket's; while another socket of the agent stays open, the auto-offline job
+/// finds the agent online and forgets the time.
+pub fn socket_closed(state: &AppState, agent_id: i64) {
+    let now = state.now();
+    state.routing.gone_since.lock().unwrap_or_else(|e| e.into_inner()).insert(agent_id, now);
 }
 
 /// The scheduler's job: agents not offline whose last console socket has been gone for the
