@@ -114,6 +114,18 @@ test('routing as the visitor sees it', async () => {
   assert.equal(ended.conversation.outcome, 'cancelled', 'ended by the visitor within 20 s, no agent reply (SPEC R5)');
   await screenshot(v.page, 'routing-ended');
   await v.ctx.close();
+
+  // 6. The admin's routing page: a warning while any site may embed the widget; saving a list
+  //    through the labelled form puts it in force.
+  await admin.page.getByTestId('nav-settings').click();
+  await admin.page.getByTestId('origins-warning').waitFor();
+  await admin.page.getByLabel('Sites allowed to embed the widget (one per line)').fill('https://Shop.example/');
+  await admin.page.getByTestId('routing-settings').getByRole('button', { name: 'Save' }).click();
+  await admin.page.getByTestId('origins-warning').waitFor({ state: 'detached' });
+  const settings = await admin.call('GET', '/api/v1/settings/routing');
+  assert.deepEqual(settings.allowed_origins, ['https://shop.example']);
+  const widget = await admin.page.request.get(`${server.url}/widget`);
+  assert.match(widget.headers()['content-security-policy'], /frame-ancestors 'self' https:\/\/shop\.example$/);
   assert.deepEqual(errors, []);
   await admin.ctx.close();
 });
