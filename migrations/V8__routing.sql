@@ -30,3 +30,5 @@ ALTER TABLE departments ADD COLUMN offline_behaviour TEXT NOT NULL DEFAULT 'form
 ALTER TABLE departments ADD COLUMN origins TEXT;                               -- JSON ["https://shop.example", …]; NULL = every site
 
 CREATE INDEX conversations_department ON conversations(department_id, status);
+-- "Longest idle" looks up each agent's last assignment on every dispatch.
+CREATE INDEX conversations_agent_assigned ON conversations(agent_id, assigned_at);

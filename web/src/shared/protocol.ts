@@ -21,7 +21,7 @@ export type AgentRole = 'agent' | 'supervisor' | 'admin';
 export type SocketErrorCode =
   | 'invalid_json' | 'unknown_type' | 'unknown_field' | 'invalid_frame' | 'too_large' | 'unsupported'
   | 'unsupported_version' | 'hello_required' | 'rate_limited' | 'forbidden' | 'not_found' | 'conflict'
-  | 'unavailable' | 'internal' | 'invalid_input' | 'unauthenticated';
+  | 'unavailable' | 'internal' | 'invalid_input' | 'unauthenticated' | 'origin_not_allowed';
 
 /**
  * A system line's event: `{code, …params}` (src/events.rs). Known codes: joined {name},
