@@ -47,7 +47,49 @@ pub const KEYS: &[KeyDef] = &[
         name: "visitor_message_rate",
         default: Some("30/10s"),
         secret: false,
-        help: "chat messages a visitor socket may send per window",
+        help: "chat messages one visitor may send per window, over all their sockets",
+    },
+    KeyDef {
+        name: "visitor_message_rate_ip",
+        default: Some("120/10s"),
+        secret: false,
+        help: "chat messages all visitors from one client IP may send per window",
+    },
+    KeyDef {
+        name: "visitor_page_rate",
+        default: Some("60/1m"),
+        secret: false,
+        help: "page views (page frames) one visitor may report per window",
+    },
+    KeyDef {
+        name: "visitor_page_rate_ip",
+        default: Some("300/1m"),
+        secret: false,
+        help: "page views all visitors from one client IP may report per window",
+    },
+    KeyDef {
+        name: "visitor_typing_rate",
+        default: Some("40/10s"),
+        secret: false,
+        help: "typing frames of one visitor forwarded to agents per window (the rest are dropped)",
+    },
+    KeyDef {
+        name: "visitor_typing_rate_ip",
+        default: Some("200/10s"),
+        secret: false,
+        help: "typing frames of all visitors from one client IP forwarded per window",
+    },
+    KeyDef {
+        name: "visitor_hello_rate",
+        default: Some("30/1m"),
+        secret: false,
+        help: "widget socket connections (hello, reconnects) of one known visitor per window",
+    },
+    KeyDef {
+        name: "visitor_hello_rate_ip",
+        default: Some("120/1m"),
+        secret: false,
+        help: "widget socket connections from one client IP per window",
     },
     KeyDef {
         name: "trusted_proxies",
@@ -286,6 +328,13 @@ impl Layers {
         let login_rate_account = rate("login_rate_account");
         let visitor_message_rate = rate("visitor_message_rate");
         let visitor_session_rate = rate("visitor_session_rate");
+        let visitor_message_rate_ip = rate("visitor_message_rate_ip");
+        let visitor_page_rate = rate("visitor_page_rate");
+        let visitor_page_rate_ip = rate("visitor_page_rate_ip");
+        let visitor_typing_rate = rate("visitor_typing_rate");
+        let visitor_typing_rate_ip = rate("visitor_typing_rate_ip");
+        let visitor_hello_rate = rate("visitor_hello_rate");
+        let visitor_hello_rate_ip = rate("visitor_hello_rate_ip");
         let mut trusted_proxies = Vec::new();
         for part in raw("trusted_proxies").unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()) {
             match part.parse::<IpAddr>() {
@@ -326,6 +375,13 @@ impl Layers {
             login_rate_account,
             visitor_message_rate,
             visitor_session_rate,
+            visitor_message_rate_ip,
+            visitor_page_rate,
+            visitor_page_rate_ip,
+            visitor_typing_rate,
+            visitor_typing_rate_ip,
+            visitor_hello_rate,
+            visitor_hello_rate_ip,
             trusted_proxies,
             max_json_bytes,
             body_read_timeout,
@@ -421,8 +477,16 @@ pub struct Config {
     pub chat_idle_timeout: Duration,
     pub login_rate_ip: Rate,
     pub login_rate_account: Rate,
+    /// Per visitor (token), shared by all their sockets; `_ip` ones per client IP.
     pub visitor_message_rate: Rate,
     pub visitor_session_rate: Rate,
+    pub visitor_message_rate_ip: Rate,
+    pub visitor_page_rate: Rate,
+    pub visitor_page_rate_ip: Rate,
+    pub visitor_typing_rate: Rate,
+    pub visitor_typing_rate_ip: Rate,
+    pub visitor_hello_rate: Rate,
+    pub visitor_hello_rate_ip: Rate,
     pub trusted_proxies: Vec<IpAddr>,
     pub max_json_bytes: usize,
     /// Longest wait for the next piece of a request body (slow headers are cut by actix at 10 s).

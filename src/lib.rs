@@ -24,6 +24,7 @@ pub mod settings;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod text;
 pub mod tickets;
 
 pub use config::Config;

@@ -83,6 +83,7 @@ impl Application {
             started_at: std::time::Instant::now(),
             hub: crate::realtime::Hub::start(),
             widget_sessions: Limiter::new(config.visitor_session_rate),
+            visitor_budgets: crate::ratelimit::VisitorBudgets::new(&config),
             uploads: Limiter::new(crate::config::Rate { count: 30, per: Duration::from_secs(600) }),
             chat_settings: ChatSettings {
                 sneak_peek: std::sync::atomic::AtomicBool::new(chat_flag(&db, settings::SNEAK_PEEK, true).await?),

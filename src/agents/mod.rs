@@ -60,8 +60,8 @@ pub fn validate_name(name: &str) -> Result<String, AppError> {
     if n.chars().count() > 100 {
         return Err(AppError::invalid("name: at most 100 characters"));
     }
-    if n.chars().any(char::is_control) {
-        return Err(AppError::invalid("name: must not contain control characters"));
+    if n.chars().any(crate::text::breaks_line) {
+        return Err(AppError::invalid("name: must not contain control characters or line breaks"));
     }
     Ok(n.to_string())
 }
@@ -193,6 +193,7 @@ mod tests {
             (new("a@b.co", "Ann", "short"), false),
             (new("a@b.co", &"x".repeat(101), "password1"), false),
             (new("a@b.co", "Ann\u{0}", "password1"), false),
+            (new("a@b.co", "Ann\u{2028}Bcc: x@y.z", "password1"), false),
             (NewAgent { chat_limit: Some(101), ..new("a@b.co", "Ann", "password1") }, false),
             (NewAgent { locale: Some("de".into()), ..new("a@b.co", "Ann", "password1") }, false),
         ];

@@ -207,6 +207,8 @@ pub async fn logout(state: Data, p: Principal) -> Result<HttpResponse, AppError>
                 )
             })
             .await?;
+        // That session's console socket closes now (the agent's other sessions stay open).
+        state.hub.agent_changed(agent_id).await;
         if changed.is_some() {
             crate::routing::live::publish_status(&state, agent_id, crate::routing::AgentStatus::Offline).await;
         }
@@ -270,6 +272,8 @@ pub async fn change_password(state: Data, p: Principal, body: web::Json<Password
     let actor = Actor::from(&p);
     let now = state.now();
     state.db.write(move |c| agents::set_password(c, id, &hash, keep, &actor, now)).await?;
+    // The other sessions ended: their sockets close now.
+    state.hub.agent_changed(id).await;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -1,6 +1,6 @@
-//! `/ws/visitor`: the widget's socket.
-
-use std::time::Instant;
+//! `/ws/visitor`: the widget's socket. Its budgets (messages, page views, typing, hellos) are
+//! kept per visitor and per client IP in `AppState::visitor_budgets`, shared by every socket, so
+//! opening more sockets or reconnecting does not buy more (finding 15).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use actix_ws::Session;
@@ -10,7 +10,7 @@ use super::store::{self, VisitorSeen};
 use super::{EndedBy, Status, files};
 use crate::auth;
 use crate::db::Db;
-use crate::error::AppError;
+use crate::error::{AppError, Kind};
 use crate::realtime::protocol::{self, PageInfo, Reader, ServerFrame, Typing, VisitorFrame, VisitorRef, VisitorWelcome, close};
 use crate::realtime::{Audience, Peer, SocketId};
 use crate::state::AppState;
@@ -30,8 +30,6 @@ pub async fn upgrade(state: web::Data<AppState>, req: HttpRequest, body: web::Pa
         socket: None,
         page_url: None,
         origin: None,
-        typing_budget: Budget::new(8, 4.0),
-        message_budget: Budget::from_rate(state.config.visitor_message_rate),
     };
     actix_web::rt::spawn(async move {
         let mut handler = handler;
@@ -47,32 +45,11 @@ pub async fn upgrade(state: web::Data<AppState>, req: HttpRequest, body: web::Pa
     Ok(resp)
 }
 
-/// A small token bucket: `burst` frames, refilled at `per_sec`.
-pub struct Budget {
-    tokens: f64,
-    burst: f64,
-    per_sec: f64,
-    at: Instant,
-}
-
-impl Budget {
-    pub fn new(burst: u32, per_sec: f64) -> Budget {
-        Budget { tokens: burst as f64, burst: burst as f64, per_sec, at: Instant::now() }
-    }
-    pub fn from_rate(r: crate::config::Rate) -> Budget {
-        Budget::new(r.count, r.count as f64 / r.per.as_secs_f64())
-    }
-    pub fn take(&mut self) -> bool {
-        let now = Instant::now();
-        self.tokens = (self.tokens + now.duration_since(self.at).as_secs_f64() * self.per_sec).min(self.burst);
-        self.at = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
+/// The `rate_limited` refusal, with when to retry.
+fn limited(what: &str, wait: u64) -> AppError {
+    let mut e = AppError::new(Kind::RateLimited, format!("too many {what}; retry in {wait} s"));
+    e.retry_after_secs = Some(wait.max(1));
+    e
 }
 
 struct VisitorSocket {
@@ -86,8 +63,6 @@ struct VisitorSocket {
     page_url: Option<String>,
     /// The host page's origin (from the loader's page URL): routing and W11 use it.
     origin: Option<String>,
-    typing_budget: Budget,
-    message_budget: Budget,
 }
 
 /// A referrer from another site is the visit's source; our own site's pages are navigation.
@@ -115,7 +90,8 @@ impl VisitorSocket {
                 return Ok(None);
             }
         };
-        let VisitorFrame::Hello { token, page, tz, lang, resume, .. } = frame else { unreachable!() };
+        let VisitorFrame::Hello { token, page, tz, lang, resume, history, .. } = frame else { unreachable!() };
+        self.delivery.batch = history;
         let st = self.state.clone();
         let now = st.now();
         // W11: a page from a site not on the allowed list gets no chat.
@@ -133,14 +109,18 @@ impl VisitorSocket {
             }
             _ => None,
         };
-        if known.is_none()
-            && let Err(wait) = st.widget_sessions.take(&self.ip, now)
-        {
-            session
-                .text(protocol::error_frame("rate_limited", &format!("too many new chats from this address; retry in {wait} s"), None))
-                .await
-                .map_err(|_| Closed)?;
-            let _ = session.clone().close(socket::close_reason(close::TRY_AGAIN, "rate limited")).await;
+        // Every connection counts (per visitor and per IP); a new visitor also against the
+        // new-visitors budget.
+        let refused = match st.visitor_budgets.hellos.take(known, &self.ip, now) {
+            Err(wait) => Some(format!("too many connections; retry in {wait} s")),
+            Ok(()) if known.is_none() => {
+                st.widget_sessions.take(&self.ip, now).err().map(|wait| format!("too many new chats from this address; retry in {wait} s"))
+            }
+            Ok(()) => None,
+        };
+        if let Some(message) = refused {
+            session.text(protocol::error_frame("rate_limited", &message, None)).await.map_err(|_| Closed)?;
+            let _ = session.clone().close(socket::close_reason(close::TRY_AGAIN, &message)).await;
             return Ok(None);
         }
         let token = match (&known, token) {
@@ -181,6 +161,9 @@ impl VisitorSocket {
                 return Ok(None);
             }
         };
+        if known.is_none() {
+            st.visitor_budgets.hellos.charge_visitor(visitor_id, now);
+        }
         self.visitor = Some(visitor_id);
         self.page_url = page.map(|p| p.url);
         let (id, rx) = st.hub.register(Peer::Visitor { visitor_id }).await;
@@ -232,6 +215,10 @@ impl VisitorSocket {
             }
             VisitorFrame::Page(p) => {
                 let now = st.now();
+                if let Err(wait) = st.visitor_budgets.pages.take(Some(visitor_id), &self.ip, now) {
+                    socket::send_error(session, &limited("page views", wait), None).await?;
+                    return Ok(Step::Continue);
+                }
                 self.page_url = Some(p.url.clone());
                 let page = p.clone();
                 if let Err(e) = st.db.write(move |c| record_page(c, visitor_id, &page, now)).await {
@@ -243,9 +230,8 @@ impl VisitorSocket {
                 }
             }
             VisitorFrame::Message { client_id, body, attachment, department } => {
-                if !self.message_budget.take() {
-                    let e = AppError::rate_limited(1);
-                    socket::send_error(session, &e, Some(&client_id)).await?;
+                if let Err(wait) = st.visitor_budgets.messages.take(Some(visitor_id), &self.ip, st.now()) {
+                    socket::send_error(session, &limited("messages", wait), Some(&client_id)).await?;
                     return Ok(Step::Continue);
                 }
                 match self.send_message(session, client_id.clone(), body, attachment, department).await {
@@ -254,8 +240,9 @@ impl VisitorSocket {
                 }
             }
             VisitorFrame::Typing { typing, draft } => {
+                // Typing is a hint: beyond the budget it is dropped without an error frame.
                 if let Some(conv) = self.conversation
-                    && self.typing_budget.take()
+                    && st.visitor_budgets.typing.take(Some(visitor_id), &self.ip, st.now()).is_ok()
                 {
                     let draft = if st.sneak_peek() && typing {
                         draft.map(|d| d.chars().take(protocol::MAX_DRAFT_CHARS).collect::<String>())

@@ -38,6 +38,9 @@ pub enum Outbound {
     Frame(Arc<str>),
     /// Close the socket with this code (session revoked, server restart).
     Close(u16, &'static str),
+    /// The agent behind this socket changed (role, departments, disabled, password, logout):
+    /// re-read its rights from the database now. Pushed by [`Hub::agent_changed`].
+    Recheck,
     /// Routing gave this agent a chat: send the frame, then follow the conversation from its
     /// start (the hub has already subscribed the socket).
     Follow { conversation: i64, json: Arc<str> },
@@ -127,6 +130,18 @@ impl Hub {
 
     async fn publish_item(&self, audience: Audience, item: Outbound) {
         let _ = self.tx.send(Cmd::Publish { audience, item }).await;
+    }
+
+    /// Tell every open socket of `agent_id` that its agent changed, after the change committed:
+    /// each one reloads role and session from the database, stops following chats it may no
+    /// longer see, and closes with 4001 when the session or account is gone.
+    pub async fn agent_changed(&self, agent_id: i64) {
+        self.publish_item(Audience::Agent(agent_id), Outbound::Recheck).await;
+    }
+
+    /// Every agent socket re-reads its rights (an admin switch such as `agents_see_colleagues`).
+    pub async fn agents_changed(&self) {
+        self.publish_item(Audience::Agents, Outbound::Recheck).await;
     }
 
     pub async fn stats(&self) -> HubStats {

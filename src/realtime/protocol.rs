@@ -62,6 +62,10 @@ pub enum VisitorFrame {
         lang: Option<String>,
         #[serde(default)]
         resume: Option<Resume>,
+        /// Send replays as `history` frames (many messages each) instead of one `message`
+        /// frame per message.
+        #[serde(default)]
+        history: bool,
     },
     Page(PageInfo),
     Message {
@@ -317,6 +321,19 @@ pub enum ServerFrame {
     },
     /// A message of a conversation (published with its `seq`, so sockets deliver it gap-free).
     Message(MessageOut),
+    /// A replay (resume, catch-up) of many messages in seq order, for clients that asked for it
+    /// (`hello.history`); `more`: another `history` frame of this replay follows.
+    History {
+        conversation: i64,
+        messages: Vec<MessageOut>,
+        more: bool,
+    },
+    /// The agent's rights changed (role, departments, an admin switch) while the socket was
+    /// open: its current role, and the chats it no longer follows (they may not see them now).
+    Access {
+        role: Role,
+        unfollowed: Vec<i64>,
+    },
     /// Conversation lifecycle, tagged by `status`.
     Status(StatusChange),
     /// Someone is typing, tagged by `who`.
@@ -532,6 +549,7 @@ mod tests {
         let ok: &[&str] = &[
             r#"{"type":"hello","v":1}"#,
             r#"{"type":"hello","v":1,"token":"abc","page":{"url":"https://shop.example/a","title":"A"},"tz":"Europe/Warsaw","resume":{"conversation":3,"last_seq":7}}"#,
+            r#"{"type":"hello","v":1,"history":true}"#,
             r#"{"type":"message","client_id":"c-1","body":"hi"}"#,
             r#"{"type":"message","client_id":"c_2","attachment":"tok"}"#,
             r#"{"type":"message","client_id":"c_3","body":"hi","department":4}"#,
@@ -552,6 +570,7 @@ mod tests {
             (r#"{"type":"launch_missiles"}"#.into(), "unknown_type"),
             (r#"{"type":"hello","v":2}"#.into(), "unsupported_version"),
             (r#"{"type":"hello"}"#.into(), "invalid_frame"),
+            (r#"{"type":"hello","v":1,"history":"yes"}"#.into(), "invalid_frame"),
             (r#"{"type":"message","client_id":"c 1","body":"hi"}"#.into(), "invalid_frame"),
             (r#"{"type":"message","client_id":"","body":"hi"}"#.into(), "invalid_frame"),
             (r#"{"type":"message","client_id":"c1","body":"   "}"#.into(), "invalid_frame"),
@@ -776,6 +795,11 @@ mod tests {
                 r#"{"code":"forbidden","message":"only the agent who accepted this chat can write in it","ref":"a-17","type":"error"}"#.into(),
             ),
             (ServerFrame::Pong, r#"{"type":"pong"}"#.into()),
+            (
+                ServerFrame::History { conversation: 12, messages: vec![], more: true },
+                r#"{"conversation":12,"messages":[],"more":true,"type":"history"}"#.into(),
+            ),
+            (ServerFrame::Access { role: Role::Agent, unfollowed: vec![12] }, r#"{"role":"agent","type":"access","unfollowed":[12]}"#.into()),
         ];
         for (frame, want) in cases {
             let got: serde_json::Value = serde_json::from_str(&frame.to_json()).unwrap();

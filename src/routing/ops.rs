@@ -5,6 +5,7 @@ use rusqlite::Connection;
 use serde::Serialize;
 
 use super::{AgentStatus, Closed, Mode, OfflineBehaviour, RoutingSettings, StatusReason, store};
+use crate::auth::policy::{ChatFacts, Viewer};
 use crate::chat::Conversation;
 use crate::error::AppError;
 use crate::events::SystemEvent;
@@ -85,23 +86,30 @@ pub fn check_slot(c: &Connection, agent_id: i64, force: bool, may_force: bool) -
     Err(AppError::conflict(format!("all chat slots are taken ({active} of {limit}); finish a chat first")))
 }
 
-/// Manual accept (the Queue list, manual mode): slots enforced, first one wins.
+/// Manual accept (the Queue list, manual mode): slots enforced, first one wins. Refusals go
+/// through the access policy: a chat the viewer may not see answers `not_found` (no hint), one
+/// taken by someone else `conflict`; a supervisor or admin may pass `force` beyond the limit.
 pub fn accept(
     c: &Connection,
     conversation: i64,
-    agent_id: i64,
+    viewer: Viewer,
     name: &str,
     force: bool,
-    may_force: bool,
+    agents_see_colleagues: bool,
     now: i64,
 ) -> Result<MessageOut, AppError> {
-    let conv = crate::chat::store::conv(c, conversation)?.ok_or_else(|| AppError::not_found("conversation"))?;
-    if conv.status != crate::chat::Status::Queued {
-        return Err(AppError::conflict("another agent already took this chat"));
+    let agent_id = viewer.agent_id.ok_or_else(|| AppError::forbidden("only an agent can accept a chat"))?;
+    let refusal = |c: &Connection| -> Result<AppError, AppError> {
+        let facts = crate::chat::store::conv(c, conversation)?.map(|v| ChatFacts { agent_id: v.agent_id, status: v.status });
+        Ok(viewer.accept_refusal(facts, agents_see_colleagues))
+    };
+    let conv = crate::chat::store::conv(c, conversation)?;
+    if conv.is_none_or(|v| v.status != crate::chat::Status::Queued) {
+        return Err(refusal(c)?);
     }
-    check_slot(c, agent_id, force, may_force)?;
+    check_slot(c, agent_id, force, viewer.sees_all())?;
     if !crate::chat::store::assign(c, conversation, agent_id, now)? {
-        return Err(AppError::conflict("another agent already took this chat"));
+        return Err(refusal(c)?);
     }
     crate::chat::store::insert_system(c, conversation, Some(agent_id), &SystemEvent::joined(name), now)
 }

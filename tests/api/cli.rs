@@ -42,6 +42,7 @@ impl Server {
             .arg(data_dir)
             // Test clients send far faster than people type.
             .env("FRONTDESK_VISITOR_MESSAGE_RATE", "100000/1s")
+            .env("FRONTDESK_VISITOR_MESSAGE_RATE_IP", "100000/1s")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

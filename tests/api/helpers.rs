@@ -27,7 +27,15 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let data_dir = tempfile::tempdir().expect("tempdir");
     let mut config = Config::for_data_dir(data_dir.path());
     // Tests send far faster than a person types.
-    config.visitor_message_rate = frontdesk::config::Rate::parse("100000/1s").unwrap();
+    let unlimited = frontdesk::config::Rate::parse("100000/1s").unwrap();
+    config.visitor_message_rate = unlimited;
+    config.visitor_message_rate_ip = unlimited;
+    config.visitor_page_rate = unlimited;
+    config.visitor_page_rate_ip = unlimited;
+    config.visitor_typing_rate = unlimited;
+    config.visitor_typing_rate_ip = unlimited;
+    config.visitor_hello_rate = unlimited;
+    config.visitor_hello_rate_ip = unlimited;
     tweak(&mut config);
     let clock = Arc::new(ManualClock::new());
     let app = Application::build_with_clock(config, clock.clone()).await.expect("app builds");

@@ -718,3 +718,26 @@ async fn ticket_operations_serve_callers_other_than_http() {
     let (_, t) = d.admin("GET", &format!("/api/v1/tickets/{n}"), None).await;
     assert_eq!(t["messages"].as_array().unwrap().last().unwrap()["message_id"], "<a1@example.pl>");
 }
+
+/// A transfer that takes the ticket out of the agent's sight happened: the answer says so
+/// (`visible: false`) rather than 404, which the console showed as a failed transfer.
+#[actix_web::test]
+async fn a_transfer_out_of_sight_answers_that_it_happened() {
+    let d = Desk::new().await;
+    let sales = d.department("Sales").await;
+    let legal = d.department("Legal").await;
+    let n = d.create("Contract question", None, Some(sales)).await;
+    let agent = d.app.add_agent("sam@shop.example", Role::Agent).await;
+    d.admin("PATCH", &format!("/api/v1/agents/{agent}"), Some(json!({"department_ids": [sales]}))).await;
+    let sam = d.app.cookie_header(&d.app.session_for(agent).await);
+
+    let (s, v) = d.call(&sam, "POST", &format!("/api/v1/tickets/{n}/transfer"), Some(json!({"department_id": legal}))).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v, json!({"number": n, "visible": false}));
+    let (_, t) = d.admin("GET", &format!("/api/v1/tickets/{n}"), None).await;
+    assert_eq!(t["department_id"], legal, "the transfer happened");
+    // The same through PATCH.
+    let n2 = d.create("Another", None, Some(sales)).await;
+    let (s, v) = d.call(&sam, "PATCH", &format!("/api/v1/tickets/{n2}"), Some(json!({"department_id": legal}))).await;
+    assert_eq!((s, v), (StatusCode::OK, json!({"number": n2, "visible": false})));
+}

@@ -35,6 +35,8 @@ export const ui = $state({
   me: null as Agent | null,
   path: typeof location === 'undefined' ? '/' : location.pathname,
   search: typeof location === 'undefined' ? '' : location.search,
+  /** A one-line outcome shown on the next page (e.g. "moved out of your view"); cleared by the next navigation. */
+  notice: '',
 });
 
 /** Only known keys compile; keys built at run time go through `isKey` first. */
@@ -59,6 +61,7 @@ export function navigate(to: string, replace = false): void {
   else history.pushState({}, '', url);
   ui.path = url.pathname;
   ui.search = url.search;
+  ui.notice = '';
 }
 
 if (typeof window !== 'undefined') {

@@ -27,7 +27,8 @@ declare global {
   const mobile = () => innerWidth < 480;
 
   const frame = document.createElement('iframe');
-  const params = new URLSearchParams({ t: store.get(), u: location.href, ti: document.title, r: document.referrer, l: navigator.language || '' });
+  // `o`: this page's origin, the one window the widget will talk to.
+  const params = new URLSearchParams({ t: store.get(), u: location.href, ti: document.title, r: document.referrer, l: navigator.language || '', o: location.origin });
   frame.src = `${origin}/widget#${params}`;
   frame.title = 'Chat';
   frame.setAttribute('allow', 'clipboard-write');

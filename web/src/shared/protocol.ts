@@ -27,7 +27,8 @@ export type SocketErrorCode =
  * A system line's event: `{code, …params}` (src/events.rs). Known codes: joined {name},
  * visitor_left, agent_ended {name}, timeout, closed, status_changed {status, name}, reopened,
  * follow_up {number}, released {name}, merged_in {number, name, count}, merged_into {number},
- * split_from {number, name}, split_to {number}. Clients must accept codes they do not know
+ * split_from {number, name}, split_to {number}, requester_changed {from, to, name},
+ * requester_set {to, name}. Clients must accept codes they do not know
  * (they show the message body instead), so the code stays a string.
  */
 export type SystemEvent = { code: string } & { [param: string]: string | number | null };
@@ -89,6 +90,12 @@ export interface VisitorConversation {
 
 export type AckFrame = { type: 'ack'; client_id: string; conversation: number; seq: number; id: number; at: number };
 export type MessageFrame = { type: 'message' } & ChatMessage;
+/** A replay of many messages in seq order (asked for with `hello.history`); `more`: another
+ *  `history` frame of this replay follows. */
+export type HistoryFrame = { type: 'history'; conversation: number; messages: ChatMessage[]; more: boolean };
+/** The agent's rights changed while the socket was open: its role now, and the chats it no
+ *  longer follows. */
+export type AccessFrame = { type: 'access'; role: AgentRole; unfollowed: number[] };
 /**
  * Lifecycle: queued (visitor's first message), active (accepted), ended (with outcome). A
  * queued visitor gets one whenever their place changes: `position` (1 = next), an estimate,
@@ -159,12 +166,12 @@ export type AssignedFrame = { type: 'assigned'; conversation: Conversation };
 export type AgentStatusFrame = { type: 'agent_status'; agent_id: number; status: AgentStatus };
 
 /** What `/ws/visitor` sends. */
-export type VisitorServerFrame = VisitorWelcomeFrame | AckFrame | MessageFrame | StatusFrame | AgentTypingFrame | ReceiptFrame | PongFrame | ErrorFrame;
+export type VisitorServerFrame = VisitorWelcomeFrame | AckFrame | MessageFrame | HistoryFrame | StatusFrame | AgentTypingFrame | ReceiptFrame | PongFrame | ErrorFrame;
 
 /** What `/ws/agent` sends. */
 export type AgentServerFrame =
   | AgentWelcomeFrame | QueueFrame | AcceptedFrame | OpenedFrame | ChatEndedFrame | AckFrame | MessageFrame | StatusFrame
-  | VisitorTypingFrame | VisitorReadFrame | VisitorPageFrame | PresenceFrame | TicketChangedFrame | PongFrame | ErrorFrame
+  | VisitorTypingFrame | VisitorReadFrame | VisitorPageFrame | PresenceFrame | TicketChangedFrame | AccessFrame | PongFrame | ErrorFrame
   | AssignedFrame | AgentStatusFrame;
 
 /** Every frame the server sends, on either endpoint. */
@@ -177,7 +184,8 @@ export type Resume = { conversation: number; last_seq: number };
 export type PageInfo = { url: string; title?: string; referrer?: string };
 
 export type VisitorClientFrame =
-  | { type: 'hello'; v: 1; token?: string; page?: PageInfo; tz?: string; lang?: string; resume?: Resume }
+  /** `history`: send replays as `history` frames instead of one `message` frame each. */
+  | { type: 'hello'; v: 1; token?: string; page?: PageInfo; tz?: string; lang?: string; resume?: Resume; history?: boolean }
   | ({ type: 'page' } & PageInfo)
   /** `attachment`: the token of an uploaded file; `department`: where a new chat goes. */
   | { type: 'message'; client_id: string; body: string; attachment?: string; department?: number }
@@ -350,7 +358,19 @@ export class ChatSocket<Out extends ClientFrame, In extends ServerFrame> {
 
 /** Messages of one conversation kept in seq order without duplicates. */
 export function mergeBySeq<T extends { seq: number }>(list: T[], m: T): T[] {
-  if (list.length === 0 || list[list.length - 1].seq < m.seq) return [...list, m];
-  if (list.some((x) => x.seq === m.seq)) return list;
-  return [...list, m].sort((a, b) => a.seq - b.seq);
+  return mergeAll(list, [m]);
+}
+
+/** Merge `add` (in seq order, as a `history` frame brings it) into `list` (in seq order) in one
+ *  pass: no duplicates, O(list + add) — never a sort or a copy per message. */
+export function mergeAll<T extends { seq: number }>(list: T[], add: T[]): T[] {
+  if (!add.length) return list;
+  if (!list.length || list[list.length - 1].seq < add[0].seq) return list.concat(add);
+  const out: T[] = [];
+  let i = 0;
+  for (const m of add) {
+    while (i < list.length && list[i].seq < m.seq) out.push(list[i++]);
+    if (list[i]?.seq !== m.seq) out.push(m);
+  }
+  return out.concat(list.slice(i));
 }

@@ -55,6 +55,7 @@ class ChatStore {
     live.on('status', (f) => this.onStatus(f));
     live.on('chat', (f) => this.onEnded(f.conversation));
     live.on('error', (f) => this.onError(f));
+    live.on('access', (f) => this.onAccess(f));
   }
 
   get connected(): boolean {
@@ -119,6 +120,23 @@ class ChatStore {
         if (f.status === 'active') c.agent_name = f.agent_name;
       }
     }
+  }
+
+  /** The server re-checked this agent's rights (role, departments, the colleagues switch):
+   *  chats it may no longer follow leave the lists, and the role shown follows. */
+  private onAccess(f: LiveFrame<'access'>) {
+    const gone = new Set(f.unfollowed);
+    if (gone.size) {
+      this.supervised = this.supervised.filter((c) => !gone.has(c.id));
+      for (const id of gone) {
+        this.following.delete(id);
+        delete this.messages[id];
+        delete this.typing[id];
+        delete this.unread[id];
+      }
+      if (this.selected != null && gone.has(this.selected)) this.selected = null;
+    }
+    if (ui.me && ui.me.role !== f.role) ui.me = { ...ui.me, role: f.role };
   }
 
   private onEnded(conversation: number) {

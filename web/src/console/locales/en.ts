@@ -111,6 +111,8 @@ export const en = {
   'event.merged_into': 'Merged into #{number}',
   'event.split_from': '{name} split this off #{number}',
   'event.split_to': 'A message was split into #{number}',
+  'event.requester_changed': '{name} changed the requester address from {from} to {to}',
+  'event.requester_set': '{name} set the requester address to {to}',
   'chat.queue': 'Queue',
   'chat.queue_empty': 'Nobody is waiting.',
   'chat.mine': 'My chats',

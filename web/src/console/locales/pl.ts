@@ -109,6 +109,8 @@ export const pl = {
   'event.merged_into': 'Połączone ze zgłoszeniem nr {number}',
   'event.split_from': '{name} wydziela to ze zgłoszenia nr {number}',
   'event.split_to': 'Wiadomość wydzielono do zgłoszenia nr {number}',
+  'event.requester_changed': '{name} zmienia adres zgłaszającego z {from} na {to}',
+  'event.requester_set': '{name} ustawia adres zgłaszającego: {to}',
   'chat.queue': 'Kolejka',
   'chat.queue_empty': 'Nikt nie czeka.',
   'chat.mine': 'Moje czaty',

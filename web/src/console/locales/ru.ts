@@ -109,6 +109,8 @@ export const ru = {
   'event.merged_into': 'Объединён с №{number}',
   'event.split_from': '{name} выделил это из №{number}',
   'event.split_to': 'Сообщение выделено в №{number}',
+  'event.requester_changed': '{name} изменил адрес заявителя с {from} на {to}',
+  'event.requester_set': '{name} указал адрес заявителя: {to}',
   'chat.queue': 'Очередь',
   'chat.queue_empty': 'Никто не ждёт.',
   'chat.mine': 'Мои чаты',

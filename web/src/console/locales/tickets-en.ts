@@ -2,6 +2,7 @@ import type { Dict } from '../../shared/i18n';
 
 // Strings of the ticket desk pages (kept apart from en.ts so both can grow independently).
 export const tickets_en = {
+  'tickets.moved_away': 'Ticket #{number} moved where you no longer see it.',
   'tickets.presence_viewing': '{name} is viewing',
   'tickets.presence_replying': '{name} is writing a reply',
   'tickets.nav': 'Tickets',

@@ -3,6 +3,7 @@ import type { tickets_en } from './tickets-en';
 
 // Strings of the ticket desk pages (kept apart from pl.ts so both can grow independently).
 export const tickets_pl = {
+  'tickets.moved_away': 'Zgłoszenie #{number} przeniesiono tam, gdzie już go nie widzisz.',
   'tickets.presence_viewing': '{name} przegląda to zgłoszenie',
   'tickets.presence_replying': '{name} pisze odpowiedź',
   'tickets.nav': 'Zgłoszenia',

@@ -3,6 +3,7 @@ import type { tickets_en } from './tickets-en';
 
 // Strings of the ticket desk pages (kept apart from ru.ts so both can grow independently).
 export const tickets_ru = {
+  'tickets.moved_away': 'Заявка #{number} перемещена туда, где вы её больше не видите.',
   'tickets.presence_viewing': '{name} смотрит этот тикет',
   'tickets.presence_replying': '{name} пишет ответ',
   'tickets.nav': 'Тикеты',

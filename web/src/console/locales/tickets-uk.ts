@@ -3,6 +3,7 @@ import type { tickets_en } from './tickets-en';
 
 // Strings of the ticket desk pages (kept apart from uk.ts so both can grow independently).
 export const tickets_uk = {
+  'tickets.moved_away': 'Заявку #{number} переміщено туди, де ви її більше не бачите.',
   'tickets.presence_viewing': '{name} переглядає цей тікет',
   'tickets.presence_replying': '{name} пише відповідь',
   'tickets.nav': 'Тікети',

@@ -109,6 +109,8 @@ export const uk = {
   'event.merged_into': 'Об’єднано з №{number}',
   'event.split_from': '{name} виділив це з №{number}',
   'event.split_to': 'Повідомлення виділено в №{number}',
+  'event.requester_changed': '{name} змінив адресу заявника з {from} на {to}',
+  'event.requester_set': '{name} вказав адресу заявника: {to}',
   'chat.queue': 'Черга',
   'chat.queue_empty': 'Ніхто не чекає.',
   'chat.mine': 'Мої чати',
