@@ -64,9 +64,13 @@ pub struct RoundReport {
     pub cleaned: Option<(usize, usize)>,
     /// (attachments, blobs) removed by [`delete_orphan_uploads`].
     pub orphan_uploads: Option<(usize, usize)>,
+    /// Agents set offline because their last console socket was gone for the grace time.
+    pub auto_offline: Vec<i64>,
 }
 
-/// One scheduler round. `round` counts from 1; every round wakes snoozed tickets, odd rounds
+/// One scheduler round. `round` counts from 1; every round wakes snoozed tickets, sets agents
+/// whose console is gone past the grace time offline and dispatches waiting chats (a safety
+/// net: every event that frees a slot dispatches already), odd rounds
 /// (every minute) end idle chats (SPEC R5), and every 20th round starting with the first
 /// (every ten minutes) runs [`cleanup`] and [`delete_orphan_uploads`] (in batches until none
 /// are left); the first round also runs [`normalize_file_names`]. A failing job is logged and
@@ -83,6 +87,8 @@ pub async fn run_once(state: &AppState, round: u64) -> RoundReport {
         }
         Err(e) => tracing::warn!(error = %e, "waking snoozed tickets failed"),
     }
+    report.auto_offline = crate::routing::live::auto_offline(state).await;
+    crate::routing::dispatch(state).await;
     if round % 2 == 1 {
         let before = now - state.config.chat_idle_timeout.as_millis() as i64;
         match state.db.read(move |c| crate::chat::store::idle_conversations(c, before)).await {

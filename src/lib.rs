@@ -20,6 +20,7 @@ pub mod inbound;
 pub mod jobs;
 pub mod ratelimit;
 pub mod realtime;
+pub mod routing;
 pub mod settings;
 pub mod startup;
 pub mod state;

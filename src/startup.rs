@@ -95,6 +95,7 @@ impl Application {
                 sneak_peek: std::sync::atomic::AtomicBool::new(chat_flag(&db, settings::SNEAK_PEEK, true).await?),
                 agents_see_colleagues: std::sync::atomic::AtomicBool::new(chat_flag(&db, settings::AGENTS_SEE_COLLEAGUES, true).await?),
             },
+            routing: crate::routing::live::Live::new(db.read(crate::routing::store::settings).await?),
             config,
         });
 

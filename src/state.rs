@@ -38,6 +38,8 @@ pub struct AppState {
     /// Upload quotas (bytes per hour per visitor and IP) and downloads running per IP.
     pub files: crate::chat::files::limits::FileLimits,
     pub chat_settings: ChatSettings,
+    /// Routing settings and live routing state (queue places told, agents' sockets gone).
+    pub routing: crate::routing::live::Live,
 }
 
 impl AppState {

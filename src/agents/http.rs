@@ -40,6 +40,8 @@ pub async fn update(state: Data, p: Principal, path: web::Path<i64>, body: web::
     let agent = state.db.write(move |c| super::update(c, id, patch, &actor, now)).await?;
     // Committed: the agent's open sockets re-read role, departments and session now.
     state.hub.agent_changed(id).await;
+    // Routing: a raised limit or new membership may place waiting chats.
+    crate::routing::dispatch(&state).await;
     Ok(HttpResponse::Ok().json(agent))
 }
 

@@ -22,6 +22,8 @@ pub struct Agent {
     pub chat_limit: i64,
     pub department_ids: Vec<i64>,
     pub created_at: i64,
+    /// accepting / not_accepting / offline (SPEC C2).
+    pub status: crate::routing::AgentStatus,
 }
 
 #[derive(Deserialize, Debug, Clone)]
@@ -140,6 +142,7 @@ pub fn update(conn: &rusqlite::Connection, id: i64, mut patch: AgentPatch, actor
     }
     if patch.disabled == Some(true) && !before.disabled {
         auth::store::delete_agent_sessions(conn, id, None)?;
+        crate::routing::store::set_status(conn, id, crate::routing::AgentStatus::Offline, crate::routing::StatusReason::SessionEnd, now)?;
     }
     let after = store::get(conn, id)?.ok_or_else(|| AppError::not_found("agent"))?;
     let action = match (before.disabled, after.disabled) {

@@ -15,7 +15,7 @@ use actix_ws::Session;
 use super::EndedBy;
 use super::socket::{self, Closed, Delivery, Handler, OwnedMessage, Step};
 use super::store;
-use crate::auth::policy::{ChatFacts, Viewer, origin_allowed};
+use crate::auth::policy::{Viewer, origin_allowed};
 use crate::auth::{Credential, Principal};
 use crate::db::Db;
 use crate::error::{AppError, Kind};
@@ -210,20 +210,13 @@ impl AgentSocket {
         Ok(Step::Continue)
     }
 
-    async fn accept(&mut self, session: &mut Session, conversation: i64) -> Result<(), AppError> {
+    async fn accept(&mut self, session: &mut Session, conversation: i64, force: bool) -> Result<(), AppError> {
         let st = self.state.clone();
-        let (agent_id, name, now, viewer, colleagues) =
-            (self.agent_id, self.name.clone(), st.now(), self.viewer, st.agents_see_colleagues());
-        let msg = st
-            .db
-            .write(move |c| {
-                if !store::assign(c, conversation, agent_id, now)? {
-                    let facts = store::conv(c, conversation)?.map(|v| ChatFacts { agent_id: v.agent_id, status: v.status });
-                    return Err(viewer.accept_refusal(facts, colleagues));
-                }
-                store::insert_system(c, conversation, Some(agent_id), &crate::events::SystemEvent::joined(&name), now)
-            })
-            .await?;
+        let (name, now, viewer, colleagues) = (self.name.clone(), st.now(), self.viewer, st.agents_see_colleagues());
+        let agent_id = self.agent_id;
+        // Routing: slots are enforced here too (a supervisor may override with `force`); the
+        // access policy decides how a refusal reads.
+        let msg = st.db.write(move |c| crate::routing::ops::accept(c, conversation, viewer, &name, force, colleagues, now)).await?;
         st.hub.subscribe(self.socket.expect("registered"), conversation).await;
         self.delivery.last_sent.entry(conversation).or_insert(0);
         let view =
@@ -237,6 +230,8 @@ impl AgentSocket {
             )
             .await;
         socket::publish_message(&st.hub, &msg).await;
+        // Routing: the queue moved; waiting visitors learn their new place.
+        crate::routing::dispatch(&st).await;
         Ok(())
     }
 
@@ -246,7 +241,7 @@ impl AgentSocket {
         match frame {
             AgentFrame::Hello { .. } => return Err(AppError::invalid("hello was already received")),
             AgentFrame::Ping => session.text(ServerFrame::Pong.to_json()).await.map_err(closed)?,
-            AgentFrame::Accept { conversation } => self.accept(session, conversation).await?,
+            AgentFrame::Accept { conversation, force } => self.accept(session, conversation, force).await?,
             AgentFrame::Open { conversation, last_seq } => self.open(session, conversation, last_seq).await?,
             AgentFrame::Close { conversation } => {
                 // Only what this socket follows (what it was allowed to open) can be closed.
@@ -377,6 +372,8 @@ impl Handler for AgentSocket {
     }
     async fn finish(&mut self) {
         if let Some(id) = self.socket {
+            // Routing: the grace time before auto-offline starts when the last socket goes.
+            crate::routing::socket_closed(&self.state, self.agent_id);
             self.state.hub.unregister(id).await;
         }
     }

@@ -174,6 +174,18 @@ pub async fn run_loop<H: Handler>(
                             break (code, why);
                         }
                     }
+                    // Routing assigned a chat to this agent: announce it, then replay it.
+                    Some(Outbound::Follow { conversation, json }) => {
+                        if session.text(json.to_string()).await.is_err() {
+                            break (close::NORMAL, "closed");
+                        }
+                        let db = handler.db().clone();
+                        if !handler.delivery().last_sent.contains_key(&conversation)
+                            && handler.delivery().follow(&mut session, &db, conversation, 0).await.is_err()
+                        {
+                            break (close::NORMAL, "closed");
+                        }
+                    }
                     // The hub dropped us (queue full): reconnect and resume.
                     None => break (close::TRY_AGAIN, "too slow; reconnect and resume"),
                 }
@@ -302,6 +314,7 @@ pub struct OwnedMessage {
 /// End a conversation (if still open), write the system line, publish the change.
 pub async fn end_conversation(state: &AppState, conversation: i64, by: EndedBy, who: String) -> Result<(), AppError> {
     let now = state.now();
+    let cancel_window_ms = state.routing.settings().cancel_window_ms();
     let done = state
         .db
         .write(move |c| {
@@ -310,7 +323,7 @@ pub async fn end_conversation(state: &AppState, conversation: i64, by: EndedBy, 
                 return Ok(None);
             }
             let was_queued = conv.status == Status::Queued;
-            let outcome = store::end(c, &conv, by, now)?;
+            let outcome = store::end(c, &conv, by, now, cancel_window_ms)?;
             let event = match by {
                 EndedBy::Visitor => SystemEvent::visitor_left(),
                 EndedBy::Agent => SystemEvent::agent_ended(&who),
@@ -328,6 +341,8 @@ pub async fn end_conversation(state: &AppState, conversation: i64, by: EndedBy, 
             state.hub.publish(Audience::Agents, ServerFrame::Queue(QueueChange::Remove { conversation, agent_id: None })).await;
         }
         state.hub.publish(Audience::Agents, ServerFrame::Chat { op: ChatOp::Ended, conversation }).await;
+        // Routing: a slot freed or the queue moved.
+        crate::routing::dispatch(state).await;
     }
     Ok(())
 }

@@ -41,6 +41,12 @@ pub fn touch_visitor(conn: &Connection, id: i64, now: i64, seen: &VisitorSeen) -
     Ok(())
 }
 
+/// The phone number a visitor gave (a callback request).
+pub fn set_visitor_phone(conn: &Connection, id: i64, phone: &str) -> Result<(), AppError> {
+    conn.execute("UPDATE visitors SET phone = ?2 WHERE id = ?1", params![id, phone])?;
+    Ok(())
+}
+
 pub fn record_page(
     conn: &Connection,
     visitor_id: i64,
@@ -196,8 +202,8 @@ pub fn assign(conn: &Connection, id: i64, agent_id: i64, now: i64) -> Result<boo
     )? == 1)
 }
 
-pub fn end(conn: &Connection, c: &ConvRow, by: EndedBy, now: i64) -> Result<Outcome, AppError> {
-    let outcome = super::outcome(c.created_at, now, by, c.first_agent_reply_at);
+pub fn end(conn: &Connection, c: &ConvRow, by: EndedBy, now: i64, cancel_window_ms: i64) -> Result<Outcome, AppError> {
+    let outcome = super::outcome(c.created_at, now, by, c.first_agent_reply_at, cancel_window_ms);
     conn.execute(
         "UPDATE conversations SET status = 'ended', ended_at = ?2, ended_by = ?3, outcome = ?4 WHERE id = ?1 AND status != 'ended'",
         params![c.id, now, by.as_str(), outcome.as_str()],

@@ -11,9 +11,7 @@ use super::{EndedBy, Status, files};
 use crate::auth;
 use crate::db::Db;
 use crate::error::{AppError, Kind};
-use crate::realtime::protocol::{
-    self, PageInfo, QueueChange, Reader, ServerFrame, StatusChange, Typing, VisitorFrame, VisitorRef, VisitorWelcome, close,
-};
+use crate::realtime::protocol::{self, PageInfo, Reader, ServerFrame, Typing, VisitorFrame, VisitorRef, VisitorWelcome, close};
 use crate::realtime::{Audience, Peer, SocketId};
 use crate::state::AppState;
 
@@ -31,6 +29,7 @@ pub async fn upgrade(state: web::Data<AppState>, req: HttpRequest, body: web::Pa
         delivery: Delivery::new(),
         socket: None,
         page_url: None,
+        origin: None,
     };
     actix_web::rt::spawn(async move {
         let mut handler = handler;
@@ -62,6 +61,8 @@ struct VisitorSocket {
     delivery: Delivery,
     socket: Option<SocketId>,
     page_url: Option<String>,
+    /// The host page's origin (from the loader's page URL): routing and W11 use it.
+    origin: Option<String>,
 }
 
 /// A referrer from another site is the visit's source; our own site's pages are navigation.
@@ -93,6 +94,14 @@ impl VisitorSocket {
         self.delivery.batch = history;
         let st = self.state.clone();
         let now = st.now();
+        // W11: a page from a site not on the allowed list gets no chat.
+        let origin = page.as_ref().and_then(|p| crate::routing::origin_of(&p.url));
+        if !st.routing.settings().origin_allowed(origin.as_deref()) {
+            let _ = session.text(protocol::error_frame("origin_not_allowed", "this site may not embed the chat", None)).await;
+            let _ = session.clone().close(socket::close_reason(close::POLICY, "site not allowed")).await;
+            return Ok(None);
+        }
+        self.origin = origin.clone();
         let known = match &token {
             Some(t) if !t.is_empty() && t.len() <= 128 => {
                 let hash = auth::token_hash(t);
@@ -159,15 +168,23 @@ impl VisitorSocket {
         self.page_url = page.map(|p| p.url);
         let (id, rx) = st.hub.register(Peer::Visitor { visitor_id }).await;
         self.socket = Some(id);
-        // No agent connected: the widget offers the leave-a-message form instead (W6).
-        let agents_online = st.hub.stats().await.agents_online;
+        // Routing decides between chat, the offline form and hiding (W6, W7, R6): accepting
+        // agents with free slots, hours, queue limits; never the number of open console tabs.
+        let settings = st.routing.settings();
+        let routing = match st.db.read(move |c| crate::routing::ops::widget_view(c, &settings, origin.as_deref(), now)).await {
+            Ok(r) => r,
+            Err(e) => {
+                socket::send_error(session, &e, None).await?;
+                return Ok(None);
+            }
+        };
         let welcome = ServerFrame::VisitorWelcome(VisitorWelcome {
             v: protocol::VERSION,
             token,
             visitor: VisitorRef { id: visitor_id },
             conversation: conv.as_ref().map(|c| socket::conv_frame(c, agent_name)),
             sneak_peek: st.sneak_peek(),
-            agents_online,
+            routing,
         });
         session.text(welcome.to_json()).await.map_err(|_| Closed)?;
         if let Some(c) = conv {
@@ -177,6 +194,11 @@ impl VisitorSocket {
             }
             let after = resume.filter(|r| r.conversation == c.id).map(|r| r.last_seq).unwrap_or(0);
             self.delivery.follow(session, &st.db, c.id, after).await?;
+            if c.status == Status::Queued
+                && let Some(place) = crate::routing::live::place_of(&st, c.id).await
+            {
+                session.text(place.to_json()).await.map_err(|_| Closed)?;
+            }
         }
         Ok(Some(rx))
     }
@@ -207,12 +229,12 @@ impl VisitorSocket {
                     st.hub.publish(Audience::ConversationAgents(conv), frame).await;
                 }
             }
-            VisitorFrame::Message { client_id, body, attachment } => {
+            VisitorFrame::Message { client_id, body, attachment, department } => {
                 if let Err(wait) = st.visitor_budgets.messages.take(Some(visitor_id), &self.ip, st.now()) {
                     socket::send_error(session, &limited("messages", wait), Some(&client_id)).await?;
                     return Ok(Step::Continue);
                 }
-                match self.send_message(session, client_id.clone(), body, attachment).await {
+                match self.send_message(session, client_id.clone(), body, attachment, department).await {
                     Ok(()) => {}
                     Err(e) => socket::send_error(session, &e, Some(&client_id)).await?,
                 }
@@ -258,11 +280,13 @@ impl VisitorSocket {
         client_id: String,
         body: String,
         attachment: Option<String>,
+        department: Option<i64>,
     ) -> Result<(), AppError> {
         let st = self.state.clone();
         let visitor_id = self.visitor.expect("hello done");
         let now = st.now();
         let page_url = self.page_url.clone();
+        let (settings, origin) = (st.routing.settings(), self.origin.clone());
         // Find or open the conversation, resolve the attachment: one transaction, so a new
         // chat and its first message appear together.
         let (conv_id, created, attachment_id) = st
@@ -281,7 +305,13 @@ impl VisitorSocket {
                 };
                 match store::open_conv_of(c, visitor_id)? {
                     Some(conv) => Ok((conv.id, false, attachment_id)),
-                    None => Ok((store::create_conv(c, visitor_id, page_url.as_deref(), now)?, true, attachment_id)),
+                    None => {
+                        // Routing: the department, and whether chat is open at all.
+                        let department = crate::routing::ops::admit(c, &settings, department, origin.as_deref(), now)?;
+                        let id = store::create_conv(c, visitor_id, page_url.as_deref(), now)?;
+                        crate::routing::store::set_conv_department(c, id, department)?;
+                        Ok((id, true, attachment_id))
+                    }
                 }
             })
             .await?;
@@ -311,12 +341,10 @@ impl VisitorSocket {
         .await?;
         let ack = ServerFrame::Ack { client_id, conversation: conv_id, seq: m.seq, id: m.id, at: m.at };
         session.text(ack.to_json()).await.map_err(|_| AppError::unavailable("socket closed"))?;
+        // Routing assigns it if it can; otherwise the visitor learns their place and the
+        // consoles' queue gets it (both from the dispatch, in commit order).
         if created {
-            let status = ServerFrame::Status(StatusChange::Queued { conversation: conv_id });
-            session.text(status.to_json()).await.map_err(|_| AppError::unavailable("socket closed"))?;
-            if let Some(view) = st.db.read(move |c| store::conversation_view(c, conv_id)).await? {
-                st.hub.publish(Audience::Agents, ServerFrame::Queue(QueueChange::Add { conversation: Box::new(view) })).await;
-            }
+            crate::routing::dispatch(&st).await;
         }
         Ok(())
     }

@@ -102,6 +102,18 @@ fn browser(server: &Server) -> reqwest::Client {
     reqwest::Client::builder().cookie_store(true).default_headers(h).build().unwrap()
 }
 
+/// Chats start only while an agent accepts them (SPEC W6): add one with the CLI (which works
+/// beside the running server) and log in, which restores the default status, accepting. Her
+/// chat limit is 0, so chats wait in the queue and transcripts hold only the visitor's lines.
+async fn accepting_agent(data: &Path, server: &Server) -> reqwest::Client {
+    let args = ["agent", "add", "--email", "ann@shop.example", "--name", "Ann", "--role", "agent", "--chat-limit", "0", "--password-stdin"];
+    let out = frontdesk(data, &args, Some("a long password\n"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (status, client) = login(server, "ann@shop.example", "a long password").await;
+    assert_eq!(status, StatusCode::OK);
+    client
+}
+
 async fn login(server: &Server, email: &str, password: &str) -> (StatusCode, reqwest::Client) {
     let c = browser(server);
     let r = c.post(server.url("/api/v1/auth/login")).json(&json!({"email": email, "password": password})).send().await.unwrap();
@@ -341,6 +353,7 @@ async fn sigkill_mid_stream_loses_no_acknowledged_message() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let server = Server::start(&data);
+    accepting_agent(&data, &server).await;
     let (mut v, welcome) = ws::visitor(&server.url, None, None).await;
     let token = welcome["token"].as_str().unwrap().to_string();
     const N: usize = 600;
@@ -402,6 +415,7 @@ async fn sigterm_closes_sockets_with_1012_and_exits_cleanly() {
     use crate::ws::{self, Ended};
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path());
+    accepting_agent(dir.path(), &server).await;
     let (mut v, _) = ws::visitor(&server.url, None, None).await;
     v.send(json!({"type": "message", "client_id": "m1", "body": "still there?"})).await;
     v.recv_type("ack").await;

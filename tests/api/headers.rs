@@ -61,6 +61,8 @@ async fn outbox_subjects(app: &TestApp) -> Vec<String> {
 async fn header_fields_are_one_clean_line_at_every_entry_point() {
     let app = spawn_app().await;
     let admin_id = app.add_agent("root@shop.example", Role::Admin).await;
+    // Chats only start while someone is accepting (SPEC W6).
+    app.set_status(admin_id, frontdesk::routing::AgentStatus::Accepting).await;
     let cookie = app.cookie_header(&app.session_for(admin_id).await);
     let token = app.api_token(frontdesk::auth::Scope::Admin).await;
     let api = |method: reqwest::Method, path: String, body: Value| {

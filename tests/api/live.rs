@@ -15,8 +15,11 @@ use tokio_tungstenite::tungstenite::protocol::Message;
 use crate::helpers::*;
 use crate::ws::{self, Ended, Ws};
 
+/// An accepting agent with a console session. Chats here wait in the Queue until accepted by
+/// hand (`spawn_manual_app`), and only start while someone is accepting (SPEC W6).
 async fn agent_cookie(app: &TestApp, email: &str, role: Role) -> (i64, String) {
     let id = app.add_agent(email, role).await;
+    app.set_status(id, frontdesk::routing::AgentStatus::Accepting).await;
     (id, app.cookie_header(&app.session_for(id).await))
 }
 
@@ -46,7 +49,7 @@ async fn bobs_chat(app: &TestApp, bob_cookie: &str) -> (Ws, Ws, i64) {
 /// frame, and nothing is stored or reaches the visitor.
 #[actix_web::test]
 async fn a_read_only_follower_cannot_write_into_a_colleagues_chat() {
-    let app = spawn_app().await;
+    let app = spawn_manual_app().await;
     let (_, admin) = agent_cookie(&app, "root@shop.example", Role::Admin).await;
     set_colleagues(&app, &admin, true).await;
     let (_, ann_cookie) = agent_cookie(&app, "ann@shop.example", Role::Agent).await;
@@ -84,7 +87,7 @@ async fn a_read_only_follower_cannot_write_into_a_colleagues_chat() {
 /// `open` / `end` on it are refused from then on.
 #[actix_web::test]
 async fn a_demoted_supervisor_loses_supervisor_rights_on_the_open_socket() {
-    let app = spawn_app().await;
+    let app = spawn_manual_app().await;
     let (_, admin) = agent_cookie(&app, "root@shop.example", Role::Admin).await;
     set_colleagues(&app, &admin, false).await;
     let (sue_id, sue_cookie) = agent_cookie(&app, "sue@shop.example", Role::Supervisor).await;
@@ -127,7 +130,7 @@ async fn a_demoted_supervisor_loses_supervisor_rights_on_the_open_socket() {
 /// Disable, logout and a password change reach open sockets at once (pushed, not waited for).
 #[actix_web::test]
 async fn disable_logout_and_password_change_close_the_right_sockets() {
-    let app = spawn_app().await;
+    let app = spawn_manual_app().await;
     let (_, admin) = agent_cookie(&app, "root@shop.example", Role::Admin).await;
     // Ann is signed in twice (two browsers); logging out of one closes only that socket.
     let ann_id = app.add_agent("ann@shop.example", Role::Agent).await;
@@ -200,7 +203,7 @@ async fn ended_within(ws: &mut Ws, secs: u64) -> Ended {
 
 async fn app_with_budgets(budgets: &[(&str, &str)]) -> TestApp {
     let budgets: Vec<(String, String)> = budgets.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    spawn_app_with(move |c| {
+    let app = spawn_app_with(move |c| {
         for (k, v) in &budgets {
             let r = frontdesk::config::Rate::parse(v).unwrap();
             match k.as_str() {
@@ -215,7 +218,9 @@ async fn app_with_budgets(budgets: &[(&str, &str)]) -> TestApp {
             }
         }
     })
-    .await
+    .await;
+    app.set_routing(|s| s.mode = frontdesk::routing::Mode::Manual).await;
+    app
 }
 
 /// Send `n` messages on `ws`, return (acked, rate_limited) counts.
@@ -245,6 +250,7 @@ async fn send_and_count(ws: &mut Ws, prefix: &str, n: usize) -> (usize, usize) {
 #[actix_web::test]
 async fn the_message_budget_is_per_visitor_and_per_ip_across_sockets() {
     let app = app_with_budgets(&[("message", "5/10s"), ("message_ip", "8/10s")]).await;
+    agent_cookie(&app, "ann@shop.example", Role::Agent).await; // someone accepting: chats can start
     let (mut first, w) = ws::visitor(&app.address, None, None).await;
     let token = w["token"].as_str().unwrap().to_string();
     let mut socks = vec![];
@@ -350,7 +356,8 @@ async fn page_frames_are_budgeted_and_typing_is_thinned() {
 /// "too slow": its own echoes must not overflow its queue while the socket task handles frames.
 #[actix_web::test]
 async fn a_pipelining_client_that_reads_everything_is_not_dropped() {
-    let app = spawn_app().await;
+    let app = spawn_manual_app().await;
+    agent_cookie(&app, "ann@shop.example", Role::Agent).await; // someone accepting: chats can start
     let (v, _) = ws::visitor(&app.address, None, None).await;
     let (mut sink, mut stream) = v.stream.split();
     const N: usize = 3000;
@@ -386,7 +393,7 @@ async fn a_pipelining_client_that_reads_everything_is_not_dropped() {
 /// …while a client that stops reading is still dropped (1013) instead of being buffered for.
 #[actix_web::test]
 async fn a_client_that_does_not_read_is_still_dropped() {
-    let app = spawn_app().await;
+    let app = spawn_manual_app().await;
     let (_, cookie) = agent_cookie(&app, "ann@shop.example", Role::Agent).await;
     let (mut v, _) = ws::visitor(&app.address, None, None).await;
     v.send(json!({"type": "message", "client_id": "m1", "body": "hi"})).await;
@@ -422,7 +429,8 @@ async fn a_client_that_does_not_read_is_still_dropped() {
 /// still come as `message`. Without the flag, the replay is `message` frames as before.
 #[actix_web::test]
 async fn a_long_replay_comes_in_a_few_history_frames() {
-    let app = spawn_app().await;
+    let app = spawn_manual_app().await;
+    agent_cookie(&app, "ann@shop.example", Role::Agent).await; // someone accepting: chats can start
     let (v, w) = ws::visitor(&app.address, None, None).await;
     let token = w["token"].as_str().unwrap().to_string();
     let (mut sink, mut stream) = v.stream.split();

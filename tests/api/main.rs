@@ -15,6 +15,7 @@ mod malformed;
 mod object_matrix;
 mod object_policy;
 mod route_matrix;
+mod routing;
 mod server;
 mod socket_code;
 mod tickets;

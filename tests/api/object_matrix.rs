@@ -69,6 +69,7 @@ const A_DESK: &[Who] = &[Who::Ag1, Who::Sup, Who::Admin, Who::AdminToken];
 const ADMINS: &[Who] = &[Who::Admin, Who::AdminToken];
 const STAFF: &[Who] = &[Who::Ag1, Who::Ag2, Who::Sup, Who::Admin, Who::AdminToken];
 const ONLY_AG1: &[Who] = &[Who::Ag1];
+const SUPERVISORS: &[Who] = &[Who::Sup, Who::Admin, Who::AdminToken];
 const ANYONE: &[Who] = &Who::ALL;
 const TICKETS: &[&str] = &["tickets", "ticket_messages", "ticket_tags", "ticket_message_attachments", "outbox", "contacts", "audit_log"];
 const CHATS: &[&str] = &["conversations", "messages", "visitors", "tickets", "ticket_messages"];
@@ -79,6 +80,15 @@ fn none(_: &World, _: &Made) -> Option<Value> {
 
 const ENTRIES: &[Entry] = &[
     Entry { method: "GET", path: "/api/v1/agents/{id}", obj: Obj::Ag1, body: none, allowed: STAFF, tables: &["agents"] },
+    // Routing (SPEC C2): an agent's status history is for supervisors, not for colleagues.
+    Entry {
+        method: "GET",
+        path: "/api/v1/agents/{id}/status-history",
+        obj: Obj::Ag1,
+        body: none,
+        allowed: SUPERVISORS,
+        tables: &["agents", "agent_status_history"],
+    },
     Entry {
         method: "PATCH",
         path: "/api/v1/agents/{id}",

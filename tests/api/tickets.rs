@@ -483,7 +483,9 @@ async fn chats_and_offline_messages_become_tickets_and_answers_reach_the_widget(
     assert_eq!(msgs.iter().map(|m| m["kind"].as_str().unwrap()).collect::<Vec<_>>(), ["customer", "reply"], "notes never reach visitors");
     assert_eq!(msgs[1]["body"], "Yes, in 5 days.");
 
-    // A chat turned into a ticket keeps its transcript.
+    // A chat turned into a ticket keeps its transcript (chats start while someone accepts).
+    let ann = d.app.add_agent("ann@shop.example", frontdesk::auth::Role::Agent).await;
+    d.app.set_status(ann, frontdesk::routing::AgentStatus::Accepting).await;
     v.send(json!({"type": "message", "client_id": "m1", "body": "My parcel is damaged"})).await;
     let conv = v.recv_type("ack").await["conversation"].as_i64().unwrap();
     let (s, t) = d.admin("POST", &format!("/api/v1/conversations/{conv}/ticket"), Some(json!({}))).await;

@@ -74,7 +74,8 @@ pub struct World {
 
 impl World {
     pub async fn new() -> World {
-        let app = spawn_app().await;
+        // Manual routing: ag1 accepts the visitor's chat by hand below.
+        let app = spawn_manual_app().await;
         let hash = PasswordHasher::hash_blocking(PASSWORD).unwrap();
         let admin_token = app.api_token(Scope::Admin).await;
         let metrics_token = app.api_token(Scope::Metrics).await;
@@ -115,6 +116,8 @@ impl World {
         w.ag2_id = w.agent("ag2@shop.example", Role::Agent, vec![w.dept_b]).await;
         w.sup_id = w.agent("sup@shop.example", Role::Supervisor, vec![]).await;
         w.admin_id = w.agent("admin@shop.example", Role::Admin, vec![]).await;
+        // Chats only start while someone is accepting (SPEC W6).
+        w.app.set_status(w.ag1_id, frontdesk::routing::AgentStatus::Accepting).await;
         w.ag1 = w.app.cookie_header(&w.app.session_for(w.ag1_id).await);
         w.ag2 = w.app.cookie_header(&w.app.session_for(w.ag2_id).await);
         w.sup = w.app.cookie_header(&w.app.session_for(w.sup_id).await);

@@ -2,7 +2,7 @@
 import { api, ApiError } from '../shared/api';
 import { detectLocale, isLocale, translate, type Locale } from '../shared/i18n';
 import { dicts, isKey, type Key } from './locales/index';
-import type { SystemEvent } from '../shared/protocol';
+import type { AgentStatus, SystemEvent } from '../shared/protocol';
 
 export type Role = 'agent' | 'supervisor' | 'admin';
 
@@ -16,6 +16,8 @@ export interface Agent {
   chat_limit: number;
   department_ids: number[];
   created_at: number;
+  /** accepting / not_accepting / offline (routing). */
+  status: AgentStatus;
 }
 
 function storedLocale(): Locale {

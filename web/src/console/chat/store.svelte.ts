@@ -46,6 +46,7 @@ class ChatStore {
     live.on('welcome', (f) => this.onWelcome(f));
     live.on('queue', (f) => this.onQueue(f));
     live.on('accepted', (f) => this.onAccepted(f));
+    live.on('assigned', (f) => this.onAssigned(f));
     live.on('opened', (f) => this.onOpened(f));
     live.on('message', (f) => this.onMessage(f));
     live.on('ack', (f) => (this.pending[f.conversation] = (this.pending[f.conversation] ?? []).filter((p) => p.client_id !== f.client_id)));
@@ -95,6 +96,14 @@ class ChatStore {
     this.queue = this.queue.filter((c) => c.id !== f.conversation.id);
     this.selected = f.conversation.id;
     this.incoming = null;
+  }
+
+  /** Routing gave me a chat: it joins My chats (and opens when nothing else is open). */
+  private onAssigned(f: LiveFrame<'assigned'>) {
+    this.mine = this.upsert(this.mine, f.conversation);
+    this.queue = this.queue.filter((c) => c.id !== f.conversation.id);
+    if (this.selected === null) this.selected = f.conversation.id;
+    if (this.incoming?.id === f.conversation.id) this.incoming = null;
   }
 
   private onOpened(f: LiveFrame<'opened'>) {
