@@ -62,6 +62,8 @@ async fn uploads_never_sent_are_deleted_after_the_grace_time() {
     let app = spawn_app().await;
     let admin = app.add_agent("root@shop.example", Role::Admin).await;
     let cookie = app.cookie_header(&app.session_for(admin).await);
+    // Chats only start while someone is accepting (routing).
+    app.set_status(admin, frontdesk::routing::AgentStatus::Accepting).await;
     let (mut v, visitor) = new_visitor(&app).await;
     let photo = bytes(1, 300 * 1024);
     let sent = created(visitor_upload(&app, &visitor, "sent.png", photo.clone()).await).await;

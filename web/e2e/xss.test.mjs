@@ -14,7 +14,7 @@ import { screenshot, serverAndBrowser, setupAdmin } from './helpers.mjs';
 
 const corpus = JSON.parse(readFileSync(new URL('./fixtures/xss-payloads.json', import.meta.url), 'utf8'));
 const ALL = corpus.payloads; // [{id, src, s}]
-const env = serverAndBrowser({ FRONTDESK_VISITOR_MESSAGE_RATE: '100000/10s', FRONTDESK_VISITOR_SESSION_RATE: '1000/10m' });
+const env = serverAndBrowser({ FRONTDESK_VISITOR_MESSAGE_RATE: '100000/10s', FRONTDESK_VISITOR_MESSAGE_RATE_IP: '100000/10s', FRONTDESK_VISITOR_PAGE_RATE_IP: '100000/10s', FRONTDESK_VISITOR_HELLO_RATE_IP: '100000/10s', FRONTDESK_VISITOR_SESSION_RATE: '1000/10m' });
 
 // ---- traps -------------------------------------------------------------------------------------
 
