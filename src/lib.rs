@@ -18,14 +18,17 @@ pub mod error;
 pub mod events;
 pub mod gdpr;
 pub mod http;
+pub mod inbound;
 pub mod jobs;
 pub mod ratelimit;
 pub mod realtime;
 pub mod retention;
+pub mod routing;
 pub mod settings;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod text;
 pub mod tickets;
 pub mod webhooks;
 

@@ -3,7 +3,9 @@
 //! "Everything" is the contact row; the widget identities linked to it or that gave its
 //! address, with their page trails; their chats with every message; the contact's tickets
 //! (and tickets of its visitors or made from its chats) with threads and tags; messages it
-//! wrote into other tickets; mail addressed to it; and every file in all of those. The export
+//! wrote into other tickets; mail addressed to it; mail it sent as mail intake recorded it
+//! (`inbound_mail`, also ignored messages) and the automatic-reply ledger row of its
+//! address; and every file in all of those. The export
 //! reads one consistent snapshot; the erase deletes the same set in one transaction with
 //! `secure_delete` on, keeps files that someone else's thread still uses, and writes an audit
 //! row with counts only. The CLI (`frontdesk contact export|erase EMAIL`) and the admin API
@@ -87,6 +89,8 @@ pub fn export_zip(c: &Connection, contact_id: i64, now: i64) -> Result<(Vec<u8>,
             }
         }
         let mail = store::mail_rows(c, &s)?;
+        let incoming_mail = store::inbound_mail_rows(c, &s)?;
+        let auto_replies = store::auto_reply_rows(c, &s)?;
 
         let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
         let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
@@ -110,6 +114,8 @@ pub fn export_zip(c: &Connection, contact_id: i64, now: i64) -> Result<(Vec<u8>,
             "tickets": tickets,
             "messages_in_other_tickets": other_messages,
             "mail": mail,
+            "incoming_mail": incoming_mail,
+            "auto_replies": auto_replies,
             "attachments": files,
         });
         let n = files.len();

@@ -21,6 +21,9 @@ pub struct Scope {
     pub foreign_ticket_messages: Vec<i64>,
     /// Files in the contact's chats and tickets, or uploaded by its visitors.
     pub attachments: Vec<i64>,
+    /// Mail-intake rows (`inbound_mail`) of messages they sent, or that became part of
+    /// their tickets.
+    pub inbound_mail: Vec<i64>,
 }
 
 pub fn contact_by_email(c: &Connection, email_norm: &str) -> Result<Option<i64>, AppError> {
@@ -86,6 +89,17 @@ pub fn scope(c: &Connection, id: i64) -> Result<Option<Scope>, AppError> {
         }
     }
     s.attachments.sort_unstable();
+    for t in &s.tickets {
+        push_unique(&mut s.inbound_mail, ids(c, "SELECT id FROM inbound_mail WHERE ticket_id = ?1", [t])?);
+    }
+    for m in &s.foreign_ticket_messages {
+        push_unique(&mut s.inbound_mail, ids(c, "SELECT id FROM inbound_mail WHERE ticket_message_id = ?1", [m])?);
+    }
+    if let Some(e) = &email_norm {
+        // Intake stores the lower-cased From address (also of mail that was ignored).
+        push_unique(&mut s.inbound_mail, ids(c, "SELECT id FROM inbound_mail WHERE sender = ?1", [e])?);
+    }
+    s.inbound_mail.sort_unstable();
     Ok(Some(s))
 }
 
@@ -154,6 +168,21 @@ pub fn mail_rows(c: &Connection, s: &Scope) -> Result<Rows, AppError> {
     }
     Ok(out)
 }
+/// Mail from the contact as mail intake recorded it (one row per incoming message).
+pub fn inbound_mail_rows(c: &Connection, s: &Scope) -> Result<Rows, AppError> {
+    let mut out = Vec::new();
+    for id in &s.inbound_mail {
+        out.extend(rows(c, "SELECT * FROM inbound_mail WHERE id = ?1", [id])?);
+    }
+    Ok(out)
+}
+/// The ledger row of automatic replies sent to the contact's address.
+pub fn auto_reply_rows(c: &Connection, s: &Scope) -> Result<Rows, AppError> {
+    match &s.email_norm {
+        Some(e) => rows(c, "SELECT * FROM auto_reply_log WHERE sender = ?1", [e]),
+        None => Ok(Vec::new()),
+    }
+}
 /// (id, blob id, file name, content type, size, created_at)
 pub type AttachmentMeta = (i64, i64, String, String, i64, i64);
 pub fn attachment_meta(c: &Connection, id: i64) -> Result<Option<AttachmentMeta>, AppError> {
@@ -208,6 +237,8 @@ pub struct Erased {
     pub tickets: usize,
     pub ticket_messages: usize,
     pub mails: usize,
+    pub incoming_mails: usize,
+    pub auto_replies: usize,
     pub attachments: usize,
     pub blobs: usize,
 }
@@ -236,6 +267,12 @@ fn erase_rows(c: &Connection, s: &Scope) -> Result<Erased, AppError> {
     };
     for id in outbox_ids(c, s)? {
         e.mails += c.execute("DELETE FROM outbox WHERE id = ?1", [id])?;
+    }
+    for id in &s.inbound_mail {
+        e.incoming_mails += c.execute("DELETE FROM inbound_mail WHERE id = ?1", [id])?;
+    }
+    if let Some(addr) = &s.email_norm {
+        e.auto_replies += c.execute("DELETE FROM auto_reply_log WHERE sender = ?1", [addr])?;
     }
     for m in &s.foreign_ticket_messages {
         e.ticket_messages += c.execute("DELETE FROM ticket_messages WHERE id = ?1", [m])?;

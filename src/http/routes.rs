@@ -51,9 +51,11 @@ macro_rules! route {
 
 /// Every route of the server except the static web assets.
 pub fn api_routes() -> Vec<ApiRoute> {
-    use crate::{agents, audit, backups, canned, chat, contacts, departments, gdpr, retention, settings, tickets, webhooks};
+    use crate::{
+        agents, audit, backups, canned, chat, contacts, departments, gdpr, inbound, retention, routing, settings, tickets, webhooks,
+    };
     use Access::{Metrics, Public, Role as R};
-    use Role::{Admin, Agent};
+    use Role::{Admin, Agent, Supervisor};
     vec![
         route!(GET "/healthz", Public, super::health::healthz),
         route!(GET "/readyz", Public, super::health::readyz),
@@ -65,9 +67,12 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route!(GET "/api/v1/me", R(Agent), auth::http::me),
         route!(PATCH "/api/v1/me", R(Agent), auth::http::update_me),
         route!(POST "/api/v1/me/password", R(Agent), auth::http::change_password),
+        route!(PUT "/api/v1/me/status", R(Agent), routing::http::put_status),
         route!(GET "/api/v1/agents", R(Agent), agents::http::list),
         route!(POST "/api/v1/agents", R(Admin), agents::http::create),
+        route!(PUT "/api/v1/agents/chat-limits", R(Admin), routing::http::put_chat_limits),
         route!(GET "/api/v1/agents/{id}", R(Agent), agents::http::get),
+        route!(GET "/api/v1/agents/{id}/status-history", R(Supervisor), routing::http::status_history),
         route!(PATCH "/api/v1/agents/{id}", R(Admin), agents::http::update),
         route!(POST "/api/v1/agents/{id}/password", R(Admin), agents::http::set_password),
         route!(GET "/api/v1/departments", R(Agent), departments::http::list),
@@ -81,6 +86,8 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route!(GET "/api/v1/audit", R(Admin), audit::http::list),
         route!(GET "/api/v1/settings/chat", R(Agent), settings::http::get_chat),
         route!(PATCH "/api/v1/settings/chat", R(Admin), settings::http::update_chat),
+        route!(GET "/api/v1/settings/routing", R(Agent), routing::http::get_settings),
+        route!(PATCH "/api/v1/settings/routing", R(Admin), routing::http::patch_settings),
         route!(GET "/api/v1/conversations", R(Agent), chat::http::list),
         route!(GET "/api/v1/conversations/{id}", R(Agent), chat::http::get),
         route!(GET "/api/v1/conversations/{id}/messages", R(Agent), chat::http::messages),
@@ -107,6 +114,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route!(POST "/api/v1/conversations/{id}/ticket", R(Agent), tickets::http::from_conversation),
         route!(POST "/api/v1/widget/offline", Public, tickets::widget::offline),
         route!(GET "/api/v1/widget/tickets", Public, tickets::widget::tickets),
+        route!(POST "/api/v1/widget/callback", Public, routing::http::callback),
         route!(GET "/api/v1/views", R(Agent), tickets::views::list),
         route!(POST "/api/v1/views", R(Agent), tickets::views::create),
         route!(DELETE "/api/v1/views/{id}", R(Agent), tickets::views::delete),
@@ -131,6 +139,8 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route!(POST "/api/v1/webhooks/{id}/secret", R(Admin), webhooks::http::rotate_secret),
         route!(POST "/api/v1/webhooks/{id}/test", R(Admin), webhooks::http::test),
         route!(GET "/api/v1/webhooks/{id}/deliveries", R(Admin), webhooks::http::deliveries),
+        route!(POST "/api/v1/inbound/mime", Access::Scope(Scope::Inbound), inbound::http::mime_message),
+        route!(POST "/api/v1/settings/imap/check", R(Admin), inbound::http::check),
     ]
 }
 

@@ -113,6 +113,10 @@ pub struct Report {
     pub page_views: usize,
     pub attachments: usize,
     pub deliveries: usize,
+    /// Mail-intake rows: of deleted tickets, and of ignored mail past the tickets' period.
+    pub incoming_mails: usize,
+    /// Automatic-reply ledger rows older than a day (the rule only looks one day back).
+    pub auto_replies: usize,
     pub batches: usize,
 }
 
@@ -138,11 +142,20 @@ pub async fn run(state: &AppState, batch: u32) -> Result<Report, AppError> {
     }
     if let Some(before) = Policy::cutoff(policy.tickets_days, now) {
         loop {
-            let (t, files) = state.db.write(move |c| store::delete_tickets_batch(c, before, batch)).await?;
+            let (t, files, intake) = state.db.write(move |c| store::delete_tickets_batch(c, before, batch)).await?;
             r.batches += 1;
             r.tickets += t;
             r.attachments += files;
+            r.incoming_mails += intake;
             if t < batch as usize {
+                break;
+            }
+        }
+        loop {
+            let n = state.db.write(move |c| store::delete_ignored_mail_batch(c, before, batch)).await?;
+            r.batches += 1;
+            r.incoming_mails += n;
+            if n < batch as usize {
                 break;
             }
         }
@@ -176,6 +189,9 @@ pub async fn run(state: &AppState, batch: u32) -> Result<Report, AppError> {
             break;
         }
     }
+    let ledger_before = now - DAY_MS;
+    r.auto_replies = state.db.write(move |c| store::prune_auto_replies(c, ledger_before)).await?;
+    r.batches += 1;
     let details = serde_json::to_value(&r).map_err(|e| AppError::internal(e.to_string()))?;
     state
         .db

@@ -87,10 +87,12 @@ pub fn delete_chats_batch(c: &Connection, before: i64, limit: u32) -> Result<(us
 }
 
 /// Up to `limit` solved or spam tickets untouched since `before`, with their threads, tags,
-/// mail and the files only they used. Returns (tickets, files) deleted.
-pub fn delete_tickets_batch(c: &Connection, before: i64, limit: u32) -> Result<(usize, usize), AppError> {
+/// mail (sent, and the intake rows of mail received) and the files only they used. Returns
+/// (tickets, files, intake rows) deleted.
+pub fn delete_tickets_batch(c: &Connection, before: i64, limit: u32) -> Result<(usize, usize, usize), AppError> {
     let tickets = ids(c, "SELECT id FROM tickets WHERE status IN ('solved', 'spam') AND updated_at < ?1 LIMIT ?2", params![before, limit])?;
     let mut deleted = 0;
+    let mut intake = 0;
     let mut attachments = Vec::new();
     for t in &tickets {
         attachments.extend(ids(
@@ -100,11 +102,25 @@ pub fn delete_tickets_batch(c: &Connection, before: i64, limit: u32) -> Result<(
         )?);
         c.execute("UPDATE tickets SET merged_into = NULL WHERE merged_into = ?1", [t])?;
         c.execute("DELETE FROM outbox WHERE ticket_id = ?1", [t])?;
+        intake += c.execute("DELETE FROM inbound_mail WHERE ticket_id = ?1", [t])?;
         c.execute("DELETE FROM ticket_messages WHERE ticket_id = ?1", [t])?;
         deleted += c.execute("DELETE FROM tickets WHERE id = ?1", [t])?;
     }
     let (files, _) = drop_orphans(c, &attachments)?;
-    Ok((deleted, files))
+    Ok((deleted, files, intake))
+}
+
+/// Up to `limit` intake rows of mail that became no ticket (ignored), received before `before`.
+pub fn delete_ignored_mail_batch(c: &Connection, before: i64, limit: u32) -> Result<usize, AppError> {
+    Ok(c.execute(
+        "DELETE FROM inbound_mail WHERE id IN (SELECT id FROM inbound_mail WHERE ticket_id IS NULL AND received_at < ?1 LIMIT ?2)",
+        params![before, limit],
+    )?)
+}
+
+/// Automatic-reply ledger rows older than `before` (a day ago: the rule looks no further back).
+pub fn prune_auto_replies(c: &Connection, before: i64) -> Result<usize, AppError> {
+    Ok(c.execute("DELETE FROM auto_reply_log WHERE sent_at < ?1", [before])?)
 }
 
 /// Up to `limit` page views older than `before`.

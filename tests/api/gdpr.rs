@@ -143,6 +143,29 @@ async fn seed(app: &TestApp, token: &str, marker: &str, shared_blob: Option<i64>
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    // Their answer by mail, threaded onto the ticket by the subject (mail intake keeps an
+    // intake row with their address), and the ledger of automatic replies sent to them.
+    let inbound = app.api_token(Scope::Inbound).await;
+    let raw = format!(
+        "From: Name {marker} <{email}>\r\nTo: support@shop.example\r\nSubject: Re: [#{ticket}] {marker} order\r\n\
+         Message-ID: <{marker}-1@mail.example>\r\nDate: Mon, 1 Jan 2024 10:00:00 +0000\r\n\r\n{marker} writes back by mail\r\n"
+    );
+    let r = c
+        .post(app.url("/api/v1/inbound/mime"))
+        .bearer_auth(&inbound)
+        .header("content-type", "message/rfc822")
+        .body(raw)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!((body["ticket"].as_i64(), body["threaded"].as_bool()), (Some(ticket), Some(true)), "{body}");
+    let e = email.clone();
+    app.db
+        .write(move |c| Ok(c.execute("INSERT INTO auto_reply_log (sender, sent_at) VALUES (?1, ?2)", rusqlite::params![e, now])?))
+        .await
+        .unwrap();
     Person { contact, email, ticket, shared_blob }
 }
 
@@ -206,6 +229,11 @@ async fn export_holds_everything_of_theirs_and_erase_leaves_nothing() {
     assert_eq!(tickets[0]["tags"], json!(["alicezqtag"]));
     assert_eq!(ids_in(&tickets[0]["messages"]), ids_with(&app, "ticket_messages", "body", "alicezq").await);
     assert_eq!(ids_in(&doc["mail"]), ids_with(&app, "outbox", "to_addrs", "alicezq").await);
+    let incoming = doc["incoming_mail"].as_array().unwrap();
+    assert_eq!(ids_in(&doc["incoming_mail"]), ids_with(&app, "inbound_mail", "sender", "alicezq").await);
+    assert_eq!((incoming.len(), incoming[0]["outcome"].as_str()), (1, Some("threaded")));
+    assert_eq!(doc["auto_replies"].as_array().unwrap().len(), 1);
+    assert_eq!(doc["auto_replies"][0]["sender"], alice.email.as_str());
     assert_eq!(ids_in(&doc["attachments"]), ids_with(&app, "attachments", "file_name", "alicezq").await);
     // Every file of theirs, byte for byte, including the one whose bytes Bob shares.
     let listed = doc["attachments"].as_array().unwrap();
@@ -238,6 +266,8 @@ async fn export_holds_everything_of_theirs_and_erase_leaves_nothing() {
     assert_eq!(erased["erased"]["conversations"], 1);
     assert_eq!(erased["erased"]["messages"], 3);
     assert_eq!(erased["erased"]["tickets"], 1);
+    assert_eq!(erased["erased"]["incoming_mails"], 1);
+    assert_eq!(erased["erased"]["auto_replies"], 1);
     assert_eq!(erased["erased"]["attachments"], 2);
     assert_eq!(erased["erased"]["blobs"], 1, "the shared bytes stay for Bob");
 
@@ -253,7 +283,7 @@ async fn export_holds_everything_of_theirs_and_erase_leaves_nothing() {
     assert_eq!(n, 1);
     // The search indexes no longer find their words; Bob's still are.
     for (table, q, want) in
-        [("messages_fts", "alicezq", 0), ("ticket_fts", "alicezq", 0), ("messages_fts", "bobzq", 3), ("ticket_fts", "bobzq", 2)]
+        [("messages_fts", "alicezq", 0), ("ticket_fts", "alicezq", 0), ("messages_fts", "bobzq", 3), ("ticket_fts", "bobzq", 3)]
     {
         let n = app
             .db

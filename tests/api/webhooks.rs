@@ -166,7 +166,11 @@ async fn every_event_kind_arrives_signed() {
     let listed: Value = c.get(app.url("/api/v1/webhooks")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
     assert!(listed["items"][0].get("secret").is_none());
 
-    // Chat: started, a message, ended.
+    // Chat: started, a message, ended (chats start only while an agent accepts; manual routing
+    // leaves it waiting in the Queue, unassigned).
+    app.set_routing(|s| s.mode = frontdesk::routing::Mode::Manual).await;
+    let accepting = app.add_agent("accepting@shop.example", frontdesk::auth::Role::Agent).await;
+    app.set_status(accepting, frontdesk::routing::AgentStatus::Accepting).await;
     let (mut v, _) = ws::visitor(&app.address, None, None).await;
     v.send(json!({"type": "message", "client_id": "m1", "body": "Hello there"})).await;
     let conv = v.recv_type("ack").await["conversation"].as_i64().unwrap();

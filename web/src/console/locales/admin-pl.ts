@@ -6,7 +6,7 @@ export const admin_pl = {
   'nav.retention': 'Przechowywanie danych',
   'nav.backups': 'Kopie zapasowe',
   'webhooks.intro': 'Twoje systemy otrzymują podpisane zdarzenia JSON. Schemat podpisu i kod weryfikacji są w docs/api.md.',
-  'webhooks.url': 'URL',
+  'webhooks.url': 'Adres URL',
   'webhooks.events': 'Zdarzenia',
   'webhooks.state': 'Stan',
   'webhooks.on': 'Włączony',
