@@ -22,6 +22,8 @@ pub struct Agent {
     pub chat_limit: i64,
     pub department_ids: Vec<i64>,
     pub created_at: i64,
+    /// Signs in with a second factor (TOTP).
+    pub totp_enabled: bool,
 }
 
 #[derive(Deserialize, Debug, Clone)]

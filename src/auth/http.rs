@@ -29,6 +29,18 @@ fn clear_cookie(state: &AppState) -> Cookie<'static> {
     c
 }
 
+/// Create a session row; returns the cookie that carries it.
+pub(super) async fn new_session(state: &AppState, req: &HttpRequest, agent_id: i64) -> Result<Cookie<'static>, AppError> {
+    let token = super::new_secret_token();
+    let hash = super::token_hash(&token);
+    let now = state.now();
+    let expires = now + state.config.session_max.as_millis() as i64;
+    let ip = state.client_ip(req).map(|i| i.to_string()).unwrap_or_default();
+    let ua = crate::http::user_agent(req);
+    state.db.write(move |c| store::create_session(c, agent_id, &hash, now, expires, &ip, &ua)).await?;
+    Ok(session_cookie(state, token))
+}
+
 /// Create a session row and the answer carrying its cookie.
 async fn start_session(
     state: &AppState,
@@ -36,15 +48,8 @@ async fn start_session(
     agent: agents::Agent,
     status: actix_web::http::StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let token = super::new_secret_token();
-    let hash = super::token_hash(&token);
-    let now = state.now();
-    let expires = now + state.config.session_max.as_millis() as i64;
-    let ip = state.client_ip(req).map(|i| i.to_string()).unwrap_or_default();
-    let ua = crate::http::user_agent(req);
-    let agent_id = agent.id;
-    state.db.write(move |c| store::create_session(c, agent_id, &hash, now, expires, &ip, &ua)).await?;
-    Ok(HttpResponse::build(status).cookie(session_cookie(state, token)).json(agent))
+    let cookie = new_session(state, req, agent.id).await?;
+    Ok(HttpResponse::build(status).cookie(cookie).json(agent))
 }
 
 pub async fn setup_status(state: Data) -> Result<HttpResponse, AppError> {
@@ -174,7 +179,13 @@ pub async fn login(state: Data, req: HttpRequest, body: web::Json<LoginBody>) ->
     };
     state.login_ip.release(&ip, now);
     state.login_account.release(&email, now);
-    let agent = state.db.read(move |c| agents::store::get(c, id)).await?.ok_or_else(|| AppError::not_found("agent"))?;
+    let (agent, required) = state.db.read(move |c| Ok((agents::store::get(c, id)?, super::totp::Requirement::load(c)?))).await?;
+    let agent = agent.ok_or_else(|| AppError::not_found("agent"))?;
+    // With a second factor (or one required and not yet set up), the right password only opens
+    // the second step; its own attempts count against the same two windows.
+    if agent.totp_enabled || required.applies_to(agent.role) {
+        return super::totp_http::open_second_step(&state, &agent, now).await;
+    }
     state.metrics.logins_ok.fetch_add(1, Relaxed);
     start_session(&state, &req, agent, actix_web::http::StatusCode::OK).await
 }
@@ -186,10 +197,20 @@ pub async fn logout(state: Data, p: Principal) -> Result<HttpResponse, AppError>
     Ok(HttpResponse::NoContent().cookie(clear_cookie(&state)).finish())
 }
 
+/// The caller's own agent record, plus whether the admin requires a second factor of them.
+#[derive(serde::Serialize)]
+struct Me {
+    #[serde(flatten)]
+    agent: agents::Agent,
+    totp_required: bool,
+}
+
 pub async fn me(state: Data, p: Principal) -> Result<HttpResponse, AppError> {
     let id = p.agent_id()?;
-    let agent = state.db.read(move |c| agents::store::get(c, id)).await?.ok_or_else(|| AppError::not_found("agent"))?;
-    Ok(HttpResponse::Ok().json(agent))
+    let (agent, required) = state.db.read(move |c| Ok((agents::store::get(c, id)?, super::totp::Requirement::load(c)?))).await?;
+    let agent = agent.ok_or_else(|| AppError::not_found("agent"))?;
+    let totp_required = required.applies_to(agent.role);
+    Ok(HttpResponse::Ok().json(Me { agent, totp_required }))
 }
 
 #[derive(Deserialize)]

@@ -3,6 +3,8 @@
 pub mod http;
 pub mod policy;
 pub mod store;
+pub mod totp;
+pub mod totp_http;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -10,4 +10,5 @@ mod route_matrix;
 mod server;
 mod socket_code;
 mod tickets;
+mod totp;
 mod ws;
