@@ -147,11 +147,13 @@ pub fn update(conn: &rusqlite::Connection, id: i64, mut patch: AgentPatch, actor
     let action = match (before.disabled, after.disabled) {
         (false, true) => "agent.disable",
         (true, false) => "agent.enable",
+        _ if before.role != after.role => "agent.role",
         _ => "agent.update",
     };
     let details = serde_json::json!({
         "name": patch.name, "role": patch.role, "disabled": patch.disabled,
         "chat_limit": patch.chat_limit, "department_ids": patch.department_ids, "locale": patch.locale,
+        "role_before": (before.role != after.role).then_some(before.role),
     });
     audit::store::record(conn, now, actor, action, Some(&after.email), Some(&details))?;
     Ok(after)

@@ -1,5 +1,6 @@
 //! Integration tests: the real server on port 0 with a real SQLite file.
 
+mod audit;
 mod auth;
 mod chat;
 mod cli;
