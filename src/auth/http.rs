@@ -197,7 +197,8 @@ pub async fn logout(state: Data, p: Principal) -> Result<HttpResponse, AppError>
     Ok(HttpResponse::NoContent().cookie(clear_cookie(&state)).finish())
 }
 
-/// The caller's own agent record, plus whether the admin requires a second factor of them.
+/// The caller's own agent record, plus whether the admin requires a second factor of them
+/// (`GET` and `PATCH /api/v1/me`).
 #[derive(serde::Serialize)]
 struct Me {
     #[serde(flatten)]
@@ -233,7 +234,9 @@ pub async fn update_me(state: Data, p: Principal, body: web::Json<MeBody>) -> Re
         .db
         .write(move |c| {
             agents::store::update_fields(c, id, name.as_deref(), None, None, None, locale.as_deref(), now)?;
-            agents::store::get(c, id)?.ok_or_else(|| AppError::not_found("agent"))
+            let agent = agents::store::get(c, id)?.ok_or_else(|| AppError::not_found("agent"))?;
+            let totp_required = super::totp::Requirement::load(c)?.applies_to(agent.role);
+            Ok(Me { agent, totp_required })
         })
         .await?;
     Ok(HttpResponse::Ok().json(agent))

@@ -254,6 +254,8 @@ async fn required_2fa_sends_agents_to_enrolment_after_the_password() {
     assert_eq!(done["recovery_codes"].as_array().unwrap().len(), 10);
     let m = me(&app, &b).await;
     assert_eq!((m["totp_enabled"].clone(), m["totp_required"].clone()), (json!(true), json!(true)));
+    let r = b.patch(app.url("/api/v1/me")).json(&json!({"locale": "pl"})).send().await.unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["totp_required"], true, "the profile answer says so too");
 
     // While required, the agent cannot turn it off; the next sign-in asks for a code.
     let r = b.post(app.url("/api/v1/me/totp/disable")).json(&json!({"password": PASSWORD})).send().await.unwrap();
