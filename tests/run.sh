@@ -24,7 +24,8 @@ broken() { failed=$((failed + 1)); failures+=("$1 (did not run: $2)"); printf --
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else "$@"; fi; }
 
 install_system_packages() {
-  local want=(chromium) missing=()
+  # dovecot-imapd: the IMAP fetcher test starts its own Dovecot (tests/api/imap.rs); openssl makes its certificates.
+  local want=(chromium dovecot-imapd openssl) missing=()
   for p in "${want[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   if [ ${#missing[@]} -gt 0 ]; then
     note "installing Debian packages: ${missing[*]}"

@@ -8,7 +8,7 @@ use crate::error::AppError;
 
 const COLUMNS: &str = "a.id, a.email, a.name, a.role, a.disabled, a.locale, a.chat_limit, a.created_at,
     (SELECT group_concat(department_id) FROM department_members m WHERE m.agent_id = a.id),
-    a.totp_enabled_at IS NOT NULL";
+    a.totp_enabled_at IS NOT NULL, a.status";
 
 fn from_row(r: &Row) -> rusqlite::Result<Agent> {
     let depts: Option<String> = r.get(8)?;
@@ -25,6 +25,7 @@ fn from_row(r: &Row) -> rusqlite::Result<Agent> {
         created_at: r.get(7)?,
         department_ids,
         totp_enabled: r.get(9)?,
+        status: crate::routing::AgentStatus::parse(&r.get::<_, String>(10)?).unwrap_or(crate::routing::AgentStatus::Offline),
     })
 }
 

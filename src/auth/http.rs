@@ -29,16 +29,33 @@ fn clear_cookie(state: &AppState) -> Cookie<'static> {
     c
 }
 
-/// Create a session row; returns the cookie that carries it.
-pub(super) async fn new_session(state: &AppState, req: &HttpRequest, agent_id: i64) -> Result<Cookie<'static>, AppError> {
+/// Create a session row and restore the status the agent last chose (SPEC C2), in one
+/// transaction; returns the cookie that carries the session and the agent as it now is. Every
+/// sign-in ends here: straight after the password, or after the second factor passed.
+pub(super) async fn new_session(
+    state: &AppState,
+    req: &HttpRequest,
+    agent: agents::Agent,
+) -> Result<(Cookie<'static>, agents::Agent), AppError> {
     let token = super::new_secret_token();
     let hash = super::token_hash(&token);
     let now = state.now();
     let expires = now + state.config.session_max.as_millis() as i64;
     let ip = state.client_ip(req).map(|i| i.to_string()).unwrap_or_default();
     let ua = crate::http::user_agent(req);
-    state.db.write(move |c| store::create_session(c, agent_id, &hash, now, expires, &ip, &ua)).await?;
-    Ok(session_cookie(state, token))
+    let agent_id = agent.id;
+    let (changed, agent) = state
+        .db
+        .write(move |c| {
+            store::create_session(c, agent_id, &hash, now, expires, &ip, &ua)?;
+            let changed = crate::routing::ops::restore_on_login(c, agent_id, now)?;
+            Ok((changed, agents::store::get(c, agent_id)?.unwrap_or(agent)))
+        })
+        .await?;
+    if changed.is_some() {
+        crate::routing::live::publish_status(state, agent_id, agent.status).await;
+    }
+    Ok((session_cookie(state, token), agent))
 }
 
 /// Create a session row and the answer carrying its cookie.
@@ -48,7 +65,7 @@ async fn start_session(
     agent: agents::Agent,
     status: actix_web::http::StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let cookie = new_session(state, req, agent.id).await?;
+    let (cookie, agent) = new_session(state, req, agent).await?;
     Ok(HttpResponse::build(status).cookie(cookie).json(agent))
 }
 
@@ -192,7 +209,26 @@ pub async fn login(state: Data, req: HttpRequest, body: web::Json<LoginBody>) ->
 
 pub async fn logout(state: Data, p: Principal) -> Result<HttpResponse, AppError> {
     if let Credential::Session { session_id } = p.credential {
-        state.db.write(move |c| store::delete_session(c, session_id)).await?;
+        let (agent_id, now) = (p.agent_id()?, state.now());
+        // Logging out takes the agent offline (SPEC C2), with its history row.
+        let changed = state
+            .db
+            .write(move |c| {
+                store::delete_session(c, session_id)?;
+                crate::routing::ops::set_status(
+                    c,
+                    agent_id,
+                    crate::routing::AgentStatus::Offline,
+                    crate::routing::StatusReason::SessionEnd,
+                    now,
+                )
+            })
+            .await?;
+        // That session's console socket closes now (the agent's other sessions stay open).
+        state.hub.agent_changed(agent_id).await;
+        if changed.is_some() {
+            crate::routing::live::publish_status(&state, agent_id, crate::routing::AgentStatus::Offline).await;
+        }
     }
     Ok(HttpResponse::NoContent().cookie(clear_cookie(&state)).finish())
 }
@@ -266,6 +302,8 @@ pub async fn change_password(state: Data, p: Principal, body: web::Json<Password
     let actor = Actor::from(&p);
     let now = state.now();
     state.db.write(move |c| agents::set_password(c, id, &hash, keep, &actor, now)).await?;
+    // The other sessions ended: their sockets close now.
+    state.hub.agent_changed(id).await;
     Ok(HttpResponse::NoContent().finish())
 }
 

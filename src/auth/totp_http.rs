@@ -94,7 +94,8 @@ async fn answer(state: &AppState, req: &HttpRequest, purpose: &'static str, answ
             state.login_account.release(&email, now);
             state.metrics.logins_ok.fetch_add(1, Relaxed);
             let agent = state.db.read(move |c| agents::store::get(c, agent_id)).await?.ok_or_else(|| AppError::not_found("agent"))?;
-            let session = super::http::new_session(state, req, agent_id).await?;
+            // The session starts, and the agent's status comes back, only now.
+            let (session, agent) = super::http::new_session(state, req, agent).await?;
             let mut res = HttpResponse::Ok();
             res.cookie(session).cookie(clear_challenge_cookie(state));
             Ok(match recovery_codes {

@@ -51,9 +51,9 @@ macro_rules! route {
 
 /// Every route of the server except the static web assets.
 pub fn api_routes() -> Vec<ApiRoute> {
-    use crate::{agents, audit, canned, chat, contacts, departments, settings, tickets};
+    use crate::{agents, audit, canned, chat, contacts, departments, inbound, routing, settings, tickets};
     use Access::{Metrics, Public, Role as R};
-    use Role::{Admin, Agent};
+    use Role::{Admin, Agent, Supervisor};
     vec![
         route!(GET "/healthz", Public, super::health::healthz),
         route!(GET "/readyz", Public, super::health::readyz),
@@ -72,9 +72,12 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route!(POST "/api/v1/me/totp/confirm", R(Agent), auth::totp_http::me_confirm),
         route!(POST "/api/v1/me/totp/disable", R(Agent), auth::totp_http::me_disable),
         route!(POST "/api/v1/me/totp/recovery-codes", R(Agent), auth::totp_http::me_recovery_codes),
+        route!(PUT "/api/v1/me/status", R(Agent), routing::http::put_status),
         route!(GET "/api/v1/agents", R(Agent), agents::http::list),
         route!(POST "/api/v1/agents", R(Admin), agents::http::create),
+        route!(PUT "/api/v1/agents/chat-limits", R(Admin), routing::http::put_chat_limits),
         route!(GET "/api/v1/agents/{id}", R(Agent), agents::http::get),
+        route!(GET "/api/v1/agents/{id}/status-history", R(Supervisor), routing::http::status_history),
         route!(PATCH "/api/v1/agents/{id}", R(Admin), agents::http::update),
         route!(POST "/api/v1/agents/{id}/password", R(Admin), agents::http::set_password),
         route!(DELETE "/api/v1/agents/{id}/totp", R(Admin), auth::totp_http::reset),
@@ -91,6 +94,8 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route!(PATCH "/api/v1/settings/chat", R(Admin), settings::http::update_chat),
         route!(GET "/api/v1/settings/security", R(Admin), auth::totp_http::get_security),
         route!(PATCH "/api/v1/settings/security", R(Admin), auth::totp_http::update_security),
+        route!(GET "/api/v1/settings/routing", R(Agent), routing::http::get_settings),
+        route!(PATCH "/api/v1/settings/routing", R(Admin), routing::http::patch_settings),
         route!(GET "/api/v1/conversations", R(Agent), chat::http::list),
         route!(GET "/api/v1/conversations/{id}", R(Agent), chat::http::get),
         route!(GET "/api/v1/conversations/{id}/messages", R(Agent), chat::http::messages),
@@ -117,6 +122,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route!(POST "/api/v1/conversations/{id}/ticket", R(Agent), tickets::http::from_conversation),
         route!(POST "/api/v1/widget/offline", Public, tickets::widget::offline),
         route!(GET "/api/v1/widget/tickets", Public, tickets::widget::tickets),
+        route!(POST "/api/v1/widget/callback", Public, routing::http::callback),
         route!(GET "/api/v1/views", R(Agent), tickets::views::list),
         route!(POST "/api/v1/views", R(Agent), tickets::views::create),
         route!(DELETE "/api/v1/views/{id}", R(Agent), tickets::views::delete),
@@ -127,6 +133,8 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route!(GET "/api/v1/contacts", R(Agent), contacts::http::list),
         route!(GET "/api/v1/contacts/{id}", R(Agent), contacts::http::get),
         route!(PATCH "/api/v1/contacts/{id}", R(Agent), contacts::http::update),
+        route!(POST "/api/v1/inbound/mime", Access::Scope(Scope::Inbound), inbound::http::mime_message),
+        route!(POST "/api/v1/settings/imap/check", R(Admin), inbound::http::check),
     ]
 }
 

@@ -137,6 +137,30 @@ async fn enrol_then_sign_in_with_a_code_wrong_and_reused_codes_refused() {
     assert!(actions.contains(&"agent.totp_enable".to_string()), "{actions:?}");
 }
 
+/// Routing's status restore belongs to the session (SPEC C2): the right password alone leaves
+/// the agent offline; only the passed second step brings back the status they last chose.
+#[actix_web::test]
+async fn status_comes_back_only_when_the_second_factor_passes() {
+    let app = spawn_app().await;
+    app.add_agent("cy@shop.example", Role::Agent).await;
+    let c = app.login("cy@shop.example").await;
+    let (secret, _) = enrol(&app, &c).await;
+    let r = c.put(app.url("/api/v1/me/status")).json(&json!({"status": "not_accepting"})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = c.post(app.url("/api/v1/auth/logout")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.count("agents WHERE email = 'cy@shop.example' AND status = 'offline'").await, 1, "logout sets offline");
+
+    let b = password_step(&app, "cy@shop.example", "totp").await;
+    assert_eq!(app.count("agents WHERE email = 'cy@shop.example' AND status = 'offline'").await, 1, "no status before the second step");
+    app.next_step();
+    let r = second_step(&app, &b, json!({"code": app.code(&secret)})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let agent: Value = r.json().await.unwrap();
+    assert_eq!(agent["status"], "not_accepting", "the answer carries the restored status: {agent}");
+    assert_eq!(me(&app, &b).await["status"], "not_accepting");
+}
+
 #[actix_web::test]
 async fn recovery_code_works_once() {
     let app = spawn_app().await;

@@ -14,7 +14,7 @@ import { screenshot, serverAndBrowser, setupAdmin } from './helpers.mjs';
 
 const corpus = JSON.parse(readFileSync(new URL('./fixtures/xss-payloads.json', import.meta.url), 'utf8'));
 const ALL = corpus.payloads; // [{id, src, s}]
-const env = serverAndBrowser({ FRONTDESK_VISITOR_MESSAGE_RATE: '100000/10s', FRONTDESK_VISITOR_SESSION_RATE: '1000/10m' });
+const env = serverAndBrowser({ FRONTDESK_VISITOR_MESSAGE_RATE: '100000/10s', FRONTDESK_VISITOR_MESSAGE_RATE_IP: '100000/10s', FRONTDESK_VISITOR_PAGE_RATE_IP: '100000/10s', FRONTDESK_VISITOR_HELLO_RATE_IP: '100000/10s', FRONTDESK_VISITOR_SESSION_RATE: '1000/10m' });
 
 // ---- traps -------------------------------------------------------------------------------------
 
@@ -203,6 +203,9 @@ test('XSS suite: the corpus in every writable field, rendered in the console and
   console.log(`xss: seeded in ${((Date.now() - started) / 1000).toFixed(1)} s (${depts.length} departments, ${tokens.length} files)`);
 
   // ---- visitors: raw sockets in the demo page (the real visitor socket and widget API) -----------
+  // Manual routing: the 40 chats wait in the Queue (the accepting admin would otherwise be
+  // given the first ones by the distribution).
+  await api('PATCH', '/api/v1/settings/routing', { mode: 'manual' });
   await admin.getByTestId('nav-chats').click();
   const { ctx: visitorCtx, page: visitor } = await newPage(browser, 'visitor', log);
   await visitor.goto(`${url}/demo`);
@@ -243,8 +246,17 @@ test('XSS suite: the corpus in every writable field, rendered in the console and
   // draft and every payload as a message; 60 offline messages with name, email and message.
   await visitor.getByRole('button', { name: 'Chat' }).click();
   const w = visitor.frameLocator('iframe[title="Chat"]');
-  await w.getByTestId('w-input').waitFor();
   const widgetFrame = () => visitor.frames().find((f) => /\/widget/.test(f.url()));
+  // Routing: with many visible departments and no default one, the widget first asks where the
+  // chat goes, listing the department names (payloads).
+  await w.getByTestId('w-departments').waitFor();
+  await view('widget: department picker', visitor, widgetFrame(), '[data-testid=w-departments] button', { own: true });
+  // Then a default department served by the accepting admin: the chat starts without a choice.
+  await api('PATCH', `/api/v1/agents/${me.id}`, { department_ids: [depts[0].id] });
+  await api('PATCH', '/api/v1/settings/routing', { default_department: depts[0].id });
+  await visitor.reload();
+  await visitor.getByRole('button', { name: 'Chat' }).click();
+  await w.getByTestId('w-input').waitFor();
   const pagePayloads = ALL.filter(fits(500)).filter((_, i) => i % 20 === 9).slice(0, 50);
   const offlinePayloads = ALL.filter(fits(100)).filter((_, i) => i % 15 === 4).slice(0, 60);
   const messagePayloads = ALL.filter((p) => p.s.trim() && [...p.s].length <= 10_000);

@@ -2,7 +2,7 @@
 import { api, ApiError } from '../shared/api';
 import { detectLocale, isLocale, translate, type Locale } from '../shared/i18n';
 import { dicts, isKey, type Key } from './locales/index';
-import type { SystemEvent } from '../shared/protocol';
+import type { AgentStatus, SystemEvent } from '../shared/protocol';
 
 export type Role = 'agent' | 'supervisor' | 'admin';
 
@@ -18,6 +18,8 @@ export interface Agent {
   created_at: number;
   /** Signs in with a second factor. */
   totp_enabled: boolean;
+  /** accepting / not_accepting / offline (routing). */
+  status: AgentStatus;
   /** Only on /api/v1/me: the admin requires a second factor of this agent. */
   totp_required?: boolean;
 }
@@ -44,6 +46,8 @@ export const ui = $state({
   me: null as Agent | null,
   path: typeof location === 'undefined' ? '/' : location.pathname,
   search: typeof location === 'undefined' ? '' : location.search,
+  /** A one-line outcome shown on the next page (e.g. "moved out of your view"); cleared by the next navigation. */
+  notice: '',
 });
 
 /** Only known keys compile; keys built at run time go through `isKey` first. */
@@ -68,6 +72,7 @@ export function navigate(to: string, replace = false): void {
   else history.pushState({}, '', url);
   ui.path = url.pathname;
   ui.search = url.search;
+  ui.notice = '';
 }
 
 if (typeof window !== 'undefined') {

@@ -7,15 +7,19 @@ import { tickets_en } from './tickets-en';
 import { tickets_ru } from './tickets-ru';
 import { tickets_uk } from './tickets-uk';
 import { tickets_pl } from './tickets-pl';
+import { routing_en } from './routing-en';
+import { routing_ru } from './routing-ru';
+import { routing_uk } from './routing-uk';
+import { routing_pl } from './routing-pl';
 
 /** Every key the console may translate: English defines them, the others must match. */
-export type Key = keyof typeof en | keyof typeof tickets_en;
+export type Key = keyof typeof en | keyof typeof tickets_en | keyof typeof routing_en;
 
 export const dicts: Record<Locale, Record<Key, Entry>> = {
-  en: { ...en, ...tickets_en },
-  ru: { ...ru, ...tickets_ru },
-  uk: { ...uk, ...tickets_uk },
-  pl: { ...pl, ...tickets_pl },
+  en: { ...en, ...tickets_en, ...routing_en },
+  ru: { ...ru, ...tickets_ru, ...routing_ru },
+  uk: { ...uk, ...tickets_uk, ...routing_uk },
+  pl: { ...pl, ...tickets_pl, ...routing_pl },
 };
 
 /** For keys built at run time from server data (event codes, error codes). */

@@ -52,6 +52,12 @@ export interface ThreadMessage {
   event?: SystemEvent;
 }
 
+/** A change's answer when the change took the ticket out of the caller's sight. */
+export interface MovedAway {
+  number: number;
+  visible: false;
+}
+
 export interface TicketView extends Ticket {
   messages: ThreadMessage[];
   other_tickets: Ticket[];
