@@ -1,5 +1,6 @@
 //! Integration tests: the real server on port 0 with a real SQLite file.
 
+mod audit;
 mod auth;
 mod backups;
 mod chat;
@@ -23,5 +24,6 @@ mod server;
 mod socket_code;
 mod tickets;
 mod webhooks;
+mod totp;
 mod world;
 mod ws;
