@@ -28,6 +28,8 @@ pub enum Kind {
     RateLimited,
     /// The request body stopped arriving (`body_read_timeout`).
     RequestTimeout,
+    /// A one-time link (invitation, password reset) that is unknown, expired or used.
+    LinkExpired,
     Unavailable,
     Internal,
 }
@@ -50,6 +52,7 @@ impl Kind {
             Kind::UnsupportedMediaType => "unsupported_media_type",
             Kind::RateLimited => "rate_limited",
             Kind::RequestTimeout => "request_timeout",
+            Kind::LinkExpired => "link_expired",
             Kind::Unavailable => "unavailable",
             Kind::Internal => "internal",
         }
@@ -67,6 +70,7 @@ impl Kind {
             Kind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Kind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Kind::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            Kind::LinkExpired => StatusCode::GONE,
             Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }

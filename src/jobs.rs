@@ -1,4 +1,4 @@
-//! Background jobs as plain functions: the scheduler, the CLI and tests call the same code.
+//! Background jobs as plain functions (mail sending is `mail::send_due`): the scheduler, the CLI and tests call the same code.
 //! [`run_once`] is one scheduler round; `startup` only owns the timer that calls it.
 
 use rusqlite::Connection;
@@ -35,9 +35,12 @@ pub struct RoundReport {
     pub idle_chats_ended: Vec<i64>,
     /// (sessions, blobs) removed by [`cleanup`].
     pub cleaned: Option<(usize, usize)>,
+    /// What the mail worker did (due outbox rows, retries included).
+    pub mail: Option<crate::mail::SendReport>,
 }
 
-/// One scheduler round. `round` counts from 1; every round wakes snoozed tickets, odd rounds
+/// One scheduler round. `round` counts from 1; every round wakes snoozed tickets and sends due
+/// mail (retries whose backoff passed; new mail is sent at once by the woken worker), odd rounds
 /// (every minute) end idle chats (SPEC R5), and every 20th round starting with the first
 /// (every ten minutes) runs [`cleanup`]. A failing job is logged and does not stop the others.
 pub async fn run_once(state: &AppState, round: u64) -> RoundReport {
@@ -65,6 +68,10 @@ pub async fn run_once(state: &AppState, round: u64) -> RoundReport {
             }
             Err(e) => tracing::warn!(error = %e, "finding idle chats failed"),
         }
+    }
+    match crate::mail::send_due(state, now).await {
+        Ok(r) => report.mail = Some(r),
+        Err(e) => tracing::warn!(error = %e, "sending due mail failed"),
     }
     if round % 20 == 1 {
         let idle = state.config.session_idle.as_millis() as i64;

@@ -17,6 +17,7 @@ pub mod error;
 pub mod events;
 pub mod http;
 pub mod jobs;
+pub mod mail;
 pub mod ratelimit;
 pub mod realtime;
 pub mod settings;

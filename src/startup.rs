@@ -60,6 +60,9 @@ impl Application {
             tracing::info!(migration = %m, "applied migration");
         }
         ensure_secret_key(&db, &config).await?;
+        let cfg = config.clone();
+        let mail_key = db.read(move |c| crate::mail::secret_key(c, &cfg)).await?;
+        crate::mail::recover(&db).await?;
 
         let listener =
             TcpListener::bind(&config.listen).map_err(|e| AppError::invalid(format!("cannot listen on {}: {e}", config.listen)))?;
@@ -88,6 +91,7 @@ impl Application {
                 sneak_peek: std::sync::atomic::AtomicBool::new(chat_flag(&db, settings::SNEAK_PEEK, true).await?),
                 agents_see_colleagues: std::sync::atomic::AtomicBool::new(chat_flag(&db, settings::AGENTS_SEE_COLLEAGUES, true).await?),
             },
+            mail: crate::mail::Mailer::new(mail_key),
             config,
         });
 
@@ -127,6 +131,7 @@ impl Application {
         .run();
 
         spawn_scheduler(state.clone());
+        crate::mail::spawn_worker(state.clone());
         Ok(Application { server, addr, state, setup_link, _lock: lock })
     }
 

@@ -34,6 +34,8 @@ pub struct AppState {
     /// Uploads per uploader (visitor token or agent).
     pub uploads: Limiter,
     pub chat_settings: ChatSettings,
+    /// The outgoing mail worker's wake-up, lock and reply-address key.
+    pub mail: crate::mail::Mailer,
 }
 
 impl AppState {

@@ -5,6 +5,7 @@ mod chat;
 mod cli;
 mod frames_prop;
 mod helpers;
+mod mail_out;
 mod malformed;
 mod route_matrix;
 mod server;
