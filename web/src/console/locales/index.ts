@@ -7,15 +7,19 @@ import { tickets_en } from './tickets-en';
 import { tickets_ru } from './tickets-ru';
 import { tickets_uk } from './tickets-uk';
 import { tickets_pl } from './tickets-pl';
+import { mail_en } from './mail-en';
+import { mail_ru } from './mail-ru';
+import { mail_uk } from './mail-uk';
+import { mail_pl } from './mail-pl';
 
 /** Every key the console may translate: English defines them, the others must match. */
-export type Key = keyof typeof en | keyof typeof tickets_en;
+export type Key = keyof typeof en | keyof typeof tickets_en | keyof typeof mail_en;
 
 export const dicts: Record<Locale, Record<Key, Entry>> = {
-  en: { ...en, ...tickets_en },
-  ru: { ...ru, ...tickets_ru },
-  uk: { ...uk, ...tickets_uk },
-  pl: { ...pl, ...tickets_pl },
+  en: { ...en, ...tickets_en, ...mail_en },
+  ru: { ...ru, ...tickets_ru, ...mail_ru },
+  uk: { ...uk, ...tickets_uk, ...mail_uk },
+  pl: { ...pl, ...tickets_pl, ...mail_pl },
 };
 
 /** For keys built at run time from server data (event codes, error codes). */

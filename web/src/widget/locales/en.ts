@@ -43,4 +43,6 @@ export const en = {
   err_unsupported_media_type: 'This file type is not accepted.',
   err_unavailable: 'We are busy. Try again in a moment.',
   err_error: 'Something went wrong. Try again.',
-} satisfies Dict;
+  transcript_mail: 'Email me the transcript',
+  transcript_sent: 'The transcript is on its way.',
+};

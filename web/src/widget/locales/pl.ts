@@ -44,4 +44,6 @@ export const pl = {
   err_unsupported_media_type: 'Ten typ pliku nie jest akceptowany.',
   err_unavailable: 'Jesteśmy zajęci. Spróbuj za chwilę.',
   err_error: 'Coś poszło nie tak. Spróbuj ponownie.',
-} satisfies Record<keyof typeof en, Entry>;
+  transcript_mail: 'Wyślij mi zapis czatu',
+  transcript_sent: 'Zapis czatu jest w drodze.',
+};

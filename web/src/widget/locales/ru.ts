@@ -44,4 +44,6 @@ export const ru = {
   err_unsupported_media_type: 'Такой тип файла не принимается.',
   err_unavailable: 'Мы заняты. Попробуйте чуть позже.',
   err_error: 'Что-то пошло не так. Попробуйте снова.',
-} satisfies Record<keyof typeof en, Entry>;
+  transcript_mail: 'Прислать запись чата на почту',
+  transcript_sent: 'Запись чата отправлена.',
+};

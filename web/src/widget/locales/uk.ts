@@ -44,4 +44,6 @@ export const uk = {
   err_unsupported_media_type: 'Такий тип файлу не приймається.',
   err_unavailable: 'Ми зайняті. Спробуйте трохи згодом.',
   err_error: 'Щось пішло не так. Спробуйте ще раз.',
-} satisfies Record<keyof typeof en, Entry>;
+  transcript_mail: 'Надіслати запис чату поштою',
+  transcript_sent: 'Запис чату надіслано.',
+};
