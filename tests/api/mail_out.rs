@@ -691,3 +691,115 @@ fn config_check_names_a_malformed_smtp_url_without_its_password() {
     assert!(err.contains("mail_from (from env FRONTDESK_MAIL_FROM)"), "{err}");
     assert!(!err.contains("hunter22"), "{err}");
 }
+
+/// One chat: the visitor writes, the admin accepts, answers and ends it. Returns the conversation.
+async fn chat_once(app: &TestApp, cookie: &str, visitor_token: Option<&str>, words: &str) -> (i64, String) {
+    use crate::ws;
+    let (mut agent, _) = ws::agent(&app.address, cookie).await;
+    let (mut v, welcome) = ws::visitor(&app.address, visitor_token, None).await;
+    let token = welcome["token"].as_str().unwrap().to_string();
+    v.send(json!({"type": "message", "client_id": "m1", "body": words})).await;
+    let conv = v.recv_type("ack").await["conversation"].as_i64().unwrap();
+    agent.send(json!({"type": "accept", "conversation": conv})).await;
+    agent.recv_type("accepted").await;
+    agent.send(json!({"type": "message", "conversation": conv, "client_id": "a1", "body": "Tak, wysyłamy."})).await;
+    agent.recv_type("ack").await;
+    agent.send(json!({"type": "end", "conversation": conv})).await;
+    v.recv_type("status").await;
+    let deadline = Deadline::secs(10, "the chat to end");
+    loop {
+        let f = v.recv_type("status").await;
+        if f["status"] == "ended" {
+            break;
+        }
+        deadline.check();
+    }
+    (conv, token)
+}
+
+#[actix_web::test]
+async fn transcripts_and_offline_answers_go_out_in_the_visitors_language() {
+    let mut sink = Sink::on_free_port();
+    sink.start();
+    let app = app_with(&sink).await;
+    let st = staff(&app).await;
+    let cookie = app.cookie_header(&app.session_for(st.id).await);
+    let (s, _) = call(&st.admin, &app, "PATCH", "/api/v1/settings/mail", Some(json!({"transcript_auto": true}))).await;
+    assert_eq!(s, StatusCode::OK);
+
+    // An anonymous visitor (browser language pl): nothing goes out on its own at the end.
+    let (conv, token) = chat_once(&app, &cookie, None, "Czy wysyłacie do Krakowa?").await;
+    actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+    assert!(sink.mails().is_empty(), "no address, no automatic transcript");
+    // The agent has no address to send to; the visitor asks with one.
+    let (s, e) = call(&st.admin, &app, "POST", &format!("/api/v1/conversations/{conv}/transcript"), Some(json!({}))).await;
+    assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_input")));
+    let ask = |email: &str| {
+        app.plain()
+            .post(app.url("/api/v1/widget/transcript"))
+            .header("origin", &app.address)
+            .header("x-visitor-token", &token)
+            .json(&json!({"email": email}))
+            .send()
+    };
+    assert_eq!(ask("ola@example.pl").await.unwrap().status(), StatusCode::ACCEPTED);
+    let m = sink.wait_for(1).await;
+    assert_eq!(header(&m[0], "X-Envelope-To").as_deref(), Some("ola@example.pl"));
+    assert_eq!(header(&m[0], "Auto-Submitted").as_deref(), Some("auto-generated"));
+    let text = decoded(&m[0]);
+    assert!(text.contains("Twój czat z Shop support") || header(&m[0], "Subject").unwrap().starts_with("=?utf-8?"), "Polish");
+    assert!(text.contains("Czy wysyłacie do Krakowa?") && text.contains("Tak, wysyłamy."), "{text}");
+    assert!(text.contains("Oto zapis Twojego czatu"), "{text}");
+    // Asking again for the same address sends nothing new; another address is the agent's call.
+    assert_eq!(ask("ola@example.pl").await.unwrap().status(), StatusCode::ACCEPTED);
+    let (s, v) =
+        call(&st.admin, &app, "POST", &format!("/api/v1/conversations/{conv}/transcript"), Some(json!({"email": "boss@example.pl"}))).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    sink.wait_for(2).await;
+    actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(sink.mails().len(), 2);
+    for bad in [json!({"email": "nope"}), json!({"x": 1})] {
+        assert_eq!(ask_raw(&app, &token, bad.clone()).await, StatusCode::BAD_REQUEST, "{bad}");
+    }
+    let r = app.plain().post(app.url("/api/v1/widget/transcript")).header("origin", &app.address).json(&json!({})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "no visitor token");
+
+    // The visitor leaves an offline message with an address; the answer is an offline answer
+    // in Polish, and their next chat's transcript goes out by itself when it ends.
+    let r = app
+        .plain()
+        .post(app.url("/api/v1/widget/offline"))
+        .header("origin", &app.address)
+        .header("x-visitor-token", &token)
+        .json(&json!({"email": "ola@example.pl", "message": "Czy macie rozmiar 38?"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let number = r.json::<Value>().await.unwrap()["number"].as_i64().unwrap();
+    reply(&app, &st.admin, number, json!({"body": "Tak, mamy."})).await;
+    let m = sink.wait_for(3).await;
+    let text = decoded(&m[2]);
+    assert!(text.contains("Dziękujemy za wiadomość. Oto nasza odpowiedź:") && text.contains("Tak, mamy."), "{text}");
+    assert!(text.contains(&format!("Zgłoszenie #{number}")), "{text}");
+    assert!(header(&m[2], "Auto-Submitted").is_none());
+    let (_, page) = call(&st.admin, &app, "GET", "/api/v1/mail/outbox?status=sent", None).await;
+    assert!(page["items"].as_array().unwrap().iter().any(|r| r["kind"] == "offline_answer" && r["ticket"] == number), "{page}");
+
+    chat_once(&app, &cookie, Some(&token), "A rozmiar 39?").await;
+    let m = sink.wait_for(4).await;
+    assert_eq!(header(&m[3], "X-Envelope-To").as_deref(), Some("ola@example.pl"));
+    assert!(decoded(&m[3]).contains("A rozmiar 39?"));
+}
+
+async fn ask_raw(app: &TestApp, token: &str, body: Value) -> StatusCode {
+    app.plain()
+        .post(app.url("/api/v1/widget/transcript"))
+        .header("origin", &app.address)
+        .header("x-visitor-token", token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
