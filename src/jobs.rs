@@ -35,7 +35,8 @@ pub struct RoundReport {
     pub idle_chats_ended: Vec<i64>,
     /// (sessions, blobs) removed by [`cleanup`].
     pub cleaned: Option<(usize, usize)>,
-    /// What the mail worker did (due outbox rows, retries included).
+    /// What the mail round did (due outbox rows, retries included); None when the worker was
+    /// already sending.
     pub mail: Option<crate::mail::SendReport>,
 }
 
@@ -69,16 +70,18 @@ pub async fn run_once(state: &AppState, round: u64) -> RoundReport {
             Err(e) => tracing::warn!(error = %e, "finding idle chats failed"),
         }
     }
-    match crate::mail::send_due(state, now).await {
-        Ok(r) => report.mail = Some(r),
-        Err(e) => tracing::warn!(error = %e, "sending due mail failed"),
-    }
     if round % 20 == 1 {
         let idle = state.config.session_idle.as_millis() as i64;
         match state.db.write(move |c| cleanup(c, now, idle)).await {
             Ok(removed) => report.cleaned = Some(removed),
             Err(e) => tracing::warn!(error = %e, "cleanup job failed"),
         }
+    }
+    // Last, and skipped while the worker is already sending: SMTP timeouts never hold up the rest.
+    match crate::mail::send_due_unless_busy(state, now).await {
+        Some(Ok(r)) => report.mail = Some(r),
+        Some(Err(e)) => tracing::warn!(error = %e, "sending due mail failed"),
+        None => {}
     }
     report
 }

@@ -183,6 +183,18 @@ pub struct SendReport {
 /// clock. Rounds never overlap.
 pub async fn send_due(state: &AppState, now: i64) -> Result<SendReport, AppError> {
     let _one_at_a_time = state.mail.busy.lock().await;
+    send_round(state, now).await
+}
+
+/// [`send_due`] unless a round is already sending (the woken worker, a slow server): the
+/// scheduler never waits behind SMTP timeouts. None when it skipped.
+pub async fn send_due_unless_busy(state: &AppState, now: i64) -> Option<Result<SendReport, AppError>> {
+    let _one_at_a_time = state.mail.busy.try_lock().ok()?;
+    Some(send_round(state, now).await)
+}
+
+/// One round; the caller holds `busy`.
+async fn send_round(state: &AppState, now: i64) -> Result<SendReport, AppError> {
     let mut report = SendReport::default();
     let config = state.config.clone();
     let settings = state.db.read(move |c| settings(c, &config)).await?;

@@ -615,14 +615,7 @@ fn serve(data_dir: &Path, smtp_url: &str) -> (Child, String) {
 #[actix_web::test]
 async fn a_mail_interrupted_mid_send_by_a_crash_is_sent_after_the_restart() {
     // A server that accepts connections and never says a word: the send hangs in `sending`.
-    let tarpit = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let tarpit_port = tarpit.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for s in tarpit.incoming().map_while(Result::ok) {
-            held.push(s);
-        }
-    });
+    let tarpit_port = tarpit();
     let dir = tempfile::tempdir().unwrap();
     let out =
         Command::new(BIN).arg("--data-dir").arg(dir.path()).args(["token", "create", "--name", "t", "--scope", "admin"]).output().unwrap();
@@ -802,4 +795,34 @@ async fn ask_raw(app: &TestApp, token: &str, body: Value) -> StatusCode {
         .await
         .unwrap()
         .status()
+}
+
+/// A mail server that accepts connections and never answers.
+fn tarpit() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in l.incoming().map_while(Result::ok) {
+            held.push(s);
+        }
+    });
+    port
+}
+
+#[actix_web::test]
+async fn a_hanging_mail_server_never_holds_up_the_scheduler_round() {
+    let port = tarpit();
+    let app = spawn_app_with(move |c| {
+        c.smtp_url = Some(frontdesk::mail::SmtpUrl::parse(&format!("smtp://127.0.0.1:{port}")).unwrap());
+        c.mail_from = Some("support@shop.example".into());
+    })
+    .await;
+    let st = staff(&app).await;
+    let number = new_ticket(&app, &st.admin, "ola@example.pl").await;
+    reply(&app, &st.admin, number, json!({"body": "Answer"})).await;
+    wait_state(&app, &st.admin, number, "sending").await;
+    // The worker waits on the silent server (up to its 20 s timeout); the round goes on without it.
+    let report = tokio::time::timeout(Duration::from_secs(5), frontdesk::jobs::run_once(&app.state, 1)).await.expect("round not held up");
+    assert_eq!(report.mail, None, "mail skipped while the worker is busy");
 }
