@@ -239,3 +239,9 @@ pub fn transcript_queued(conn: &Connection, conversation_id: i64, to_json: &str)
 pub fn visitor_language(conn: &Connection, visitor_id: i64) -> Result<Option<String>, AppError> {
     Ok(conn.query_row("SELECT language FROM visitors WHERE id = ?1", [visitor_id], |r| r.get::<_, Option<String>>(0)).optional()?.flatten())
 }
+
+/// Whether a Message-ID is one of our outgoing mails (for intake: our own mail coming back,
+/// a bounce quoting it, a loop).
+pub fn is_ours(conn: &Connection, message_id: &str) -> Result<bool, AppError> {
+    Ok(crate::db::count(conn, "SELECT count(*) FROM outbox WHERE message_id = ?1", [message_id])? > 0)
+}

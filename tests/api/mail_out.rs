@@ -303,6 +303,11 @@ async fn a_reply_reaches_the_smtp_server_threaded_signed_multipart_with_its_atta
 
     // The thread shows each reply as sent (recorded right after the server's acceptance).
     let d = wait_state(&app, &st.admin, number, "sent").await;
+    // Intake can tell our own mail by its Message-ID.
+    let (ours, other) = (first_mid.as_str().unwrap().to_string(), "<someone@else.example>".to_string());
+    let known =
+        app.db.read(move |c| Ok((frontdesk::mail::store::is_ours(c, &ours)?, frontdesk::mail::store::is_ours(c, &other)?))).await.unwrap();
+    assert_eq!(known, (true, false));
     assert!(d["at"].is_i64() && d["error"].is_null());
 }
 
