@@ -47,6 +47,9 @@ class Server:
             # One machine plays every visitor, faster than people type.
             "FRONTDESK_VISITOR_SESSION_RATE": "1000000/1s",
             "FRONTDESK_VISITOR_MESSAGE_RATE": "1000000/1s",
+            "FRONTDESK_VISITOR_MESSAGE_RATE_IP": "1000000/1s",
+            "FRONTDESK_VISITOR_HELLO_RATE": "1000000/1s",
+            "FRONTDESK_VISITOR_HELLO_RATE_IP": "1000000/1s",
         }
         self.proc = subprocess.Popen(
             [self.binary, "serve", "--data-dir", self.data, "--listen", "127.0.0.1:0", "--log-format", "json"],

@@ -1,4 +1,5 @@
-//! Command line: `frontdesk serve`, agent management, backup/restore, tokens, config check.
+//! Command line: `frontdesk serve`, agent management, backup/restore, tokens, config check,
+//! mail ingest.
 //!
 //! Exit codes: 0 success, 1 the operation failed, 2 bad input (flags, values, unknown agent).
 
@@ -57,6 +58,9 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Mail intake.
+    #[command(subcommand)]
+    Mail(MailCommand),
     /// Fill the database with generated tickets (benchmarks and demos; refused while serve runs).
     #[command(hide = true)]
     Seed {
@@ -101,6 +105,14 @@ enum AgentCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum MailCommand {
+    /// Import one raw email (FILE, or standard input without one) as a ticket or a reply on one;
+    /// prints `#N new`, `#N threaded` or why it was ignored. Safe while serve runs (e.g. as a
+    /// Postfix pipe). Exit 0 imported or ignored, 2 refused (with the reason), 1 failed.
+    Ingest { file: Option<PathBuf> },
 }
 
 #[derive(Subcommand, Debug)]
@@ -256,6 +268,23 @@ fn read_password_stdin() -> Result<String, AppError> {
     Ok(line)
 }
 
+/// The raw message from FILE or stdin, refusing more than `max` bytes without reading them all.
+fn read_message(file: Option<&std::path::Path>, max: usize) -> Result<Vec<u8>, AppError> {
+    let mut raw = Vec::new();
+    let limit = max as u64 + 1;
+    match file {
+        Some(p) => std::fs::File::open(p)
+            .and_then(|f| f.take(limit).read_to_end(&mut raw))
+            .map_err(|e| AppError::invalid(format!("cannot read {}: {e}", p.display())))?,
+        None => std::io::stdin().take(limit).read_to_end(&mut raw).map_err(|e| AppError::invalid(format!("reading stdin: {e}")))?,
+    };
+    if raw.len() > max {
+        let r = crate::inbound::Refused::TooLarge { size: raw.len(), limit: max };
+        return Err(AppError::invalid(format!("refused ({}): the message is larger than {max} bytes (mail_max_bytes)", r.code())));
+    }
+    Ok(raw)
+}
+
 /// Either the password from stdin, or a generated one that is printed once.
 fn password_from(stdin: bool) -> Result<(String, bool), AppError> {
     if stdin {
@@ -331,6 +360,22 @@ fn offline_command(command: &Command, cfg: &Config) -> Result<(), AppError> {
                 r.contacts,
                 started.elapsed().as_secs_f64()
             );
+            Ok(())
+        }
+        Command::Mail(MailCommand::Ingest { file }) => {
+            let raw = read_message(file.as_deref(), cfg.mail_max_bytes)?;
+            let opts = crate::inbound::mime::ParseOptions { max_bytes: cfg.mail_max_bytes, unwrap_forwards: cfg.mail_unwrap_forwards };
+            let mail = crate::inbound::mime::parse(&raw, &opts).map_err(|r| AppError::invalid(format!("refused ({}): {r}", r.code())))?;
+            // The server's writer is in its own process: this connection waits its turn (WAL,
+            // busy_timeout) and commits the message in one transaction.
+            let db = open_db(cfg)?;
+            let (t, config, host) = (now(), cfg.clone(), crate::inbound::own_host(cfg));
+            let result = db.write_blocking(move |c| {
+                let ctx = crate::inbound::Context::load(c, &config, &host, crate::inbound::Via::Cli)?;
+                crate::inbound::import(c, &mail, &ctx, t)
+            });
+            db.close()?;
+            println!("{}", result?.line());
             Ok(())
         }
         Command::Token(TokenCommand::Create { name, scope }) => {

@@ -47,7 +47,49 @@ pub const KEYS: &[KeyDef] = &[
         name: "visitor_message_rate",
         default: Some("30/10s"),
         secret: false,
-        help: "chat messages a visitor socket may send per window",
+        help: "chat messages one visitor may send per window, over all their sockets",
+    },
+    KeyDef {
+        name: "visitor_message_rate_ip",
+        default: Some("120/10s"),
+        secret: false,
+        help: "chat messages all visitors from one client IP may send per window",
+    },
+    KeyDef {
+        name: "visitor_page_rate",
+        default: Some("60/1m"),
+        secret: false,
+        help: "page views (page frames) one visitor may report per window",
+    },
+    KeyDef {
+        name: "visitor_page_rate_ip",
+        default: Some("300/1m"),
+        secret: false,
+        help: "page views all visitors from one client IP may report per window",
+    },
+    KeyDef {
+        name: "visitor_typing_rate",
+        default: Some("40/10s"),
+        secret: false,
+        help: "typing frames of one visitor forwarded to agents per window (the rest are dropped)",
+    },
+    KeyDef {
+        name: "visitor_typing_rate_ip",
+        default: Some("200/10s"),
+        secret: false,
+        help: "typing frames of all visitors from one client IP forwarded per window",
+    },
+    KeyDef {
+        name: "visitor_hello_rate",
+        default: Some("30/1m"),
+        secret: false,
+        help: "widget socket connections (hello, reconnects) of one known visitor per window",
+    },
+    KeyDef {
+        name: "visitor_hello_rate_ip",
+        default: Some("120/1m"),
+        secret: false,
+        help: "widget socket connections from one client IP per window",
     },
     KeyDef {
         name: "trusted_proxies",
@@ -74,6 +116,55 @@ pub const KEYS: &[KeyDef] = &[
         default: None,
         secret: false,
         help: "sender of our mail, e.g. \"Shop support <support@shop.example>\"; replies come back to it with +token",
+    },
+    KeyDef {
+        name: "upload_grace",
+        default: Some("1h"),
+        secret: false,
+        help: "an upload not sent in a chat or ticket message within this time is deleted",
+    },
+    KeyDef {
+        name: "upload_quota_visitor",
+        default: Some("50M"),
+        secret: false,
+        help: "bytes one widget visitor may upload per hour (K, M, G = KiB, MiB, GiB)",
+    },
+    KeyDef {
+        name: "upload_quota_ip",
+        default: Some("200M"),
+        secret: false,
+        help: "bytes widget visitors from one client IP may upload together per hour",
+    },
+    KeyDef {
+        name: "storage_max",
+        default: Some("5G"),
+        secret: false,
+        help: "ceiling on stored file bytes (each content counted once); uploads beyond it get 507",
+    },
+    KeyDef {
+        name: "download_concurrency_ip",
+        default: Some("16"),
+        secret: false,
+        help: "file downloads one client IP may have running at once; more get 429",
+    },
+    KeyDef {
+        name: "imap_url",
+        default: None,
+        secret: true,
+        help: "support mailbox to import: imaps://user:password@host:993/INBOX (imap:// uses STARTTLS except on loopback)",
+    },
+    KeyDef {
+        name: "imap_ca_file",
+        default: None,
+        secret: false,
+        help: "PEM certificates trusted for the IMAP server besides the public authorities (a self-signed server)",
+    },
+    KeyDef { name: "mail_max_bytes", default: Some("26214400"), secret: false, help: "largest incoming email accepted (bytes)" },
+    KeyDef {
+        name: "mail_unwrap_forwards",
+        default: Some("false"),
+        secret: false,
+        help: "the mailbox receives mail forwarded by staff: the requester is the original sender",
     },
 ];
 
@@ -280,6 +371,7 @@ impl Layers {
         let session_max = dur("session_max");
         let chat_idle_timeout = dur("chat_idle_timeout");
         let body_read_timeout = dur("body_read_timeout");
+        let upload_grace = dur("upload_grace");
         if body_read_timeout.is_zero() {
             err("body_read_timeout", "must be at least 1s".into());
         }
@@ -298,6 +390,13 @@ impl Layers {
         let login_rate_account = rate("login_rate_account");
         let visitor_message_rate = rate("visitor_message_rate");
         let visitor_session_rate = rate("visitor_session_rate");
+        let visitor_message_rate_ip = rate("visitor_message_rate_ip");
+        let visitor_page_rate = rate("visitor_page_rate");
+        let visitor_page_rate_ip = rate("visitor_page_rate_ip");
+        let visitor_typing_rate = rate("visitor_typing_rate");
+        let visitor_typing_rate_ip = rate("visitor_typing_rate_ip");
+        let visitor_hello_rate = rate("visitor_hello_rate");
+        let visitor_hello_rate_ip = rate("visitor_hello_rate_ip");
         let mut trusted_proxies = Vec::new();
         for part in raw("trusted_proxies").unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()) {
             match part.parse::<IpAddr>() {
@@ -318,6 +417,45 @@ impl Layers {
         };
         let max_json_bytes = int("max_json_bytes", 1024, 64 << 20) as usize;
         let backup_keep = int("backup_keep", 1, 1000) as usize;
+        let download_concurrency_ip = int("download_concurrency_ip", 1, 10_000) as usize;
+        let mail_max_bytes = int("mail_max_bytes", 1024, 1 << 30) as usize;
+        let mut bytes = |key: &str| match raw(key).map(|s| parse_bytes(&s)) {
+            Some(Ok(n)) if n > 0 => n,
+            Some(Ok(_)) => {
+                err(key, "must be more than zero".into());
+                1
+            }
+            Some(Err(m)) => {
+                err(key, m);
+                1
+            }
+            None => {
+                err(key, "missing".into());
+                1
+            }
+        };
+        let upload_quota_visitor = bytes("upload_quota_visitor");
+        let upload_quota_ip = bytes("upload_quota_ip");
+        let storage_max = bytes("storage_max");
+        let imap_url = match raw("imap_url").filter(|s| !s.trim().is_empty()) {
+            Some(s) => match crate::inbound::imap::ImapUrl::parse(&s) {
+                Ok(u) => Some(u),
+                Err(m) => {
+                    err("imap_url", m);
+                    None
+                }
+            },
+            None => None,
+        };
+        let imap_ca_file = raw("imap_ca_file").filter(|s| !s.trim().is_empty()).map(PathBuf::from);
+        let mail_unwrap_forwards = match raw("mail_unwrap_forwards").as_deref().map(str::trim) {
+            Some("true" | "yes" | "on" | "1") => true,
+            Some("false" | "no" | "off" | "0" | "") | None => false,
+            Some(o) => {
+                err("mail_unwrap_forwards", format!("{o:?} is not true or false"));
+                false
+            }
+        };
         let smtp_url = raw("smtp_url").and_then(|s| match crate::mail::SmtpUrl::parse(&s) {
             Ok(u) => Some(u),
             Err(m) => {
@@ -352,6 +490,13 @@ impl Layers {
             login_rate_account,
             visitor_message_rate,
             visitor_session_rate,
+            visitor_message_rate_ip,
+            visitor_page_rate,
+            visitor_page_rate_ip,
+            visitor_typing_rate,
+            visitor_typing_rate_ip,
+            visitor_hello_rate,
+            visitor_hello_rate_ip,
             trusted_proxies,
             max_json_bytes,
             body_read_timeout,
@@ -360,6 +505,15 @@ impl Layers {
             smtp_url_source: source_of("smtp_url"),
             mail_from,
             mail_from_source: source_of("mail_from"),
+            upload_grace,
+            upload_quota_visitor,
+            upload_quota_ip,
+            storage_max,
+            download_concurrency_ip,
+            imap_url,
+            imap_ca_file,
+            mail_max_bytes,
+            mail_unwrap_forwards,
         })
     }
 
@@ -422,6 +576,23 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     n.checked_mul(mult).map(Duration::from_secs).ok_or_else(|| format!("{s:?} is too large"))
 }
 
+/// `1048576`, `512K`, `50M`, `5G` (also `KiB`, `MiB`, `GiB`; binary units) → bytes.
+pub fn parse_bytes(s: &str) -> Result<u64, String> {
+    let s = s.trim().replace('_', "");
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num.parse().map_err(|_| format!("{s:?} is not a size such as 512K, 50M or 5G"))?;
+    let shift = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        "T" | "TB" | "TIB" => 40,
+        _ => return Err(format!("{s:?} has unknown unit {unit:?} (use K, M, G or T)")),
+    };
+    n.checked_mul(1 << shift).ok_or_else(|| format!("{s:?} is too large"))
+}
+
 fn parse_public_url(s: &str) -> Result<url::Url, String> {
     let u = url::Url::parse(s).map_err(|e| format!("{s:?} is not a URL: {e}"))?;
     if u.scheme() != "http" && u.scheme() != "https" {
@@ -451,8 +622,16 @@ pub struct Config {
     pub chat_idle_timeout: Duration,
     pub login_rate_ip: Rate,
     pub login_rate_account: Rate,
+    /// Per visitor (token), shared by all their sockets; `_ip` ones per client IP.
     pub visitor_message_rate: Rate,
     pub visitor_session_rate: Rate,
+    pub visitor_message_rate_ip: Rate,
+    pub visitor_page_rate: Rate,
+    pub visitor_page_rate_ip: Rate,
+    pub visitor_typing_rate: Rate,
+    pub visitor_typing_rate_ip: Rate,
+    pub visitor_hello_rate: Rate,
+    pub visitor_hello_rate_ip: Rate,
     pub trusted_proxies: Vec<IpAddr>,
     pub max_json_bytes: usize,
     /// Longest wait for the next piece of a request body (slow headers are cut by actix at 10 s).
@@ -464,6 +643,24 @@ pub struct Config {
     pub smtp_url_source: Option<String>,
     pub mail_from: Option<String>,
     pub mail_from_source: Option<String>,
+    /// An upload not sent in a message within this time is deleted by `jobs::delete_orphan_uploads`.
+    pub upload_grace: Duration,
+    /// Bytes per hour one widget visitor may upload.
+    pub upload_quota_visitor: u64,
+    /// Bytes per hour widget visitors from one client IP may upload together.
+    pub upload_quota_ip: u64,
+    /// Ceiling on stored file bytes (sealed blobs, each content once).
+    pub storage_max: u64,
+    /// Downloads one client IP may run at once.
+    pub download_concurrency_ip: usize,
+    /// The support mailbox the IMAP fetcher imports (SPEC E3).
+    pub imap_url: Option<crate::inbound::imap::ImapUrl>,
+    /// Extra trusted certificates for the IMAP server.
+    pub imap_ca_file: Option<PathBuf>,
+    /// Largest incoming email accepted by every intake door.
+    pub mail_max_bytes: usize,
+    /// Requester of forwarded mail = the original sender.
+    pub mail_unwrap_forwards: bool,
 }
 
 impl Config {
@@ -561,6 +758,34 @@ mod tests {
             let got = parse_duration(input).map(|d| d.as_secs()).map_err(|_| ());
             assert_eq!(got, want, "{input:?}");
         }
+    }
+
+    #[test]
+    fn sizes() {
+        let cases = [
+            ("1048576", Ok(1 << 20)),
+            ("512K", Ok(512 << 10)),
+            ("50M", Ok(50 << 20)),
+            ("50MiB", Ok(50 << 20)),
+            ("5g", Ok(5 << 30)),
+            ("1_000", Ok(1000)),
+            ("", Err(())),
+            ("M", Err(())),
+            ("5X", Err(())),
+            ("-5M", Err(())),
+            ("99999999999T", Err(())),
+        ];
+        for (input, want) in cases {
+            assert_eq!(parse_bytes(input).map_err(|_| ()), want, "{input:?}");
+        }
+        let mut l = Layers::defaults();
+        l.apply_env(&env(&[("FRONTDESK_STORAGE_MAX", "0"), ("FRONTDESK_UPLOAD_QUOTA_IP", "lots")])).unwrap();
+        let text: Vec<String> = l.resolve().unwrap_err().iter().map(|e| e.to_string()).collect();
+        assert!(text.iter().any(|t| t.starts_with("storage_max (from env FRONTDESK_STORAGE_MAX)")), "{text:?}");
+        assert!(text.iter().any(|t| t.starts_with("upload_quota_ip (from env FRONTDESK_UPLOAD_QUOTA_IP)")), "{text:?}");
+        let c = Layers::defaults().resolve().unwrap();
+        assert_eq!((c.upload_quota_visitor, c.upload_quota_ip, c.storage_max), (50 << 20, 200 << 20, 5 << 30));
+        assert_eq!((c.upload_grace, c.download_concurrency_ip), (Duration::from_secs(3600), 16));
     }
 
     #[test]

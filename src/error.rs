@@ -26,6 +26,10 @@ pub enum Kind {
     TooLarge,
     UnsupportedMediaType,
     RateLimited,
+    /// An upload quota (bytes per hour per visitor or client IP) is spent.
+    QuotaExceeded,
+    /// Stored files reached `storage_max`.
+    StorageFull,
     /// The request body stopped arriving (`body_read_timeout`).
     RequestTimeout,
     /// A one-time link (invitation, password reset) that is unknown, expired or used.
@@ -51,6 +55,8 @@ impl Kind {
             Kind::TooLarge => "too_large",
             Kind::UnsupportedMediaType => "unsupported_media_type",
             Kind::RateLimited => "rate_limited",
+            Kind::QuotaExceeded => "quota_exceeded",
+            Kind::StorageFull => "storage_full",
             Kind::RequestTimeout => "request_timeout",
             Kind::LinkExpired => "link_expired",
             Kind::Unavailable => "unavailable",
@@ -68,7 +74,8 @@ impl Kind {
             Kind::Conflict => StatusCode::CONFLICT,
             Kind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Kind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Kind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Kind::RateLimited | Kind::QuotaExceeded => StatusCode::TOO_MANY_REQUESTS,
+            Kind::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
             Kind::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Kind::LinkExpired => StatusCode::GONE,
             Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -227,6 +234,8 @@ mod tests {
             (Kind::Conflict, 409, "conflict"),
             (Kind::TooLarge, 413, "too_large"),
             (Kind::RateLimited, 429, "rate_limited"),
+            (Kind::QuotaExceeded, 429, "quota_exceeded"),
+            (Kind::StorageFull, 507, "storage_full"),
             (Kind::Internal, 500, "internal"),
         ];
         for (k, status, code) in table {

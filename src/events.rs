@@ -22,6 +22,8 @@ pub enum SystemEvent {
     MergedInto { number: i64 },
     SplitFrom { number: i64, name: String },
     SplitTo { number: i64 },
+    RequesterChanged { from: String, to: String, name: String },
+    RequesterSet { to: String, name: String },
 }
 
 impl SystemEvent {
@@ -67,6 +69,14 @@ impl SystemEvent {
     pub fn split_to(number: i64) -> SystemEvent {
         SystemEvent::SplitTo { number }
     }
+    /// The requester address (the contact's email, where replies go) changed.
+    pub fn requester_changed(from: &str, to: &str, name: &str) -> SystemEvent {
+        SystemEvent::RequesterChanged { from: from.into(), to: to.into(), name: name.into() }
+    }
+    /// A ticket without a requester address got one.
+    pub fn requester_set(to: &str, name: &str) -> SystemEvent {
+        SystemEvent::RequesterSet { to: to.into(), name: name.into() }
+    }
 
     /// The `code` clients translate by.
     pub fn code(&self) -> &'static str {
@@ -84,6 +94,8 @@ impl SystemEvent {
             SystemEvent::MergedInto { .. } => "merged_into",
             SystemEvent::SplitFrom { .. } => "split_from",
             SystemEvent::SplitTo { .. } => "split_to",
+            SystemEvent::RequesterChanged { .. } => "requester_changed",
+            SystemEvent::RequesterSet { .. } => "requester_set",
         }
     }
 
@@ -103,6 +115,8 @@ impl SystemEvent {
             SystemEvent::MergedInto { number } => format!("Merged into #{number}"),
             SystemEvent::SplitFrom { number, name } => format!("Split from #{number} by {name}"),
             SystemEvent::SplitTo { number } => format!("A message was split into #{number}"),
+            SystemEvent::RequesterChanged { from, to, name } => format!("Requester address changed from {from} to {to} by {name}"),
+            SystemEvent::RequesterSet { to, name } => format!("Requester address set to {to} by {name}"),
         }
     }
 
@@ -143,6 +157,16 @@ mod tests {
             (SystemEvent::merged_into(1002), r#"{"code":"merged_into","number":1002}"#, "Merged into #1002"),
             (SystemEvent::split_from(1001, "Ann"), r#"{"code":"split_from","name":"Ann","number":1001}"#, "Split from #1001 by Ann"),
             (SystemEvent::split_to(1002), r#"{"code":"split_to","number":1002}"#, "A message was split into #1002"),
+            (
+                SystemEvent::requester_changed("a@x.test", "b@x.test", "Ann"),
+                r#"{"code":"requester_changed","from":"a@x.test","to":"b@x.test","name":"Ann"}"#,
+                "Requester address changed from a@x.test to b@x.test by Ann",
+            ),
+            (
+                SystemEvent::requester_set("b@x.test", "Ann"),
+                r#"{"code":"requester_set","to":"b@x.test","name":"Ann"}"#,
+                "Requester address set to b@x.test by Ann",
+            ),
         ];
         for (e, json, english) in cases {
             assert_eq!(e.english(), english);

@@ -21,6 +21,33 @@ pub fn cleanup(conn: &Connection, now: i64, session_idle_ms: i64) -> Result<(usi
     Ok((sessions, blobs))
 }
 
+/// Rows per write job when deleting orphan uploads, so chat messages commit in between.
+pub const ORPHAN_BATCH: usize = 32;
+
+/// Uploads never sent (SPEC S5): up to `batch` attachments older than `grace_ms` that no chat
+/// or ticket message refers to, then up to `batch` sealed blobs no attachment points at (a
+/// blob shared by content stays while any attachment uses it). Returns (attachments, blobs).
+pub fn delete_orphan_uploads(conn: &Connection, now: i64, grace_ms: i64, batch: usize) -> Result<(usize, usize), AppError> {
+    use crate::chat::files::store;
+    let attachments = store::delete_unsent_attachments(conn, now - grace_ms, batch)?;
+    let blobs = store::delete_unreferenced_blobs(conn, batch)?;
+    if attachments + blobs > 0 {
+        tracing::info!(attachments, blobs, "deleted uploads never sent in a message");
+    }
+    Ok((attachments, blobs))
+}
+
+/// Names stored before names were normalized (bidi controls, zero-width characters) are
+/// cleaned like new ones. Returns how many changed.
+pub fn normalize_file_names(conn: &Connection) -> Result<usize, AppError> {
+    use crate::chat::files::{clean_file_name, store};
+    let fixes = store::names_to_fix(conn, clean_file_name)?;
+    for (id, name) in &fixes {
+        store::rename_attachment(conn, *id, name)?;
+    }
+    Ok(fixes.len())
+}
+
 /// Snoozed tickets whose time has come go back to Open (SPEC T3). Returns their numbers.
 pub fn wake_snoozed(conn: &Connection, now: i64) -> Result<Vec<i64>, AppError> {
     crate::tickets::store::wake_snoozed(conn, now)
@@ -38,12 +65,20 @@ pub struct RoundReport {
     /// What the mail round did (due outbox rows, retries included); None when the worker was
     /// already sending.
     pub mail: Option<crate::mail::SendReport>,
+    /// (attachments, blobs) removed by [`delete_orphan_uploads`].
+    pub orphan_uploads: Option<(usize, usize)>,
+    /// Agents set offline because their last console socket was gone for the grace time.
+    pub auto_offline: Vec<i64>,
 }
 
-/// One scheduler round. `round` counts from 1; every round wakes snoozed tickets and sends due
-/// mail (retries whose backoff passed; new mail is sent at once by the woken worker), odd rounds
+/// One scheduler round. `round` counts from 1; every round wakes snoozed tickets, sets agents
+/// whose console is gone past the grace time offline, dispatches waiting chats (a safety
+/// net: every event that frees a slot dispatches already) and, last, sends due mail (retries
+/// whose backoff passed; new mail is sent at once by the woken worker), odd rounds
 /// (every minute) end idle chats (SPEC R5), and every 20th round starting with the first
-/// (every ten minutes) runs [`cleanup`]. A failing job is logged and does not stop the others.
+/// (every ten minutes) runs [`cleanup`] and [`delete_orphan_uploads`] (in batches until none
+/// are left); the first round also runs [`normalize_file_names`]. A failing job is logged and
+/// does not stop the others.
 pub async fn run_once(state: &AppState, round: u64) -> RoundReport {
     let mut report = RoundReport::default();
     let now = state.now();
@@ -56,6 +91,8 @@ pub async fn run_once(state: &AppState, round: u64) -> RoundReport {
         }
         Err(e) => tracing::warn!(error = %e, "waking snoozed tickets failed"),
     }
+    report.auto_offline = crate::routing::live::auto_offline(state).await;
+    crate::routing::dispatch(state).await;
     if round % 2 == 1 {
         let before = now - state.config.chat_idle_timeout.as_millis() as i64;
         match state.db.read(move |c| crate::chat::store::idle_conversations(c, before)).await {
@@ -75,6 +112,30 @@ pub async fn run_once(state: &AppState, round: u64) -> RoundReport {
         match state.db.write(move |c| cleanup(c, now, idle)).await {
             Ok(removed) => report.cleaned = Some(removed),
             Err(e) => tracing::warn!(error = %e, "cleanup job failed"),
+        }
+        let grace = state.config.upload_grace.as_millis() as i64;
+        let mut total = (0, 0);
+        loop {
+            match state.db.write(move |c| delete_orphan_uploads(c, now, grace, ORPHAN_BATCH)).await {
+                Ok((a, b)) => {
+                    total = (total.0 + a, total.1 + b);
+                    if a < ORPHAN_BATCH && b < ORPHAN_BATCH {
+                        report.orphan_uploads = Some(total);
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "deleting orphan uploads failed");
+                    break;
+                }
+            }
+        }
+    }
+    if round == 1 {
+        match state.db.write(normalize_file_names).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(renamed = n, "file names normalized"),
+            Err(e) => tracing::warn!(error = %e, "normalizing file names failed"),
         }
     }
     // Last, and skipped while the worker is already sending: SMTP timeouts never hold up the rest.

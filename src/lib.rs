@@ -16,14 +16,17 @@ pub mod departments;
 pub mod error;
 pub mod events;
 pub mod http;
+pub mod inbound;
 pub mod jobs;
 pub mod mail;
 pub mod ratelimit;
 pub mod realtime;
+pub mod routing;
 pub mod settings;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod text;
 pub mod tickets;
 
 pub use config::Config;

@@ -1,4 +1,5 @@
-//! Sliding-window limiter keyed by string (client IP, account email, ...).
+//! Sliding-window limiter keyed by string (client IP, account email, ...), and the widget
+//! socket's budgets built from it ([`VisitorBudgets`]).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -87,6 +88,61 @@ impl Limiter {
     }
 }
 
+/// One budget counted twice: per visitor (their token, whichever socket they use) and per client
+/// IP (however many visitors it makes up). Opening more sockets or new tokens does not reset it.
+pub struct Budget {
+    visitor: Limiter,
+    ip: Limiter,
+}
+
+impl Budget {
+    pub fn new(per_visitor: Rate, per_ip: Rate) -> Budget {
+        Budget { visitor: Limiter::new(per_visitor), ip: Limiter::new(per_ip) }
+    }
+
+    /// Take one from both budgets, or from neither: Err(seconds until one is free). `visitor`
+    /// is None before a visitor is known (a first hello): only the IP counts.
+    pub fn take(&self, visitor: Option<i64>, ip: &str, now: i64) -> Result<(), u64> {
+        let key = visitor.map(|v| v.to_string());
+        if let Some(k) = &key {
+            self.visitor.take(k, now)?;
+        }
+        if let Err(wait) = self.ip.take(ip, now) {
+            if let Some(k) = &key {
+                self.visitor.release(k, now);
+            }
+            return Err(wait);
+        }
+        Ok(())
+    }
+
+    /// Count one for a visitor that did not exist when [`Budget::take`] ran (a first hello,
+    /// which created it), so its first connection counts like the ones after.
+    pub fn charge_visitor(&self, visitor: i64, now: i64) {
+        self.visitor.hit(&visitor.to_string(), now);
+    }
+}
+
+/// The widget socket's budgets (SPEC S7), shared by every socket of a visitor and of an IP:
+/// messages, page views, typing frames, and connections (hello, reconnects).
+pub struct VisitorBudgets {
+    pub messages: Budget,
+    pub pages: Budget,
+    pub typing: Budget,
+    pub hellos: Budget,
+}
+
+impl VisitorBudgets {
+    pub fn new(c: &crate::config::Config) -> VisitorBudgets {
+        VisitorBudgets {
+            messages: Budget::new(c.visitor_message_rate, c.visitor_message_rate_ip),
+            pages: Budget::new(c.visitor_page_rate, c.visitor_page_rate_ip),
+            typing: Budget::new(c.visitor_typing_rate, c.visitor_typing_rate_ip),
+            hellos: Budget::new(c.visitor_hello_rate, c.visitor_hello_rate_ip),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,6 +179,19 @@ mod tests {
         assert!(l.take("k", 1000).is_err());
         l.release("k", 7); // never taken at that time: nothing changes
         assert!(l.take("k", 1000).is_err());
+    }
+
+    #[test]
+    fn a_budget_counts_per_visitor_and_per_ip_and_takes_both_or_neither() {
+        let rate = |count| Rate { count, per: Duration::from_secs(10) };
+        let b = Budget::new(rate(2), rate(3));
+        assert!(b.take(Some(1), "ip", 0).is_ok());
+        assert!(b.take(Some(1), "ip", 0).is_ok());
+        assert_eq!(b.take(Some(1), "ip", 0), Err(10), "visitor 1 spent its 2");
+        assert!(b.take(Some(2), "ip", 0).is_ok(), "the refusal above did not use up the IP's third");
+        assert!(b.take(Some(3), "ip", 0).is_err(), "the IP spent its 3");
+        assert!(b.take(Some(3), "other-ip", 0).is_ok(), "and visitor 3 kept its budget");
+        assert!(b.take(None, "ip", 10_000).is_ok(), "the window passed");
     }
 
     #[test]

@@ -24,7 +24,10 @@ use crate::state::{AppState, Metrics};
 use crate::{agents, jobs, settings};
 
 /// The console's policy. No 'unsafe-inline' anywhere: the Svelte build emits external files.
-pub const CONSOLE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
+/// Images may come from anywhere because an email's remote images must be able to load once the
+/// agent clicks "Show images" (its sandboxed frame inherits this policy and adds its own, which
+/// blocks them until then); images cannot run code.
+pub const CONSOLE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: http: https:; \
     font-src 'self'; connect-src 'self'; media-src 'self'; object-src 'none'; base-uri 'none'; \
     form-action 'self'; frame-ancestors 'none'";
 
@@ -33,6 +36,8 @@ pub struct Application {
     addr: SocketAddr,
     state: web::Data<AppState>,
     setup_link: Option<String>,
+    /// The IMAP fetcher, when `imap_url` is configured.
+    imap: Option<crate::inbound::imap::Fetcher>,
     _lock: DataDirLock,
 }
 
@@ -86,12 +91,15 @@ impl Application {
             started_at: std::time::Instant::now(),
             hub: crate::realtime::Hub::start(),
             widget_sessions: Limiter::new(config.visitor_session_rate),
+            visitor_budgets: crate::ratelimit::VisitorBudgets::new(&config),
             uploads: Limiter::new(crate::config::Rate { count: 30, per: Duration::from_secs(600) }),
+            files: crate::chat::files::limits::FileLimits::new(&config),
             chat_settings: ChatSettings {
                 sneak_peek: std::sync::atomic::AtomicBool::new(chat_flag(&db, settings::SNEAK_PEEK, true).await?),
                 agents_see_colleagues: std::sync::atomic::AtomicBool::new(chat_flag(&db, settings::AGENTS_SEE_COLLEAGUES, true).await?),
             },
             mail: crate::mail::Mailer::new(mail_key),
+            routing: crate::routing::live::Live::new(db.read(crate::routing::store::settings).await?),
             config,
         });
 
@@ -132,7 +140,8 @@ impl Application {
 
         spawn_scheduler(state.clone());
         crate::mail::spawn_worker(state.clone());
-        Ok(Application { server, addr, state, setup_link, _lock: lock })
+        let imap = state.config.imap_url.clone().map(|url| crate::inbound::imap::spawn(state.clone(), url));
+        Ok(Application { server, addr, state, setup_link, imap, _lock: lock })
     }
 
     pub fn port(&self) -> u16 {
@@ -169,6 +178,9 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let db = self.state.db.clone();
         let result = self.server.await;
+        if let Some(f) = self.imap {
+            f.stop().await;
+        }
         if let Err(e) =
             tokio::task::spawn_blocking(move || db.close()).await.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string()))
         {

@@ -33,9 +33,15 @@ pub struct AppState {
     pub widget_sessions: Limiter,
     /// Uploads per uploader (visitor token or agent).
     pub uploads: Limiter,
+    /// The widget socket's budgets per visitor and per IP (messages, pages, typing, hellos).
+    pub visitor_budgets: crate::ratelimit::VisitorBudgets,
+    /// Upload quotas (bytes per hour per visitor and IP) and downloads running per IP.
+    pub files: crate::chat::files::limits::FileLimits,
     pub chat_settings: ChatSettings,
     /// The outgoing mail worker's wake-up, lock and reply-address key.
     pub mail: crate::mail::Mailer,
+    /// Routing settings and live routing state (queue places told, agents' sockets gone).
+    pub routing: crate::routing::live::Live,
 }
 
 impl AppState {

@@ -38,6 +38,10 @@ pub async fn update(state: Data, p: Principal, path: web::Path<i64>, body: web::
     let actor = Actor::from(&p);
     let now = state.now();
     let agent = state.db.write(move |c| super::update(c, id, patch, &actor, now)).await?;
+    // Committed: the agent's open sockets re-read role, departments and session now.
+    state.hub.agent_changed(id).await;
+    // Routing: a raised limit or new membership may place waiting chats.
+    crate::routing::dispatch(&state).await;
     Ok(HttpResponse::Ok().json(agent))
 }
 
@@ -60,5 +64,6 @@ pub async fn set_password(
     let actor = Actor::from(&p);
     let now = state.now();
     state.db.write(move |c| super::set_password(c, id, &hash, None, &actor, now)).await?;
+    state.hub.agent_changed(id).await;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -22,6 +22,8 @@ pub struct Agent {
     pub chat_limit: i64,
     pub department_ids: Vec<i64>,
     pub created_at: i64,
+    /// accepting / not_accepting / offline (SPEC C2).
+    pub status: crate::routing::AgentStatus,
 }
 
 #[derive(Deserialize, Debug, Clone)]
@@ -58,8 +60,8 @@ pub fn validate_name(name: &str) -> Result<String, AppError> {
     if n.chars().count() > 100 {
         return Err(AppError::invalid("name: at most 100 characters"));
     }
-    if n.chars().any(char::is_control) {
-        return Err(AppError::invalid("name: must not contain control characters"));
+    if n.chars().any(crate::text::breaks_line) {
+        return Err(AppError::invalid("name: must not contain control characters or line breaks"));
     }
     Ok(n.to_string())
 }
@@ -186,6 +188,7 @@ pub fn update(conn: &rusqlite::Connection, id: i64, mut patch: AgentPatch, actor
     }
     if patch.disabled == Some(true) && !before.disabled {
         auth::store::delete_agent_sessions(conn, id, None)?;
+        crate::routing::store::set_status(conn, id, crate::routing::AgentStatus::Offline, crate::routing::StatusReason::SessionEnd, now)?;
     }
     let after = store::get(conn, id)?.ok_or_else(|| AppError::not_found("agent"))?;
     let action = match (before.disabled, after.disabled) {
@@ -236,6 +239,7 @@ mod tests {
             (new("a@b.co", "Ann", "short"), false),
             (new("a@b.co", &"x".repeat(101), "password1"), false),
             (new("a@b.co", "Ann\u{0}", "password1"), false),
+            (new("a@b.co", "Ann\u{2028}Bcc: x@y.z", "password1"), false),
             (NewAgent { chat_limit: Some(101), ..new("a@b.co", "Ann", "password1") }, false),
             (NewAgent { locale: Some("de".into()), ..new("a@b.co", "Ann", "password1") }, false),
         ];

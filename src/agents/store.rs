@@ -7,7 +7,7 @@ use crate::auth::Role;
 use crate::error::AppError;
 
 const COLUMNS: &str = "a.id, a.email, a.name, a.role, a.disabled, a.locale, a.chat_limit, a.created_at,
-    (SELECT group_concat(department_id) FROM department_members m WHERE m.agent_id = a.id)";
+    (SELECT group_concat(department_id) FROM department_members m WHERE m.agent_id = a.id), a.status";
 
 fn from_row(r: &Row) -> rusqlite::Result<Agent> {
     let depts: Option<String> = r.get(8)?;
@@ -23,6 +23,7 @@ fn from_row(r: &Row) -> rusqlite::Result<Agent> {
         chat_limit: r.get(6)?,
         created_at: r.get(7)?,
         department_ids,
+        status: crate::routing::AgentStatus::parse(&r.get::<_, String>(9)?).unwrap_or(crate::routing::AgentStatus::Offline),
     })
 }
 

@@ -43,7 +43,18 @@ async fn start_session(
     let ip = state.client_ip(req).map(|i| i.to_string()).unwrap_or_default();
     let ua = crate::http::user_agent(req);
     let agent_id = agent.id;
-    state.db.write(move |c| store::create_session(c, agent_id, &hash, now, expires, &ip, &ua)).await?;
+    // Login restores the status the agent last chose (SPEC C2), in the session's transaction.
+    let (changed, agent) = state
+        .db
+        .write(move |c| {
+            store::create_session(c, agent_id, &hash, now, expires, &ip, &ua)?;
+            let changed = crate::routing::ops::restore_on_login(c, agent_id, now)?;
+            Ok((changed, agents::store::get(c, agent_id)?.unwrap_or(agent)))
+        })
+        .await?;
+    if changed.is_some() {
+        crate::routing::live::publish_status(state, agent_id, agent.status).await;
+    }
     Ok(HttpResponse::build(status).cookie(session_cookie(state, token)).json(agent))
 }
 
@@ -181,7 +192,26 @@ pub async fn login(state: Data, req: HttpRequest, body: web::Json<LoginBody>) ->
 
 pub async fn logout(state: Data, p: Principal) -> Result<HttpResponse, AppError> {
     if let Credential::Session { session_id } = p.credential {
-        state.db.write(move |c| store::delete_session(c, session_id)).await?;
+        let (agent_id, now) = (p.agent_id()?, state.now());
+        // Logging out takes the agent offline (SPEC C2), with its history row.
+        let changed = state
+            .db
+            .write(move |c| {
+                store::delete_session(c, session_id)?;
+                crate::routing::ops::set_status(
+                    c,
+                    agent_id,
+                    crate::routing::AgentStatus::Offline,
+                    crate::routing::StatusReason::SessionEnd,
+                    now,
+                )
+            })
+            .await?;
+        // That session's console socket closes now (the agent's other sessions stay open).
+        state.hub.agent_changed(agent_id).await;
+        if changed.is_some() {
+            crate::routing::live::publish_status(&state, agent_id, crate::routing::AgentStatus::Offline).await;
+        }
     }
     Ok(HttpResponse::NoContent().cookie(clear_cookie(&state)).finish())
 }
@@ -242,6 +272,8 @@ pub async fn change_password(state: Data, p: Principal, body: web::Json<Password
     let actor = Actor::from(&p);
     let now = state.now();
     state.db.write(move |c| agents::set_password(c, id, &hash, keep, &actor, now)).await?;
+    // The other sessions ended: their sockets close now.
+    state.hub.agent_changed(id).await;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -1,7 +1,12 @@
-//! The one access policy: what a caller may see. Every visibility check on chats and tickets
-//! goes through a [`Viewer`], built once per request or socket by [`Principal::viewer`];
-//! handlers never rebuild it from `Principal` fields. The Origin rule shared by requests and
-//! socket handshakes ([`origin_allowed`]) lives here too.
+//! The one access policy: what a caller may see and do, object by object. Every access to a
+//! ticket, conversation, visitor, contact, attachment or snippet goes through a [`Viewer`],
+//! built once per request or socket by [`Principal::viewer`]; handlers and operations never
+//! rebuild it from `Principal` fields, and never decide visibility themselves. The rules are
+//! pure functions of the viewer and a few facts about the object (`may_*`); the `visible_*` /
+//! `check_*` functions load those facts and answer `not_found` for what the viewer may not
+//! see, exactly as for what does not exist. SQL lists apply the same rules through their
+//! mirrors (`tickets()` for the ticket store, `contacts::store::search`), tested against these.
+//! The Origin rule shared by requests and socket handshakes ([`origin_allowed`]) lives here too.
 //!
 //! ## API tokens
 //! A token is not a person: its viewer has `agent_id: None`, so it owns no chat or ticket and
@@ -11,8 +16,11 @@
 //! no agent behind it: it sees only what every agent sees (the chat queue, tickets without a
 //! department, colleagues' chats when the admin allows that) and nothing "of its own".
 
+use rusqlite::Connection;
+
 use super::{Principal, Role};
 use crate::chat::Status as ChatStatus;
+use crate::error::AppError;
 use crate::state::AppState;
 
 /// The agent id used in SQL for a viewer without an agent: no row has it.
@@ -70,15 +78,207 @@ impl Viewer {
     }
 
     /// Who may see a ticket (SPEC S4): supervisors all; agents their own, their departments'
-    /// (`my_departments`, from `departments::store::of_agent`) and those without a department.
+    /// (`my_departments`, from [`Viewer::departments`]) and those without a department.
     pub fn may_view_ticket(&self, my_departments: &[i64], ticket_agent: Option<i64>, ticket_department: Option<i64>) -> bool {
-        crate::tickets::may_view(self.role, self.agent_key(), my_departments, ticket_agent, ticket_department)
+        self.sees_all()
+            || self.owns(ticket_agent)
+            || ticket_department.is_none()
+            || ticket_department.is_some_and(|d| my_departments.contains(&d))
     }
 
-    /// The ticket store's visibility parameters (`tickets::store::Viewer`).
+    /// Who may work a ticket (reply, note, edit, transfer, merge, split, record a customer
+    /// message): whoever may see it. The desk is shared within a department (SPEC T1).
+    pub fn may_act_on_ticket(&self, my_departments: &[i64], ticket: TicketFacts) -> bool {
+        self.may_view_ticket(my_departments, ticket.agent_id, ticket.department_id)
+    }
+
+    /// Only the assignee or a supervisor gives a ticket back to the pool.
+    pub fn may_release_ticket(&self, ticket_agent: Option<i64>) -> bool {
+        self.sees_all() || self.owns(ticket_agent)
+    }
+
+    /// The ticket store's visibility parameters (`tickets::store::Viewer`), the SQL mirror of
+    /// [`Viewer::may_view_ticket`].
     pub fn tickets(&self) -> crate::tickets::store::Viewer {
         crate::tickets::store::Viewer { agent_id: self.agent_key(), sees_all: self.sees_all() }
     }
+
+    /// Only the chat's agent writes into it (messages, typing, receipts), and not once it ended.
+    /// Anyone else, read-only followers included, is refused.
+    pub fn may_write_chat(&self, conv_agent: Option<i64>, status: ChatStatus) -> Result<(), AppError> {
+        if !self.owns(conv_agent) {
+            return Err(AppError::forbidden("only the agent who accepted this chat can write in it"));
+        }
+        if status == ChatStatus::Ended {
+            return Err(AppError::conflict("this chat has ended"));
+        }
+        Ok(())
+    }
+
+    /// Why an `accept` did not take the chat: a chat the viewer may not see does not exist for
+    /// them (`not_found`, no hint), one they see was taken by someone else (`conflict`).
+    pub fn accept_refusal(&self, conv: Option<ChatFacts>, agents_see_colleagues: bool) -> AppError {
+        match conv {
+            Some(c) if self.may_view_chat(c.agent_id, c.status, agents_see_colleagues) => {
+                AppError::conflict("another agent already took this chat")
+            }
+            _ => AppError::not_found("conversation"),
+        }
+    }
+
+    /// A visitor (the visitor panel: IP, browser, page trail) is visible only through one of
+    /// their chats the viewer may see; supervisors and admins see every visitor.
+    pub fn may_view_visitor(&self, chats: &[ChatFacts], agents_see_colleagues: bool) -> bool {
+        self.sees_all() || chats.iter().any(|c| self.may_view_chat(c.agent_id, c.status, agents_see_colleagues))
+    }
+
+    /// A contact is visible with one of its tickets or chats; supervisors and admins see all.
+    pub fn may_view_contact(&self, my_departments: &[i64], contact: &ContactFacts, agents_see_colleagues: bool) -> bool {
+        self.sees_all()
+            || contact.tickets.iter().any(|t| self.may_view_ticket(my_departments, t.agent_id, t.department_id))
+            || contact.chats.iter().any(|c| self.may_view_chat(c.agent_id, c.status, agents_see_colleagues))
+    }
+
+    /// A contact (its name, phone and the requester address every one of its tickets replies
+    /// to) is edited only by someone who may see ALL of its tickets and chats, else by a
+    /// supervisor or admin: an agent must not re-point the mail of tickets they cannot see.
+    pub fn may_edit_contact(&self, my_departments: &[i64], contact: &ContactFacts, agents_see_colleagues: bool) -> bool {
+        self.sees_all()
+            || (self.may_view_contact(my_departments, contact, agents_see_colleagues)
+                && contact.tickets.iter().all(|t| self.may_view_ticket(my_departments, t.agent_id, t.department_id))
+                && contact.chats.iter().all(|c| self.may_view_chat(c.agent_id, c.status, agents_see_colleagues)))
+    }
+
+    /// An upload goes into a message, ticket or note only from the person who uploaded it
+    /// (tokens are not transferable); an admin without an agent (an admin API token) may attach
+    /// any. Reading an attachment follows its message: it is listed only inside a ticket thread
+    /// or a transcript the viewer may see, and its URL is a 256-bit capability.
+    pub fn may_attach(&self, uploaded_by_me: bool) -> bool {
+        uploaded_by_me || (self.agent_id.is_none() && self.role >= Role::Admin)
+    }
+
+    /// Personal snippets: their author. Shared ones: admins, and supervisors for their own
+    /// departments (global shared snippets are admin-only).
+    pub fn may_manage_canned(&self, my_departments: &[i64], owner: Option<i64>, department: Option<i64>) -> bool {
+        if owner.is_some() {
+            return self.owns(owner);
+        }
+        match self.role {
+            Role::Admin => true,
+            Role::Supervisor => department.is_some_and(|d| my_departments.contains(&d)),
+            Role::Agent => false,
+        }
+    }
+
+    /// The viewer's departments (none without an agent).
+    pub fn departments(&self, c: &Connection) -> Result<Vec<i64>, AppError> {
+        match self.agent_id {
+            Some(a) => crate::departments::store::of_agent(c, a),
+            None => Ok(vec![]),
+        }
+    }
+
+    // ------------------------------------------------------------ checks against the database
+    //
+    // Load what a rule needs about one object and apply it. An object the viewer may not see
+    // answers `not_found`, exactly like one that does not exist.
+
+    /// The ticket `number`, if the viewer may see it.
+    pub fn visible_ticket(&self, c: &Connection, number: i64) -> Result<crate::tickets::store::Ticket, AppError> {
+        let t = crate::tickets::store::by_number(c, number)?.ok_or_else(|| AppError::not_found("ticket"))?;
+        if !self.may_view_ticket(&self.departments(c)?, t.agent_id, t.department_id) {
+            return Err(AppError::not_found("ticket"));
+        }
+        Ok(t)
+    }
+
+    /// The conversation `id`, if the viewer may see it.
+    pub fn visible_conversation(
+        &self,
+        c: &Connection,
+        id: i64,
+        agents_see_colleagues: bool,
+    ) -> Result<crate::chat::store::ConvRow, AppError> {
+        let conv = crate::chat::store::conv(c, id)?.ok_or_else(|| AppError::not_found("conversation"))?;
+        if !self.may_view_chat(conv.agent_id, conv.status, agents_see_colleagues) {
+            return Err(AppError::not_found("conversation"));
+        }
+        Ok(conv)
+    }
+
+    /// Refuse a visitor the viewer may not see (`not_found`).
+    pub fn check_visitor(&self, c: &Connection, id: i64, agents_see_colleagues: bool) -> Result<(), AppError> {
+        if self.sees_all() {
+            return Ok(());
+        }
+        let chats = crate::chat::store::chats_of_visitor(c, id)?;
+        if !self.may_view_visitor(&chats, agents_see_colleagues) {
+            return Err(AppError::not_found("visitor"));
+        }
+        Ok(())
+    }
+
+    /// Refuse a contact the viewer may not see (`not_found`).
+    pub fn check_contact(&self, c: &Connection, id: i64, agents_see_colleagues: bool) -> Result<(), AppError> {
+        crate::contacts::store::get(c, id)?.ok_or_else(|| AppError::not_found("contact"))?;
+        if !self.may_view_contact(&self.departments(c)?, &crate::contacts::store::facts(c, id)?, agents_see_colleagues) {
+            return Err(AppError::not_found("contact"));
+        }
+        Ok(())
+    }
+
+    /// Refuse editing a contact: `not_found` when the viewer may not see it, `forbidden` when
+    /// some of its tickets or chats are out of the viewer's sight.
+    pub fn check_contact_edit(&self, c: &Connection, id: i64, agents_see_colleagues: bool) -> Result<(), AppError> {
+        crate::contacts::store::get(c, id)?.ok_or_else(|| AppError::not_found("contact"))?;
+        let (mine, facts) = (self.departments(c)?, crate::contacts::store::facts(c, id)?);
+        if !self.may_view_contact(&mine, &facts, agents_see_colleagues) {
+            return Err(AppError::not_found("contact"));
+        }
+        if !self.may_edit_contact(&mine, &facts, agents_see_colleagues) {
+            return Err(AppError::forbidden("this customer has tickets or chats you cannot see; a supervisor can change their details"));
+        }
+        Ok(())
+    }
+
+    /// The ids of the uploads behind `tokens`, if the viewer may attach each of them.
+    pub fn attachable(&self, c: &Connection, tokens: &[String]) -> Result<Vec<i64>, AppError> {
+        let mut ids = Vec::new();
+        for tok in tokens {
+            let (id, ..) = crate::chat::files::store::attachment_by_token(c, tok)?
+                .ok_or_else(|| AppError::invalid(format!("attachments: unknown {tok}")))?;
+            let mine = match self.agent_id {
+                Some(a) => crate::chat::files::store::attachment_uploaded_by_agent(c, id, a)?,
+                None => false,
+            };
+            if !self.may_attach(mine) {
+                return Err(AppError::forbidden("attachments: not uploaded by you"));
+            }
+            ids.push(id);
+        }
+        Ok(ids)
+    }
+}
+
+/// What the ticket rules need to know about a ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TicketFacts {
+    pub agent_id: Option<i64>,
+    pub department_id: Option<i64>,
+}
+
+/// What the chat rules need to know about a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChatFacts {
+    pub agent_id: Option<i64>,
+    pub status: ChatStatus,
+}
+
+/// Every ticket and chat of a contact (merged tickets included).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContactFacts {
+    pub tickets: Vec<TicketFacts>,
+    pub chats: Vec<ChatFacts>,
 }
 
 /// The Origin rule, for cookie-carrying requests (CSRF) and WebSocket handshakes (cross-site
@@ -137,6 +337,76 @@ mod tests {
         assert_eq!((t.agent_id, t.sees_all), (1, false));
         let t = viewer(Role::Admin, None).tickets();
         assert_eq!((t.agent_id, t.sees_all), (NOBODY, true));
+    }
+
+    #[test]
+    fn writing_into_chats() {
+        let agent = viewer(Role::Agent, Some(1));
+        assert!(agent.may_write_chat(Some(1), ChatStatus::Active).is_ok());
+        assert_eq!(agent.may_write_chat(Some(2), ChatStatus::Active).unwrap_err().kind, crate::error::Kind::Forbidden);
+        assert_eq!(agent.may_write_chat(Some(1), ChatStatus::Ended).unwrap_err().kind, crate::error::Kind::Conflict);
+        // A read-only follower, even a supervisor, does not write into someone else's chat.
+        assert!(viewer(Role::Supervisor, Some(3)).may_write_chat(Some(1), ChatStatus::Active).is_err());
+        assert!(viewer(Role::Admin, None).may_write_chat(None, ChatStatus::Queued).is_err());
+    }
+
+    #[test]
+    fn accept_refusals_do_not_reveal_hidden_chats() {
+        let ag2 = viewer(Role::Agent, Some(2));
+        let active = |a| Some(ChatFacts { agent_id: Some(a), status: ChatStatus::Active });
+        assert_eq!(ag2.accept_refusal(active(1), false).kind, crate::error::Kind::NotFound);
+        assert_eq!(ag2.accept_refusal(active(1), true).kind, crate::error::Kind::Conflict);
+        assert_eq!(ag2.accept_refusal(None, true).kind, crate::error::Kind::NotFound);
+    }
+
+    #[test]
+    fn visitors_through_their_chats() {
+        let chat = |a: Option<i64>, status| ChatFacts { agent_id: a, status };
+        let of_ag1 = [chat(Some(1), ChatStatus::Ended), chat(Some(1), ChatStatus::Active)];
+        let (ag1, ag2) = (viewer(Role::Agent, Some(1)), viewer(Role::Agent, Some(2)));
+        assert!(ag1.may_view_visitor(&of_ag1, false));
+        assert!(!ag2.may_view_visitor(&of_ag1, false), "colleagues' chats off: not through ag1's chats");
+        assert!(ag2.may_view_visitor(&of_ag1, true), "colleagues' chats on: read-only, visitor included");
+        assert!(viewer(Role::Supervisor, Some(3)).may_view_visitor(&of_ag1, false));
+        assert!(viewer(Role::Admin, None).may_view_visitor(&[], false));
+        assert!(!ag2.may_view_visitor(&[], true), "a visitor without chats: supervisors only");
+        assert!(ag2.may_view_visitor(&[chat(None, ChatStatus::Queued)], false), "the queue is for everyone");
+    }
+
+    #[test]
+    fn contacts_are_edited_by_who_sees_all_of_them() {
+        let t = |a: Option<i64>, d: Option<i64>| TicketFacts { agent_id: a, department_id: d };
+        let only_a = ContactFacts { tickets: vec![t(None, Some(10)), t(Some(1), Some(10))], chats: vec![] };
+        let a_and_b = ContactFacts { tickets: vec![t(None, Some(10)), t(None, Some(20))], chats: vec![] };
+        let with_chat =
+            ContactFacts { tickets: vec![t(None, Some(10))], chats: vec![ChatFacts { agent_id: Some(2), status: ChatStatus::Ended }] };
+        let (ag1, ag2) = (viewer(Role::Agent, Some(1)), viewer(Role::Agent, Some(2)));
+        let (a, b) = (&[10][..], &[20][..]);
+        assert!(ag1.may_view_contact(a, &only_a, false) && ag1.may_edit_contact(a, &only_a, false));
+        assert!(!ag2.may_view_contact(b, &only_a, true) && !ag2.may_edit_contact(b, &only_a, true));
+        assert!(ag2.may_view_contact(b, &a_and_b, false) && !ag2.may_edit_contact(b, &a_and_b, false), "visible, not editable");
+        assert!(!ag1.may_edit_contact(a, &with_chat, false), "ag2's chat is out of ag1's sight");
+        assert!(ag1.may_edit_contact(a, &with_chat, true), "…unless colleagues' chats are visible");
+        assert!(!ag1.may_view_contact(a, &ContactFacts::default(), true), "nothing of theirs: supervisors only");
+        let sup = viewer(Role::Supervisor, Some(3));
+        assert!(sup.may_edit_contact(&[], &a_and_b, false) && sup.may_edit_contact(&[], &ContactFacts::default(), false));
+    }
+
+    #[test]
+    fn releasing_attaching_and_snippets() {
+        let (ag1, sup) = (viewer(Role::Agent, Some(1)), viewer(Role::Supervisor, Some(3)));
+        assert!(ag1.may_release_ticket(Some(1)) && !ag1.may_release_ticket(Some(2)) && !ag1.may_release_ticket(None));
+        assert!(sup.may_release_ticket(Some(2)));
+        assert!(ag1.may_act_on_ticket(&[10], TicketFacts { agent_id: None, department_id: Some(10) }));
+        assert!(!ag1.may_act_on_ticket(&[10], TicketFacts { agent_id: None, department_id: Some(20) }));
+        assert!(ag1.may_attach(true) && !ag1.may_attach(false) && !sup.may_attach(false));
+        assert!(viewer(Role::Admin, None).may_attach(false), "an admin token attaches by token");
+        assert!(ag1.may_manage_canned(&[], Some(1), None) && !ag1.may_manage_canned(&[], Some(2), None));
+        assert!(!ag1.may_manage_canned(&[10], None, Some(10)), "agents do not manage shared snippets");
+        assert!(sup.may_manage_canned(&[10], None, Some(10)) && !sup.may_manage_canned(&[10], None, Some(20)));
+        assert!(!sup.may_manage_canned(&[10], None, None), "global snippets: admins only");
+        assert!(!sup.may_manage_canned(&[10], Some(1), None), "nobody manages another's personal snippet");
+        assert!(viewer(Role::Admin, Some(9)).may_manage_canned(&[], None, None));
     }
 
     #[test]

@@ -4,30 +4,22 @@ use actix_web::{HttpResponse, web};
 use rusqlite::Connection;
 
 use super::{Canned, CannedInput, store};
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
 use crate::error::AppError;
 use crate::state::AppState;
 
 type Data = web::Data<AppState>;
 
-/// Personal snippets: their author. Shared ones: admins, and supervisors for their own
-/// departments (global shared snippets are admin-only).
+/// Whether the caller may create, change or delete a snippet of this owner and department
+/// (`auth::policy::Viewer::may_manage_canned`).
 fn may_manage(c: &Connection, p: &Principal, owner: Option<i64>, department: Option<i64>) -> Result<bool, AppError> {
-    if owner.is_some() {
-        return Ok(owner == p.agent_id);
-    }
-    if p.is_admin() {
-        return Ok(true);
-    }
-    match (p.role, department, p.agent_id) {
-        (Some(Role::Supervisor), Some(d), Some(me)) => Ok(crate::departments::store::of_agent(c, me)?.contains(&d)),
-        _ => Ok(false),
-    }
+    let v = p.viewer();
+    Ok(v.may_manage_canned(&v.departments(c)?, owner, department))
 }
 
 pub async fn list(state: Data, p: Principal) -> Result<HttpResponse, AppError> {
     let me = p.agent_id()?;
-    let all = p.has_role(Role::Supervisor);
+    let all = p.viewer().sees_all();
     let items = state.db.read(move |c| store::visible(c, me, all)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"items": items})))
 }

@@ -1,5 +1,10 @@
-//! `/ws/agent`: the console's socket. Authenticated by the session cookie at upgrade; the
-//! session is re-checked twice a second so a revoked session's socket ends within 1 s.
+//! `/ws/agent`: the console's socket. Authenticated by the session cookie at upgrade. Its rights
+//! follow live changes: when an agent's role, departments, account or sessions change, the
+//! operation tells the hub after commit ([`crate::realtime::Hub::agent_changed`]) and every socket
+//! of that agent re-reads them at once ([`AgentSocket::reload_rights`]): it closes with 4001 when its
+//! session is gone, else takes the new role and stops following chats it may no longer see. A
+//! slow session check (every [`SESSION_CHECK`]) is the fallback for changes made by another
+//! process (the CLI) and for session expiry.
 
 use std::time::Duration;
 
@@ -7,14 +12,18 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use actix_ws::Session;
 
+use super::EndedBy;
 use super::socket::{self, Closed, Delivery, Handler, OwnedMessage, Step};
 use super::store;
-use super::{EndedBy, files};
 use crate::auth::policy::{Viewer, origin_allowed};
 use crate::auth::{Credential, Principal};
 use crate::db::Db;
 use crate::error::{AppError, Kind};
 use crate::realtime::protocol::{self, AgentFrame, AgentInfo, AgentWelcome, QueueChange, ServerFrame, StatusChange, Typing, close};
+
+/// How often an agent socket re-checks its session by itself (changes made through this server
+/// are pushed at once; this catches the CLI and expiry).
+pub const SESSION_CHECK: Duration = Duration::from_secs(5);
 use crate::realtime::{Audience, Peer, SocketId};
 use crate::state::AppState;
 
@@ -55,7 +64,8 @@ struct AgentSocket {
     state: web::Data<AppState>,
     agent_id: i64,
     name: String,
-    /// Built once at upgrade; every visibility check on this socket goes through it.
+    /// Built at upgrade and rebuilt by [`AgentSocket::reload_rights`] when the agent changes; every
+    /// visibility check on this socket goes through it.
     viewer: Viewer,
     session_id: i64,
     delivery: Delivery,
@@ -141,28 +151,72 @@ impl AgentSocket {
         Ok(())
     }
 
-    /// The conversation row, if this agent may write into it.
+    /// The conversation row, if this agent may write into it (message, typing): only the agent
+    /// who has the chat; followers read only.
     async fn writable(&self, conversation: i64) -> Result<store::ConvRow, AppError> {
-        let conv = self.state.db.read(move |c| store::conv(c, conversation)).await?.ok_or_else(|| AppError::not_found("conversation"))?;
-        super::may_write(self.agent_id, conv.agent_id, conv.status)?;
+        let conv = self.conv(conversation).await?;
+        self.viewer.may_write_chat(conv.agent_id, conv.status)?;
         Ok(conv)
     }
 
-    async fn accept(&mut self, session: &mut Session, conversation: i64) -> Result<(), AppError> {
+    async fn conv(&self, conversation: i64) -> Result<store::ConvRow, AppError> {
+        self.state.db.read(move |c| store::conv(c, conversation)).await?.ok_or_else(|| AppError::not_found("conversation"))
+    }
+
+    /// Re-read this agent's rights after the hub said it changed (see the module docs).
+    async fn reload_rights(&mut self, session: &mut Session) -> Result<Step, Closed> {
         let st = self.state.clone();
-        let (agent_id, name, now) = (self.agent_id, self.name.clone(), st.now());
-        let msg = st
+        let (session_id, agent_id, now) = (self.session_id, self.agent_id, st.now());
+        let idle_ms = st.config.session_idle.as_millis() as i64;
+        let followed: Vec<i64> = self.delivery.last_sent.keys().copied().collect();
+        let read = st
             .db
-            .write(move |c| {
-                if !store::assign(c, conversation, agent_id, now)? {
-                    return Err(match store::conv(c, conversation)? {
-                        None => AppError::not_found("conversation"),
-                        Some(_) => AppError::conflict("another agent already took this chat"),
-                    });
+            .read(move |c| {
+                let valid = crate::auth::store::session_valid(c, session_id, now, idle_ms)?;
+                let agent = crate::agents::store::get(c, agent_id)?;
+                let mut convs = Vec::with_capacity(followed.len());
+                for id in followed {
+                    convs.push((id, store::conv(c, id)?));
                 }
-                store::insert_system(c, conversation, Some(agent_id), &crate::events::SystemEvent::joined(&name), now)
+                Ok((valid, agent, convs))
             })
-            .await?;
+            .await;
+        let (valid, agent, convs) = match read {
+            Ok(r) => r,
+            Err(e) => {
+                // Rights unknown: safer to end the socket (the console reconnects) than to
+                // keep acting on old ones.
+                tracing::error!(error = %e.message, "agent socket recheck failed");
+                return Ok(Step::Close(close::INTERNAL, "rights could not be re-checked"));
+            }
+        };
+        let Some(agent) = agent.filter(|a| valid && !a.disabled) else {
+            return Ok(Step::Close(close::UNAUTHENTICATED, "session ended"));
+        };
+        self.viewer = Viewer { agent_id: Some(agent_id), role: agent.role };
+        self.name = agent.name;
+        let socket = self.socket.expect("registered");
+        let mut unfollowed = Vec::new();
+        for (id, conv) in convs {
+            let visible = conv.is_some_and(|c| self.viewer.may_view_chat(c.agent_id, c.status, st.agents_see_colleagues()));
+            if !visible {
+                st.hub.unsubscribe(socket, id).await;
+                self.delivery.unfollow(id);
+                unfollowed.push(id);
+            }
+        }
+        unfollowed.sort_unstable();
+        session.text(ServerFrame::Access { role: agent.role, unfollowed }.to_json()).await.map_err(|_| Closed)?;
+        Ok(Step::Continue)
+    }
+
+    async fn accept(&mut self, session: &mut Session, conversation: i64, force: bool) -> Result<(), AppError> {
+        let st = self.state.clone();
+        let (name, now, viewer, colleagues) = (self.name.clone(), st.now(), self.viewer, st.agents_see_colleagues());
+        let agent_id = self.agent_id;
+        // Routing: slots are enforced here too (a supervisor may override with `force`); the
+        // access policy decides how a refusal reads.
+        let msg = st.db.write(move |c| crate::routing::ops::accept(c, conversation, viewer, &name, force, colleagues, now)).await?;
         st.hub.subscribe(self.socket.expect("registered"), conversation).await;
         self.delivery.last_sent.entry(conversation).or_insert(0);
         let view =
@@ -176,6 +230,8 @@ impl AgentSocket {
             )
             .await;
         socket::publish_message(&st.hub, &msg).await;
+        // Routing: the queue moved; waiting visitors learn their new place.
+        crate::routing::dispatch(&st).await;
         Ok(())
     }
 
@@ -185,28 +241,21 @@ impl AgentSocket {
         match frame {
             AgentFrame::Hello { .. } => return Err(AppError::invalid("hello was already received")),
             AgentFrame::Ping => session.text(ServerFrame::Pong.to_json()).await.map_err(closed)?,
-            AgentFrame::Accept { conversation } => self.accept(session, conversation).await?,
+            AgentFrame::Accept { conversation, force } => self.accept(session, conversation, force).await?,
             AgentFrame::Open { conversation, last_seq } => self.open(session, conversation, last_seq).await?,
             AgentFrame::Close { conversation } => {
+                // Only what this socket follows (what it was allowed to open) can be closed.
+                if !self.delivery.last_sent.contains_key(&conversation) {
+                    return Err(AppError::not_found("conversation"));
+                }
                 st.hub.unsubscribe(self.socket.expect("registered"), conversation).await;
                 self.delivery.unfollow(conversation);
             }
             AgentFrame::Message { conversation, client_id, body, attachment } => {
                 self.writable(conversation).await?;
-                let agent_id = self.agent_id;
+                let (agent_id, viewer) = (self.agent_id, self.viewer);
                 let attachment_id = match attachment {
-                    Some(tok) => Some(
-                        st.db
-                            .read(move |c| {
-                                let (id, ..) =
-                                    files::store::attachment_by_token(c, &tok)?.ok_or_else(|| AppError::invalid("unknown attachment"))?;
-                                if !files::store::attachment_uploaded_by_agent(c, id, agent_id)? {
-                                    return Err(AppError::forbidden("that attachment is not yours"));
-                                }
-                                Ok(id)
-                            })
-                            .await?,
-                    ),
+                    Some(tok) => st.db.read(move |c| viewer.attachable(c, std::slice::from_ref(&tok))).await?.pop(),
                     None => None,
                 };
                 let m = socket::post_message(
@@ -227,18 +276,19 @@ impl AgentSocket {
                 session.text(ack.to_json()).await.map_err(closed)?;
             }
             AgentFrame::Typing { conversation, typing } => {
-                if self.delivery.last_sent.contains_key(&conversation) {
-                    let frame = ServerFrame::Typing(Typing::Agent { conversation, name: self.name.clone(), typing });
-                    st.hub.publish(Audience::ConversationVisitors(conversation), frame).await;
-                }
+                // Only the agent who has the chat: a follower reading along must not show the
+                // visitor "… is typing" (finding 5).
+                self.writable(conversation).await?;
+                let frame = ServerFrame::Typing(Typing::Agent { conversation, name: self.name.clone(), typing });
+                st.hub.publish(Audience::ConversationVisitors(conversation), frame).await;
             }
             AgentFrame::Delivered { conversation, seq } | AgentFrame::Read { conversation, seq } => {
                 let read = matches!(frame, AgentFrame::Read { .. });
-                let conv = st.db.read(move |c| store::conv(c, conversation)).await?.ok_or_else(|| AppError::not_found("conversation"))?;
-                // Receipts count only from the agent who has the chat; supervisors reading along
-                // must not tell the visitor "read".
-                if conv.agent_id != Some(self.agent_id) {
-                    return Ok(());
+                let conv = self.conv(conversation).await?;
+                // Receipts come only from the agent who has the chat; supervisors and colleagues
+                // reading along must not tell the visitor "read".
+                if !self.viewer.owns(conv.agent_id) {
+                    return Err(AppError::forbidden("only the agent who has this chat sends receipts"));
                 }
                 let row = st
                     .db
@@ -272,7 +322,7 @@ impl AgentSocket {
                 st.hub.publish(Audience::Agents, frame).await;
             }
             AgentFrame::End { conversation } => {
-                let conv = st.db.read(move |c| store::conv(c, conversation)).await?.ok_or_else(|| AppError::not_found("conversation"))?;
+                let conv = self.conv(conversation).await?;
                 if !self.viewer.may_end_chat(conv.agent_id, conv.status) {
                     return Err(AppError::forbidden("only the chat's agent or a supervisor can end it"));
                 }
@@ -306,7 +356,7 @@ impl Handler for AgentSocket {
         &self.state.db
     }
     fn check_every(&self) -> Duration {
-        Duration::from_millis(500)
+        SESSION_CHECK
     }
     async fn check(&mut self) -> Step {
         let (session_id, now) = (self.session_id, self.state.now());
@@ -314,8 +364,16 @@ impl Handler for AgentSocket {
         let valid = self.state.db.read(move |c| crate::auth::store::session_valid(c, session_id, now, idle_ms)).await.unwrap_or(true);
         if valid { Step::Continue } else { Step::Close(close::UNAUTHENTICATED, "session ended") }
     }
+    async fn recheck(&mut self, session: &mut Session) -> Step {
+        match self.reload_rights(session).await {
+            Ok(step) => step,
+            Err(Closed) => Step::Close(close::NORMAL, "closed"),
+        }
+    }
     async fn finish(&mut self) {
         if let Some(id) = self.socket {
+            // Routing: the grace time before auto-offline starts when the last socket goes.
+            crate::routing::socket_closed(&self.state, self.agent_id);
             self.state.hub.unregister(id).await;
         }
     }

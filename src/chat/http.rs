@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use super::store::{self, ArchiveFilter};
 use crate::auth::Principal;
+use crate::auth::policy::Viewer;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -61,16 +62,32 @@ pub async fn list(state: Data, p: Principal, q: web::Query<ListQuery>) -> Result
     Ok(HttpResponse::Ok().json(serde_json::json!({"items": items})))
 }
 
+/// The visitor panel as `viewer` may see it: only the visitor's chats the viewer may see.
+fn visitor_panel(
+    c: &rusqlite::Connection,
+    viewer: Viewer,
+    visitor_id: i64,
+    agents_see_colleagues: bool,
+) -> Result<Option<super::VisitorDetails>, AppError> {
+    let mut v = store::visitor_details(c, visitor_id)?;
+    if let Some(v) = v.as_mut() {
+        v.conversations.retain(|ch| viewer.may_view_chat(ch.agent_id, ch.status, agents_see_colleagues));
+    }
+    Ok(v)
+}
+
 /// `GET /api/v1/conversations/{id}`: the conversation, its transcript and the visitor panel.
 pub async fn get(state: Data, p: Principal, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    let view = state.db.read(move |c| store::conversation_view(c, id)).await?.ok_or_else(|| AppError::not_found("conversation"))?;
-    if !p.viewer().may_view_chat(view.agent_id, view.status, state.agents_see_colleagues()) {
-        return Err(AppError::not_found("conversation"));
-    }
-    let visitor_id = view.visitor.id;
-    let (messages, visitor) =
-        state.db.read(move |c| Ok((store::messages_between(c, id, 0, i64::MAX)?, store::visitor_details(c, visitor_id)?))).await?;
+    let (id, viewer, colleagues) = (path.into_inner(), p.viewer(), state.agents_see_colleagues());
+    let (view, messages, visitor) = state
+        .db
+        .read(move |c| {
+            viewer.visible_conversation(c, id, colleagues)?;
+            let view = store::conversation_view(c, id)?.ok_or_else(|| AppError::not_found("conversation"))?;
+            let visitor = visitor_panel(c, viewer, view.visitor.id, colleagues)?;
+            Ok((view, store::messages_between(c, id, 0, i64::MAX)?, visitor))
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"conversation": view, "messages": messages, "visitor": visitor})))
 }
 
@@ -83,20 +100,30 @@ pub struct MessagesQuery {
 
 /// `GET /api/v1/conversations/{id}/messages?after=SEQ`: transcript pages by sequence number.
 pub async fn messages(state: Data, p: Principal, path: web::Path<i64>, q: web::Query<MessagesQuery>) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    let conv = state.db.read(move |c| store::conv(c, id)).await?.ok_or_else(|| AppError::not_found("conversation"))?;
-    if !p.viewer().may_view_chat(conv.agent_id, conv.status, state.agents_see_colleagues()) {
-        return Err(AppError::not_found("conversation"));
-    }
+    let (id, viewer, colleagues) = (path.into_inner(), p.viewer(), state.agents_see_colleagues());
     let after = q.after.unwrap_or(0).max(0);
     let limit = q.limit.unwrap_or(500).clamp(1, 1000) as i64;
-    let items = state.db.read(move |c| store::messages_between(c, id, after, after.saturating_add(limit))).await?;
+    let items = state
+        .db
+        .read(move |c| {
+            viewer.visible_conversation(c, id, colleagues)?;
+            store::messages_between(c, id, after, after.saturating_add(limit))
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"items": items})))
 }
 
-/// `GET /api/v1/visitors/{id}`: the visitor panel.
-pub async fn visitor(state: Data, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
-    let id = path.into_inner();
-    let v = state.db.read(move |c| store::visitor_details(c, id)).await?.ok_or_else(|| AppError::not_found("visitor"))?;
+/// `GET /api/v1/visitors/{id}`: the visitor panel, for callers who may see one of the visitor's
+/// chats (supervisors: every visitor).
+pub async fn visitor(state: Data, p: Principal, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
+    let (id, viewer, colleagues) = (path.into_inner(), p.viewer(), state.agents_see_colleagues());
+    let v = state
+        .db
+        .read(move |c| {
+            viewer.check_visitor(c, id, colleagues)?;
+            visitor_panel(c, viewer, id, colleagues)
+        })
+        .await?
+        .ok_or_else(|| AppError::not_found("visitor"))?;
     Ok(HttpResponse::Ok().json(v))
 }

@@ -11,6 +11,8 @@ use serde::Serialize;
 
 use crate::error::AppError;
 
+pub use socket::publish_message;
+
 /// End a chat whose visitor went quiet (the scheduler's idle-chat job; tests call it too).
 pub async fn end_idle(state: &crate::state::AppState, conversation: i64) -> Result<(), AppError> {
     socket::end_conversation(state, conversation, EndedBy::Timeout, String::new()).await
@@ -89,15 +91,17 @@ impl EndedBy {
     }
 }
 
-/// A visitor who ends the chat this soon, before any agent reply, cancelled it (SPEC R5).
+/// A visitor who ends the chat this soon, before any agent reply, cancelled it (SPEC R5); the
+/// admin may change it (`routing::RoutingSettings::cancel_window_s`).
 pub const CANCEL_WINDOW_MS: i64 = 20_000;
 
 /// SPEC R5: outcomes are mutually exclusive. Served when an agent replied; cancelled when the
-/// visitor ended it within 20 s without a reply; missed for any other end without a reply.
-pub fn outcome(created_at: i64, ended_at: i64, ended_by: EndedBy, first_agent_reply_at: Option<i64>) -> Outcome {
+/// visitor ended it within the cancel window (20 s by default) without a reply; missed for any
+/// other end without a reply (the agent or a timeout ended it, or the visitor left later).
+pub fn outcome(created_at: i64, ended_at: i64, ended_by: EndedBy, first_agent_reply_at: Option<i64>, cancel_window_ms: i64) -> Outcome {
     if first_agent_reply_at.is_some() {
         Outcome::Served
-    } else if ended_by == EndedBy::Visitor && ended_at - created_at <= CANCEL_WINDOW_MS {
+    } else if ended_by == EndedBy::Visitor && ended_at - created_at <= cancel_window_ms {
         Outcome::Cancelled
     } else {
         Outcome::Missed
@@ -173,6 +177,9 @@ pub struct PastConversation {
     pub outcome: Option<Outcome>,
     pub created_at: i64,
     pub agent_name: Option<String>,
+    /// For the access rules (which of a visitor's chats the viewer may see); not sent.
+    #[serde(skip)]
+    pub agent_id: Option<i64>,
 }
 
 /// The search words of a search-engine referrer (`q`, `text`, `p`, `query`, `wd`).
@@ -223,23 +230,6 @@ pub fn browser_and_os(ua: &str) -> (Option<String>, Option<String>) {
     (browser, os)
 }
 
-/// TEMPORARY, for `src/tickets/http.rs` until the tickets branch merges and calls
-/// `Principal::viewer().may_view_chat(..)`: the rule itself is `auth::policy::Viewer::may_view_chat`.
-pub fn may_view(role: crate::auth::Role, agent_id: i64, conv_agent: Option<i64>, status: Status, agents_see_colleagues: bool) -> bool {
-    crate::auth::policy::Viewer { agent_id: Some(agent_id), role }.may_view_chat(conv_agent, status, agents_see_colleagues)
-}
-
-/// Only the assigned agent writes into an active chat.
-pub fn may_write(agent_id: i64, conv_agent: Option<i64>, status: Status) -> Result<(), AppError> {
-    if status == Status::Ended {
-        return Err(AppError::conflict("this chat has ended"));
-    }
-    if conv_agent != Some(agent_id) {
-        return Err(AppError::forbidden("only the agent who accepted this chat can write in it"));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,7 +238,8 @@ mod tests {
     fn outcome_table() {
         let t0 = 1_000_000;
         let cases = [
-            // (ended after ms, by, agent replied, expected)
+            // (ended after ms, by, agent replied, expected) with the default 20 s window
+            (0, EndedBy::Visitor, false, Outcome::Cancelled),
             (5_000, EndedBy::Visitor, false, Outcome::Cancelled),
             (20_000, EndedBy::Visitor, false, Outcome::Cancelled),
             (20_001, EndedBy::Visitor, false, Outcome::Missed),
@@ -259,16 +250,16 @@ mod tests {
             (900_000, EndedBy::System, false, Outcome::Missed),
         ];
         for (after, by, replied, want) in cases {
-            let got = outcome(t0, t0 + after, by, replied.then_some(t0 + 1));
+            let got = outcome(t0, t0 + after, by, replied.then_some(t0 + 1), CANCEL_WINDOW_MS);
             assert_eq!(got, want, "{after} {by:?} {replied}");
         }
-    }
-
-    #[test]
-    fn writing_rights() {
-        assert!(may_write(1, Some(1), Status::Active).is_ok());
-        assert!(may_write(1, Some(2), Status::Active).is_err());
-        assert!(may_write(1, Some(1), Status::Ended).is_err());
+        // A configured window: 5 s.
+        let window = [(4_000, Outcome::Cancelled), (5_000, Outcome::Cancelled), (5_001, Outcome::Missed)];
+        for (after, want) in window {
+            assert_eq!(outcome(t0, t0 + after, EndedBy::Visitor, None, 5_000), want, "{after} with a 5 s window");
+        }
+        assert_eq!(outcome(t0, t0 + 1, EndedBy::Visitor, Some(t0), 0), Outcome::Served);
+        assert_eq!(outcome(t0, t0 + 1, EndedBy::Visitor, None, 0), Outcome::Missed, "window 0: nothing counts as cancelled");
     }
 
     #[test]

@@ -27,11 +27,18 @@ const HEARTBEAT: Duration = Duration::from_secs(20);
 /// 1, 2, 3, … with no gap and no duplicate.
 pub struct Delivery {
     pub last_sent: HashMap<i64, i64>,
+    /// Replays (resume, catch-up) go out as `history` frames of many messages each instead of
+    /// one `message` frame per message, so a client merges a long chat in one pass. Clients
+    /// opt in (the widget's `hello.history`).
+    pub batch: bool,
 }
+
+/// A `history` frame carries messages up to about this many bytes of JSON.
+const HISTORY_FRAME_BYTES: usize = 512 * 1024;
 
 impl Delivery {
     pub fn new() -> Delivery {
-        Delivery { last_sent: HashMap::new() }
+        Delivery { last_sent: HashMap::new(), batch: false }
     }
 
     pub async fn deliver(&mut self, session: &mut Session, db: &Db, conversation: i64, seq: i64, json: &str) -> Result<(), Closed> {
@@ -57,10 +64,32 @@ impl Delivery {
             return Ok(());
         }
         let msgs = db.read(move |c| store::messages_between(c, conversation, after, upto)).await.map_err(|_| Closed)?;
+        if self.batch {
+            return self.send_history(session, conversation, msgs).await;
+        }
         for m in msgs {
             let seq = m.seq;
             session.text(ServerFrame::Message(m).to_json()).await.map_err(|_| Closed)?;
             self.last_sent.insert(conversation, seq);
+        }
+        Ok(())
+    }
+
+    /// The replay as `history` frames in seq order, each up to [`HISTORY_FRAME_BYTES`]; `more`
+    /// is true on all but the last, so the client merges once when the replay is complete.
+    async fn send_history(&mut self, session: &mut Session, conversation: i64, msgs: Vec<MessageOut>) -> Result<(), Closed> {
+        let mut msgs = msgs.into_iter().peekable();
+        while msgs.peek().is_some() {
+            let mut chunk = Vec::new();
+            let mut bytes = 0;
+            while let Some(m) = msgs.next_if(|m| chunk.is_empty() || bytes + approx_json_len(m) <= HISTORY_FRAME_BYTES) {
+                bytes += approx_json_len(&m);
+                chunk.push(m);
+            }
+            let last = chunk.last().map(|m| m.seq).unwrap_or(0);
+            let frame = ServerFrame::History { conversation, messages: chunk, more: msgs.peek().is_some() };
+            session.text(frame.to_json()).await.map_err(|_| Closed)?;
+            self.last_sent.insert(conversation, last);
         }
         Ok(())
     }
@@ -75,6 +104,12 @@ impl Delivery {
     pub fn unfollow(&mut self, conversation: i64) {
         self.last_sent.remove(&conversation);
     }
+}
+
+/// A message's JSON size, near enough for cutting replays into frames (bodies dominate; JSON
+/// escaping can at most double them).
+fn approx_json_len(m: &MessageOut) -> usize {
+    300 + m.body.len() * 2 + m.attachment.as_ref().map_or(0, |a| a.name.len() * 2 + a.url.len() + 120)
 }
 
 impl Default for Delivery {
@@ -96,8 +131,9 @@ pub enum Step {
     Close(u16, &'static str),
 }
 
-/// The event loop both socket kinds run. `on_text` handles one client frame; `tick` runs on
-/// every heartbeat (agents re-check their session there).
+/// The event loop both socket kinds run. `on_text` handles one client frame; `check` runs every
+/// `check_every` (agents re-check their session there, for changes made by another process);
+/// `recheck` runs when the hub pushes [`Outbound::Recheck`].
 pub async fn run_loop<H: Handler>(
     mut handler: H,
     mut session: Session,
@@ -111,6 +147,49 @@ pub async fn run_loop<H: Handler>(
     check.tick().await;
     let result: (u16, &'static str) = loop {
         tokio::select! {
+            // Outbound first: everything queued for this client goes out before its next frame
+            // is taken. A client that pipelines frames fills its own queue (the echoes of its
+            // own messages) while this task is busy with its frames; polled at
+            // random, the queue drifted up to its limit and a client reading everything was
+            // dropped as "too slow" after ~1,100 frames (finding 16c). Draining first bounds it
+            // to what one frame produces; a client that stops reading still blocks this task
+            // in `session.text`, its queue fills, and the hub drops it.
+            biased;
+            out = rx.recv() => {
+                match out {
+                    Some(Outbound::Message { conversation, seq, json }) => {
+                        let db = handler.db().clone();
+                        if handler.delivery().deliver(&mut session, &db, conversation, seq, &json).await.is_err() {
+                            break (close::NORMAL, "closed");
+                        }
+                    }
+                    Some(Outbound::Frame(f)) => {
+                        if session.text(f.to_string()).await.is_err() {
+                            break (close::NORMAL, "closed");
+                        }
+                    }
+                    Some(Outbound::Close(code, why)) => break (code, why),
+                    Some(Outbound::Recheck) => {
+                        if let Step::Close(code, why) = handler.recheck(&mut session).await {
+                            break (code, why);
+                        }
+                    }
+                    // Routing assigned a chat to this agent: announce it, then replay it.
+                    Some(Outbound::Follow { conversation, json }) => {
+                        if session.text(json.to_string()).await.is_err() {
+                            break (close::NORMAL, "closed");
+                        }
+                        let db = handler.db().clone();
+                        if !handler.delivery().last_sent.contains_key(&conversation)
+                            && handler.delivery().follow(&mut session, &db, conversation, 0).await.is_err()
+                        {
+                            break (close::NORMAL, "closed");
+                        }
+                    }
+                    // The hub dropped us (queue full): reconnect and resume.
+                    None => break (close::TRY_AGAIN, "too slow; reconnect and resume"),
+                }
+            }
             incoming = stream.next() => {
                 last_heard = Instant::now();
                 match incoming {
@@ -137,24 +216,6 @@ pub async fn run_loop<H: Handler>(
                         let code = if matches!(e, actix_ws::ProtocolError::Overflow) { close::TOO_BIG } else { close::PROTOCOL };
                         break (code, "protocol error");
                     }
-                }
-            }
-            out = rx.recv() => {
-                match out {
-                    Some(Outbound::Message { conversation, seq, json }) => {
-                        let db = handler.db().clone();
-                        if handler.delivery().deliver(&mut session, &db, conversation, seq, &json).await.is_err() {
-                            break (close::NORMAL, "closed");
-                        }
-                    }
-                    Some(Outbound::Frame(f)) => {
-                        if session.text(f.to_string()).await.is_err() {
-                            break (close::NORMAL, "closed");
-                        }
-                    }
-                    Some(Outbound::Close(code, why)) => break (code, why),
-                    // The hub dropped us (queue full): reconnect and resume.
-                    None => break (close::TRY_AGAIN, "too slow; reconnect and resume"),
                 }
             }
             _ = heartbeat.tick() => {
@@ -185,6 +246,10 @@ pub trait Handler {
         Duration::from_secs(3600)
     }
     async fn check(&mut self) -> Step {
+        Step::Continue
+    }
+    /// The hub says the person behind this socket changed: re-read their rights now.
+    async fn recheck(&mut self, _session: &mut Session) -> Step {
         Step::Continue
     }
     async fn finish(&mut self);
@@ -250,6 +315,7 @@ pub struct OwnedMessage {
 pub async fn end_conversation(state: &AppState, conversation: i64, by: EndedBy, who: String) -> Result<(), AppError> {
     let now = state.now();
     let (config, host) = (state.config.clone(), state.public_url.host_str().unwrap_or("localhost").to_string());
+    let cancel_window_ms = state.routing.settings().cancel_window_ms();
     let done = state
         .db
         .write(move |c| {
@@ -258,7 +324,7 @@ pub async fn end_conversation(state: &AppState, conversation: i64, by: EndedBy, 
                 return Ok(None);
             }
             let was_queued = conv.status == Status::Queued;
-            let outcome = store::end(c, &conv, by, now)?;
+            let outcome = store::end(c, &conv, by, now, cancel_window_ms)?;
             let event = match by {
                 EndedBy::Visitor => SystemEvent::visitor_left(),
                 EndedBy::Agent => SystemEvent::agent_ended(&who),
@@ -281,6 +347,8 @@ pub async fn end_conversation(state: &AppState, conversation: i64, by: EndedBy, 
             state.hub.publish(Audience::Agents, ServerFrame::Queue(QueueChange::Remove { conversation, agent_id: None })).await;
         }
         state.hub.publish(Audience::Agents, ServerFrame::Chat { op: ChatOp::Ended, conversation }).await;
+        // Routing: a slot freed or the queue moved.
+        crate::routing::dispatch(state).await;
     }
     Ok(())
 }

@@ -41,6 +41,12 @@ pub fn touch_visitor(conn: &Connection, id: i64, now: i64, seen: &VisitorSeen) -
     Ok(())
 }
 
+/// The phone number a visitor gave (a callback request).
+pub fn set_visitor_phone(conn: &Connection, id: i64, phone: &str) -> Result<(), AppError> {
+    conn.execute("UPDATE visitors SET phone = ?2 WHERE id = ?1", params![id, phone])?;
+    Ok(())
+}
+
 pub fn record_page(
     conn: &Connection,
     visitor_id: i64,
@@ -105,7 +111,7 @@ pub fn visitor_details(conn: &Connection, id: i64) -> Result<Option<VisitorDetai
     let mut st = conn.prepare("SELECT url, title, at FROM page_views WHERE visitor_id = ?1 ORDER BY at DESC, id DESC LIMIT 50")?;
     v.pages = st.query_map([id], |r| Ok(PageView { url: r.get(0)?, title: r.get(1)?, at: r.get(2)? }))?.collect::<rusqlite::Result<_>>()?;
     let mut st = conn.prepare(
-        "SELECT c.id, c.status, c.outcome, c.created_at, a.name FROM conversations c
+        "SELECT c.id, c.status, c.outcome, c.created_at, a.name, c.agent_id FROM conversations c
          LEFT JOIN agents a ON a.id = c.agent_id WHERE c.visitor_id = ?1 ORDER BY c.created_at DESC LIMIT 50",
     )?;
     v.conversations = st
@@ -116,6 +122,7 @@ pub fn visitor_details(conn: &Connection, id: i64) -> Result<Option<VisitorDetai
                 outcome: outcome_from(r.get(2)?),
                 created_at: r.get(3)?,
                 agent_name: r.get(4)?,
+                agent_id: r.get(5)?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
@@ -195,8 +202,8 @@ pub fn assign(conn: &Connection, id: i64, agent_id: i64, now: i64) -> Result<boo
     )? == 1)
 }
 
-pub fn end(conn: &Connection, c: &ConvRow, by: EndedBy, now: i64) -> Result<Outcome, AppError> {
-    let outcome = super::outcome(c.created_at, now, by, c.first_agent_reply_at);
+pub fn end(conn: &Connection, c: &ConvRow, by: EndedBy, now: i64, cancel_window_ms: i64) -> Result<Outcome, AppError> {
+    let outcome = super::outcome(c.created_at, now, by, c.first_agent_reply_at, cancel_window_ms);
     conn.execute(
         "UPDATE conversations SET status = 'ended', ended_at = ?2, ended_by = ?3, outcome = ?4 WHERE id = ?1 AND status != 'ended'",
         params![c.id, now, by.as_str(), outcome.as_str()],
@@ -297,10 +304,6 @@ pub struct ArchiveFilter {
     pub before_id: Option<i64>,
     pub limit: u32,
 }
-
-// The FTS query builder lives in `db::fts`. TEMPORARY shim for `src/tickets/store.rs`, which
-// still calls `chat::store::fts_query`: remove when the tickets branch merges.
-pub use crate::db::fts::query as fts_query;
 
 pub fn archive(conn: &Connection, f: &ArchiveFilter) -> Result<Vec<Conversation>, AppError> {
     let fts = f.text.as_deref().and_then(crate::db::fts::query);
@@ -429,16 +432,32 @@ pub fn messages_between(conn: &Connection, conversation: i64, after: i64, upto: 
 
 // ---------------------------------------------------------------- attachments
 
-// Attachment SQL lives in `chat::files::store`. TEMPORARY shim for `src/tickets/http.rs`,
-// which still calls these through `chat::store`: remove when the tickets branch merges and
-// imports `chat::files::store` directly.
-pub use super::files::store::{attachment_by_token, attachment_uploaded_by_agent};
+/// One of a contact's chats, with what the access rules need.
+#[derive(Debug, Clone)]
+pub struct ContactChat {
+    pub id: i64,
+    pub agent_id: Option<i64>,
+    pub status: Status,
+    pub created_at: i64,
+}
 
-/// A contact's chats, newest first, as (id, status, created_at).
-pub fn conversations_of_contact(conn: &Connection, contact_id: i64, limit: u32) -> Result<Vec<(i64, String, i64)>, AppError> {
+/// A contact's chats, newest first.
+pub fn conversations_of_contact(conn: &Connection, contact_id: i64, limit: u32) -> Result<Vec<ContactChat>, AppError> {
     let mut st = conn.prepare(
-        "SELECT c.id, c.status, c.created_at FROM conversations c JOIN visitors v ON v.id = c.visitor_id
+        "SELECT c.id, c.agent_id, c.status, c.created_at FROM conversations c JOIN visitors v ON v.id = c.visitor_id
          WHERE v.contact_id = ?1 ORDER BY c.id DESC LIMIT ?2",
     )?;
-    Ok(st.query_map(params![contact_id, limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?)
+    let rows = st.query_map(params![contact_id, limit], |r| {
+        Ok(ContactChat { id: r.get(0)?, agent_id: r.get(1)?, status: Status::parse(&r.get::<_, String>(2)?), created_at: r.get(3)? })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// What the access rules need about every chat of a visitor.
+pub fn chats_of_visitor(conn: &Connection, visitor_id: i64) -> Result<Vec<crate::auth::policy::ChatFacts>, AppError> {
+    let mut st = conn.prepare_cached("SELECT agent_id, status FROM conversations WHERE visitor_id = ?1")?;
+    let rows = st.query_map([visitor_id], |r| {
+        Ok(crate::auth::policy::ChatFacts { agent_id: r.get(0)?, status: Status::parse(&r.get::<_, String>(1)?) })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

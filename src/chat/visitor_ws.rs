@@ -1,6 +1,6 @@
-//! `/ws/visitor`: the widget's socket.
-
-use std::time::Instant;
+//! `/ws/visitor`: the widget's socket. Its budgets (messages, page views, typing, hellos) are
+//! kept per visitor and per client IP in `AppState::visitor_budgets`, shared by every socket, so
+//! opening more sockets or reconnecting does not buy more (finding 15).
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use actix_ws::Session;
@@ -10,10 +10,8 @@ use super::store::{self, VisitorSeen};
 use super::{EndedBy, Status, files};
 use crate::auth;
 use crate::db::Db;
-use crate::error::AppError;
-use crate::realtime::protocol::{
-    self, PageInfo, QueueChange, Reader, ServerFrame, StatusChange, Typing, VisitorFrame, VisitorRef, VisitorWelcome, close,
-};
+use crate::error::{AppError, Kind};
+use crate::realtime::protocol::{self, PageInfo, Reader, ServerFrame, Typing, VisitorFrame, VisitorRef, VisitorWelcome, close};
 use crate::realtime::{Audience, Peer, SocketId};
 use crate::state::AppState;
 
@@ -31,8 +29,7 @@ pub async fn upgrade(state: web::Data<AppState>, req: HttpRequest, body: web::Pa
         delivery: Delivery::new(),
         socket: None,
         page_url: None,
-        typing_budget: Budget::new(8, 4.0),
-        message_budget: Budget::from_rate(state.config.visitor_message_rate),
+        origin: None,
     };
     actix_web::rt::spawn(async move {
         let mut handler = handler;
@@ -48,32 +45,11 @@ pub async fn upgrade(state: web::Data<AppState>, req: HttpRequest, body: web::Pa
     Ok(resp)
 }
 
-/// A small token bucket: `burst` frames, refilled at `per_sec`.
-pub struct Budget {
-    tokens: f64,
-    burst: f64,
-    per_sec: f64,
-    at: Instant,
-}
-
-impl Budget {
-    pub fn new(burst: u32, per_sec: f64) -> Budget {
-        Budget { tokens: burst as f64, burst: burst as f64, per_sec, at: Instant::now() }
-    }
-    pub fn from_rate(r: crate::config::Rate) -> Budget {
-        Budget::new(r.count, r.count as f64 / r.per.as_secs_f64())
-    }
-    pub fn take(&mut self) -> bool {
-        let now = Instant::now();
-        self.tokens = (self.tokens + now.duration_since(self.at).as_secs_f64() * self.per_sec).min(self.burst);
-        self.at = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
+/// The `rate_limited` refusal, with when to retry.
+fn limited(what: &str, wait: u64) -> AppError {
+    let mut e = AppError::new(Kind::RateLimited, format!("too many {what}; retry in {wait} s"));
+    e.retry_after_secs = Some(wait.max(1));
+    e
 }
 
 struct VisitorSocket {
@@ -85,8 +61,8 @@ struct VisitorSocket {
     delivery: Delivery,
     socket: Option<SocketId>,
     page_url: Option<String>,
-    typing_budget: Budget,
-    message_budget: Budget,
+    /// The host page's origin (from the loader's page URL): routing and W11 use it.
+    origin: Option<String>,
 }
 
 /// A referrer from another site is the visit's source; our own site's pages are navigation.
@@ -114,9 +90,18 @@ impl VisitorSocket {
                 return Ok(None);
             }
         };
-        let VisitorFrame::Hello { token, page, tz, lang, resume, .. } = frame else { unreachable!() };
+        let VisitorFrame::Hello { token, page, tz, lang, resume, history, .. } = frame else { unreachable!() };
+        self.delivery.batch = history;
         let st = self.state.clone();
         let now = st.now();
+        // W11: a page from a site not on the allowed list gets no chat.
+        let origin = page.as_ref().and_then(|p| crate::routing::origin_of(&p.url));
+        if !st.routing.settings().origin_allowed(origin.as_deref()) {
+            let _ = session.text(protocol::error_frame("origin_not_allowed", "this site may not embed the chat", None)).await;
+            let _ = session.clone().close(socket::close_reason(close::POLICY, "site not allowed")).await;
+            return Ok(None);
+        }
+        self.origin = origin.clone();
         let known = match &token {
             Some(t) if !t.is_empty() && t.len() <= 128 => {
                 let hash = auth::token_hash(t);
@@ -124,14 +109,18 @@ impl VisitorSocket {
             }
             _ => None,
         };
-        if known.is_none()
-            && let Err(wait) = st.widget_sessions.take(&self.ip, now)
-        {
-            session
-                .text(protocol::error_frame("rate_limited", &format!("too many new chats from this address; retry in {wait} s"), None))
-                .await
-                .map_err(|_| Closed)?;
-            let _ = session.clone().close(socket::close_reason(close::TRY_AGAIN, "rate limited")).await;
+        // Every connection counts (per visitor and per IP); a new visitor also against the
+        // new-visitors budget.
+        let refused = match st.visitor_budgets.hellos.take(known, &self.ip, now) {
+            Err(wait) => Some(format!("too many connections; retry in {wait} s")),
+            Ok(()) if known.is_none() => {
+                st.widget_sessions.take(&self.ip, now).err().map(|wait| format!("too many new chats from this address; retry in {wait} s"))
+            }
+            Ok(()) => None,
+        };
+        if let Some(message) = refused {
+            session.text(protocol::error_frame("rate_limited", &message, None)).await.map_err(|_| Closed)?;
+            let _ = session.clone().close(socket::close_reason(close::TRY_AGAIN, &message)).await;
             return Ok(None);
         }
         let token = match (&known, token) {
@@ -172,19 +161,30 @@ impl VisitorSocket {
                 return Ok(None);
             }
         };
+        if known.is_none() {
+            st.visitor_budgets.hellos.charge_visitor(visitor_id, now);
+        }
         self.visitor = Some(visitor_id);
         self.page_url = page.map(|p| p.url);
         let (id, rx) = st.hub.register(Peer::Visitor { visitor_id }).await;
         self.socket = Some(id);
-        // No agent connected: the widget offers the leave-a-message form instead (W6).
-        let agents_online = st.hub.stats().await.agents_online;
+        // Routing decides between chat, the offline form and hiding (W6, W7, R6): accepting
+        // agents with free slots, hours, queue limits; never the number of open console tabs.
+        let settings = st.routing.settings();
+        let routing = match st.db.read(move |c| crate::routing::ops::widget_view(c, &settings, origin.as_deref(), now)).await {
+            Ok(r) => r,
+            Err(e) => {
+                socket::send_error(session, &e, None).await?;
+                return Ok(None);
+            }
+        };
         let welcome = ServerFrame::VisitorWelcome(VisitorWelcome {
             v: protocol::VERSION,
             token,
             visitor: VisitorRef { id: visitor_id },
             conversation: conv.as_ref().map(|c| socket::conv_frame(c, agent_name)),
             sneak_peek: st.sneak_peek(),
-            agents_online,
+            routing,
         });
         session.text(welcome.to_json()).await.map_err(|_| Closed)?;
         if let Some(c) = conv {
@@ -194,6 +194,11 @@ impl VisitorSocket {
             }
             let after = resume.filter(|r| r.conversation == c.id).map(|r| r.last_seq).unwrap_or(0);
             self.delivery.follow(session, &st.db, c.id, after).await?;
+            if c.status == Status::Queued
+                && let Some(place) = crate::routing::live::place_of(&st, c.id).await
+            {
+                session.text(place.to_json()).await.map_err(|_| Closed)?;
+            }
         }
         Ok(Some(rx))
     }
@@ -210,6 +215,10 @@ impl VisitorSocket {
             }
             VisitorFrame::Page(p) => {
                 let now = st.now();
+                if let Err(wait) = st.visitor_budgets.pages.take(Some(visitor_id), &self.ip, now) {
+                    socket::send_error(session, &limited("page views", wait), None).await?;
+                    return Ok(Step::Continue);
+                }
                 self.page_url = Some(p.url.clone());
                 let page = p.clone();
                 if let Err(e) = st.db.write(move |c| record_page(c, visitor_id, &page, now)).await {
@@ -220,20 +229,20 @@ impl VisitorSocket {
                     st.hub.publish(Audience::ConversationAgents(conv), frame).await;
                 }
             }
-            VisitorFrame::Message { client_id, body, attachment } => {
-                if !self.message_budget.take() {
-                    let e = AppError::rate_limited(1);
-                    socket::send_error(session, &e, Some(&client_id)).await?;
+            VisitorFrame::Message { client_id, body, attachment, department } => {
+                if let Err(wait) = st.visitor_budgets.messages.take(Some(visitor_id), &self.ip, st.now()) {
+                    socket::send_error(session, &limited("messages", wait), Some(&client_id)).await?;
                     return Ok(Step::Continue);
                 }
-                match self.send_message(session, client_id.clone(), body, attachment).await {
+                match self.send_message(session, client_id.clone(), body, attachment, department).await {
                     Ok(()) => {}
                     Err(e) => socket::send_error(session, &e, Some(&client_id)).await?,
                 }
             }
             VisitorFrame::Typing { typing, draft } => {
+                // Typing is a hint: beyond the budget it is dropped without an error frame.
                 if let Some(conv) = self.conversation
-                    && self.typing_budget.take()
+                    && st.visitor_budgets.typing.take(Some(visitor_id), &self.ip, st.now()).is_ok()
                 {
                     let draft = if st.sneak_peek() && typing {
                         draft.map(|d| d.chars().take(protocol::MAX_DRAFT_CHARS).collect::<String>())
@@ -271,11 +280,13 @@ impl VisitorSocket {
         client_id: String,
         body: String,
         attachment: Option<String>,
+        department: Option<i64>,
     ) -> Result<(), AppError> {
         let st = self.state.clone();
         let visitor_id = self.visitor.expect("hello done");
         let now = st.now();
         let page_url = self.page_url.clone();
+        let (settings, origin) = (st.routing.settings(), self.origin.clone());
         // Find or open the conversation, resolve the attachment: one transaction, so a new
         // chat and its first message appear together.
         let (conv_id, created, attachment_id) = st
@@ -294,7 +305,13 @@ impl VisitorSocket {
                 };
                 match store::open_conv_of(c, visitor_id)? {
                     Some(conv) => Ok((conv.id, false, attachment_id)),
-                    None => Ok((store::create_conv(c, visitor_id, page_url.as_deref(), now)?, true, attachment_id)),
+                    None => {
+                        // Routing: the department, and whether chat is open at all.
+                        let department = crate::routing::ops::admit(c, &settings, department, origin.as_deref(), now)?;
+                        let id = store::create_conv(c, visitor_id, page_url.as_deref(), now)?;
+                        crate::routing::store::set_conv_department(c, id, department)?;
+                        Ok((id, true, attachment_id))
+                    }
                 }
             })
             .await?;
@@ -324,12 +341,10 @@ impl VisitorSocket {
         .await?;
         let ack = ServerFrame::Ack { client_id, conversation: conv_id, seq: m.seq, id: m.id, at: m.at };
         session.text(ack.to_json()).await.map_err(|_| AppError::unavailable("socket closed"))?;
+        // Routing assigns it if it can; otherwise the visitor learns their place and the
+        // consoles' queue gets it (both from the dispatch, in commit order).
         if created {
-            let status = ServerFrame::Status(StatusChange::Queued { conversation: conv_id });
-            session.text(status.to_json()).await.map_err(|_| AppError::unavailable("socket closed"))?;
-            if let Some(view) = st.db.read(move |c| store::conversation_view(c, conv_id)).await? {
-                st.hub.publish(Audience::Agents, ServerFrame::Queue(QueueChange::Add { conversation: Box::new(view) })).await;
-            }
+            crate::routing::dispatch(&st).await;
         }
         Ok(())
     }

@@ -1,6 +1,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::Contact;
+use crate::auth::policy::{ChatFacts, ContactFacts, TicketFacts};
 use crate::auth::{normalize_email, validate_email};
 use crate::error::AppError;
 
@@ -18,7 +19,8 @@ pub fn get(conn: &Connection, id: i64) -> Result<Option<Contact>, AppError> {
 /// Without an email a new nameless-or-named contact is created (merged later when an email
 /// turns up, see [`attach_email`]).
 pub fn upsert(conn: &Connection, email: Option<&str>, name: Option<&str>, now: i64) -> Result<i64, AppError> {
-    let name = name.map(str::trim).filter(|n| !n.is_empty());
+    let name = name.map(|n| crate::text::single_line(n, 100)).filter(|n| !n.is_empty());
+    let name = name.as_deref();
     if let Some(e) = email.map(str::trim).filter(|e| !e.is_empty()) {
         validate_email(e)?;
         let norm = normalize_email(e);
@@ -69,6 +71,7 @@ pub fn attach_email(conn: &Connection, id: i64, email: &str, now: i64) -> Result
 }
 
 pub fn update(conn: &Connection, id: i64, name: Option<&str>, phone: Option<&str>, now: i64) -> Result<(), AppError> {
+    let (name, phone) = (name.map(|n| crate::text::single_line(n, 100)), phone.map(|p| crate::text::single_line(p, 40)));
     conn.execute(
         "UPDATE contacts SET name = coalesce(?2, name), phone = coalesce(?3, phone), updated_at = ?4 WHERE id = ?1",
         params![id, name, phone, now],
@@ -76,8 +79,57 @@ pub fn update(conn: &Connection, id: i64, name: Option<&str>, phone: Option<&str
     Ok(())
 }
 
-pub fn search(conn: &Connection, q: Option<&str>, limit: u32) -> Result<Vec<Contact>, AppError> {
+/// Contacts matching `q` (email or name) that the viewer may see: supervisors all; others those
+/// with a ticket or chat they may see. The SQL mirror of `Viewer::may_view_contact`.
+pub fn search(
+    conn: &Connection,
+    q: Option<&str>,
+    v: crate::tickets::store::Viewer,
+    agents_see_colleagues: bool,
+    limit: u32,
+) -> Result<Vec<Contact>, AppError> {
     let pattern = q.map(|q| format!("%{}%", q.trim().replace(['%', '_'], "")));
-    let mut st = conn.prepare(&format!("{COLS} WHERE ?1 IS NULL OR email LIKE ?1 OR name LIKE ?1 ORDER BY id DESC LIMIT ?2"))?;
-    Ok(st.query_map(params![pattern, limit], from_row)?.collect::<rusqlite::Result<_>>()?)
+    let visibility = if v.sees_all {
+        String::new()
+    } else {
+        format!(
+            "AND (EXISTS (SELECT 1 FROM tickets t WHERE t.contact_id = contacts.id AND {})
+                  OR EXISTS (SELECT 1 FROM conversations c JOIN visitors vi ON vi.id = c.visitor_id
+                             WHERE vi.contact_id = contacts.id AND (c.status = 'queued' OR c.agent_id = ?4 OR ?5)))",
+            crate::tickets::store::visible("?3", "?4")
+        )
+    };
+    let mut st =
+        conn.prepare(&format!("{COLS} WHERE (?1 IS NULL OR email LIKE ?1 OR name LIKE ?1) {visibility} ORDER BY id DESC LIMIT ?2"))?;
+    let rows = if v.sees_all {
+        st.query_map(params![pattern, limit], from_row)?.collect::<rusqlite::Result<_>>()?
+    } else {
+        st.query_map(params![pattern, limit, false, v.agent_id, agents_see_colleagues], from_row)?.collect::<rusqlite::Result<_>>()?
+    };
+    Ok(rows)
+}
+
+/// The contact with this normalized email.
+pub fn id_by_email(conn: &Connection, email_norm: &str) -> Result<Option<i64>, AppError> {
+    Ok(conn.query_row("SELECT id FROM contacts WHERE email_norm = ?1", [email_norm], |r| r.get(0)).optional()?)
+}
+
+/// The ids of the contact's tickets (merged ones included).
+pub fn ticket_ids(conn: &Connection, id: i64) -> Result<Vec<i64>, AppError> {
+    let mut st = conn.prepare_cached("SELECT id FROM tickets WHERE contact_id = ?1 ORDER BY id")?;
+    Ok(st.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+}
+
+/// What the access rules need about every ticket and chat of a contact.
+pub fn facts(conn: &Connection, id: i64) -> Result<ContactFacts, AppError> {
+    let mut st = conn.prepare_cached("SELECT agent_id, department_id FROM tickets WHERE contact_id = ?1")?;
+    let tickets =
+        st.query_map([id], |r| Ok(TicketFacts { agent_id: r.get(0)?, department_id: r.get(1)? }))?.collect::<rusqlite::Result<_>>()?;
+    let mut st = conn.prepare_cached(
+        "SELECT c.agent_id, c.status FROM conversations c JOIN visitors v ON v.id = c.visitor_id WHERE v.contact_id = ?1",
+    )?;
+    let chats = st
+        .query_map([id], |r| Ok(ChatFacts { agent_id: r.get(0)?, status: crate::chat::Status::parse(&r.get::<_, String>(1)?) }))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(ContactFacts { tickets, chats })
 }

@@ -6,7 +6,7 @@
 //! vocabulary so full-text search has realistic term frequencies. Deterministic per seed.
 
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::{RngExt, SeedableRng};
 use rusqlite::{Connection, params};
 
 use crate::error::AppError;

@@ -29,6 +29,8 @@ pub async fn update(state: Data, p: Principal, path: web::Path<i64>, body: web::
     let actor = Actor::from(&p);
     let now = state.now();
     let d = state.db.write(move |c| super::update(c, id, &patch, &actor, now)).await?;
+    // Routing: priorities and limits change the queue.
+    crate::routing::dispatch(&state).await;
     Ok(HttpResponse::Ok().json(d))
 }
 

@@ -20,6 +20,9 @@ pub struct Department {
     pub next_only: bool,
     /// The reply every ticket of this department starts from (T7), with placeholders.
     pub reply_template: Option<String>,
+    /// Chat routing: priority, hours, holidays, queue limit, offline behaviour, sites.
+    #[serde(flatten)]
+    pub chat: crate::routing::ChatRules,
 }
 
 #[derive(Deserialize, Debug)]
@@ -42,6 +45,32 @@ pub struct DepartmentPatch {
     pub subject_rule: Option<String>,
     pub next_only: Option<bool>,
     pub reply_template: Option<String>,
+    // Chat routing rules, checked by `routing::ChatRulesPatch::apply`.
+    pub priority: Option<i64>,
+    pub timezone: Option<String>,
+    /// null: always open.
+    #[serde(default, deserialize_with = "crate::routing::http::nullable")]
+    pub hours: Option<Option<serde_json::Value>>,
+    pub holidays: Option<Vec<String>>,
+    /// null: no limit.
+    #[serde(default, deserialize_with = "crate::routing::http::nullable")]
+    pub queue_limit: Option<Option<i64>>,
+    pub offline_behaviour: Option<crate::routing::OfflineBehaviour>,
+    pub origins: Option<Vec<String>>,
+}
+
+impl DepartmentPatch {
+    pub fn chat(&self) -> crate::routing::ChatRulesPatch {
+        crate::routing::ChatRulesPatch {
+            priority: self.priority,
+            timezone: self.timezone.clone(),
+            hours: self.hours.clone(),
+            holidays: self.holidays.clone(),
+            queue_limit: self.queue_limit,
+            offline_behaviour: self.offline_behaviour,
+            origins: self.origins.clone(),
+        }
+    }
 }
 
 pub fn validate_name(name: &str) -> Result<String, AppError> {
@@ -70,12 +99,18 @@ pub fn update(conn: &rusqlite::Connection, id: i64, patch: &DepartmentPatch, act
         return Err(AppError::invalid("reply_template: at most 10000 characters"));
     }
     store::get(conn, id)?.ok_or_else(|| AppError::not_found("department"))?;
+    let chat = patch.chat();
+    if !chat.is_empty() {
+        let rules = crate::routing::store::department(conn, id)?.ok_or_else(|| AppError::not_found("department"))?;
+        crate::routing::store::set_department_rules(conn, &chat.apply(rules)?)?;
+    }
     store::update(conn, id, name.as_deref(), patch.visible)?;
     store::set_ticket_options(conn, id, patch.subject_rule.as_deref(), patch.next_only, patch.reply_template.as_deref())?;
     let d = store::get(conn, id)?.ok_or_else(|| AppError::not_found("department"))?;
     let details = serde_json::json!({
         "name": name, "visible": patch.visible, "subject_rule": patch.subject_rule,
         "next_only": patch.next_only, "reply_template": patch.reply_template.as_ref().map(|_| "changed"),
+        "chat": d.chat,
     });
     audit::store::record(conn, now, actor, "department.update", Some(&d.name), Some(&details))?;
     Ok(d)

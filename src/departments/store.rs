@@ -14,17 +14,26 @@ fn from_row(r: &Row) -> rusqlite::Result<Department> {
         subject_rule: r.get(4)?,
         next_only: r.get(5)?,
         reply_template: r.get(6)?,
+        chat: Default::default(),
     })
+}
+
+/// Fill in the chat routing rules (`routing::store` owns those columns).
+fn with_chat(conn: &Connection, mut d: Department) -> Result<Department, AppError> {
+    if let Some(r) = crate::routing::store::department(conn, d.id)? {
+        d.chat = crate::routing::ChatRules::from(&r);
+    }
+    Ok(d)
 }
 
 pub fn list(conn: &Connection) -> Result<Vec<Department>, AppError> {
     let mut st = conn.prepare(&format!("{COLS} ORDER BY name COLLATE NOCASE"))?;
-    let rows = st.query_map([], from_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let rows: Vec<Department> = st.query_map([], from_row)?.collect::<rusqlite::Result<_>>()?;
+    rows.into_iter().map(|d| with_chat(conn, d)).collect()
 }
 
 pub fn get(conn: &Connection, id: i64) -> Result<Option<Department>, AppError> {
-    Ok(conn.query_row(&format!("{COLS} WHERE id = ?1"), [id], from_row).optional()?)
+    conn.query_row(&format!("{COLS} WHERE id = ?1"), [id], from_row).optional()?.map(|d| with_chat(conn, d)).transpose()
 }
 
 fn name_taken(conn: &Connection, name: &str, except: i64) -> Result<bool, AppError> {

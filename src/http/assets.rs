@@ -9,9 +9,19 @@ use super::routes::is_api_path;
 use crate::error::{AppError, Kind, json_error};
 
 /// The widget document runs inside other sites' pages: same strictness as the console, but
-/// framing allowed.
+/// framing allowed — by any site, or only by the admin's allowed sites (W11, [`widget_csp`]).
 pub const WIDGET_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
     connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors *";
+
+/// The widget's CSP with `frame-ancestors` limited to `allowed` (normalized origins; empty:
+/// any site). Our own origin may always frame it (the console's live preview).
+pub fn widget_csp(allowed: &[String]) -> String {
+    if allowed.is_empty() {
+        return WIDGET_CSP.to_string();
+    }
+    let base = WIDGET_CSP.trim_end_matches("frame-ancestors *");
+    format!("{base}frame-ancestors 'self' {}", allowed.join(" "))
+}
 
 #[derive(RustEmbed)]
 #[folder = "web/dist/"]
@@ -37,10 +47,16 @@ pub async fn serve(req: HttpRequest) -> HttpResponse {
     // Named pages: the widget's iframe document and the demo shop.
     match file {
         "widget" => {
+            let csp = match req.app_data::<actix_web::web::Data<crate::state::AppState>>() {
+                Some(st) => widget_csp(&st.routing.settings().allowed_origins),
+                None => WIDGET_CSP.to_string(),
+            };
             return file_response(&req, "widget.html")
                 .map(|mut r| {
                     // Embeddable by any site until an admin restricts it (W11).
-                    r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(WIDGET_CSP));
+                    if let Ok(v) = HeaderValue::from_str(&csp) {
+                        r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+                    }
                     r
                 })
                 .unwrap_or_else(|| actix_web::ResponseError::error_response(&AppError::not_found("widget")));

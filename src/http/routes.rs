@@ -51,9 +51,9 @@ macro_rules! route {
 
 /// Every route of the server except the static web assets.
 pub fn api_routes() -> Vec<ApiRoute> {
-    use crate::{agents, audit, canned, chat, contacts, departments, mail, settings, tickets};
+    use crate::{agents, audit, canned, chat, contacts, departments, inbound, mail, routing, settings, tickets};
     use Access::{Metrics, Public, Role as R};
-    use Role::{Admin, Agent};
+    use Role::{Admin, Agent, Supervisor};
     vec![
         route!(GET "/healthz", Public, super::health::healthz),
         route!(GET "/readyz", Public, super::health::readyz),
@@ -68,9 +68,12 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route!(GET "/api/v1/me", R(Agent), auth::http::me),
         route!(PATCH "/api/v1/me", R(Agent), auth::http::update_me),
         route!(POST "/api/v1/me/password", R(Agent), auth::http::change_password),
+        route!(PUT "/api/v1/me/status", R(Agent), routing::http::put_status),
         route!(GET "/api/v1/agents", R(Agent), agents::http::list),
         route!(POST "/api/v1/agents", R(Admin), agents::http::create),
+        route!(PUT "/api/v1/agents/chat-limits", R(Admin), routing::http::put_chat_limits),
         route!(GET "/api/v1/agents/{id}", R(Agent), agents::http::get),
+        route!(GET "/api/v1/agents/{id}/status-history", R(Supervisor), routing::http::status_history),
         route!(PATCH "/api/v1/agents/{id}", R(Admin), agents::http::update),
         route!(POST "/api/v1/agents/{id}/password", R(Admin), agents::http::set_password),
         route!(POST "/api/v1/agents/{id}/invite", R(Admin), auth::links::reinvite),
@@ -91,6 +94,8 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route!(POST "/api/v1/settings/mail/test", R(Admin), mail::http::test),
         route!(GET "/api/v1/mail/outbox", R(Admin), mail::http::outbox),
         route!(POST "/api/v1/mail/outbox/{id}/retry", R(Agent), mail::http::retry),
+        route!(GET "/api/v1/settings/routing", R(Agent), routing::http::get_settings),
+        route!(PATCH "/api/v1/settings/routing", R(Admin), routing::http::patch_settings),
         route!(GET "/api/v1/conversations", R(Agent), chat::http::list),
         route!(GET "/api/v1/conversations/{id}", R(Agent), chat::http::get),
         route!(GET "/api/v1/conversations/{id}/messages", R(Agent), chat::http::messages),
@@ -119,6 +124,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route!(POST "/api/v1/conversations/{id}/ticket", R(Agent), tickets::http::from_conversation),
         route!(POST "/api/v1/widget/offline", Public, tickets::widget::offline),
         route!(GET "/api/v1/widget/tickets", Public, tickets::widget::tickets),
+        route!(POST "/api/v1/widget/callback", Public, routing::http::callback),
         route!(GET "/api/v1/views", R(Agent), tickets::views::list),
         route!(POST "/api/v1/views", R(Agent), tickets::views::create),
         route!(DELETE "/api/v1/views/{id}", R(Agent), tickets::views::delete),
@@ -129,6 +135,8 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route!(GET "/api/v1/contacts", R(Agent), contacts::http::list),
         route!(GET "/api/v1/contacts/{id}", R(Agent), contacts::http::get),
         route!(PATCH "/api/v1/contacts/{id}", R(Agent), contacts::http::update),
+        route!(POST "/api/v1/inbound/mime", Access::Scope(Scope::Inbound), inbound::http::mime_message),
+        route!(POST "/api/v1/settings/imap/check", R(Admin), inbound::http::check),
     ]
 }
 

@@ -5,14 +5,14 @@
 //!
 //! The token is lower-case (`t`, digits, `.`, hex) because some servers lower-case local parts.
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 /// Hex digits of the signature kept in the address (64 bits).
 const SIG_HEX: usize = 16;
 
 fn signature(key: &[u8], number: i64) -> String {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
     mac.update(b"frontdesk reply token v1:");
     mac.update(number.to_string().as_bytes());
     let full = hex::encode(mac.finalize().into_bytes());

@@ -38,6 +38,12 @@ pub enum Outbound {
     Frame(Arc<str>),
     /// Close the socket with this code (session revoked, server restart).
     Close(u16, &'static str),
+    /// The agent behind this socket changed (role, departments, disabled, password, logout):
+    /// re-read its rights from the database now. Pushed by [`Hub::agent_changed`].
+    Recheck,
+    /// Routing gave this agent a chat: send the frame, then follow the conversation from its
+    /// start (the hub has already subscribed the socket).
+    Follow { conversation: i64, json: Arc<str> },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +71,7 @@ enum Cmd {
     Stats { reply: oneshot::Sender<HubStats> },
     OnlineAgents { reply: oneshot::Sender<Vec<i64>> },
     CloseAll { code: u16, reason: &'static str, reply: oneshot::Sender<()> },
+    AssignAgent { agent_id: i64, conversation: i64, json: Arc<str> },
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -125,6 +132,18 @@ impl Hub {
         let _ = self.tx.send(Cmd::Publish { audience, item }).await;
     }
 
+    /// Tell every open socket of `agent_id` that its agent changed, after the change committed:
+    /// each one reloads role and session from the database, stops following chats it may no
+    /// longer see, and closes with 4001 when the session or account is gone.
+    pub async fn agent_changed(&self, agent_id: i64) {
+        self.publish_item(Audience::Agent(agent_id), Outbound::Recheck).await;
+    }
+
+    /// Every agent socket re-reads its rights (an admin switch such as `agents_see_colleagues`).
+    pub async fn agents_changed(&self) {
+        self.publish_item(Audience::Agents, Outbound::Recheck).await;
+    }
+
     pub async fn stats(&self) -> HubStats {
         let (reply, rx) = oneshot::channel();
         if self.tx.send(Cmd::Stats { reply }).await.is_err() {
@@ -140,6 +159,13 @@ impl Hub {
             return Vec::new();
         }
         rx.await.unwrap_or_default()
+    }
+
+    /// Routing gave `agent_id` a chat: subscribe every socket of theirs to it and hand each
+    /// the frame with [`Outbound::Follow`], so the transcript is replayed from its start.
+    pub async fn assign_agent(&self, agent_id: i64, conversation: i64, frame: ServerFrame) {
+        let json: Arc<str> = frame.to_json().into();
+        let _ = self.tx.send(Cmd::AssignAgent { agent_id, conversation, json }).await;
     }
 
     /// Ask every socket to close with `code` (1012 on shutdown: clients reconnect).
@@ -195,6 +221,15 @@ impl State {
             Audience::Agents => all(&|p| matches!(p, Peer::Agent { .. })),
             Audience::Agent(a) => all(&|p| *p == Peer::Agent { agent_id: a }),
             Audience::Visitor(v) => all(&|p| *p == Peer::Visitor { visitor_id: v }),
+        }
+    }
+
+    fn deliver_to(&mut self, id: SocketId, item: Outbound) {
+        if let Some(s) = self.sockets.get(&id)
+            && s.tx.try_send(item).is_err()
+        {
+            self.dropped_slow += 1;
+            self.remove(id);
         }
     }
 
@@ -260,6 +295,16 @@ async fn run(mut rx: mpsc::Receiver<Cmd>) {
                 ids.sort_unstable();
                 ids.dedup();
                 let _ = reply.send(ids);
+            }
+            Cmd::AssignAgent { agent_id, conversation, json } => {
+                let ids: Vec<SocketId> = st.targets(Audience::Agent(agent_id));
+                for id in ids {
+                    if let Some(s) = st.sockets.get_mut(&id) {
+                        s.subscriptions.insert(conversation);
+                        st.by_conversation.entry(conversation).or_default().insert(id);
+                    }
+                    st.deliver_to(id, Outbound::Follow { conversation, json: json.clone() });
+                }
             }
             Cmd::CloseAll { code, reason, reply } => {
                 for s in st.sockets.values() {

@@ -62,6 +62,10 @@ pub enum VisitorFrame {
         lang: Option<String>,
         #[serde(default)]
         resume: Option<Resume>,
+        /// Send replays as `history` frames (many messages each) instead of one `message`
+        /// frame per message.
+        #[serde(default)]
+        history: bool,
     },
     Page(PageInfo),
     Message {
@@ -70,6 +74,9 @@ pub enum VisitorFrame {
         body: String,
         #[serde(default)]
         attachment: Option<String>,
+        /// The department a new chat goes to (routing); ignored once the chat exists.
+        #[serde(default)]
+        department: Option<i64>,
     },
     Typing {
         typing: bool,
@@ -94,6 +101,9 @@ pub enum AgentFrame {
     },
     Accept {
         conversation: i64,
+        /// Take it beyond the chat limit (supervisors and admins, after confirming).
+        #[serde(default)]
+        force: bool,
     },
     Open {
         conversation: i64,
@@ -185,7 +195,7 @@ pub fn parse_visitor(text: &str) -> Result<VisitorFrame, FrameError> {
     let f: VisitorFrame = parse(text)?;
     match &f {
         VisitorFrame::Hello { v, .. } => check_version(*v)?,
-        VisitorFrame::Message { client_id, body, attachment } => check_message(client_id, body, attachment.as_deref())?,
+        VisitorFrame::Message { client_id, body, attachment, .. } => check_message(client_id, body, attachment.as_deref())?,
         VisitorFrame::Page(p) => check_page(p)?,
         VisitorFrame::Read { seq } => check_seq(*seq)?,
         _ => {}
@@ -311,6 +321,19 @@ pub enum ServerFrame {
     },
     /// A message of a conversation (published with its `seq`, so sockets deliver it gap-free).
     Message(MessageOut),
+    /// A replay (resume, catch-up) of many messages in seq order, for clients that asked for it
+    /// (`hello.history`); `more`: another `history` frame of this replay follows.
+    History {
+        conversation: i64,
+        messages: Vec<MessageOut>,
+        more: bool,
+    },
+    /// The agent's rights changed (role, departments, an admin switch) while the socket was
+    /// open: its current role, and the chats it no longer follows (they may not see them now).
+    Access {
+        role: Role,
+        unfollowed: Vec<i64>,
+    },
     /// Conversation lifecycle, tagged by `status`.
     Status(StatusChange),
     /// Someone is typing, tagged by `who`.
@@ -378,6 +401,15 @@ pub enum ServerFrame {
         reference: Option<String>,
     },
     Pong,
+    /// The distribution gave you this chat (routing); your sockets now follow it.
+    Assigned {
+        conversation: Conversation,
+    },
+    /// An agent's status changed (to every agent: the header switch, monitors).
+    AgentStatus {
+        agent_id: i64,
+        status: crate::routing::AgentStatus,
+    },
 }
 
 impl ServerFrame {
@@ -396,8 +428,10 @@ pub struct VisitorWelcome {
     /// The visitor's latest conversation, `null` when there is none.
     pub conversation: Option<WelcomeConversation>,
     pub sneak_peek: bool,
-    /// 0: the widget offers the leave-a-message form.
-    pub agents_online: usize,
+    /// Whether chat is open, why not, what to do then, the departments to offer, and
+    /// `agents_online` (accepting agents with a free slot, never open console tabs).
+    #[serde(flatten)]
+    pub routing: crate::routing::ops::WidgetRouting,
 }
 
 #[derive(Serialize, Debug, Clone, Copy, PartialEq)]
@@ -436,9 +470,25 @@ pub struct AgentInfo {
 #[derive(Serialize, Debug, Clone, PartialEq)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum StatusChange {
-    Queued { conversation: i64 },
-    Active { conversation: i64, agent_name: String },
-    Ended { conversation: i64, outcome: Outcome, ended_by: EndedBy },
+    /// Waiting: the place in the queue (1 = next), an estimate, how long it has waited, and
+    /// when the widget shows the "please wait" line and the leave-a-message offer.
+    Queued {
+        conversation: i64,
+        position: i64,
+        estimated_wait_s: Option<i64>,
+        waited_s: i64,
+        wait_notice_s: i64,
+        retention_s: i64,
+    },
+    Active {
+        conversation: i64,
+        agent_name: String,
+    },
+    Ended {
+        conversation: i64,
+        outcome: Outcome,
+        ended_by: EndedBy,
+    },
 }
 
 #[derive(Serialize, Debug, Clone, PartialEq)]
@@ -512,8 +562,10 @@ mod tests {
         let ok: &[&str] = &[
             r#"{"type":"hello","v":1}"#,
             r#"{"type":"hello","v":1,"token":"abc","page":{"url":"https://shop.example/a","title":"A"},"tz":"Europe/Warsaw","resume":{"conversation":3,"last_seq":7}}"#,
+            r#"{"type":"hello","v":1,"history":true}"#,
             r#"{"type":"message","client_id":"c-1","body":"hi"}"#,
             r#"{"type":"message","client_id":"c_2","attachment":"tok"}"#,
+            r#"{"type":"message","client_id":"c_3","body":"hi","department":4}"#,
             r#"{"type":"typing","typing":true,"draft":"hel"}"#,
             r#"{"type":"read","seq":4}"#,
             r#"{"type":"page","url":"https://shop.example/b"}"#,
@@ -531,11 +583,13 @@ mod tests {
             (r#"{"type":"launch_missiles"}"#.into(), "unknown_type"),
             (r#"{"type":"hello","v":2}"#.into(), "unsupported_version"),
             (r#"{"type":"hello"}"#.into(), "invalid_frame"),
+            (r#"{"type":"hello","v":1,"history":"yes"}"#.into(), "invalid_frame"),
             (r#"{"type":"message","client_id":"c 1","body":"hi"}"#.into(), "invalid_frame"),
             (r#"{"type":"message","client_id":"","body":"hi"}"#.into(), "invalid_frame"),
             (r#"{"type":"message","client_id":"c1","body":"   "}"#.into(), "invalid_frame"),
             (r#"{"type":"message","client_id":"c1","body":"hi","extra":1}"#.into(), "unknown_field"),
             (r#"{"type":"read","seq":-1}"#.into(), "invalid_frame"),
+            (r#"{"type":"message","client_id":"c1","body":"hi","department":"sales"}"#.into(), "invalid_frame"),
             (r#"{"type":"read","seq":"1"}"#.into(), "invalid_frame"),
             (r#"[1,2,3]"#.into(), "invalid_frame"),
             (long_body, "too_large"),
@@ -616,9 +670,16 @@ mod tests {
                     visitor: VisitorRef { id: 7 },
                     conversation: None,
                     sneak_peek: true,
-                    agents_online: 0,
+                    routing: crate::routing::ops::WidgetRouting {
+                        agents_online: 0,
+                        open: false,
+                        closed: Some(crate::routing::Closed::NobodyAccepting),
+                        offline: crate::routing::OfflineBehaviour::Form,
+                        departments: vec![],
+                        default_department: None,
+                    },
                 }),
-                r#"{"agents_online":0,"conversation":null,"sneak_peek":true,"token":"Vx3","type":"welcome","v":1,"visitor":{"id":7}}"#.into(),
+                r#"{"agents_online":0,"closed":"nobody_accepting","conversation":null,"default_department":null,"departments":[],"offline":"form","open":false,"sneak_peek":true,"token":"Vx3","type":"welcome","v":1,"visitor":{"id":7}}"#.into(),
             ),
             (
                 ServerFrame::VisitorWelcome(VisitorWelcome {
@@ -634,9 +695,22 @@ mod tests {
                         agent_read_seq: 0,
                     }),
                     sneak_peek: false,
-                    agents_online: 2,
+                    routing: crate::routing::ops::WidgetRouting {
+                        agents_online: 2,
+                        open: true,
+                        closed: None,
+                        offline: crate::routing::OfflineBehaviour::Hide,
+                        departments: vec![crate::routing::ops::WidgetDepartment {
+                            id: 3,
+                            name: "Sales".into(),
+                            open: false,
+                            closed: Some(crate::routing::Closed::Hours),
+                            offline: crate::routing::OfflineBehaviour::Form,
+                        }],
+                        default_department: Some(3),
+                    },
                 }),
-                r#"{"agents_online":2,"conversation":{"agent_delivered_seq":0,"agent_name":null,"agent_read_seq":0,"id":12,"last_seq":1,"status":"active"},"sneak_peek":false,"token":"Vx3","type":"welcome","v":1,"visitor":{"id":7}}"#.into(),
+                r#"{"agents_online":2,"closed":null,"default_department":3,"departments":[{"closed":"hours","id":3,"name":"Sales","offline":"form","open":false}],"offline":"hide","open":true,"conversation":{"agent_delivered_seq":0,"agent_name":null,"agent_read_seq":0,"id":12,"last_seq":1,"status":"active"},"sneak_peek":false,"token":"Vx3","type":"welcome","v":1,"visitor":{"id":7}}"#.into(),
             ),
             (
                 ServerFrame::AgentWelcome(AgentWelcome {
@@ -664,8 +738,20 @@ mod tests {
                 r#"{"at":1795400000000,"author":{"kind":"system"},"body":"Ann joined the chat","conversation":12,"event":{"code":"joined","name":"Ann"},"id":982,"seq":2,"type":"message"}"#.into(),
             ),
             (
-                ServerFrame::Status(StatusChange::Queued { conversation: 12 }),
-                r#"{"conversation":12,"status":"queued","type":"status"}"#.into(),
+                ServerFrame::Status(StatusChange::Queued {
+                    conversation: 12,
+                    position: 3,
+                    estimated_wait_s: Some(90),
+                    waited_s: 4,
+                    wait_notice_s: 60,
+                    retention_s: 180,
+                }),
+                r#"{"conversation":12,"estimated_wait_s":90,"position":3,"retention_s":180,"status":"queued","type":"status","wait_notice_s":60,"waited_s":4}"#.into(),
+            ),
+            (ServerFrame::Assigned { conversation: conversation() }, format!(r#"{},"type":"assigned"}}"#, conv())),
+            (
+                ServerFrame::AgentStatus { agent_id: 4, status: crate::routing::AgentStatus::NotAccepting },
+                r#"{"agent_id":4,"status":"not_accepting","type":"agent_status"}"#.into(),
             ),
             (
                 ServerFrame::Status(StatusChange::Active { conversation: 12, agent_name: "Ann".into() }),
@@ -722,6 +808,11 @@ mod tests {
                 r#"{"code":"forbidden","message":"only the agent who accepted this chat can write in it","ref":"a-17","type":"error"}"#.into(),
             ),
             (ServerFrame::Pong, r#"{"type":"pong"}"#.into()),
+            (
+                ServerFrame::History { conversation: 12, messages: vec![], more: true },
+                r#"{"conversation":12,"messages":[],"more":true,"type":"history"}"#.into(),
+            ),
+            (ServerFrame::Access { role: Role::Agent, unfollowed: vec![12] }, r#"{"role":"agent","type":"access","unfollowed":[12]}"#.into()),
         ];
         for (frame, want) in cases {
             let got: serde_json::Value = serde_json::from_str(&frame.to_json()).unwrap();
@@ -741,7 +832,12 @@ mod tests {
 
     #[test]
     fn agent_frames_table() {
-        assert_eq!(parse_agent(r#"{"type":"accept","conversation":5}"#).unwrap(), AgentFrame::Accept { conversation: 5 });
+        assert_eq!(parse_agent(r#"{"type":"accept","conversation":5}"#).unwrap(), AgentFrame::Accept { conversation: 5, force: false });
+        assert_eq!(
+            parse_agent(r#"{"type":"accept","conversation":5,"force":true}"#).unwrap(),
+            AgentFrame::Accept { conversation: 5, force: true }
+        );
+        assert_eq!(parse_agent(r#"{"type":"accept","conversation":5,"force":"yes"}"#).unwrap_err().code, "invalid_frame");
         assert!(parse_agent(r#"{"type":"hello","v":1,"resume":[{"conversation":1,"last_seq":0}]}"#).is_ok());
         assert_eq!(parse_agent(r#"{"type":"message","conversation":1,"client_id":"x","body":""}"#).unwrap_err().code, "invalid_frame");
         assert_eq!(parse_agent(r#"{"type":"accept"}"#).unwrap_err().code, "invalid_frame");

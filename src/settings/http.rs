@@ -49,6 +49,8 @@ pub async fn update_chat(state: web::Data<AppState>, p: Principal, body: web::Js
     }
     if let Some(v) = ac {
         state.chat_settings.agents_see_colleagues.store(v, Ordering::Relaxed);
+        // What agents may follow changed: open agent sockets re-check their followed chats.
+        state.hub.agents_changed().await;
     }
     Ok(HttpResponse::Ok().json(chat_json(&state)))
 }

@@ -25,9 +25,18 @@ pub(super) async fn publish_ticket_change(state: &AppState, number: i64) {
 }
 
 /// After a committed change: tell every console, answer with the ticket as the caller sees it.
+/// A change can move the ticket out of the caller's sight (a transfer to a department they are
+/// not in): the change happened, so the answer says so — `{"number", "visible": false}` —
+/// instead of a 404 that would read as a failure.
 async fn changed(state: &AppState, who: &Caller, number: i64, status: StatusCode) -> Result<HttpResponse, AppError> {
     publish_ticket_change(state, number).await;
-    Ok(HttpResponse::build(status).json(ticket_view(state, who, number).await?))
+    match ticket_view(state, who, number).await {
+        Ok(view) => Ok(HttpResponse::build(status).json(view)),
+        Err(e) if e.kind == crate::error::Kind::NotFound => {
+            Ok(HttpResponse::build(status).json(serde_json::json!({"number": number, "visible": false})))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 fn json<T: serde::Serialize>(v: T) -> Result<serde_json::Value, AppError> {
@@ -137,7 +146,7 @@ pub async fn list(state: Data, p: Principal, q: web::Query<ListQuery>) -> Result
         let me = p.agent_id()?;
         filter = state.db.read(move |c| super::views::saved_filter(c, view_id, me)).await?;
     }
-    let v = Caller::from(&p).viewer();
+    let v = p.viewer().tickets();
     let with_count = q.with_count.unwrap_or(false);
     let before = q.before;
     let (items, total) = state
@@ -151,16 +160,17 @@ pub async fn list(state: Data, p: Principal, q: web::Query<ListQuery>) -> Result
     Ok(HttpResponse::Ok().json(serde_json::json!({"items": items, "total": total})))
 }
 
-/// `GET /api/v1/tickets/tags` — tags in use, most used first.
-pub async fn tags(state: Data) -> Result<HttpResponse, AppError> {
-    let items = state.db.read(|c| store::tags_in_use(c, 200)).await?;
+/// `GET /api/v1/tickets/tags` — tags in use on the tickets the caller may see, most used first.
+pub async fn tags(state: Data, p: Principal) -> Result<HttpResponse, AppError> {
+    let v = p.viewer().tickets();
+    let items = state.db.read(move |c| store::tags_in_use(c, v, 200)).await?;
     let items: Vec<serde_json::Value> = items.into_iter().map(|(tag, count)| serde_json::json!({"tag": tag, "count": count})).collect();
     Ok(HttpResponse::Ok().json(serde_json::json!({"items": items})))
 }
 
 /// `GET /api/v1/tickets/counts` — sidebar counters.
 pub async fn counts(state: Data, p: Principal) -> Result<HttpResponse, AppError> {
-    let v = Caller::from(&p).viewer();
+    let v = p.viewer().tickets();
     let me = p.agent_id;
     let (by_status, mine, unassigned) = state
         .db
@@ -185,8 +195,8 @@ pub async fn counts(state: Data, p: Principal) -> Result<HttpResponse, AppError>
 /// `PATCH /api/v1/tickets/{number}` — status, assignment, subject, tags, snooze, requester.
 pub async fn update(state: Data, p: Principal, path: web::Path<i64>, body: web::Json<ops::Patch>) -> Result<HttpResponse, AppError> {
     let (number, who, now, b) = (path.into_inner(), Caller::from(&p), state.now(), body.into_inner());
-    let w = who.clone();
-    state.db.write(move |c| ops::update(c, &w, number, &b, now)).await?;
+    let (w, see_colleagues) = (who.clone(), state.agents_see_colleagues());
+    state.db.write(move |c| ops::update(c, &w, number, &b, see_colleagues, now)).await?;
     changed(&state, &who, number, StatusCode::OK).await
 }
 

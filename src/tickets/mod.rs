@@ -8,7 +8,6 @@ pub mod widget;
 
 use serde::{Deserialize, Serialize};
 
-use crate::auth::Role;
 use crate::error::AppError;
 
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,11 +152,11 @@ pub fn check_subject_rule(rule: Option<&str>, subject: &str) -> Result<(), AppEr
 }
 
 pub fn validate_subject(s: &str) -> Result<String, AppError> {
-    let s = s.trim();
+    let s = crate::text::single_line(s, usize::MAX);
     if s.is_empty() || s.chars().count() > 300 {
         return Err(AppError::invalid("subject: 1 to 300 characters"));
     }
-    Ok(s.chars().filter(|c| !c.is_control()).collect())
+    Ok(s)
 }
 
 pub fn validate_body(s: &str) -> Result<(), AppError> {
@@ -218,14 +217,6 @@ pub fn expand(template: &str, p: &Placeholders) -> String {
     out
 }
 
-/// Who may see a ticket (SPEC S4, issue: agents see their departments' tickets).
-pub fn may_view(role: Role, me: i64, my_departments: &[i64], ticket_agent: Option<i64>, ticket_department: Option<i64>) -> bool {
-    role >= Role::Supervisor
-        || ticket_agent == Some(me)
-        || ticket_department.is_none()
-        || ticket_department.is_some_and(|d| my_departments.contains(&d))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,15 +267,5 @@ mod tests {
         for (t, want) in cases {
             assert_eq!(expand(t, &p), want, "{t}");
         }
-    }
-
-    #[test]
-    fn view_rights() {
-        use Role::*;
-        assert!(may_view(Agent, 1, &[5], None, Some(5)));
-        assert!(!may_view(Agent, 1, &[5], None, Some(6)));
-        assert!(may_view(Agent, 1, &[5], Some(1), Some(6)), "assigned to me");
-        assert!(may_view(Agent, 1, &[], None, None), "no department: everyone's");
-        assert!(may_view(Supervisor, 1, &[], Some(2), Some(6)));
     }
 }

@@ -6,9 +6,10 @@
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
-use super::store::{self, Ticket, Viewer};
+use super::store::{self, Ticket};
 use super::{AfterReply, CustomerReply, Kind, Placeholders, Source, Status};
 use crate::audit::{self, Actor};
+use crate::auth::policy::Viewer;
 use crate::auth::{Credential, Principal, Role};
 use crate::contacts;
 use crate::departments;
@@ -20,12 +21,11 @@ pub const REOPEN_DAYS: i64 = 7;
 
 // ---------------------------------------------------------------- who is acting
 
-/// Who performs an operation: a console user, an API token, the CLI, mail intake.
+/// Who performs an operation: a console user, an API token, the CLI, mail intake. What it may
+/// see and do is its [`Viewer`] (the one access policy, `auth::policy`).
 #[derive(Debug, Clone)]
 pub struct Caller {
-    /// None for callers that are not a person (person-less API tokens, the CLI, intake).
-    pub agent_id: Option<i64>,
-    pub role: Option<Role>,
+    pub viewer: Viewer,
     /// For system lines ("Released by Ann").
     pub name: String,
     /// For the audit log.
@@ -38,26 +38,21 @@ impl Caller {
     /// A caller that is not a person and sees everything: mail intake (`Source::Email`), the
     /// CLI, the scheduler.
     pub fn system(name: &str, source: Source) -> Caller {
-        Caller { agent_id: None, role: Some(Role::Admin), name: name.to_string(), label: name.to_string(), source }
+        Caller { viewer: Viewer { agent_id: None, role: Role::Admin }, name: name.to_string(), label: name.to_string(), source }
     }
 
-    /// Supervisors and admins see every ticket.
-    pub fn sees_all(&self) -> bool {
-        self.role.is_some_and(|r| r >= Role::Supervisor)
-    }
-
-    /// The visibility used by lists and counts.
-    pub fn viewer(&self) -> Viewer {
-        Viewer { agent_id: self.agent_id.unwrap_or(-1), sees_all: self.sees_all() }
+    /// The agent behind this caller (None for person-less API tokens, the CLI, intake).
+    pub fn agent_id(&self) -> Option<i64> {
+        self.viewer.agent_id
     }
 
     pub fn actor(&self) -> Actor {
-        Actor { agent_id: self.agent_id, label: self.label.clone() }
+        Actor { agent_id: self.viewer.agent_id, label: self.label.clone() }
     }
 
     /// The agent behind this caller, or a clear error for person-less callers.
     pub fn agent(&self) -> Result<i64, AppError> {
-        self.agent_id.ok_or_else(|| AppError::invalid("this API token does not belong to an agent"))
+        self.viewer.agent_id.ok_or_else(|| AppError::invalid("this API token does not belong to an agent"))
     }
 }
 
@@ -65,39 +60,13 @@ impl From<&Principal> for Caller {
     /// Console users record what they were told (`manual`); API tokens are `api`.
     fn from(p: &Principal) -> Caller {
         let source = if matches!(p.credential, Credential::Token { .. }) { Source::Api } else { Source::Manual };
-        Caller { agent_id: p.agent_id, role: p.role, name: p.name.clone(), label: p.label.clone(), source }
+        Caller { viewer: p.viewer(), name: p.name.clone(), label: p.label.clone(), source }
     }
 }
 
 /// Load a ticket the caller may see (404 otherwise: no hint that it exists).
 pub fn visible_ticket(c: &Connection, who: &Caller, number: i64) -> Result<Ticket, AppError> {
-    let t = store::by_number(c, number)?.ok_or_else(|| AppError::not_found("ticket"))?;
-    let mine = match who.agent_id {
-        Some(a) => departments::store::of_agent(c, a)?,
-        None => vec![],
-    };
-    if !super::may_view(who.role.unwrap_or(Role::Agent), who.agent_id.unwrap_or(-1), &mine, t.agent_id, t.department_id) {
-        return Err(AppError::not_found("ticket"));
-    }
-    Ok(t)
-}
-
-/// Resolve attachment tokens the caller uploaded.
-fn own_attachments(c: &Connection, who: &Caller, tokens: &[String]) -> Result<Vec<i64>, AppError> {
-    let mut ids = Vec::new();
-    for tok in tokens {
-        let (id, ..) =
-            crate::chat::store::attachment_by_token(c, tok)?.ok_or_else(|| AppError::invalid(format!("attachments: unknown {tok}")))?;
-        let ok = match who.agent_id {
-            Some(a) => crate::chat::store::attachment_uploaded_by_agent(c, id, a)?,
-            None => who.role.is_some_and(|r| r >= Role::Admin),
-        };
-        if !ok {
-            return Err(AppError::forbidden("attachments: not uploaded by you"));
-        }
-        ids.push(id);
-    }
-    Ok(ids)
+    who.viewer.visible_ticket(c, number)
 }
 
 fn department_options(c: &Connection, id: i64) -> Result<departments::TicketOptions, AppError> {
@@ -182,10 +151,12 @@ pub struct Opened {
 /// whether typed in the console, sent by the API or the widget, made from a chat, split off, or
 /// started by a customer writing to a ticket solved too long ago.
 pub fn open(c: &Connection, o: &Opening, now: i64) -> Result<Opened, AppError> {
+    // Every way a ticket comes to exist passes here: its subject is one clean line (finding 13).
+    let subject = &crate::text::single_line(o.subject, 300);
     let (id, number) = store::insert(
         c,
         &store::NewTicket {
-            subject: o.subject,
+            subject,
             status: Status::Open,
             source: o.source,
             department_id: o.department_id,
@@ -207,7 +178,7 @@ pub fn open(c: &Connection, o: &Opening, now: i64) -> Result<Opened, AppError> {
                     contact_id: o.contact_id,
                     body,
                     body_html,
-                    subject: (kind == Kind::Customer).then_some(o.subject),
+                    subject: (kind == Kind::Customer).then_some(subject),
                     to: &[],
                     cc: &[],
                     message_id,
@@ -265,7 +236,7 @@ pub fn create(c: &Connection, who: &Caller, new: &NewTicket, now: i64) -> Result
     if let Some(a) = new.agent_id {
         crate::agents::store::get(c, a)?.ok_or_else(|| AppError::invalid("agent_id: no such agent"))?;
     }
-    let attachments = own_attachments(c, who, &new.attachments)?;
+    let attachments = who.viewer.attachable(c, &new.attachments)?;
     let has_customer = email.is_some() || customer.name.as_deref().is_some_and(|n| !n.trim().is_empty());
     let contact =
         if has_customer { Some(contacts::store::upsert(c, customer.email.as_deref(), customer.name.as_deref(), now)?) } else { None };
@@ -310,7 +281,7 @@ pub fn detail(c: &Connection, who: &Caller, number: i64) -> Result<Detail, AppEr
     let t = visible_ticket(c, who, number)?;
     let messages = store::thread(c, t.id)?;
     let other_tickets = match &t.contact {
-        Some(ct) => store::others_of_contact(c, ct.id, t.id)?,
+        Some(ct) => store::others_of_contact(c, ct.id, t.id, who.viewer.tickets())?,
         None => vec![],
     };
     let template = match t.department_id {
@@ -319,7 +290,7 @@ pub fn detail(c: &Connection, who: &Caller, number: i64) -> Result<Detail, AppEr
     };
     let reply_draft = match template {
         Some(tpl) => {
-            let agent_name = match who.agent_id {
+            let agent_name = match who.agent_id() {
                 Some(a) => crate::agents::store::get(c, a)?.map(|a| a.name),
                 None => None,
             };
@@ -365,8 +336,9 @@ mod double_option {
     }
 }
 
-/// Status, assignment, subject, tags, snooze, requester.
-pub fn update(c: &Connection, who: &Caller, number: i64, b: &Patch, now: i64) -> Result<(), AppError> {
+/// Status, assignment, subject, tags, snooze, requester. `agents_see_colleagues` is the chat
+/// setting of that name (the requester's chats count for who may edit the requester).
+pub fn update(c: &Connection, who: &Caller, number: i64, b: &Patch, agents_see_colleagues: bool, now: i64) -> Result<(), AppError> {
     let subject = b.subject.as_deref().map(super::validate_subject).transpose()?;
     let tags = b.tags.as_deref().map(clean_tags).transpose()?;
     if b.snoozed_until.is_some() && b.status.is_some() {
@@ -379,9 +351,9 @@ pub fn update(c: &Connection, who: &Caller, number: i64, b: &Patch, now: i64) ->
     if let Some(Some(a)) = b.agent_id {
         crate::agents::store::get(c, a)?.ok_or_else(|| AppError::invalid("agent_id: no such agent"))?;
         // "Next only" departments: agents take unassigned tickets only through Next.
-        if !who.sees_all()
+        if !who.viewer.sees_all()
             && t.agent_id.is_none()
-            && who.agent_id == Some(a)
+            && who.agent_id() == Some(a)
             && let Some(d) = t.department_id
             && departments::store::ticket_options(c, d)?.is_some_and(|o| o.next_only)
         {
@@ -408,15 +380,17 @@ pub fn update(c: &Connection, who: &Caller, number: i64, b: &Patch, now: i64) ->
         store::snooze(c, t.id, until, now)?;
     }
     if b.customer_email.is_some() || b.customer_name.is_some() {
-        let contact = match (&t.contact, b.customer_email.as_deref()) {
-            (Some(ct), Some(e)) => contacts::store::attach_email(c, ct.id, e, now)?,
-            (Some(ct), None) => ct.id,
-            (None, e) => contacts::store::upsert(c, e, b.customer_name.as_deref(), now)?,
-        };
-        if let Some(n) = &b.customer_name {
-            contacts::store::update(c, contact, Some(n.trim()), None, now)?;
+        // The requester is the ticket's contact, shared with the customer's other tickets and
+        // chats: editing it follows the contact rule (audited, a system line in each ticket).
+        match &t.contact {
+            Some(ct) => {
+                let patch = contacts::ContactPatch { name: b.customer_name.clone(), email: b.customer_email.clone(), phone: None };
+                contacts::edit(c, who, ct.id, &patch, agents_see_colleagues, now)?;
+            }
+            None => {
+                contacts::for_ticket(c, who, t.id, b.customer_email.as_deref(), b.customer_name.as_deref(), agents_see_colleagues, now)?;
+            }
         }
-        store::set_contact(c, t.id, contact)?;
     }
     Ok(())
 }
@@ -458,7 +432,7 @@ pub fn reply(c: &Connection, who: &Caller, number: i64, b: &Reply, host: &str, n
     if t.status == Status::Spam {
         return Err(AppError::conflict("this ticket is marked as spam; change its status first"));
     }
-    let attachments = own_attachments(c, who, &b.attachments)?;
+    let attachments = who.viewer.attachable(c, &b.attachments)?;
     let first_reply = store::thread(c, t.id)?.iter().all(|m| m.kind != Kind::Reply);
     if first_reply && let Some(d) = t.department_id {
         let rule = departments::store::ticket_options(c, d)?.and_then(|o| o.subject_rule);
@@ -468,14 +442,14 @@ pub fn reply(c: &Connection, who: &Caller, number: i64, b: &Reply, host: &str, n
         Some(to) => to,
         None => t.contact.as_ref().and_then(|ct| ct.email.clone()).into_iter().collect(),
     };
-    let subject = subject_override.unwrap_or_else(|| format!("Re: {} [#{}]", t.subject, t.number));
+    let subject = crate::text::single_line(&subject_override.unwrap_or_else(|| format!("Re: {} [#{}]", t.subject, t.number)), 998);
     let message_id = new_message_id(t.number, host);
     let mid = store::add_message(
         c,
         &store::NewMessage {
             ticket_id: t.id,
             kind: Kind::Reply,
-            agent_id: who.agent_id,
+            agent_id: who.agent_id(),
             contact_id: None,
             body: &b.body,
             body_html: None,
@@ -489,7 +463,7 @@ pub fn reply(c: &Connection, who: &Caller, number: i64, b: &Reply, host: &str, n
     store::attach(c, mid, &attachments)?;
     store::set_status(c, t.id, b.after.status(), now)?;
     if t.agent_id.is_none()
-        && let Some(a) = who.agent_id
+        && let Some(a) = who.agent_id()
     {
         // Whoever answers an unassigned ticket owns it.
         store::set_assignment(c, t.id, Some(Some(a)), None, now)?;
@@ -537,8 +511,8 @@ pub struct Note {
 pub fn note(c: &Connection, who: &Caller, number: i64, b: &Note, now: i64) -> Result<i64, AppError> {
     super::validate_body(&b.body)?;
     let t = visible_ticket(c, who, number)?;
-    let attachments = own_attachments(c, who, &b.attachments)?;
-    store::add_note(c, t.id, who.agent_id, &b.body, &attachments, now)
+    let attachments = who.viewer.attachable(c, &b.attachments)?;
+    store::add_note(c, t.id, who.agent_id(), &b.body, &attachments, now)
 }
 
 /// What the customer said, from wherever it came (mail, the API, a phone call noted down).
@@ -556,10 +530,25 @@ pub struct Incoming<'a> {
 /// the reopen window, else a new ticket (with the message's source). Shared by the API and mail
 /// intake. Returns the number of the ticket that received it.
 pub fn add_customer_message(c: &Connection, t: &Ticket, m: &Incoming, now: i64) -> Result<i64, AppError> {
+    receive_customer_message(c, t, m, &[], now).map(|r| r.number)
+}
+
+/// Where [`receive_customer_message`] put a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Received {
+    /// The ticket that received it (a new one after the reopen window).
+    pub number: i64,
+    /// The thread message.
+    pub message_id: i64,
+}
+
+/// [`add_customer_message`] with files (mail intake's attachments), telling which thread
+/// message was written.
+pub fn receive_customer_message(c: &Connection, t: &Ticket, m: &Incoming, attachments: &[i64], now: i64) -> Result<Received, AppError> {
     let contact = t.contact.as_ref().map(|c| c.id);
     match super::on_customer_reply(t.status, t.solved_at, now, REOPEN_DAYS) {
         CustomerReply::Append(status) => {
-            store::add_message(
+            let mid = store::add_message(
                 c,
                 &store::NewMessage {
                     ticket_id: t.id,
@@ -575,13 +564,14 @@ pub fn add_customer_message(c: &Connection, t: &Ticket, m: &Incoming, now: i64) 
                     now,
                 },
             )?;
+            store::attach(c, mid, attachments)?;
             if status != t.status {
                 store::set_status(c, t.id, status, now)?;
                 if t.status == Status::Solved {
                     store::add_system(c, t.id, &SystemEvent::reopened(), now)?;
                 }
             }
-            Ok(t.number)
+            Ok(Received { number: t.number, message_id: mid })
         }
         CustomerReply::NewTicket => {
             let opened = open(
@@ -600,13 +590,13 @@ pub fn add_customer_message(c: &Connection, t: &Ticket, m: &Incoming, now: i64) 
                         body: m.body,
                         body_html: m.body_html,
                         message_id: m.message_id,
-                        attachments: &[],
+                        attachments,
                     },
                 },
                 now,
             )?;
             store::add_system(c, opened.id, &SystemEvent::follow_up(t.number), now)?;
-            Ok(opened.number)
+            Ok(Received { number: opened.number, message_id: opened.message_id })
         }
     }
 }
@@ -635,7 +625,7 @@ pub fn next(c: &Connection, who: &Caller, now: i64) -> Result<i64, AppError> {
 /// Give a ticket back to the pool (the assignee or a supervisor).
 pub fn release(c: &Connection, who: &Caller, number: i64, now: i64) -> Result<(), AppError> {
     let t = visible_ticket(c, who, number)?;
-    if t.agent_id != who.agent_id && !who.sees_all() {
+    if !who.viewer.may_release_ticket(t.agent_id) {
         return Err(AppError::forbidden("only the assignee or a supervisor can release a ticket"));
     }
     store::set_assignment(c, t.id, Some(None), None, now)?;
@@ -669,12 +659,12 @@ pub fn transfer(c: &Connection, who: &Caller, number: i64, b: &Transfer, now: i6
         parts.push(dept.name);
     }
     store::set_assignment(c, t.id, b.agent_id.map(Some), b.department_id.map(Some), now)?;
-    let attachments = own_attachments(c, who, &b.attachments)?;
+    let attachments = who.viewer.attachable(c, &b.attachments)?;
     let text = match b.note.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
         Some(n) => format!("Transferred to {} by {}: {n}", parts.join(" / "), who.name),
         None => format!("Transferred to {} by {}", parts.join(" / "), who.name),
     };
-    store::add_note(c, t.id, who.agent_id, &text, &attachments, now).map(|_| ())
+    store::add_note(c, t.id, who.agent_id(), &text, &attachments, now).map(|_| ())
 }
 
 #[derive(Deserialize, Debug)]
@@ -725,7 +715,7 @@ pub fn split(c: &Connection, who: &Caller, number: i64, b: &Split, now: i64) -> 
             subject: &subject,
             source: Source::Manual,
             department_id: t.department_id,
-            agent_id: who.agent_id,
+            agent_id: who.agent_id(),
             contact_id: t.contact.as_ref().map(|ct| ct.id),
             conversation_id: None,
             visitor_id: None,
@@ -779,16 +769,8 @@ pub fn from_conversation(
     now: i64,
 ) -> Result<Opened, AppError> {
     let subject = b.subject.as_deref().map(super::validate_subject).transpose()?;
+    who.viewer.visible_conversation(c, conversation, agents_see_colleagues)?;
     let view = crate::chat::store::conversation_view(c, conversation)?.ok_or_else(|| AppError::not_found("conversation"))?;
-    if !crate::chat::may_view(
-        who.role.unwrap_or(Role::Agent),
-        who.agent_id.unwrap_or(-1),
-        view.agent_id,
-        view.status,
-        agents_see_colleagues,
-    ) {
-        return Err(AppError::not_found("conversation"));
-    }
     let messages = crate::chat::store::messages_between(c, conversation, 0, i64::MAX)?;
     let label = view.visitor.name.clone().or(view.visitor.email.clone()).unwrap_or_else(|| format!("Visitor #{}", view.visitor.id));
     let contact = match (&view.visitor.email, &view.visitor.name) {
@@ -802,7 +784,7 @@ pub fn from_conversation(
     let attachments: Vec<i64> = messages
         .iter()
         .filter_map(|m| m.attachment.as_ref())
-        .filter_map(|a| crate::chat::store::attachment_by_token(c, &a.token).ok().flatten().map(|x| x.0))
+        .filter_map(|a| crate::chat::files::store::attachment_by_token(c, &a.token).ok().flatten().map(|x| x.0))
         .collect();
     open(
         c,
@@ -810,13 +792,13 @@ pub fn from_conversation(
             subject: &subject,
             source: Source::Chat,
             department_id: b.department_id.or(view.department_id),
-            agent_id: who.agent_id,
+            agent_id: who.agent_id(),
             contact_id: contact,
             conversation_id: Some(conversation),
             visitor_id: Some(view.visitor.id),
             first: First::New {
                 kind: Kind::Transcript,
-                agent_id: who.agent_id,
+                agent_id: who.agent_id(),
                 body: &text,
                 body_html: None,
                 message_id: None,
@@ -848,7 +830,7 @@ impl OfflineMessage {
         if let Some(e) = &email {
             crate::auth::validate_email(e)?;
         }
-        let name = self.name.as_ref().map(|n| n.trim().chars().take(100).collect::<String>()).filter(|n| !n.is_empty());
+        let name = self.name.as_deref().map(|n| crate::text::single_line(n, 100)).filter(|n| !n.is_empty());
         Ok(OfflineMessage { name, email, message: self.message.clone(), department_id: self.department_id })
     }
 }
@@ -963,7 +945,7 @@ mod tests {
         };
         let who = Caller::from(&p);
         assert_eq!(who.source, Source::Api);
-        assert!(who.sees_all());
+        assert!(who.viewer.sees_all());
         assert!(who.agent().is_err());
         assert_eq!(Caller::system("intake", Source::Email).source, Source::Email);
     }

@@ -374,7 +374,7 @@ pub struct Viewer {
 
 /// SQL condition for "the viewer may see ticket t", with the viewer's flags bound as `sup`
 /// (sees all) and `me` (agent id) parameters.
-fn visible(sup: &str, me: &str) -> String {
+pub(crate) fn visible(sup: &str, me: &str) -> String {
     format!(
         "({sup} OR t.agent_id = {me} OR t.department_id IS NULL
           OR t.department_id IN (SELECT department_id FROM department_members WHERE agent_id = {me}))"
@@ -410,7 +410,7 @@ fn filter_params(f: &Filter, v: Viewer) -> [rusqlite::types::Value; 13] {
     let text = |s: &Option<String>| s.clone().map(V::Text).unwrap_or(V::Null);
     let int = |i: Option<i64>| i.map(V::Integer).unwrap_or(V::Null);
     let customer = f.customer.as_ref().filter(|c| !c.trim().is_empty()).map(|c| format!("%{}%", c.trim().replace(['%', '_'], "")));
-    let fts = f.q.as_deref().and_then(crate::chat::store::fts_query);
+    let fts = f.q.as_deref().and_then(crate::db::fts::query);
     [
         text(&f.status),
         int(f.department_id),
@@ -437,7 +437,7 @@ pub fn list(
     before: Option<i64>,
     limit: u32,
 ) -> Result<Vec<Ticket>, AppError> {
-    if let Some(fts) = f.q.as_deref().and_then(crate::chat::store::fts_query) {
+    if let Some(fts) = f.q.as_deref().and_then(crate::db::fts::query) {
         return search(conn, f, v, &fts, limit as usize);
     }
     let order = if oldest_first { "t.created_at, t.id" } else { "t.id DESC" };
@@ -524,10 +524,20 @@ pub fn status_counts(conn: &Connection, v: Viewer) -> Result<Vec<(String, i64)>,
     Ok(rows)
 }
 
-/// Tags in use with their ticket counts, most used first (suggestions for editors and filters).
-pub fn tags_in_use(conn: &Connection, limit: u32) -> Result<Vec<(String, i64)>, AppError> {
-    let mut st = conn.prepare_cached("SELECT tag, count(*) FROM ticket_tags GROUP BY tag ORDER BY count(*) DESC, tag LIMIT ?1")?;
-    Ok(st.query_map([limit], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?)
+/// Tags in use on the tickets the viewer may see, with their counts, most used first
+/// (suggestions for editors and filters).
+pub fn tags_in_use(conn: &Connection, v: Viewer, limit: u32) -> Result<Vec<(String, i64)>, AppError> {
+    let row = |r: &Row| Ok((r.get(0)?, r.get(1)?));
+    if v.sees_all {
+        let mut st = conn.prepare_cached("SELECT tag, count(*) FROM ticket_tags GROUP BY tag ORDER BY count(*) DESC, tag LIMIT ?1")?;
+        return Ok(st.query_map([limit], row)?.collect::<rusqlite::Result<_>>()?);
+    }
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT g.tag, count(*) FROM ticket_tags g JOIN tickets t ON t.id = g.ticket_id WHERE {}
+         GROUP BY g.tag ORDER BY count(*) DESC, g.tag LIMIT ?3",
+        visible("?1", "?2")
+    ))?;
+    Ok(st.query_map(params![false, v.agent_id, limit], row)?.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Move every message of `from` into `into` (merge, T9).
@@ -557,12 +567,15 @@ pub fn message_owner(conn: &Connection, message_id: i64) -> Result<Option<(i64, 
         .optional()?)
 }
 
-/// Other open or pending tickets of the same contact (T1), with their assignees.
-pub fn others_of_contact(conn: &Connection, contact_id: i64, except: i64) -> Result<Vec<Ticket>, AppError> {
+/// Other open or pending tickets of the same contact (T1) that the viewer may see, with their
+/// assignees.
+pub fn others_of_contact(conn: &Connection, contact_id: i64, except: i64, v: Viewer) -> Result<Vec<Ticket>, AppError> {
     let mut st = conn.prepare_cached(&format!(
-        "{TICKET_COLS} WHERE t.contact_id = ?1 AND t.id != ?2 AND t.status IN ('open', 'pending') AND t.merged_into IS NULL ORDER BY t.id DESC LIMIT 20"
+        "{TICKET_COLS} WHERE t.contact_id = ?1 AND t.id != ?2 AND t.status IN ('open', 'pending') AND t.merged_into IS NULL
+           AND {} ORDER BY t.id DESC LIMIT 20",
+        visible("?3", "?4")
     ))?;
-    Ok(st.query_map(params![contact_id, except], ticket)?.collect::<rusqlite::Result<_>>()?)
+    Ok(st.query_map(params![contact_id, except, v.sees_all, v.agent_id], ticket)?.collect::<rusqlite::Result<_>>()?)
 }
 
 // ---------------------------------------------------------------- outbox

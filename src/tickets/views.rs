@@ -5,7 +5,6 @@ use rusqlite::Connection;
 use serde::Deserialize;
 
 use super::http::{ListQuery, to_filter};
-use super::ops::Caller;
 use super::store::{self, Filter, SavedView};
 use crate::auth::Principal;
 use crate::error::AppError;
@@ -39,7 +38,7 @@ pub(super) fn saved_filter(c: &Connection, id: i64, me: i64) -> Result<Filter, A
 /// `GET /api/v1/views` — my saved views with their current counts.
 pub async fn list(state: Data, p: Principal) -> Result<HttpResponse, AppError> {
     let me = p.agent_id()?;
-    let viewer = Caller::from(&p).viewer();
+    let viewer = p.viewer().tickets();
     let items = state
         .db
         .read(move |c| {

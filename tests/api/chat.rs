@@ -11,14 +11,17 @@ use tokio_tungstenite::tungstenite::protocol::Message;
 use crate::helpers::*;
 use crate::ws::{self, Ended, Ws};
 
+/// An accepting agent with a console session. These tests exercise the Queue list and
+/// accepting by hand, so they run with manual routing (`spawn_manual_app`).
 async fn agent_cookie(app: &TestApp, email: &str, role: Role) -> (i64, String) {
     let id = app.add_agent(email, role).await;
+    app.set_status(id, frontdesk::routing::AgentStatus::Accepting).await;
     (id, app.cookie_header(&app.session_for(id).await))
 }
 
 #[actix_web::test]
 async fn visitor_and_agent_chat_end_to_end_with_resume() {
-    let app = spawn_app().await;
+    let app = spawn_manual_app().await;
     let (_, cookie) = agent_cookie(&app, "ann@shop.example", Role::Agent).await;
     let (mut agent, welcome) = ws::agent(&app.address, &cookie).await;
     assert_eq!(welcome["queue"], json!([]));
@@ -124,7 +127,7 @@ async fn visitor_and_agent_chat_end_to_end_with_resume() {
 /// is stored exactly once, in order, and the agent sees seq 1, 2, 3, … without a gap.
 #[actix_web::test]
 async fn no_message_lost_or_duplicated_across_disconnects() {
-    let app = spawn_app().await;
+    let app = spawn_manual_app().await;
     let (_, cookie) = agent_cookie(&app, "ann@shop.example", Role::Agent).await;
     let (mut agent, _) = ws::agent(&app.address, &cookie).await;
     let (mut v, vw) = ws::visitor(&app.address, None, None).await;
@@ -234,7 +237,7 @@ pub(crate) struct Refusals {
 
 impl Refusals {
     pub async fn new() -> Refusals {
-        let app = spawn_app().await;
+        let app = spawn_manual_app().await;
         let (_, ann) = agent_cookie(&app, "ann@shop.example", Role::Agent).await;
         let (_, bob_cookie) = agent_cookie(&app, "bob@shop.example", Role::Agent).await;
         let (mut visitor, _) = ws::visitor(&app.address, None, None).await;
@@ -348,7 +351,7 @@ async fn frames_for_a_conversation_the_socket_is_not_part_of_are_refused() {
 
 #[actix_web::test]
 async fn agent_socket_checks_origin_and_ends_with_the_session() {
-    let app = spawn_app().await;
+    let app = spawn_manual_app().await;
     let (_, cookie) = agent_cookie(&app, "ann@shop.example", Role::Agent).await;
     let refused = Ws::connect(&app.address, "/ws/agent", "https://evil.example", Some(&cookie)).await;
     assert!(refused.is_err(), "foreign Origin must not open an agent socket");
@@ -377,7 +380,7 @@ async fn agent_socket_checks_origin_and_ends_with_the_session() {
 
 #[actix_web::test]
 async fn files_travel_byte_identical_and_download_safely() {
-    let app = spawn_app().await;
+    let app = spawn_manual_app().await;
     let (_, cookie) = agent_cookie(&app, "ann@shop.example", Role::Agent).await;
     let (mut v, vw) = ws::visitor(&app.address, None, None).await;
     let token = vw["token"].as_str().unwrap();
@@ -471,7 +474,7 @@ async fn files_travel_byte_identical_and_download_safely() {
 
 #[actix_web::test]
 async fn with_sneak_peek_off_drafts_never_reach_agents() {
-    let app = spawn_app().await;
+    let app = spawn_manual_app().await;
     let (_, cookie) = agent_cookie(&app, "ann@shop.example", Role::Admin).await;
     let r = app
         .plain()
@@ -509,7 +512,7 @@ async fn with_sneak_peek_off_drafts_never_reach_agents() {
 
 #[actix_web::test]
 async fn ticket_presence_reaches_colleagues_who_may_see_the_ticket() {
-    let app = spawn_app().await;
+    let app = spawn_manual_app().await;
     let (_, ann_cookie) = agent_cookie(&app, "ann@shop.example", Role::Admin).await;
     let (_, bob_cookie) = agent_cookie(&app, "bob@shop.example", Role::Agent).await;
     let token = app.api_token(frontdesk::auth::Scope::Admin).await;
@@ -560,7 +563,8 @@ async fn ticket_presence_reaches_colleagues_who_may_see_the_ticket() {
 
 #[actix_web::test]
 async fn chats_of_silent_visitors_end_by_timeout_as_missed() {
-    let app = spawn_app().await;
+    let app = spawn_manual_app().await;
+    agent_cookie(&app, "ann@shop.example", Role::Agent).await;
     let (mut v, _) = ws::visitor(&app.address, None, None).await;
     v.send(json!({"type": "message", "client_id": "m1", "body": "anyone?"})).await;
     let conv = v.recv_type("ack").await["conversation"].as_i64().unwrap();
@@ -587,4 +591,28 @@ async fn chats_of_silent_visitors_end_by_timeout_as_missed() {
     assert_eq!((ended["outcome"].as_str(), ended["ended_by"].as_str()), (Some("missed"), Some("timeout")));
     assert_eq!(line["event"]["code"], "timeout", "the system line comes first");
     assert!(idle(30).await.unwrap().is_empty(), "ended chats are not idle");
+}
+
+/// A visitor's `hello.resume` naming another visitor's conversation gets nothing of it: the
+/// resume point only counts for the visitor's own open chat (object policy for visitor frames).
+#[actix_web::test]
+async fn a_visitor_cannot_resume_into_someone_elses_conversation() {
+    let r = Refusals::new().await;
+    let mut other = Ws::connect(&r.app.address, "/ws/visitor", &r.app.address, None).await.unwrap();
+    other
+        .send(json!({"type": "hello", "v": 1, "page": {"url": "https://shop.example/"}, "resume": {"conversation": r.conv, "last_seq": 0}}))
+        .await;
+    let welcome = other.recv_type("welcome").await;
+    assert!(welcome["conversation"].is_null(), "{welcome}");
+    other.send(json!({"type": "ping"})).await;
+    // Everything the server sent before the pong: none of it is the other chat's.
+    loop {
+        let f = other.recv().await;
+        if f["type"] == "pong" {
+            break;
+        }
+        assert_ne!(f["type"], "message", "a message of someone else's chat: {f}");
+        assert_ne!(f["conversation"], json!(r.conv), "{f}");
+    }
+    r.unchanged().await;
 }

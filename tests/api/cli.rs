@@ -42,6 +42,7 @@ impl Server {
             .arg(data_dir)
             // Test clients send far faster than people type.
             .env("FRONTDESK_VISITOR_MESSAGE_RATE", "100000/1s")
+            .env("FRONTDESK_VISITOR_MESSAGE_RATE_IP", "100000/1s")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -99,6 +100,18 @@ fn browser(server: &Server) -> reqwest::Client {
     let mut h = reqwest::header::HeaderMap::new();
     h.insert("origin", server.url.parse().unwrap());
     reqwest::Client::builder().cookie_store(true).default_headers(h).build().unwrap()
+}
+
+/// Chats start only while an agent accepts them (SPEC W6): add one with the CLI (which works
+/// beside the running server) and log in, which restores the default status, accepting. Her
+/// chat limit is 0, so chats wait in the queue and transcripts hold only the visitor's lines.
+async fn accepting_agent(data: &Path, server: &Server) -> reqwest::Client {
+    let args = ["agent", "add", "--email", "ann@shop.example", "--name", "Ann", "--role", "agent", "--chat-limit", "0", "--password-stdin"];
+    let out = frontdesk(data, &args, Some("a long password\n"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (status, client) = login(server, "ann@shop.example", "a long password").await;
+    assert_eq!(status, StatusCode::OK);
+    client
 }
 
 async fn login(server: &Server, email: &str, password: &str) -> (StatusCode, reqwest::Client) {
@@ -340,6 +353,7 @@ async fn sigkill_mid_stream_loses_no_acknowledged_message() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let server = Server::start(&data);
+    accepting_agent(&data, &server).await;
     let (mut v, welcome) = ws::visitor(&server.url, None, None).await;
     let token = welcome["token"].as_str().unwrap().to_string();
     const N: usize = 600;
@@ -401,6 +415,7 @@ async fn sigterm_closes_sockets_with_1012_and_exits_cleanly() {
     use crate::ws::{self, Ended};
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path());
+    accepting_agent(dir.path(), &server).await;
     let (mut v, _) = ws::visitor(&server.url, None, None).await;
     v.send(json!({"type": "message", "client_id": "m1", "body": "still there?"})).await;
     v.recv_type("ack").await;

@@ -53,6 +53,8 @@ const FIELDS: &[&str] = &[
     "last_seq",
     "ticket",
     "state",
+    "force",
+    "department",
     "admin",
     "type",
 ];

@@ -27,7 +27,15 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let data_dir = tempfile::tempdir().expect("tempdir");
     let mut config = Config::for_data_dir(data_dir.path());
     // Tests send far faster than a person types.
-    config.visitor_message_rate = frontdesk::config::Rate::parse("100000/1s").unwrap();
+    let unlimited = frontdesk::config::Rate::parse("100000/1s").unwrap();
+    config.visitor_message_rate = unlimited;
+    config.visitor_message_rate_ip = unlimited;
+    config.visitor_page_rate = unlimited;
+    config.visitor_page_rate_ip = unlimited;
+    config.visitor_typing_rate = unlimited;
+    config.visitor_typing_rate_ip = unlimited;
+    config.visitor_hello_rate = unlimited;
+    config.visitor_hello_rate_ip = unlimited;
     tweak(&mut config);
     let clock = Arc::new(ManualClock::new());
     let app = Application::build_with_clock(config, clock.clone()).await.expect("app builds");
@@ -37,6 +45,14 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let state = app.state();
     actix_web::rt::spawn(app.run_until_stopped());
     TestApp { address: format!("http://127.0.0.1:{port}"), db, clock, setup_link, data_dir, state }
+}
+
+/// An app whose chats wait in the Queue until an agent accepts one (manual routing): for tests
+/// of the accept-by-hand flow.
+pub async fn spawn_manual_app() -> TestApp {
+    let app = spawn_app().await;
+    app.set_routing(|s| s.mode = frontdesk::routing::Mode::Manual).await;
+    app
 }
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -81,6 +97,24 @@ impl TestApp {
         let exp = now + 7 * 86_400_000;
         self.db.write(move |c| auth::store::create_session(c, agent_id, &hash, now, exp, "", "")).await.unwrap();
         token
+    }
+
+    /// Set an agent's status as their console switch would (a `manual` history row), and let
+    /// routing react. Chats only start while someone is accepting (SPEC W6).
+    pub async fn set_status(&self, agent_id: i64, status: frontdesk::routing::AgentStatus) {
+        frontdesk::routing::live::set_status(&self.state, agent_id, status, frontdesk::routing::StatusReason::Manual)
+            .await
+            .expect("status set");
+    }
+
+    /// Change the routing settings (stored and in force, as the admin page does).
+    pub async fn set_routing(&self, change: impl FnOnce(&mut frontdesk::routing::RoutingSettings)) {
+        let mut s = self.state.routing.settings();
+        change(&mut s);
+        s.validate().expect("valid routing settings");
+        let saved = s.clone();
+        self.db.write(move |c| frontdesk::routing::store::save_settings(c, &saved)).await.unwrap();
+        self.state.routing.set_settings(s);
     }
 
     pub async fn api_token(&self, scope: auth::Scope) -> String {

@@ -721,6 +721,10 @@ async fn transcripts_and_offline_answers_go_out_in_the_visitors_language() {
     sink.start();
     let app = app_with(&sink).await;
     let st = staff(&app).await;
+    // The admin accepts the chats by hand (manual routing), and chats only start while
+    // someone is accepting.
+    app.set_routing(|r| r.mode = frontdesk::routing::Mode::Manual).await;
+    app.set_status(st.id, frontdesk::routing::AgentStatus::Accepting).await;
     let cookie = app.cookie_header(&app.session_for(st.id).await);
     let (s, _) = call(&st.admin, &app, "PATCH", "/api/v1/settings/mail", Some(json!({"transcript_auto": true}))).await;
     assert_eq!(s, StatusCode::OK);

@@ -13,9 +13,12 @@ type Row = (&'static str, &'static str, [bool; 6]);
 const PUBLIC: [bool; 6] = [true; 6];
 const AGENT: [bool; 6] = [false, true, true, true, false, false];
 const ADMIN: [bool; 6] = [false, false, false, true, false, false];
+const SUPERVISOR: [bool; 6] = [false, false, true, true, false, false];
 // Anonymous here means "from loopback without proxy headers".
 const METRICS: [bool; 6] = [true, false, false, true, true, false];
 const VISITOR: [bool; 6] = [false; 6];
+// Mail forwarders: an inbound token (or an admin token, which no column here is).
+const INBOUND: [bool; 6] = [false, false, false, false, false, true];
 
 const MATRIX: &[Row] = &[
     ("GET", "/healthz", PUBLIC),
@@ -31,9 +34,12 @@ const MATRIX: &[Row] = &[
     ("GET", "/api/v1/me", AGENT),
     ("PATCH", "/api/v1/me", AGENT),
     ("POST", "/api/v1/me/password", AGENT),
+    ("PUT", "/api/v1/me/status", AGENT),
     ("GET", "/api/v1/agents", AGENT),
     ("POST", "/api/v1/agents", ADMIN),
+    ("PUT", "/api/v1/agents/chat-limits", ADMIN),
     ("GET", "/api/v1/agents/{id}", AGENT),
+    ("GET", "/api/v1/agents/{id}/status-history", SUPERVISOR),
     ("PATCH", "/api/v1/agents/{id}", ADMIN),
     ("POST", "/api/v1/agents/{id}/password", ADMIN),
     ("POST", "/api/v1/agents/{id}/invite", ADMIN),
@@ -54,6 +60,8 @@ const MATRIX: &[Row] = &[
     ("POST", "/api/v1/settings/mail/test", ADMIN),
     ("GET", "/api/v1/mail/outbox", ADMIN),
     ("POST", "/api/v1/mail/outbox/{id}/retry", AGENT),
+    ("GET", "/api/v1/settings/routing", AGENT),
+    ("PATCH", "/api/v1/settings/routing", ADMIN),
     ("GET", "/api/v1/conversations", AGENT),
     ("GET", "/api/v1/conversations/{id}", AGENT),
     ("GET", "/api/v1/conversations/{id}/messages", AGENT),
@@ -84,6 +92,7 @@ const MATRIX: &[Row] = &[
     ("POST", "/api/v1/conversations/{id}/ticket", AGENT),
     ("POST", "/api/v1/widget/offline", VISITOR),
     ("GET", "/api/v1/widget/tickets", VISITOR),
+    ("POST", "/api/v1/widget/callback", VISITOR),
     ("GET", "/api/v1/views", AGENT),
     ("POST", "/api/v1/views", AGENT),
     ("DELETE", "/api/v1/views/{id}", AGENT),
@@ -94,6 +103,8 @@ const MATRIX: &[Row] = &[
     ("GET", "/api/v1/contacts", AGENT),
     ("GET", "/api/v1/contacts/{id}", AGENT),
     ("PATCH", "/api/v1/contacts/{id}", AGENT),
+    ("POST", "/api/v1/inbound/mime", INBOUND),
+    ("POST", "/api/v1/settings/imap/check", ADMIN),
 ];
 
 #[test]

@@ -483,7 +483,9 @@ async fn chats_and_offline_messages_become_tickets_and_answers_reach_the_widget(
     assert_eq!(msgs.iter().map(|m| m["kind"].as_str().unwrap()).collect::<Vec<_>>(), ["customer", "reply"], "notes never reach visitors");
     assert_eq!(msgs[1]["body"], "Yes, in 5 days.");
 
-    // A chat turned into a ticket keeps its transcript.
+    // A chat turned into a ticket keeps its transcript (chats start while someone accepts).
+    let ann = d.app.add_agent("ann@shop.example", frontdesk::auth::Role::Agent).await;
+    d.app.set_status(ann, frontdesk::routing::AgentStatus::Accepting).await;
     v.send(json!({"type": "message", "client_id": "m1", "body": "My parcel is damaged"})).await;
     let conv = v.recv_type("ack").await["conversation"].as_i64().unwrap();
     let (s, t) = d.admin("POST", &format!("/api/v1/conversations/{conv}/ticket"), Some(json!({}))).await;
@@ -715,4 +717,27 @@ async fn ticket_operations_serve_callers_other_than_http() {
     assert_eq!(list["items"][0]["number"], n);
     let (_, t) = d.admin("GET", &format!("/api/v1/tickets/{n}"), None).await;
     assert_eq!(t["messages"].as_array().unwrap().last().unwrap()["message_id"], "<a1@example.pl>");
+}
+
+/// A transfer that takes the ticket out of the agent's sight happened: the answer says so
+/// (`visible: false`) rather than 404, which the console showed as a failed transfer.
+#[actix_web::test]
+async fn a_transfer_out_of_sight_answers_that_it_happened() {
+    let d = Desk::new().await;
+    let sales = d.department("Sales").await;
+    let legal = d.department("Legal").await;
+    let n = d.create("Contract question", None, Some(sales)).await;
+    let agent = d.app.add_agent("sam@shop.example", Role::Agent).await;
+    d.admin("PATCH", &format!("/api/v1/agents/{agent}"), Some(json!({"department_ids": [sales]}))).await;
+    let sam = d.app.cookie_header(&d.app.session_for(agent).await);
+
+    let (s, v) = d.call(&sam, "POST", &format!("/api/v1/tickets/{n}/transfer"), Some(json!({"department_id": legal}))).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v, json!({"number": n, "visible": false}));
+    let (_, t) = d.admin("GET", &format!("/api/v1/tickets/{n}"), None).await;
+    assert_eq!(t["department_id"], legal, "the transfer happened");
+    // The same through PATCH.
+    let n2 = d.create("Another", None, Some(sales)).await;
+    let (s, v) = d.call(&sam, "PATCH", &format!("/api/v1/tickets/{n2}"), Some(json!({"department_id": legal}))).await;
+    assert_eq!((s, v), (StatusCode::OK, json!({"number": n2, "visible": false})));
 }

@@ -22,6 +22,10 @@ test('visitor and agent chat in real time, and nothing is lost on reload', async
   const agentErrors = [];
   watchErrors(agent, agentErrors);
   await setupAdmin(agent, server.setupLink, { name: 'Ann', email: 'ann@shop.example' });
+  // This test walks the Queue list and Accept by hand: manual routing (the default, even
+  // distribution, is covered by routing.test.mjs).
+  const manual = await agent.request.patch(`${server.url}/api/v1/settings/routing`, { headers: { Origin: server.url }, data: { mode: 'manual' } });
+  assert.equal(manual.status(), 200);
   await agent.getByTestId('nav-chats').click();
 
   const visitorCtx = await browser.newContext({ locale: 'pl-PL' });

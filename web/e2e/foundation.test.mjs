@@ -35,6 +35,9 @@ test('setup, add an agent, roles, and the Russian UI', async (t) => {
 
   // The new agent signs in: the list is read-only for them.
   await page.getByTestId('logout').click();
+  // The logout has answered only once the console is back on the login page; going there
+  // earlier races it (a still-valid session sends /login on to the chats).
+  await page.getByTestId('login-email').waitFor();
   await login(page, server.url, 'bob@shop.example', 'bobs password');
   await page.getByTestId('nav-agents').click();
   await page.getByTestId('agents-table').waitFor();

@@ -30,6 +30,9 @@ test('offline message becomes a ticket, the answer reaches the widget; chat to t
   const agent = await agentCtx.newPage();
   watchErrors(agent, errors);
   await setupAdmin(agent, server.setupLink);
+  // The chat below is accepted from the Queue by hand: manual routing.
+  const manual = await agent.request.patch(`${server.url}/api/v1/settings/routing`, { headers: { Origin: server.url }, data: { mode: 'manual' } });
+  assert.equal(manual.status(), 200);
   const list = await (await agent.request.get(`${server.url}/api/v1/tickets?status=open`)).json();
   const offline = list.items.find((t) => t.source === 'offline');
   assert.ok(offline, 'the offline message is a ticket');

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { backoffDelay, ChatSocket, mergeBySeq, newClientId, parseFrame, type ClientFrame, type ServerFrame, type VisitorClientFrame, type VisitorServerFrame } from '../src/shared/protocol';
+import { backoffDelay, ChatSocket, mergeAll, mergeBySeq, newClientId, parseFrame, type ClientFrame, type ServerFrame, type VisitorClientFrame, type VisitorServerFrame } from '../src/shared/protocol';
 
 class FakeSocket {
   static all: FakeSocket[] = [];
@@ -103,6 +103,52 @@ describe('mergeBySeq', () => {
     let l: { seq: number }[] = [];
     for (const seq of [1, 2, 4, 3, 2, 5]) l = mergeBySeq(l, { seq });
     expect(l.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
+  });
+});
+
+describe('mergeAll (finding 16d: opening a long chat was quadratic)', () => {
+  /** Messages whose `seq` counts every read: the merge's work, independent of the clock. */
+  function counted(seqs: number[]) {
+    const c = { reads: 0 };
+    const list = seqs.map((seq) => ({
+      get seq() {
+        c.reads++;
+        return seq;
+      },
+    }));
+    return { c, list };
+  }
+  const range = (from: number, to: number, step = 1) => Array.from({ length: Math.floor((to - from) / step) + 1 }, (_, i) => from + i * step);
+
+  it('merges a 4,000-message replay into a chat in one linear pass, in order, without duplicates', () => {
+    // The widget already holds the even messages (and 3999/4000 that arrived live); the replay
+    // brings all 4,000 (overlapping): the worst case for a merge.
+    const have = counted([...range(2, 3998, 2), 3999, 4000]);
+    const replay = counted(range(1, 4000));
+    const merged = mergeAll(have.list, replay.list);
+    expect(merged.map((m) => m.seq)).toEqual(range(1, 4000));
+    const n = have.list.length + replay.list.length;
+    // Each element is looked at a few times, not once per other element.
+    expect(have.c.reads + replay.c.reads).toBeLessThanOrEqual(5 * n);
+  });
+
+  it('does twice the work for twice the messages (linear, not quadratic)', () => {
+    const work = (n: number) => {
+      const have = counted(range(2, n, 2));
+      const replay = counted(range(1, n));
+      mergeAll(have.list, replay.list);
+      return have.c.reads + replay.c.reads;
+    };
+    expect(work(8000) / work(4000)).toBeLessThan(2.1);
+  });
+
+  it('appends a replay that follows what is there without looking at each message', () => {
+    const have = counted(range(1, 2000));
+    const replay = counted(range(2001, 4000));
+    const merged = mergeAll(have.list, replay.list);
+    expect(merged.length).toBe(4000);
+    expect(have.c.reads + replay.c.reads).toBeLessThanOrEqual(2);
+    expect(mergeAll(have.list, [])).toBe(have.list);
   });
 });
 

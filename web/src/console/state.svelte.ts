@@ -2,7 +2,7 @@
 import { api, ApiError } from '../shared/api';
 import { detectLocale, isLocale, translate, type Locale } from '../shared/i18n';
 import { dicts, isKey, type Key } from './locales/index';
-import type { SystemEvent } from '../shared/protocol';
+import type { AgentStatus, SystemEvent } from '../shared/protocol';
 
 export type Role = 'agent' | 'supervisor' | 'admin';
 
@@ -16,6 +16,8 @@ export interface Agent {
   chat_limit: number;
   department_ids: number[];
   created_at: number;
+  /** accepting / not_accepting / offline (routing). */
+  status: AgentStatus;
 }
 
 function storedLocale(): Locale {
@@ -33,6 +35,8 @@ export const ui = $state({
   me: null as Agent | null,
   path: typeof location === 'undefined' ? '/' : location.pathname,
   search: typeof location === 'undefined' ? '' : location.search,
+  /** A one-line outcome shown on the next page (e.g. "moved out of your view"); cleared by the next navigation. */
+  notice: '',
 });
 
 /** Only known keys compile; keys built at run time go through `isKey` first. */
@@ -57,6 +61,7 @@ export function navigate(to: string, replace = false): void {
   else history.pushState({}, '', url);
   ui.path = url.pathname;
   ui.search = url.search;
+  ui.notice = '';
 }
 
 if (typeof window !== 'undefined') {

@@ -27,7 +27,8 @@ declare global {
   const mobile = () => innerWidth < 480;
 
   const frame = document.createElement('iframe');
-  const params = new URLSearchParams({ t: store.get(), u: location.href, ti: document.title, r: document.referrer, l: navigator.language || '' });
+  // `o`: this page's origin, the one window the widget will talk to.
+  const params = new URLSearchParams({ t: store.get(), u: location.href, ti: document.title, r: document.referrer, l: navigator.language || '', o: location.origin });
   frame.src = `${origin}/widget#${params}`;
   frame.title = 'Chat';
   frame.setAttribute('allow', 'clipboard-write');
@@ -43,6 +44,9 @@ declare global {
   button.appendChild(badge);
 
   const post = (msg: object) => frame.contentWindow?.postMessage(msg, origin);
+  // The department of the last open, re-sent when the frame (re)loads while open.
+  let dept: string | number | null = null;
+  frame.addEventListener('load', () => frame.style.display === 'block' && post({ type: 'fd:open', department: dept }));
   const place = () => {
     const m = mobile();
     css(frame, m ? { inset: '0', width: '100%', height: '100%', right: '0', bottom: '0' } : { inset: 'auto', right: '20px', bottom: '20px', width: '370px', height: 'min(600px, calc(100% - 40px))', borderRadius: '12px', boxShadow: '0 8px 30px rgba(0,0,0,.25)' });
@@ -54,7 +58,8 @@ declare global {
       place();
       frame.style.display = 'block';
       button.style.display = 'none';
-      post({ type: 'fd:open', department: opts?.department ?? null });
+      dept = opts?.department ?? null;
+      post({ type: 'fd:open', department: dept });
     },
     close() {
       frame.style.display = 'none';
@@ -77,6 +82,8 @@ declare global {
     const d = e.data as { type?: string; token?: string; count?: number };
     if (d.type === 'fd:token' && typeof d.token === 'string') store.set(d.token);
     else if (d.type === 'fd:close') api.close();
+    // Chat is closed and the admin chose to hide the widget then (W6, W7).
+    else if (d.type === 'fd:hide') frame.style.display = button.style.display = 'none';
     else if (d.type === 'fd:open') api.open();
     else if (d.type === 'fd:unread') {
       badge.textContent = String(d.count || '');

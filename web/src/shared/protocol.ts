@@ -21,13 +21,14 @@ export type AgentRole = 'agent' | 'supervisor' | 'admin';
 export type SocketErrorCode =
   | 'invalid_json' | 'unknown_type' | 'unknown_field' | 'invalid_frame' | 'too_large' | 'unsupported'
   | 'unsupported_version' | 'hello_required' | 'rate_limited' | 'forbidden' | 'not_found' | 'conflict'
-  | 'unavailable' | 'internal' | 'invalid_input' | 'unauthenticated';
+  | 'unavailable' | 'internal' | 'invalid_input' | 'unauthenticated' | 'origin_not_allowed';
 
 /**
  * A system line's event: `{code, …params}` (src/events.rs). Known codes: joined {name},
  * visitor_left, agent_ended {name}, timeout, closed, status_changed {status, name}, reopened,
  * follow_up {number}, released {name}, merged_in {number, name, count}, merged_into {number},
- * split_from {number, name}, split_to {number}. Clients must accept codes they do not know
+ * split_from {number, name}, split_to {number}, requester_changed {from, to, name},
+ * requester_set {to, name}. Clients must accept codes they do not know
  * (they show the message body instead), so the code stays a string.
  */
 export type SystemEvent = { code: string } & { [param: string]: string | number | null };
@@ -89,9 +90,23 @@ export interface VisitorConversation {
 
 export type AckFrame = { type: 'ack'; client_id: string; conversation: number; seq: number; id: number; at: number };
 export type MessageFrame = { type: 'message' } & ChatMessage;
-/** Lifecycle: queued (visitor's first message), active (accepted), ended (with outcome). */
+/** A replay of many messages in seq order (asked for with `hello.history`); `more`: another
+ *  `history` frame of this replay follows. */
+export type HistoryFrame = { type: 'history'; conversation: number; messages: ChatMessage[]; more: boolean };
+/** The agent's rights changed while the socket was open: its role now, and the chats it no
+ *  longer follows. */
+export type AccessFrame = { type: 'access'; role: AgentRole; unfollowed: number[] };
+/**
+ * Lifecycle: queued (visitor's first message), active (accepted), ended (with outcome). A
+ * queued visitor gets one whenever their place changes: `position` (1 = next), an estimate,
+ * how long they have waited, and after how many seconds the widget shows the "please wait"
+ * line and the leave-a-message / callback offer.
+ */
 export type StatusFrame =
-  | { type: 'status'; conversation: number; status: 'queued' }
+  | {
+      type: 'status'; conversation: number; status: 'queued'; position: number; estimated_wait_s: number | null;
+      waited_s: number; wait_notice_s: number; retention_s: number;
+    }
   | { type: 'status'; conversation: number; status: 'active'; agent_name: string }
   | { type: 'status'; conversation: number; status: 'ended'; outcome: Outcome; ended_by: EndedBy };
 /** `ref` is the client_id of the refused message, null when the error is not about one. */
@@ -105,9 +120,21 @@ export type VisitorWelcomeFrame = {
   visitor: { id: number };
   conversation: VisitorConversation | null;
   sneak_peek: boolean;
-  /** 0: nobody is online, the widget offers the leave-a-message form. */
+  /** Accepting agents with a free slot (never open console tabs). */
   agents_online: number;
+  /** Chat can start now (default department or any agent). */
+  open: boolean;
+  closed: ClosedReason | null;
+  /** What to do when closed: the leave-a-message form, or hide the widget. */
+  offline: OfflineBehaviour;
+  /** Visible departments serving this site, each with its own state. */
+  departments: WidgetDepartment[];
+  default_department: number | null;
 };
+export type ClosedReason = 'hours' | 'holiday' | 'nobody_accepting' | 'queue_full';
+export type OfflineBehaviour = 'form' | 'hide';
+export type AgentStatus = 'accepting' | 'not_accepting' | 'offline';
+export interface WidgetDepartment { id: number; name: string; open: boolean; closed: ClosedReason | null; offline: OfflineBehaviour }
 export type AgentTypingFrame = { type: 'typing'; conversation: number; who: 'agent'; name: string; typing: boolean };
 export type ReceiptFrame = { type: 'receipt'; conversation: number; delivered_seq: number; read_seq: number };
 
@@ -135,14 +162,19 @@ export type PresenceFrame = { type: 'presence'; ticket: number; agent_id: number
 export type TicketChangedFrame = { type: 'ticket'; op: 'changed'; number: number };
 /** An outgoing mail's delivery state changed (src/mail/mod.rs `publish_change`). */
 export type MailChangedFrame = { type: 'mail'; op: 'changed'; id: number; status: 'pending' | 'sending' | 'sent' | 'failed' };
+/** Routing gave you this chat; your sockets follow it (its transcript follows). */
+export type AssignedFrame = { type: 'assigned'; conversation: Conversation };
+/** An agent's status changed (yours or a colleague's). */
+export type AgentStatusFrame = { type: 'agent_status'; agent_id: number; status: AgentStatus };
 
 /** What `/ws/visitor` sends. */
-export type VisitorServerFrame = VisitorWelcomeFrame | AckFrame | MessageFrame | StatusFrame | AgentTypingFrame | ReceiptFrame | PongFrame | ErrorFrame;
+export type VisitorServerFrame = VisitorWelcomeFrame | AckFrame | MessageFrame | HistoryFrame | StatusFrame | AgentTypingFrame | ReceiptFrame | PongFrame | ErrorFrame;
 
 /** What `/ws/agent` sends. */
 export type AgentServerFrame =
   | AgentWelcomeFrame | QueueFrame | AcceptedFrame | OpenedFrame | ChatEndedFrame | AckFrame | MessageFrame | StatusFrame
-  | VisitorTypingFrame | VisitorReadFrame | VisitorPageFrame | PresenceFrame | TicketChangedFrame | MailChangedFrame | PongFrame | ErrorFrame;
+  | VisitorTypingFrame | VisitorReadFrame | VisitorPageFrame | PresenceFrame | TicketChangedFrame | MailChangedFrame | AccessFrame | PongFrame | ErrorFrame
+  | AssignedFrame | AgentStatusFrame;
 
 /** Every frame the server sends, on either endpoint. */
 export type ServerFrame = VisitorServerFrame | AgentServerFrame;
@@ -154,10 +186,11 @@ export type Resume = { conversation: number; last_seq: number };
 export type PageInfo = { url: string; title?: string; referrer?: string };
 
 export type VisitorClientFrame =
-  | { type: 'hello'; v: 1; token?: string; page?: PageInfo; tz?: string; lang?: string; resume?: Resume }
+  /** `history`: send replays as `history` frames instead of one `message` frame each. */
+  | { type: 'hello'; v: 1; token?: string; page?: PageInfo; tz?: string; lang?: string; resume?: Resume; history?: boolean }
   | ({ type: 'page' } & PageInfo)
-  /** `attachment`: the token of an uploaded file. */
-  | { type: 'message'; client_id: string; body: string; attachment?: string }
+  /** `attachment`: the token of an uploaded file; `department`: where a new chat goes. */
+  | { type: 'message'; client_id: string; body: string; attachment?: string; department?: number }
   | { type: 'typing'; typing: boolean; draft?: string }
   | { type: 'read'; seq: number }
   | { type: 'end' }
@@ -165,7 +198,8 @@ export type VisitorClientFrame =
 
 export type AgentClientFrame =
   | { type: 'hello'; v: 1; resume?: Resume[] }
-  | { type: 'accept'; conversation: number }
+  /** `force`: beyond the chat limit (supervisors and admins, after confirming). */
+  | { type: 'accept'; conversation: number; force?: boolean }
   | { type: 'open'; conversation: number; last_seq: number }
   | { type: 'close'; conversation: number }
   | { type: 'message'; conversation: number; client_id: string; body: string; attachment?: string }
@@ -326,7 +360,19 @@ export class ChatSocket<Out extends ClientFrame, In extends ServerFrame> {
 
 /** Messages of one conversation kept in seq order without duplicates. */
 export function mergeBySeq<T extends { seq: number }>(list: T[], m: T): T[] {
-  if (list.length === 0 || list[list.length - 1].seq < m.seq) return [...list, m];
-  if (list.some((x) => x.seq === m.seq)) return list;
-  return [...list, m].sort((a, b) => a.seq - b.seq);
+  return mergeAll(list, [m]);
+}
+
+/** Merge `add` (in seq order, as a `history` frame brings it) into `list` (in seq order) in one
+ *  pass: no duplicates, O(list + add) — never a sort or a copy per message. */
+export function mergeAll<T extends { seq: number }>(list: T[], add: T[]): T[] {
+  if (!add.length) return list;
+  if (!list.length || list[list.length - 1].seq < add[0].seq) return list.concat(add);
+  const out: T[] = [];
+  let i = 0;
+  for (const m of add) {
+    while (i < list.length && list[i].seq < m.seq) out.push(list[i++]);
+    if (list[i]?.seq !== m.seq) out.push(m);
+  }
+  return out.concat(list.slice(i));
 }

@@ -46,6 +46,7 @@ class ChatStore {
     live.on('welcome', (f) => this.onWelcome(f));
     live.on('queue', (f) => this.onQueue(f));
     live.on('accepted', (f) => this.onAccepted(f));
+    live.on('assigned', (f) => this.onAssigned(f));
     live.on('opened', (f) => this.onOpened(f));
     live.on('message', (f) => this.onMessage(f));
     live.on('ack', (f) => (this.pending[f.conversation] = (this.pending[f.conversation] ?? []).filter((p) => p.client_id !== f.client_id)));
@@ -54,6 +55,7 @@ class ChatStore {
     live.on('status', (f) => this.onStatus(f));
     live.on('chat', (f) => this.onEnded(f.conversation));
     live.on('error', (f) => this.onError(f));
+    live.on('access', (f) => this.onAccess(f));
   }
 
   get connected(): boolean {
@@ -96,6 +98,14 @@ class ChatStore {
     this.incoming = null;
   }
 
+  /** Routing gave me a chat: it joins My chats (and opens when nothing else is open). */
+  private onAssigned(f: LiveFrame<'assigned'>) {
+    this.mine = this.upsert(this.mine, f.conversation);
+    this.queue = this.queue.filter((c) => c.id !== f.conversation.id);
+    if (this.selected === null) this.selected = f.conversation.id;
+    if (this.incoming?.id === f.conversation.id) this.incoming = null;
+  }
+
   private onOpened(f: LiveFrame<'opened'>) {
     this.following.add(f.conversation.id);
     if (f.conversation.agent_id !== ui.me?.id) this.supervised = this.upsert(this.supervised, f.conversation);
@@ -110,6 +120,23 @@ class ChatStore {
         if (f.status === 'active') c.agent_name = f.agent_name;
       }
     }
+  }
+
+  /** The server re-checked this agent's rights (role, departments, the colleagues switch):
+   *  chats it may no longer follow leave the lists, and the role shown follows. */
+  private onAccess(f: LiveFrame<'access'>) {
+    const gone = new Set(f.unfollowed);
+    if (gone.size) {
+      this.supervised = this.supervised.filter((c) => !gone.has(c.id));
+      for (const id of gone) {
+        this.following.delete(id);
+        delete this.messages[id];
+        delete this.typing[id];
+        delete this.unread[id];
+      }
+      if (this.selected != null && gone.has(this.selected)) this.selected = null;
+    }
+    if (ui.me && ui.me.role !== f.role) ui.me = { ...ui.me, role: f.role };
   }
 
   private onEnded(conversation: number) {

@@ -2,6 +2,7 @@ import type { Dict } from '../../shared/i18n';
 
 // Strings of the ticket desk pages (kept apart from en.ts so both can grow independently).
 export const tickets_en = {
+  'tickets.moved_away': 'Ticket #{number} moved where you no longer see it.',
   'tickets.presence_viewing': '{name} is viewing',
   'tickets.presence_replying': '{name} is writing a reply',
   'tickets.nav': 'Tickets',
@@ -93,6 +94,11 @@ export const tickets_en = {
   'tickets.to': 'To',
   'tickets.to_hint': 'Recipient addresses, separated by commas',
   'tickets.cc': 'Copy to',
+  'tickets.images_blocked': 'Remote images are blocked.',
+  'tickets.show_images': 'Show images',
+  'tickets.mail_html': 'Email as sent',
+  'tickets.plain_text': 'Plain text',
+  'tickets.as_sent': 'As sent',
   'tickets.split': 'Split into new ticket',
   'tickets.split_confirm': 'Move this message into a new ticket?',
   'tickets.reply': 'Reply',

@@ -3,6 +3,7 @@ import type { tickets_en } from './tickets-en';
 
 // Strings of the ticket desk pages (kept apart from pl.ts so both can grow independently).
 export const tickets_pl = {
+  'tickets.moved_away': 'Zgłoszenie #{number} przeniesiono tam, gdzie już go nie widzisz.',
   'tickets.presence_viewing': '{name} przegląda to zgłoszenie',
   'tickets.presence_replying': '{name} pisze odpowiedź',
   'tickets.nav': 'Zgłoszenia',
@@ -94,6 +95,11 @@ export const tickets_pl = {
   'tickets.to': 'Do',
   'tickets.to_hint': 'Adresy odbiorców, rozdzielone przecinkami',
   'tickets.cc': 'Kopia do',
+  'tickets.images_blocked': 'Obrazy zewnętrzne są zablokowane.',
+  'tickets.show_images': 'Pokaż obrazy',
+  'tickets.mail_html': 'Wiadomość w oryginalnej postaci',
+  'tickets.plain_text': 'Tekst',
+  'tickets.as_sent': 'Jak wysłano',
   'tickets.split': 'Wydziel do nowego zgłoszenia',
   'tickets.split_confirm': 'Przenieść tę wiadomość do nowego zgłoszenia?',
   'tickets.reply': 'Odpowiedź',

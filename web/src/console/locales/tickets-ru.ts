@@ -3,6 +3,7 @@ import type { tickets_en } from './tickets-en';
 
 // Strings of the ticket desk pages (kept apart from ru.ts so both can grow independently).
 export const tickets_ru = {
+  'tickets.moved_away': 'Заявка #{number} перемещена туда, где вы её больше не видите.',
   'tickets.presence_viewing': '{name} смотрит этот тикет',
   'tickets.presence_replying': '{name} пишет ответ',
   'tickets.nav': 'Тикеты',
@@ -94,6 +95,11 @@ export const tickets_ru = {
   'tickets.to': 'Кому',
   'tickets.to_hint': 'Адреса получателей через запятую',
   'tickets.cc': 'Копия',
+  'tickets.images_blocked': 'Внешние изображения заблокированы.',
+  'tickets.show_images': 'Показать изображения',
+  'tickets.mail_html': 'Письмо в исходном виде',
+  'tickets.plain_text': 'Текст',
+  'tickets.as_sent': 'Как отправлено',
   'tickets.split': 'Выделить в новый тикет',
   'tickets.split_confirm': 'Перенести это сообщение в новый тикет?',
   'tickets.reply': 'Ответ',

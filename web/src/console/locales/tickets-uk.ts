@@ -3,6 +3,7 @@ import type { tickets_en } from './tickets-en';
 
 // Strings of the ticket desk pages (kept apart from uk.ts so both can grow independently).
 export const tickets_uk = {
+  'tickets.moved_away': 'Заявку #{number} переміщено туди, де ви її більше не бачите.',
   'tickets.presence_viewing': '{name} переглядає цей тікет',
   'tickets.presence_replying': '{name} пише відповідь',
   'tickets.nav': 'Тікети',
@@ -94,6 +95,11 @@ export const tickets_uk = {
   'tickets.to': 'Кому',
   'tickets.to_hint': 'Адреси одержувачів через кому',
   'tickets.cc': 'Копія',
+  'tickets.images_blocked': 'Зовнішні зображення заблоковано.',
+  'tickets.show_images': 'Показати зображення',
+  'tickets.mail_html': 'Лист у початковому вигляді',
+  'tickets.plain_text': 'Текст',
+  'tickets.as_sent': 'Як надіслано',
   'tickets.split': 'Виділити в новий тікет',
   'tickets.split_confirm': 'Перенести це повідомлення в новий тікет?',
   'tickets.reply': 'Відповідь',

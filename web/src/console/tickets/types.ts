@@ -65,6 +65,12 @@ export interface Delivery {
   next_attempt_at: number | null;
 }
 
+/** A change's answer when the change took the ticket out of the caller's sight. */
+export interface MovedAway {
+  number: number;
+  visible: false;
+}
+
 export interface TicketView extends Ticket {
   messages: ThreadMessage[];
   other_tickets: Ticket[];

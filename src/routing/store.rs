@@ -1,0 +1,210 @@
+//! SQL for routing: agent status and its history, department chat rules, the snapshot the
+//! distribution decision runs on, and the routing settings row.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::Serialize;
+
+use super::{AgentLoad, AgentStatus, DeptRules, OfflineBehaviour, RoutingSettings, Snapshot, StatusReason, Waiting, Week};
+use crate::error::AppError;
+
+pub const SETTINGS_KEY: &str = "routing";
+
+// ---------------------------------------------------------------- status
+
+pub fn status(conn: &Connection, agent_id: i64) -> Result<Option<AgentStatus>, AppError> {
+    let s: Option<String> = conn.query_row("SELECT status FROM agents WHERE id = ?1", [agent_id], |r| r.get(0)).optional()?;
+    Ok(s.and_then(|s| AgentStatus::parse(&s)))
+}
+
+pub fn chosen_status(conn: &Connection, agent_id: i64) -> Result<Option<AgentStatus>, AppError> {
+    let s: Option<String> = conn.query_row("SELECT chosen_status FROM agents WHERE id = ?1", [agent_id], |r| r.get(0)).optional()?;
+    Ok(s.and_then(|s| AgentStatus::parse(&s)))
+}
+
+/// Set the status and, when it changed, write the history row. A manual change is also
+/// remembered as the status login restores. Returns the previous status when it changed.
+pub fn set_status(
+    conn: &Connection,
+    agent_id: i64,
+    to: AgentStatus,
+    reason: StatusReason,
+    now: i64,
+) -> Result<Option<AgentStatus>, AppError> {
+    let from = status(conn, agent_id)?.ok_or_else(|| AppError::not_found("agent"))?;
+    if reason == StatusReason::Manual {
+        conn.execute("UPDATE agents SET chosen_status = ?2 WHERE id = ?1", params![agent_id, to.as_str()])?;
+    }
+    if from == to {
+        return Ok(None);
+    }
+    conn.execute("UPDATE agents SET status = ?2 WHERE id = ?1", params![agent_id, to.as_str()])?;
+    conn.execute(
+        "INSERT INTO agent_status_history (agent_id, from_status, to_status, at, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![agent_id, from.as_str(), to.as_str(), now, reason.as_str()],
+    )?;
+    Ok(Some(from))
+}
+
+/// Agents whose status is not offline.
+pub fn not_offline(conn: &Connection) -> Result<Vec<i64>, AppError> {
+    let mut st = conn.prepare("SELECT id FROM agents WHERE status != 'offline' ORDER BY id")?;
+    Ok(st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+}
+
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+pub struct HistoryRow {
+    pub from: String,
+    pub to: String,
+    pub at: i64,
+    pub reason: String,
+}
+
+/// An agent's status changes, oldest first (at most the last 500).
+pub fn history(conn: &Connection, agent_id: i64) -> Result<Vec<HistoryRow>, AppError> {
+    let mut st = conn.prepare(
+        "SELECT from_status, to_status, at, reason FROM (
+            SELECT * FROM agent_status_history WHERE agent_id = ?1 ORDER BY at DESC, id DESC LIMIT 500
+         ) ORDER BY at, id",
+    )?;
+    Ok(st
+        .query_map([agent_id], |r| Ok(HistoryRow { from: r.get(0)?, to: r.get(1)?, at: r.get(2)?, reason: r.get(3)? }))?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
+// ---------------------------------------------------------------- slots
+
+/// (chat limit, active chats) of an agent.
+pub fn load(conn: &Connection, agent_id: i64) -> Result<Option<(i64, i64)>, AppError> {
+    Ok(conn
+        .query_row(
+            "SELECT chat_limit, (SELECT count(*) FROM conversations c WHERE c.agent_id = a.id AND c.status = 'active')
+             FROM agents a WHERE a.id = ?1",
+            [agent_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}
+
+/// Set the chat limit of several agents; the number of agents changed.
+pub fn set_chat_limits(conn: &Connection, agent_ids: &[i64], limit: i64, now: i64) -> Result<usize, AppError> {
+    let mut st = conn.prepare_cached("UPDATE agents SET chat_limit = ?2, updated_at = ?3 WHERE id = ?1")?;
+    let mut n = 0;
+    for id in agent_ids {
+        n += st.execute(params![id, limit, now])?;
+    }
+    Ok(n)
+}
+
+// ---------------------------------------------------------------- departments
+
+const RULES: &str =
+    "SELECT id, name, visible, priority, timezone, hours, holidays, queue_limit, offline_behaviour, origins FROM departments";
+
+fn json_list(s: Option<String>) -> Vec<String> {
+    s.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default()
+}
+
+fn rules_row(r: &Row) -> rusqlite::Result<DeptRules> {
+    let hours: Option<String> = r.get(5)?;
+    Ok(DeptRules {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        visible: r.get(2)?,
+        priority: r.get(3)?,
+        timezone: r.get(4)?,
+        hours: hours.and_then(|h| serde_json::from_str(&h).ok()).and_then(|v| Week::from_json(&v).ok()),
+        holidays: json_list(r.get(6)?),
+        queue_limit: r.get(7)?,
+        offline: OfflineBehaviour::parse(&r.get::<_, String>(8)?),
+        origins: json_list(r.get(9)?),
+    })
+}
+
+pub fn departments(conn: &Connection) -> Result<Vec<DeptRules>, AppError> {
+    let mut st = conn.prepare(&format!("{RULES} ORDER BY name COLLATE NOCASE, id"))?;
+    Ok(st.query_map([], rules_row)?.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn department(conn: &Connection, id: i64) -> Result<Option<DeptRules>, AppError> {
+    Ok(conn.query_row(&format!("{RULES} WHERE id = ?1"), [id], rules_row).optional()?)
+}
+
+/// Write a department's chat rules (already validated).
+pub fn set_department_rules(conn: &Connection, d: &DeptRules) -> Result<(), AppError> {
+    let hours = d.hours.as_ref().map(|w| w.to_json().to_string());
+    let holidays = (!d.holidays.is_empty()).then(|| serde_json::to_string(&d.holidays).unwrap_or_default());
+    let origins = (!d.origins.is_empty()).then(|| serde_json::to_string(&d.origins).unwrap_or_default());
+    conn.execute(
+        "UPDATE departments SET priority = ?2, timezone = ?3, hours = ?4, holidays = ?5, queue_limit = ?6,
+                                offline_behaviour = ?7, origins = ?8 WHERE id = ?1",
+        params![d.id, d.priority, d.timezone, hours, holidays, d.queue_limit, d.offline.as_str(), origins],
+    )?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- snapshot and queue
+
+/// Everything the decision needs, read inside the caller's transaction.
+pub fn snapshot(conn: &Connection, now: i64) -> Result<Snapshot, AppError> {
+    let mut st = conn.prepare_cached(
+        "SELECT a.id, a.status, a.chat_limit,
+                (SELECT count(*) FROM conversations c WHERE c.agent_id = a.id AND c.status = 'active'),
+                (SELECT max(assigned_at) FROM conversations c WHERE c.agent_id = a.id),
+                (SELECT group_concat(department_id) FROM department_members m WHERE m.agent_id = a.id)
+         FROM agents a WHERE a.disabled = 0 ORDER BY a.id",
+    )?;
+    let agents = st
+        .query_map([], |r| {
+            let depts: Option<String> = r.get(5)?;
+            Ok(AgentLoad {
+                id: r.get(0)?,
+                status: AgentStatus::parse(&r.get::<_, String>(1)?).unwrap_or(AgentStatus::Offline),
+                chat_limit: r.get(2)?,
+                active: r.get(3)?,
+                last_assigned_at: r.get(4)?,
+                departments: depts.unwrap_or_default().split(',').filter_map(|s| s.parse().ok()).collect(),
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut st =
+        conn.prepare_cached("SELECT id, department_id, created_at FROM conversations WHERE status = 'queued' ORDER BY created_at, id")?;
+    let waiting: Vec<Waiting> = st
+        .query_map([], |r| Ok(Waiting { conversation: r.get(0)?, department_id: r.get(1)?, created_at: r.get(2)? }))?
+        .collect::<rusqlite::Result<_>>()?;
+    // Only needed for estimates: skipped while nobody waits. Recent chats by their start (the
+    // created_at index), so a large archive is never scanned.
+    let avg: Option<f64> = if waiting.is_empty() {
+        None
+    } else {
+        conn.query_row(
+            "SELECT avg(ended_at - assigned_at) FROM (
+                SELECT ended_at, assigned_at FROM conversations
+                WHERE created_at >= ?1 AND outcome = 'served' AND assigned_at IS NOT NULL ORDER BY created_at DESC LIMIT 200)",
+            [now - 7 * 86_400_000],
+            |r| r.get(0),
+        )?
+    };
+    Ok(Snapshot { agents, departments: departments(conn)?, waiting, avg_chat_ms: avg.map(|a| a as i64) })
+}
+
+/// The department of a conversation (outer None: no such conversation).
+pub fn conv_department(conn: &Connection, conversation: i64) -> Result<Option<Option<i64>>, AppError> {
+    Ok(conn.query_row("SELECT department_id FROM conversations WHERE id = ?1", [conversation], |r| r.get(0)).optional()?)
+}
+
+pub fn set_conv_department(conn: &Connection, conversation: i64, department_id: Option<i64>) -> Result<(), AppError> {
+    conn.execute("UPDATE conversations SET department_id = ?2 WHERE id = ?1", params![conversation, department_id])?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- settings
+
+pub fn settings(conn: &Connection) -> Result<RoutingSettings, AppError> {
+    let raw = crate::settings::store::get(conn, SETTINGS_KEY)?;
+    Ok(raw.and_then(|r| serde_json::from_str(&r).ok()).unwrap_or_default())
+}
+
+pub fn save_settings(conn: &Connection, s: &RoutingSettings) -> Result<(), AppError> {
+    let json = serde_json::to_string(s).map_err(|e| AppError::internal(e.to_string()))?;
+    crate::settings::store::set(conn, SETTINGS_KEY, &json)
+}

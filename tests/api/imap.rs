@@ -1,0 +1,352 @@
+//! The IMAP fetcher against a real Dovecot (SPEC E3): each test starts its own Dovecot as a
+//! non-root user on loopback ports with a generated config (Maildir in a temp dir, IMAP with
+//! plaintext login allowed on loopback, IMAPS with a self-signed certificate made by `openssl`),
+//! delivers mail by writing files into the Maildir, and watches tickets appear.
+//! `tests/run.sh` installs `dovecot-imapd`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use frontdesk::inbound::imap::{self, ImapUrl};
+use serde_json::Value;
+
+use crate::helpers::*;
+
+const DOVECOT: &str = "/usr/sbin/dovecot";
+const USER: &str = "support@shop.example";
+const PASSWORD: &str = "s3cret pass";
+
+pub struct Dovecot {
+    child: Child,
+    pub dir: tempfile::TempDir,
+    pub imap_port: u16,
+    pub imaps_port: u16,
+    delivered: usize,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn run(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+impl Dovecot {
+    /// Start Dovecot as the current user, or as `nobody` when the tests run as root (Dovecot
+    /// then never holds root: setpriv drops it before exec).
+    pub fn start() -> Dovecot {
+        assert!(Path::new(DOVECOT).exists(), "{DOVECOT} is missing: install dovecot-imapd (tests/run.sh does)");
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for sub in ["run", "state", "home", "Maildir/new", "Maildir/cur", "Maildir/tmp"] {
+            std::fs::create_dir_all(d.join(sub)).unwrap();
+        }
+        // A test CA (what imap_ca_file trusts) and the server's certificate signed by it.
+        let f = |s: &str| d.join(s).to_str().unwrap().to_string();
+        run(Command::new("openssl")
+            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=frontdesk test CA"])
+            .args(["-keyout", &f("ca.key"), "-out", &f("ca.pem")]));
+        run(Command::new("openssl").args(["req", "-new", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost"]).args([
+            "-keyout",
+            &f("key.pem"),
+            "-out",
+            &f("server.csr"),
+        ]));
+        std::fs::write(d.join("server.ext"), "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n").unwrap();
+        run(Command::new("openssl").args(["x509", "-req", "-days", "1", "-CAcreateserial"]).args([
+            "-in",
+            &f("server.csr"),
+            "-CA",
+            &f("ca.pem"),
+            "-CAkey",
+            &f("ca.key"),
+            "-extfile",
+            &f("server.ext"),
+            "-out",
+            &f("cert.pem"),
+        ]));
+        std::fs::write(d.join("passwd"), format!("{USER}:{{PLAIN}}{PASSWORD}\n")).unwrap();
+        let root = unsafe { libc::geteuid() } == 0;
+        let (user, group) = if root {
+            ("nobody".to_string(), run(Command::new("id").args(["-gn", "nobody"])))
+        } else {
+            (run(Command::new("id").arg("-un")), run(Command::new("id").arg("-gn")))
+        };
+        let (imap_port, imaps_port) = (free_port(), free_port());
+        let p = |s: &str| d.join(s).to_str().unwrap().to_string();
+        let conf = format!(
+            r#"base_dir = {run}
+state_dir = {state}
+log_path = {log}
+instance_name = fd-test-{imap_port}
+protocols = imap
+listen = 127.0.0.1
+ssl = yes
+ssl_cert = <{cert}
+ssl_key = <{key}
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+mail_location = maildir:{maildir}
+default_internal_user = {user}
+default_internal_group = {group}
+default_login_user = {user}
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {passwd}
+}}
+userdb {{
+  driver = static
+  args = uid={user} gid={group} home={home}
+}}
+service imap-login {{
+  chroot =
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {imap_port}
+  }}
+  inet_listener imaps {{
+    address = 127.0.0.1
+    port = {imaps_port}
+    ssl = yes
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+service stats {{
+  chroot =
+}}
+"#,
+            run = p("run"),
+            state = p("state"),
+            log = p("dovecot.log"),
+            cert = p("cert.pem"),
+            key = p("key.pem"),
+            maildir = p("Maildir"),
+            passwd = p("passwd"),
+            home = p("home"),
+        );
+        std::fs::write(d.join("dovecot.conf"), conf).unwrap();
+        let mut cmd = if root {
+            run(Command::new("chown").args(["-R", &format!("nobody:{group}")]).arg(d));
+            let mut c = Command::new("setpriv");
+            c.args(["--reuid=nobody", &format!("--regid={group}"), "--clear-groups", DOVECOT]);
+            c
+        } else {
+            Command::new(DOVECOT)
+        };
+        let child = cmd.args(["-F", "-c"]).arg(d.join("dovecot.conf")).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+        let dv = Dovecot { child, dir, imap_port, imaps_port, delivered: 0 };
+        let deadline = Deadline::secs(20, "Dovecot listening");
+        while std::net::TcpStream::connect(("127.0.0.1", imaps_port)).is_err()
+            || std::net::TcpStream::connect(("127.0.0.1", imap_port)).is_err()
+        {
+            if deadline.passed() {
+                panic!("Dovecot did not start:\n{}", std::fs::read_to_string(dv.dir.path().join("dovecot.log")).unwrap_or_default());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        dv
+    }
+
+    /// The test CA's certificate (for `imap_ca_file`).
+    pub fn cert(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    pub fn url(&self, tls: bool) -> ImapUrl {
+        let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>().replace('+', "%20");
+        let s = if tls {
+            format!("imaps://{}:{}@127.0.0.1:{}/INBOX", enc(USER), enc(PASSWORD), self.imaps_port)
+        } else {
+            format!("imap://{}:{}@127.0.0.1:{}/INBOX", enc(USER), enc(PASSWORD), self.imap_port)
+        };
+        ImapUrl::parse(&s).unwrap()
+    }
+
+    /// Deliver like an MTA does: write into tmp/, rename into new/.
+    pub fn deliver(&mut self, raw: &[u8]) {
+        self.delivered += 1;
+        let name = format!("{}.M{}P{}.fdtest", 1_700_000_000 + self.delivered, self.delivered, std::process::id());
+        let tmp = self.dir.path().join("Maildir/tmp").join(&name);
+        std::fs::write(&tmp, raw).unwrap();
+        if unsafe { libc::geteuid() } == 0 {
+            run(Command::new("chown").arg("nobody").arg(&tmp));
+        }
+        std::fs::rename(&tmp, self.dir.path().join("Maildir/new").join(&name)).unwrap();
+    }
+}
+
+impl Drop for Dovecot {
+    fn drop(&mut self) {
+        // SAFETY: signalling our own child (the Dovecot master), which stops its services.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let deadline = Deadline::secs(10, "Dovecot stopping");
+        while self.child.try_wait().ok().flatten().is_none() && !deadline.passed() {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn message(i: usize, extra: &str) -> Vec<u8> {
+    format!(
+        "From: Customer {i} <customer{i}@example.com>\r\nTo: {USER}\r\nSubject: Question {i}\r\nMessage-ID: <imap.{i}@example.com>\r\n{extra}\
+         Content-Type: text/plain; charset=utf-8\r\n\r\nQuestion number {i}.\r\n"
+    )
+    .into_bytes()
+}
+
+async fn tickets(app: &TestApp) -> i64 {
+    app.count("tickets").await
+}
+
+async fn wait_for_tickets(app: &TestApp, n: i64, secs: u64) {
+    let deadline = Deadline::secs(secs, format!("{n} tickets"));
+    while tickets(app).await < n {
+        deadline.check();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[actix_web::test]
+async fn a_mail_delivered_to_dovecot_becomes_a_ticket_through_idle_over_imaps() {
+    let mut dv = Dovecot::start();
+    let (url, cert) = (dv.url(true), dv.cert());
+    let app = spawn_app_with(move |c| {
+        c.imap_url = Some(url);
+        c.imap_ca_file = Some(cert);
+    })
+    .await;
+    // The fetcher is connected and idling once the mailbox has been read (cursor written
+    // only when a message came; so wait for the login in Dovecot's log instead).
+    let log = dv.dir.path().join("dovecot.log");
+    let deadline = Deadline::secs(20, "the fetcher logs in");
+    while !std::fs::read_to_string(&log).unwrap_or_default().contains("Login: user=<support@shop.example>") {
+        deadline.check();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = std::time::Instant::now();
+    dv.deliver(&message(1, ""));
+    wait_for_tickets(&app, 1, 15).await;
+    let took = started.elapsed();
+    eprintln!("IDLE: delivered → ticket in {} ms", took.as_millis());
+
+    let t = app.db.read(|c| Ok(frontdesk::tickets::store::by_number(c, 1001)?.unwrap())).await.unwrap();
+    assert_eq!((t.subject.as_str(), t.source.as_str()), ("Question 1", "email"));
+    // A reply by Message-ID, delivered while idling, threads into the same ticket.
+    dv.deliver(&message(2, "In-Reply-To: <imap.1@example.com>\r\n"));
+    let deadline = Deadline::secs(15, "the reply is threaded");
+    while app.count("ticket_messages").await < 2 {
+        deadline.check();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(tickets(&app).await, 1);
+}
+
+#[actix_web::test]
+async fn check_connection_names_the_step_that_failed() {
+    let dv = Dovecot::start();
+    let cert = dv.cert();
+    assert_eq!(imap::check(&dv.url(true), Some(&cert)).await, Ok(0), "imaps with the test CA");
+    assert_eq!(imap::check(&dv.url(false), None).await, Ok(0), "plain imap on loopback");
+    let e = imap::check(&dv.url(true), None).await.unwrap_err();
+    assert_eq!(e.code(), "tls", "{e}");
+    assert!(e.to_string().contains("not signed by a trusted authority"), "{e}");
+    let mut wrong = dv.url(true);
+    wrong.password = "wrong".into();
+    let e = imap::check(&wrong, Some(&cert)).await.unwrap_err();
+    assert_eq!(e.code(), "auth", "{e}");
+    let mut missing = dv.url(true);
+    missing.mailbox = "Nope".into();
+    let e = imap::check(&missing, Some(&cert)).await.unwrap_err();
+    assert_eq!(e.code(), "mailbox", "{e}");
+    // imaps:// against the plain port: TLS, in words.
+    let mut plain_port = dv.url(true);
+    plain_port.port = dv.imap_port;
+    let e = imap::check(&plain_port, Some(&cert)).await.unwrap_err();
+    assert_eq!(e.code(), "tls", "{e}");
+
+    // The endpoint says the same to an admin.
+    let app = spawn_app().await;
+    let admin = app.add_agent("admin@shop.example", frontdesk::auth::Role::Admin).await;
+    let plain = format!("imap://support%40shop.example:wrong@127.0.0.1:{}/INBOX", dv.imap_port);
+    let v: Value = app
+        .plain()
+        .post(app.url("/api/v1/settings/imap/check"))
+        .header("cookie", app.cookie_header(&app.session_for(admin).await))
+        .header("origin", &app.address)
+        .json(&serde_json::json!({ "url": plain }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!((v["ok"].as_bool(), v["error"]["code"].as_str()), (Some(false), Some("auth")), "{v}");
+}
+
+#[actix_web::test]
+async fn a_fetcher_restart_mid_import_loses_and_duplicates_nothing() {
+    let mut dv = Dovecot::start();
+    let cert = dv.cert();
+    let app = spawn_app_with(move |c| {
+        c.imap_ca_file = Some(cert);
+        c.mail_max_bytes = 64 * 1024;
+    })
+    .await;
+    let url = dv.url(true);
+    const M: usize = 12;
+    for i in 1..=M {
+        dv.deliver(&message(i, ""));
+        if i == 4 {
+            // Refused messages are passed over, never stopping the import.
+            dv.deliver(b"this is not a mail at all");
+            dv.deliver(&message(900, &format!("X-Padding: {}\r\n", "x".repeat(70 * 1024))));
+        }
+    }
+    // Stop after 5 of the 14 (the cursor commits with each message)…
+    assert_eq!(imap::run_once(&app.state, &url, Some(5)).await, Ok(5));
+    assert_eq!(tickets(&app).await, 4, "4 mails and the refused one");
+    // …and start again: the rest, once.
+    assert_eq!(imap::run_once(&app.state, &url, None).await, Ok(M + 2 - 5));
+    assert_eq!(tickets(&app).await, M as i64);
+    assert_eq!(imap::run_once(&app.state, &url, None).await, Ok(0), "nothing left");
+
+    // The supervised task, stopped and started while mail keeps coming.
+    for i in M + 1..=M + 8 {
+        dv.deliver(&message(i, ""));
+    }
+    let fetcher = imap::spawn(app.state.clone(), url.clone());
+    wait_for_tickets(&app, M as i64 + 1, 15).await;
+    fetcher.stop().await;
+    let at_stop = tickets(&app).await;
+    for i in M + 9..=M + 10 {
+        dv.deliver(&message(i, ""));
+    }
+    let fetcher = imap::spawn(app.state.clone(), url.clone());
+    wait_for_tickets(&app, M as i64 + 10, 15).await;
+    fetcher.stop().await;
+    eprintln!("restart: stopped at {at_stop} of {} tickets", M + 10);
+
+    // A lost cursor (or a new UIDVALIDITY) reads everything again: Message-IDs keep it from
+    // importing anything twice.
+    let key = url.cursor_key();
+    app.db.write(move |c| Ok(c.execute("DELETE FROM imap_cursor WHERE mailbox = ?1", [key])?)).await.unwrap();
+    imap::run_once(&app.state, &url, None).await.unwrap();
+    assert_eq!(tickets(&app).await, M as i64 + 10);
+    let dupes: i64 = app
+        .db
+        .read(|c| Ok(c.query_row("SELECT count(*) FROM (SELECT message_id FROM ticket_messages WHERE message_id IS NOT NULL GROUP BY message_id HAVING count(*) > 1)", [], |r| r.get(0))?))
+        .await
+        .unwrap();
+    assert_eq!(dupes, 0);
+    let refused: i64 = app.count("inbound_mail").await;
+    assert_eq!(refused, M as i64 + 10, "one intake row per imported mail; refused ones leave none");
+}
