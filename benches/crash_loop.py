@@ -18,9 +18,11 @@ Usage: pip install websockets && python3 benches/crash_loop.py [--kills 100] [--
        [--binary target/release/frontdesk] [--seed N]
 Default binary: target/release/frontdesk if it exists, else target/debug/frontdesk.
 """
-import argparse, asyncio, json, os, random, shutil, signal, sqlite3, subprocess, sys, tempfile, time, urllib.request
+import argparse, asyncio, http.cookiejar, json, os, random, shutil, signal, sqlite3, subprocess, sys, tempfile, time, urllib.request
 
 import websockets
+
+AGENT_EMAIL, AGENT_PASSWORD = "ann@shop.example", "a long password"
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -70,9 +72,31 @@ class Server:
                 raise RuntimeError(f"/readyz not 200 within {deadline_s} s")
             try:
                 if urllib.request.urlopen(self.url + "/readyz", timeout=5).status == 200:
-                    return
+                    break
             except Exception:
                 time.sleep(0.02)
+        self.accepting()
+
+    def add_agent(self):
+        """Chats start only while an agent accepts them (routing, SPEC W6): one agent with chat
+        limit 0, so chats wait in the queue and the visitors' messages are all that is stored."""
+        subprocess.run(
+            [self.binary, "agent", "add", "--email", AGENT_EMAIL, "--name", "Ann", "--role", "agent", "--chat-limit", "0", "--password-stdin"],
+            input=AGENT_PASSWORD + "\n", text=True, check=True, capture_output=True,
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "FRONTDESK_DATA_DIR": self.data})
+
+    def accepting(self):
+        """Sign the agent in and switch to accepting (after every restart: status survives, but
+        a restart is not a console session)."""
+        jar = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        def call(method, path, body):
+            req = urllib.request.Request(self.url + path, data=json.dumps(body).encode(), method=method,
+                                         headers={"Content-Type": "application/json", "Origin": self.url})
+            return jar.open(req, timeout=30).status
+        if call("POST", "/api/v1/auth/login", {"email": AGENT_EMAIL, "password": AGENT_PASSWORD}) != 200:
+            raise RuntimeError("agent login failed")
+        if call("PUT", "/api/v1/me/status", {"status": "accepting"}) != 200:
+            raise RuntimeError("agent status change failed")
 
     def kill(self):
         self.proc.send_signal(signal.SIGKILL)
@@ -197,6 +221,8 @@ async def main():
     failed = False
     kills = 0
     try:
+        os.makedirs(server.data, exist_ok=True)
+        server.add_agent()
         server.start()
         for k in range(1, a.kills + 1):
             stop = asyncio.Event()

@@ -105,6 +105,10 @@ enum AgentCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Remove an agent's two-factor sign-in (lost phone); they sign in with the password and,
+    /// where 2FA is required, enrol again.
+    #[command(name = "reset-2fa")]
+    Reset2fa { email: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -446,6 +450,12 @@ fn agent_command(db: &Db, cmd: &AgentCommand) -> Result<(), AppError> {
             if generated {
                 println!("password: {password}");
             }
+            Ok(())
+        }
+        AgentCommand::Reset2fa { email } => {
+            let agent = agent_by_email(db, email)?;
+            db.write_blocking(move |c| auth::totp::reset(c, agent.id, &Actor::cli(), t))?;
+            println!("two-factor sign-in removed for {}", agent.email);
             Ok(())
         }
     }

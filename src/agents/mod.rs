@@ -22,6 +22,8 @@ pub struct Agent {
     pub chat_limit: i64,
     pub department_ids: Vec<i64>,
     pub created_at: i64,
+    /// Signs in with a second factor (TOTP).
+    pub totp_enabled: bool,
     /// accepting / not_accepting / offline (SPEC C2).
     pub status: crate::routing::AgentStatus,
 }
@@ -194,11 +196,13 @@ pub fn update(conn: &rusqlite::Connection, id: i64, mut patch: AgentPatch, actor
     let action = match (before.disabled, after.disabled) {
         (false, true) => "agent.disable",
         (true, false) => "agent.enable",
+        _ if before.role != after.role => "agent.role",
         _ => "agent.update",
     };
     let details = serde_json::json!({
         "name": patch.name, "role": patch.role, "disabled": patch.disabled,
         "chat_limit": patch.chat_limit, "department_ids": patch.department_ids, "locale": patch.locale,
+        "role_before": (before.role != after.role).then_some(before.role),
     });
     audit::store::record(conn, now, actor, action, Some(&after.email), Some(&details))?;
     Ok(after)

@@ -7,7 +7,8 @@ use crate::auth::Role;
 use crate::error::AppError;
 
 const COLUMNS: &str = "a.id, a.email, a.name, a.role, a.disabled, a.locale, a.chat_limit, a.created_at,
-    (SELECT group_concat(department_id) FROM department_members m WHERE m.agent_id = a.id), a.status";
+    (SELECT group_concat(department_id) FROM department_members m WHERE m.agent_id = a.id),
+    a.totp_enabled_at IS NOT NULL, a.status";
 
 fn from_row(r: &Row) -> rusqlite::Result<Agent> {
     let depts: Option<String> = r.get(8)?;
@@ -23,7 +24,8 @@ fn from_row(r: &Row) -> rusqlite::Result<Agent> {
         chat_limit: r.get(6)?,
         created_at: r.get(7)?,
         department_ids,
-        status: crate::routing::AgentStatus::parse(&r.get::<_, String>(9)?).unwrap_or(crate::routing::AgentStatus::Offline),
+        totp_enabled: r.get(9)?,
+        status: crate::routing::AgentStatus::parse(&r.get::<_, String>(10)?).unwrap_or(crate::routing::AgentStatus::Offline),
     })
 }
 
@@ -118,4 +120,44 @@ pub fn any_admin(conn: &Connection) -> Result<bool, AppError> {
 /// Enabled agents (the metrics gauge).
 pub fn count_enabled(conn: &Connection) -> Result<i64, AppError> {
     crate::db::count(conn, "SELECT count(*) FROM agents WHERE disabled = 0", [])
+}
+
+/// An agent's second factor as stored.
+#[derive(Default)]
+pub struct TotpRow {
+    /// Base32; set while enrolling (unconfirmed) and once enabled.
+    pub secret: Option<String>,
+    pub enabled_at: Option<i64>,
+    /// The last 30-second step a code was accepted for.
+    pub last_step: Option<i64>,
+}
+
+pub fn totp(conn: &Connection, id: i64) -> Result<TotpRow, AppError> {
+    Ok(conn
+        .query_row("SELECT totp_secret, totp_enabled_at, totp_last_step FROM agents WHERE id = ?1", [id], |r| {
+            Ok(TotpRow { secret: r.get(0)?, enabled_at: r.get(1)?, last_step: r.get(2)? })
+        })
+        .optional()?
+        .unwrap_or_default())
+}
+
+pub fn set_totp(
+    conn: &Connection,
+    id: i64,
+    secret: Option<&str>,
+    enabled_at: Option<i64>,
+    last_step: Option<i64>,
+    now: i64,
+) -> Result<(), AppError> {
+    conn.execute(
+        "UPDATE agents SET totp_secret = ?2, totp_enabled_at = ?3, totp_last_step = ?4, updated_at = ?5 WHERE id = ?1",
+        params![id, secret, enabled_at, last_step, now],
+    )?;
+    Ok(())
+}
+
+/// Records the step a code was just accepted for (only ever moves forward).
+pub fn set_totp_last_step(conn: &Connection, id: i64, step: i64) -> Result<(), AppError> {
+    conn.execute("UPDATE agents SET totp_last_step = max(coalesce(totp_last_step, ?2), ?2) WHERE id = ?1", params![id, step])?;
+    Ok(())
 }

@@ -29,13 +29,14 @@ fn clear_cookie(state: &AppState) -> Cookie<'static> {
     c
 }
 
-/// Create a session row and the answer carrying its cookie.
-async fn start_session(
+/// Create a session row and restore the status the agent last chose (SPEC C2), in one
+/// transaction; returns the cookie that carries the session and the agent as it now is. Every
+/// sign-in ends here: straight after the password, or after the second factor passed.
+pub(super) async fn new_session(
     state: &AppState,
     req: &HttpRequest,
     agent: agents::Agent,
-    status: actix_web::http::StatusCode,
-) -> Result<HttpResponse, AppError> {
+) -> Result<(Cookie<'static>, agents::Agent), AppError> {
     let token = super::new_secret_token();
     let hash = super::token_hash(&token);
     let now = state.now();
@@ -43,7 +44,6 @@ async fn start_session(
     let ip = state.client_ip(req).map(|i| i.to_string()).unwrap_or_default();
     let ua = crate::http::user_agent(req);
     let agent_id = agent.id;
-    // Login restores the status the agent last chose (SPEC C2), in the session's transaction.
     let (changed, agent) = state
         .db
         .write(move |c| {
@@ -55,7 +55,18 @@ async fn start_session(
     if changed.is_some() {
         crate::routing::live::publish_status(state, agent_id, agent.status).await;
     }
-    Ok(HttpResponse::build(status).cookie(session_cookie(state, token)).json(agent))
+    Ok((session_cookie(state, token), agent))
+}
+
+/// Create a session row and the answer carrying its cookie.
+async fn start_session(
+    state: &AppState,
+    req: &HttpRequest,
+    agent: agents::Agent,
+    status: actix_web::http::StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let (cookie, agent) = new_session(state, req, agent).await?;
+    Ok(HttpResponse::build(status).cookie(cookie).json(agent))
 }
 
 pub async fn setup_status(state: Data) -> Result<HttpResponse, AppError> {
@@ -185,7 +196,13 @@ pub async fn login(state: Data, req: HttpRequest, body: web::Json<LoginBody>) ->
     };
     state.login_ip.release(&ip, now);
     state.login_account.release(&email, now);
-    let agent = state.db.read(move |c| agents::store::get(c, id)).await?.ok_or_else(|| AppError::not_found("agent"))?;
+    let (agent, required) = state.db.read(move |c| Ok((agents::store::get(c, id)?, super::totp::Requirement::load(c)?))).await?;
+    let agent = agent.ok_or_else(|| AppError::not_found("agent"))?;
+    // With a second factor (or one required and not yet set up), the right password only opens
+    // the second step; its own attempts count against the same two windows.
+    if agent.totp_enabled || required.applies_to(agent.role) {
+        return super::totp_http::open_second_step(&state, &agent, now).await;
+    }
     state.metrics.logins_ok.fetch_add(1, Relaxed);
     start_session(&state, &req, agent, actix_web::http::StatusCode::OK).await
 }
@@ -216,10 +233,21 @@ pub async fn logout(state: Data, p: Principal) -> Result<HttpResponse, AppError>
     Ok(HttpResponse::NoContent().cookie(clear_cookie(&state)).finish())
 }
 
+/// The caller's own agent record, plus whether the admin requires a second factor of them
+/// (`GET` and `PATCH /api/v1/me`).
+#[derive(serde::Serialize)]
+struct Me {
+    #[serde(flatten)]
+    agent: agents::Agent,
+    totp_required: bool,
+}
+
 pub async fn me(state: Data, p: Principal) -> Result<HttpResponse, AppError> {
     let id = p.agent_id()?;
-    let agent = state.db.read(move |c| agents::store::get(c, id)).await?.ok_or_else(|| AppError::not_found("agent"))?;
-    Ok(HttpResponse::Ok().json(agent))
+    let (agent, required) = state.db.read(move |c| Ok((agents::store::get(c, id)?, super::totp::Requirement::load(c)?))).await?;
+    let agent = agent.ok_or_else(|| AppError::not_found("agent"))?;
+    let totp_required = required.applies_to(agent.role);
+    Ok(HttpResponse::Ok().json(Me { agent, totp_required }))
 }
 
 #[derive(Deserialize)]
@@ -242,7 +270,9 @@ pub async fn update_me(state: Data, p: Principal, body: web::Json<MeBody>) -> Re
         .db
         .write(move |c| {
             agents::store::update_fields(c, id, name.as_deref(), None, None, None, locale.as_deref(), now)?;
-            agents::store::get(c, id)?.ok_or_else(|| AppError::not_found("agent"))
+            let agent = agents::store::get(c, id)?.ok_or_else(|| AppError::not_found("agent"))?;
+            let totp_required = super::totp::Requirement::load(c)?.applies_to(agent.role);
+            Ok(Me { agent, totp_required })
         })
         .await?;
     Ok(HttpResponse::Ok().json(agent))

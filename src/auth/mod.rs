@@ -4,6 +4,8 @@ pub mod http;
 pub mod links;
 pub mod policy;
 pub mod store;
+pub mod totp;
+pub mod totp_http;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -115,15 +117,19 @@ impl actix_web::FromRequest for Principal {
     }
 }
 
-/// argon2id with OWASP's recommended parameters (19 MiB, 2 passes). Hashing runs on the
-/// blocking pool behind a semaphore with one permit per core: a login flood waits its turn
-/// instead of starving chat traffic of CPU and memory.
+/// argon2id with OWASP's recommended parameters (19 MiB, 2 passes), computed on a pool of its
+/// own: one thread per core, fed through a semaphore with as many permits, so a login flood
+/// waits its turn instead of starving chat traffic of CPU, and at most that many hashes' memory
+/// exists at once. See "Password hashing and memory" in docs/architecture.md.
 #[derive(Clone)]
 pub struct PasswordHasher {
     permits: Arc<Semaphore>,
+    jobs: std::sync::mpsc::Sender<Job>,
     /// argon2 computations started (hash or verify), for tests and capacity planning.
     runs: Arc<AtomicU64>,
 }
+
+type Job = Box<dyn FnOnce() + Send>;
 
 pub const MIN_PASSWORD: usize = 8;
 pub const MAX_PASSWORD: usize = 256;
@@ -139,10 +145,57 @@ pub fn validate_password(p: &str) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Makes glibc give large blocks back to the kernel when they are freed.
+///
+/// glibc serves an allocation of 128 KiB or more with its own mapping, but the first time such
+/// a block is freed it raises that threshold to the block's size, so every later 19 MiB argon2
+/// block comes from a heap arena instead, and each thread's arena keeps it after the hash: the
+/// idle server grew by ~19 MiB per thread that ever hashed (132 MB after 8 logins). Fixing the
+/// threshold at 1 MiB keeps large blocks as mappings, unmapped on free. Small allocations (all
+/// of the request path) are unaffected. Measured in BENCHMARKS.md (P5, login memory).
+pub fn return_large_allocations() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        {
+            // SAFETY: mallopt only changes allocator parameters; 1 MiB is a valid threshold.
+            let ok = unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20) };
+            if ok != 1 {
+                tracing::warn!("mallopt(M_MMAP_THRESHOLD) refused; memory after logins may stay high");
+            }
+        }
+    });
+}
+
 impl PasswordHasher {
     pub fn new() -> PasswordHasher {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        PasswordHasher { permits: Arc::new(Semaphore::new(cores)), runs: Arc::new(AtomicU64::new(0)) }
+        PasswordHasher::with_threads(cores)
+    }
+
+    /// A hasher with `threads` dedicated threads (and as many permits). The threads end when
+    /// the last clone of the hasher is dropped.
+    pub fn with_threads(threads: usize) -> PasswordHasher {
+        return_large_allocations();
+        let threads = threads.max(1);
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        let rx = Arc::new(std::sync::Mutex::new(rx));
+        for i in 0..threads {
+            let rx = rx.clone();
+            let spawned = std::thread::Builder::new().name(format!("argon2-{i}")).spawn(move || {
+                loop {
+                    let job = rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                    let Ok(job) = job else { break };
+                    // A panicking job drops its answer channel (the caller gets an error);
+                    // the thread stays for the next one.
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                }
+            });
+            if let Err(e) = spawned {
+                tracing::error!("could not start password hashing thread {i}: {e}");
+            }
+        }
+        PasswordHasher { permits: Arc::new(Semaphore::new(threads)), jobs: tx, runs: Arc::new(AtomicU64::new(0)) }
     }
 
     /// How many argon2 computations (hash or verify) this hasher has started.
@@ -165,26 +218,32 @@ impl PasswordHasher {
         }
     }
 
-    pub async fn hash(&self, password: String) -> Result<String, AppError> {
+    /// Runs `f` on one of the hashing threads once a permit is free.
+    async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
         let _permit = self.permits.acquire().await.map_err(|_| AppError::internal("hasher closed"))?;
         self.runs.fetch_add(1, Ordering::Relaxed);
-        tokio::task::spawn_blocking(move || Self::hash_blocking(&password))
-            .await
-            .map_err(|e| AppError::internal(format!("hash task: {e}")))?
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Box::new(move || {
+                let _ = tx.send(f());
+            }))
+            .map_err(|_| AppError::internal("password hashing threads stopped"))?;
+        rx.await.map_err(|_| AppError::internal("password hashing failed"))
+    }
+
+    pub async fn hash(&self, password: String) -> Result<String, AppError> {
+        self.run(move || Self::hash_blocking(&password)).await?
     }
 
     /// Verifies against `phc`, or against a fixed dummy hash when the account does not exist,
     /// so response time does not reveal which emails have accounts.
     pub async fn verify(&self, password: String, phc: Option<String>) -> Result<bool, AppError> {
-        let _permit = self.permits.acquire().await.map_err(|_| AppError::internal("hasher closed"))?;
-        self.runs.fetch_add(1, Ordering::Relaxed);
-        tokio::task::spawn_blocking(move || {
+        self.run(move || {
             let target = phc.clone().unwrap_or_else(|| dummy_hash().to_string());
             let ok = Self::verify_blocking(&password, &target);
             ok && phc.is_some()
         })
         .await
-        .map_err(|e| AppError::internal(format!("verify task: {e}")))
     }
 }
 
@@ -270,6 +329,25 @@ mod tests {
         assert!(validate_password("short").is_err());
         assert!(validate_password(&"x".repeat(257)).is_err());
         assert!(validate_password("long enough").is_ok());
+    }
+
+    #[tokio::test]
+    async fn hashing_runs_on_its_own_bounded_threads_and_survives_a_panic() {
+        let hasher = PasswordHasher::with_threads(2);
+        let names =
+            futures_util::future::join_all((0..6).map(|_| hasher.run(|| std::thread::current().name().unwrap_or_default().to_string())))
+                .await;
+        for n in names {
+            let n = n.unwrap();
+            assert!(n == "argon2-0" || n == "argon2-1", "{n}");
+        }
+        let failed = hasher.run(|| -> u8 { panic!("boom") }).await;
+        assert!(failed.is_err(), "a panicking job is an error for its caller");
+        let (a, b) = tokio::join!(hasher.hash("password one".into()), hasher.hash("password two".into()));
+        assert!(PasswordHasher::verify_blocking("password two", &b.unwrap()));
+        assert!(hasher.verify("password one".into(), Some(a.unwrap())).await.unwrap());
+        assert!(!hasher.verify("password one".into(), None).await.unwrap(), "no account: never true");
+        assert_eq!(hasher.runs(), 11);
     }
 
     #[test]

@@ -158,10 +158,35 @@ pub fn create_link(conn: &Connection, agent_id: i64, kind: &str, hash: &[u8], no
     Ok(conn.last_insert_rowid())
 }
 
+/// A second step waiting for its answer (see `auth::totp`).
+pub struct Challenge {
+    pub id: i64,
+    pub agent_id: i64,
+    pub purpose: String,
+    pub expires_at: i64,
+    pub attempts: i64,
+}
+
+pub fn create_challenge(conn: &Connection, hash: &[u8], agent_id: i64, purpose: &str, now: i64, expires_at: i64) -> Result<i64, AppError> {
+    conn.execute(
+        "INSERT INTO login_challenges (token_hash, agent_id, purpose, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![hash, agent_id, purpose, now, expires_at],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
 pub fn find_link(conn: &Connection, hash: &[u8]) -> Result<Option<LinkRow>, AppError> {
     Ok(conn
         .query_row("SELECT id, agent_id, kind, expires_at, used_at FROM auth_links WHERE token_hash = ?1", [hash], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .optional()?)
+}
+
+pub fn find_challenge(conn: &Connection, hash: &[u8]) -> Result<Option<Challenge>, AppError> {
+    Ok(conn
+        .query_row("SELECT id, agent_id, purpose, expires_at, attempts FROM login_challenges WHERE token_hash = ?1", [hash], |r| {
+            Ok(Challenge { id: r.get(0)?, agent_id: r.get(1)?, purpose: r.get(2)?, expires_at: r.get(3)?, attempts: r.get(4)? })
         })
         .optional()?)
 }
@@ -177,4 +202,46 @@ pub fn last_link_at(conn: &Connection, agent_id: i64, kind: &str) -> Result<Opti
         .query_row("SELECT max(created_at) FROM auth_links WHERE agent_id = ?1 AND kind = ?2", params![agent_id, kind], |r| r.get(0))
         .optional()?
         .flatten())
+}
+
+pub fn count_challenge_attempt(conn: &Connection, id: i64) -> Result<(), AppError> {
+    conn.execute("UPDATE login_challenges SET attempts = attempts + 1 WHERE id = ?1", [id])?;
+    Ok(())
+}
+
+pub fn delete_challenge(conn: &Connection, id: i64) -> Result<(), AppError> {
+    conn.execute("DELETE FROM login_challenges WHERE id = ?1", [id])?;
+    Ok(())
+}
+
+pub fn delete_agent_challenges(conn: &Connection, agent_id: i64) -> Result<(), AppError> {
+    conn.execute("DELETE FROM login_challenges WHERE agent_id = ?1", [agent_id])?;
+    Ok(())
+}
+
+pub fn delete_expired_challenges(conn: &Connection, now: i64) -> Result<usize, AppError> {
+    Ok(conn.execute("DELETE FROM login_challenges WHERE expires_at <= ?1", [now])?)
+}
+
+/// Replaces an agent's recovery codes with these hashes (none: removes them).
+pub fn replace_recovery_codes(conn: &Connection, agent_id: i64, hashes: &[Vec<u8>], now: i64) -> Result<(), AppError> {
+    conn.execute("DELETE FROM recovery_codes WHERE agent_id = ?1", [agent_id])?;
+    let mut st = conn.prepare_cached("INSERT INTO recovery_codes (agent_id, code_hash, created_at) VALUES (?1, ?2, ?3)")?;
+    for h in hashes {
+        st.execute(params![agent_id, h, now])?;
+    }
+    Ok(())
+}
+
+/// Marks the agent's unused recovery code with this hash as used; false when there is none.
+pub fn use_recovery_code(conn: &Connection, agent_id: i64, hash: &[u8], now: i64) -> Result<bool, AppError> {
+    Ok(conn.execute(
+        "UPDATE recovery_codes SET used_at = ?3
+         WHERE id = (SELECT id FROM recovery_codes WHERE agent_id = ?1 AND code_hash = ?2 AND used_at IS NULL LIMIT 1)",
+        params![agent_id, hash, now],
+    )? > 0)
+}
+
+pub fn unused_recovery_codes(conn: &Connection, agent_id: i64) -> Result<i64, AppError> {
+    crate::db::count(conn, "SELECT count(*) FROM recovery_codes WHERE agent_id = ?1 AND used_at IS NULL", [agent_id])
 }

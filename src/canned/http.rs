@@ -4,11 +4,22 @@ use actix_web::{HttpResponse, web};
 use rusqlite::Connection;
 
 use super::{Canned, CannedInput, store};
+use crate::audit::{self, Actor};
 use crate::auth::Principal;
 use crate::error::AppError;
 use crate::state::AppState;
 
 type Data = web::Data<AppState>;
+
+/// Shared snippets are managed by admins and supervisors: each change goes to the audit log.
+/// Personal ones are the author's own notes, like their profile, and are not audited.
+fn audit_shared(c: &Connection, p: &Principal, now: i64, action: &str, item: &Canned) -> Result<(), AppError> {
+    if item.owner_id.is_some() {
+        return Ok(());
+    }
+    let details = serde_json::json!({"department_id": item.department_id, "title": item.title});
+    audit::store::record(c, now, &Actor::from(p), action, Some(&format!("#{}", item.shortcut)), Some(&details))
+}
 
 /// Whether the caller may create, change or delete a snippet of this owner and department
 /// (`auth::policy::Viewer::may_manage_canned`).
@@ -40,7 +51,9 @@ pub async fn create(state: Data, p: Principal, body: web::Json<CannedInput>) -> 
                 return Err(AppError::forbidden("shared snippets are managed by admins and the department's supervisors"));
             }
             let id = store::insert(c, &input, owner, now)?;
-            store::get(c, id)?.ok_or_else(|| AppError::internal("snippet vanished"))
+            let item = store::get(c, id)?.ok_or_else(|| AppError::internal("snippet vanished"))?;
+            audit_shared(c, &p, now, "canned.create", &item)?;
+            Ok(item)
         })
         .await?;
     Ok(HttpResponse::Created().json(item))
@@ -61,7 +74,10 @@ pub async fn update(state: Data, p: Principal, path: web::Path<i64>, body: web::
                 return Err(AppError::forbidden("you cannot change this snippet"));
             }
             store::update(c, id, &input, new_owner, now)?;
-            store::get(c, id)?.ok_or_else(|| AppError::not_found("snippet"))
+            let item = store::get(c, id)?.ok_or_else(|| AppError::not_found("snippet"))?;
+            // Moving a shared snippet into someone's personal list is recorded too.
+            audit_shared(c, &p, now, "canned.update", if item.owner_id.is_some() { &old } else { &item })?;
+            Ok(item)
         })
         .await?;
     Ok(HttpResponse::Ok().json(item))
@@ -69,6 +85,7 @@ pub async fn update(state: Data, p: Principal, path: web::Path<i64>, body: web::
 
 pub async fn delete(state: Data, p: Principal, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
+    let now = state.now();
     state
         .db
         .write(move |c| {
@@ -76,7 +93,8 @@ pub async fn delete(state: Data, p: Principal, path: web::Path<i64>) -> Result<H
             if !may_manage(c, &p, old.owner_id, old.department_id)? {
                 return Err(AppError::forbidden("you cannot delete this snippet"));
             }
-            store::delete(c, id)
+            store::delete(c, id)?;
+            audit_shared(c, &p, now, "canned.delete", &old)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -1,5 +1,6 @@
 //! Integration tests: the real server on port 0 with a real SQLite file.
 
+mod audit;
 mod auth;
 mod chat;
 mod cli;
@@ -20,5 +21,6 @@ mod routing;
 mod server;
 mod socket_code;
 mod tickets;
+mod totp;
 mod world;
 mod ws;

@@ -10,6 +10,7 @@
 
 use std::collections::BTreeSet;
 
+use frontdesk::clock::Clock;
 use frontdesk::http::routes::api_routes;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -39,6 +40,8 @@ enum Obj {
     Ag1,
     /// A new agent (admin routes change or lock it).
     NewAgent,
+    /// A new agent that signs in with a second factor (an admin resets it).
+    NewAgentWith2fa,
     NewDepartment,
     NewToken,
     /// The file attached to ag1's ticket in A: `{token}/{name}`.
@@ -108,6 +111,14 @@ const ENTRIES: &[Entry] = &[
         body: |_, _| Some(json!({"password": "another long passphrase"})),
         allowed: ADMINS,
         tables: &["agents", "sessions", "audit_log"],
+    },
+    Entry {
+        method: "DELETE",
+        path: "/api/v1/agents/{id}/totp",
+        obj: Obj::NewAgentWith2fa,
+        body: none,
+        allowed: ADMINS,
+        tables: &["agents", "recovery_codes", "audit_log"],
     },
     Entry {
         method: "PATCH",
@@ -353,6 +364,16 @@ impl Maker {
             }
             Obj::Ag1 => made(w.ag1_id.to_string()),
             Obj::NewAgent => made(w.agent(&format!("new{n}@shop.example"), frontdesk::auth::Role::Agent, vec![w.dept_a]).await.to_string()),
+            Obj::NewAgentWith2fa => {
+                let id = w.agent(&format!("new{n}@shop.example"), frontdesk::auth::Role::Agent, vec![w.dept_a]).await;
+                let cookie = w.app.cookie_header(&w.app.session_for(id).await);
+                let own = |path: &str| w.app.plain().post(w.app.url(path)).header("origin", &w.app.address).header("cookie", &cookie);
+                let e: Value = own("/api/v1/me/totp").json(&json!({})).send().await.unwrap().json().await.unwrap();
+                let code = frontdesk::auth::totp::code_at(e["secret"].as_str().unwrap(), w.app.clock.now_ms()).unwrap();
+                let r = own("/api/v1/me/totp/confirm").json(&json!({"code": code})).send().await.unwrap();
+                assert_eq!(r.status(), StatusCode::OK);
+                made(id.to_string())
+            }
             Obj::NewDepartment => made(w.department(&format!("Department {n}")).await.to_string()),
             Obj::NewToken => {
                 let (s, t) =

@@ -17,6 +17,9 @@ const SUPERVISOR: [bool; 6] = [false, false, true, true, false, false];
 // Anonymous here means "from loopback without proxy headers".
 const METRICS: [bool; 6] = [true, false, false, true, true, false];
 const VISITOR: [bool; 6] = [false; 6];
+/// The second sign-in step needs the challenge cookie of a right password, which no session or
+/// token is (tests/api/totp.rs covers it).
+const CHALLENGE: [bool; 6] = [false; 6];
 // Mail forwarders: an inbound token (or an admin token, which no column here is).
 const INBOUND: [bool; 6] = [false, false, false, false, false, true];
 
@@ -30,10 +33,17 @@ const MATRIX: &[Row] = &[
     ("POST", "/api/v1/auth/password-reset", PUBLIC),
     ("GET", "/api/v1/auth/reset", PUBLIC),
     ("POST", "/api/v1/auth/reset", PUBLIC),
+    ("POST", "/api/v1/auth/totp", CHALLENGE),
+    ("POST", "/api/v1/auth/totp/enrol", CHALLENGE),
+    ("POST", "/api/v1/auth/totp/enrol/confirm", CHALLENGE),
     ("POST", "/api/v1/auth/logout", AGENT),
     ("GET", "/api/v1/me", AGENT),
     ("PATCH", "/api/v1/me", AGENT),
     ("POST", "/api/v1/me/password", AGENT),
+    ("POST", "/api/v1/me/totp", AGENT),
+    ("POST", "/api/v1/me/totp/confirm", AGENT),
+    ("POST", "/api/v1/me/totp/disable", AGENT),
+    ("POST", "/api/v1/me/totp/recovery-codes", AGENT),
     ("PUT", "/api/v1/me/status", AGENT),
     ("GET", "/api/v1/agents", AGENT),
     ("POST", "/api/v1/agents", ADMIN),
@@ -44,6 +54,7 @@ const MATRIX: &[Row] = &[
     ("POST", "/api/v1/agents/{id}/password", ADMIN),
     ("POST", "/api/v1/agents/{id}/invite", ADMIN),
     ("POST", "/api/v1/invitations", ADMIN),
+    ("DELETE", "/api/v1/agents/{id}/totp", ADMIN),
     ("GET", "/api/v1/departments", AGENT),
     ("GET", "/api/v1/departments/overview", AGENT),
     ("POST", "/api/v1/departments", ADMIN),
@@ -60,6 +71,8 @@ const MATRIX: &[Row] = &[
     ("POST", "/api/v1/settings/mail/test", ADMIN),
     ("GET", "/api/v1/mail/outbox", ADMIN),
     ("POST", "/api/v1/mail/outbox/{id}/retry", AGENT),
+    ("GET", "/api/v1/settings/security", ADMIN),
+    ("PATCH", "/api/v1/settings/security", ADMIN),
     ("GET", "/api/v1/settings/routing", AGENT),
     ("PATCH", "/api/v1/settings/routing", ADMIN),
     ("GET", "/api/v1/conversations", AGENT),

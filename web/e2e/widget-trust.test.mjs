@@ -37,17 +37,29 @@ test('a 2,000-message chat opens; fd:page is taken only from the embedding page'
     ws.send(JSON.stringify({ type: 'hello', v: 1, token }));
     let acks = 0;
     let conv = 0;
+    let sent = 0;
+    // A window of 200 messages in flight (as a busy client would), with a deadline: a socket
+    // that closes or stalls fails the test instead of hanging it.
+    const send = () => {
+      while (sent < N && sent - acks < 200) ws.send(JSON.stringify({ type: 'message', client_id: `m${sent}`, body: `long chat message ${sent++}` }));
+    };
     const done = new Promise((ok, fail) => {
+      const timer = setTimeout(() => fail(new Error(`only ${acks} of ${N} acks within 120 s`)), 120_000);
+      ws.onclose = (e) => fail(new Error(`socket closed (${e.code} ${e.reason}) after ${acks} acks`));
       ws.onmessage = (e) => {
         const f = JSON.parse(e.data);
         if (f.type === 'error') fail(new Error(JSON.stringify(f)));
         if (f.type === 'ack') {
           conv = f.conversation;
-          if (++acks === N) ok();
+          if (++acks === N) {
+            clearTimeout(timer);
+            ws.onclose = null;
+            ok();
+          } else send();
         }
       };
     });
-    for (let i = 0; i < N; i++) ws.send(JSON.stringify({ type: 'message', client_id: `m${i}`, body: `long chat message ${i}` }));
+    send();
     await done;
     ws.close();
     return conv;

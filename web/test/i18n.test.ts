@@ -13,7 +13,7 @@ const widgetPlain: Record<Locale, Dict> = widgetDicts;
 
 /** Every code src/error.rs (Kind::code) and the socket (docs/protocol.md "Errors") emit. */
 const SERVER_CODES = [
-  'invalid_json', 'invalid_input', 'unknown_field', 'unauthenticated', 'invalid_credentials', 'account_disabled', 'forbidden',
+  'invalid_json', 'invalid_input', 'unknown_field', 'unauthenticated', 'invalid_credentials', 'forbidden',
   'bad_origin', 'not_found', 'method_not_allowed', 'conflict', 'too_large', 'unsupported_media_type', 'rate_limited', 'unavailable',
   'internal', 'unknown_type', 'invalid_frame', 'unsupported', 'unsupported_version', 'hello_required', 'link_expired',
 ];

@@ -16,8 +16,19 @@ export interface Agent {
   chat_limit: number;
   department_ids: number[];
   created_at: number;
+  /** Signs in with a second factor. */
+  totp_enabled: boolean;
   /** accepting / not_accepting / offline (routing). */
   status: AgentStatus;
+  /** Only on /api/v1/me: the admin requires a second factor of this agent. */
+  totp_required?: boolean;
+}
+
+/** A two-factor enrolment: the secret, its otpauth:// URI, and that URI as an SVG QR code. */
+export interface Enrolment {
+  secret: string;
+  uri: string;
+  qr_svg: string;
 }
 
 function storedLocale(): Locale {
