@@ -124,6 +124,18 @@ pub const KEYS: &[KeyDef] = &[
         help: "let webhooks reach loopback and private-network addresses (off: refused, SSRF)",
     },
     KeyDef {
+        name: "smtp_url",
+        default: None,
+        secret: true,
+        help: "outgoing mail server: smtp:// (plain, loopback), smtp+starttls:// or smtps://, user:password@host:port (set here, it is read-only in the console)",
+    },
+    KeyDef {
+        name: "mail_from",
+        default: None,
+        secret: false,
+        help: "sender of our mail, e.g. \"Shop support <support@shop.example>\"; replies come back to it with +token",
+    },
+    KeyDef {
         name: "upload_grace",
         default: Some("1h"),
         secret: false,
@@ -483,6 +495,20 @@ impl Layers {
                 false
             }
         };
+        let smtp_url = raw("smtp_url").and_then(|s| match crate::mail::SmtpUrl::parse(&s) {
+            Ok(u) => Some(u),
+            Err(m) => {
+                err("smtp_url", m);
+                None
+            }
+        });
+        let mail_from = raw("mail_from");
+        if let Some(m) = &mail_from
+            && let Err(e) = crate::mail::parse_mailbox(m)
+        {
+            err("mail_from", e);
+        }
+        let source_of = |key: &str| self.get(key).filter(|v| !v.0.trim().is_empty()).map(|v| v.1.to_string());
 
         if !errors.is_empty() {
             return Err(errors);
@@ -517,6 +543,10 @@ impl Layers {
             backup_time,
             backup_copy_dir,
             webhook_allow_private,
+            smtp_url,
+            smtp_url_source: source_of("smtp_url"),
+            mail_from,
+            mail_from_source: source_of("mail_from"),
             upload_grace,
             upload_quota_visitor,
             upload_quota_ip,
@@ -674,6 +704,12 @@ pub struct Config {
     pub backup_copy_dir: Option<PathBuf>,
     /// Webhooks may reach loopback/private addresses (tests, intranet receivers).
     pub webhook_allow_private: bool,
+    /// Outgoing mail server; when None the console's value (settings table) is used.
+    pub smtp_url: Option<crate::mail::SmtpUrl>,
+    /// Where `smtp_url` was set (`env FRONTDESK_SMTP_URL`, `file …`), shown in the console.
+    pub smtp_url_source: Option<String>,
+    pub mail_from: Option<String>,
+    pub mail_from_source: Option<String>,
     /// An upload not sent in a message within this time is deleted by `jobs::delete_orphan_uploads`.
     pub upload_grace: Duration,
     /// Bytes per hour one widget visitor may upload.
@@ -902,6 +938,25 @@ mod tests {
             assert!(parse_public_url(bad).is_err(), "{bad}");
         }
         assert!(parse_public_url("https://support.example.com").is_ok());
+    }
+
+    #[test]
+    fn mail_keys_parse_and_bad_values_name_the_key() {
+        let mut l = Layers::defaults();
+        l.apply_env(&env(&[("FRONTDESK_SMTP_URL", "smtps://u:pw@mail.example"), ("FRONTDESK_MAIL_FROM", "Shop <s@shop.example>")]))
+            .unwrap();
+        let c = l.resolve().unwrap();
+        assert_eq!(c.smtp_url.unwrap().port, 465);
+        assert_eq!(c.smtp_url_source.as_deref(), Some("env FRONTDESK_SMTP_URL"));
+        assert_eq!(c.mail_from.as_deref(), Some("Shop <s@shop.example>"));
+        let row = l.describe().into_iter().find(|r| r.0 == "smtp_url").unwrap();
+        assert_eq!(row.1, "********");
+        let mut l = Layers::defaults();
+        l.apply_env(&env(&[("FRONTDESK_SMTP_URL", "http://u:hunter2@mail.example"), ("FRONTDESK_MAIL_FROM", "nobody")])).unwrap();
+        let text: Vec<String> = l.resolve().unwrap_err().iter().map(|e| e.to_string()).collect();
+        assert!(text.iter().any(|t| t.starts_with("smtp_url (from env FRONTDESK_SMTP_URL)")), "{text:?}");
+        assert!(text.iter().any(|t| t.starts_with("mail_from (from env FRONTDESK_MAIL_FROM)")), "{text:?}");
+        assert!(!text.iter().any(|t| t.contains("hunter2")), "{text:?}");
     }
 
     #[test]

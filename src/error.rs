@@ -17,7 +17,6 @@ pub enum Kind {
     UnknownField,
     Unauthenticated,
     InvalidCredentials,
-    AccountDisabled,
     Forbidden,
     BadOrigin,
     NotFound,
@@ -32,6 +31,8 @@ pub enum Kind {
     StorageFull,
     /// The request body stopped arriving (`body_read_timeout`).
     RequestTimeout,
+    /// A one-time link (invitation, password reset) that is unknown, expired or used.
+    LinkExpired,
     Unavailable,
     Internal,
 }
@@ -44,7 +45,6 @@ impl Kind {
             Kind::UnknownField => "unknown_field",
             Kind::Unauthenticated => "unauthenticated",
             Kind::InvalidCredentials => "invalid_credentials",
-            Kind::AccountDisabled => "account_disabled",
             Kind::Forbidden => "forbidden",
             Kind::BadOrigin => "bad_origin",
             Kind::NotFound => "not_found",
@@ -56,6 +56,7 @@ impl Kind {
             Kind::QuotaExceeded => "quota_exceeded",
             Kind::StorageFull => "storage_full",
             Kind::RequestTimeout => "request_timeout",
+            Kind::LinkExpired => "link_expired",
             Kind::Unavailable => "unavailable",
             Kind::Internal => "internal",
         }
@@ -65,7 +66,7 @@ impl Kind {
         match self {
             Kind::InvalidJson | Kind::Invalid | Kind::UnknownField => StatusCode::BAD_REQUEST,
             Kind::Unauthenticated | Kind::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            Kind::AccountDisabled | Kind::Forbidden | Kind::BadOrigin => StatusCode::FORBIDDEN,
+            Kind::Forbidden | Kind::BadOrigin => StatusCode::FORBIDDEN,
             Kind::NotFound => StatusCode::NOT_FOUND,
             Kind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Kind::Conflict => StatusCode::CONFLICT,
@@ -74,6 +75,7 @@ impl Kind {
             Kind::RateLimited | Kind::QuotaExceeded => StatusCode::TOO_MANY_REQUESTS,
             Kind::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
             Kind::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            Kind::LinkExpired => StatusCode::GONE,
             Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }

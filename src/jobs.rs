@@ -1,4 +1,4 @@
-//! Background jobs as plain functions: the scheduler, the CLI and tests call the same code.
+//! Background jobs as plain functions (mail sending is `mail::send_due`): the scheduler, the CLI and tests call the same code.
 //! [`run_once`] is one scheduler round; `startup` only owns the timer that calls it.
 
 use rusqlite::Connection;
@@ -66,6 +66,9 @@ pub struct RoundReport {
     pub retention: Option<crate::retention::Report>,
     /// The daily backup, when its time had come this round.
     pub backup: Option<crate::backups::LastRun>,
+    /// What the mail round did (due outbox rows, retries included); None when the worker was
+    /// already sending.
+    pub mail: Option<crate::mail::SendReport>,
     /// (attachments, blobs) removed by [`delete_orphan_uploads`].
     pub orphan_uploads: Option<(usize, usize)>,
     /// Agents set offline because their last console socket was gone for the grace time.
@@ -73,8 +76,9 @@ pub struct RoundReport {
 }
 
 /// One scheduler round. `round` counts from 1; every round wakes snoozed tickets, sets agents
-/// whose console is gone past the grace time offline and dispatches waiting chats (a safety
-/// net: every event that frees a slot dispatches already), odd rounds
+/// whose console is gone past the grace time offline, dispatches waiting chats (a safety
+/// net: every event that frees a slot dispatches already) and, last, sends due mail (retries
+/// whose backoff passed; new mail is sent at once by the woken worker), odd rounds
 /// (every minute) end idle chats (SPEC R5), and every 20th round starting with the first
 /// (every ten minutes) runs [`cleanup`], [`delete_orphan_uploads`] (in batches until none
 /// are left) and, once a day, data retention ([`crate::retention::run_if_due`]); the first
@@ -147,6 +151,12 @@ pub async fn run_once(state: &AppState, round: u64) -> RoundReport {
     match crate::backups::run_if_due(state).await {
         Ok(r) => report.backup = r,
         Err(e) => tracing::warn!(error = %e, "scheduled backup failed"),
+    }
+    // Last, and skipped while the worker is already sending: SMTP timeouts never hold up the rest.
+    match crate::mail::send_due_unless_busy(state, now).await {
+        Some(Ok(r)) => report.mail = Some(r),
+        Some(Err(e)) => tracing::warn!(error = %e, "sending due mail failed"),
+        None => {}
     }
     report
 }

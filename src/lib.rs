@@ -20,6 +20,7 @@ pub mod gdpr;
 pub mod http;
 pub mod inbound;
 pub mod jobs;
+pub mod mail;
 pub mod ratelimit;
 pub mod realtime;
 pub mod retention;

@@ -65,6 +65,9 @@ impl Application {
             tracing::info!(migration = %m, "applied migration");
         }
         ensure_secret_key(&db, &config).await?;
+        let cfg = config.clone();
+        let mail_key = db.read(move |c| crate::mail::secret_key(c, &cfg)).await?;
+        crate::mail::recover(&db).await?;
 
         let listener =
             TcpListener::bind(&config.listen).map_err(|e| AppError::invalid(format!("cannot listen on {}: {e}", config.listen)))?;
@@ -96,6 +99,7 @@ impl Application {
                 agents_see_colleagues: std::sync::atomic::AtomicBool::new(chat_flag(&db, settings::AGENTS_SEE_COLLEAGUES, true).await?),
             },
             webhooks: crate::webhooks::delivery::Runtime::new(config.webhook_allow_private)?,
+            mail: crate::mail::Mailer::new(mail_key),
             routing: crate::routing::live::Live::new(db.read(crate::routing::store::settings).await?),
             config,
         });
@@ -137,6 +141,7 @@ impl Application {
 
         spawn_scheduler(state.clone());
         actix_web::rt::spawn(crate::webhooks::delivery::run(state.clone()));
+        crate::mail::spawn_worker(state.clone());
         let imap = state.config.imap_url.clone().map(|url| crate::inbound::imap::spawn(state.clone(), url));
         Ok(Application { server, addr, state, setup_link, imap, _lock: lock })
     }

@@ -40,6 +40,8 @@ pub struct AppState {
     pub chat_settings: ChatSettings,
     /// Webhook HTTP client and switches (the delivery worker and "send test" use it).
     pub webhooks: crate::webhooks::delivery::Runtime,
+    /// The outgoing mail worker's wake-up, lock and reply-address key.
+    pub mail: crate::mail::Mailer,
     /// Routing settings and live routing state (queue places told, agents' sockets gone).
     pub routing: crate::routing::live::Live,
 }

@@ -24,8 +24,9 @@ broken() { failed=$((failed + 1)); failures+=("$1 (did not run: $2)"); printf --
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else "$@"; fi; }
 
 install_system_packages() {
+  # python3-aiosmtpd: the real SMTP server the mail tests start (tests/support/smtp_sink.py).
   # dovecot-imapd: the IMAP fetcher test starts its own Dovecot (tests/api/imap.rs); openssl makes its certificates.
-  local want=(chromium dovecot-imapd openssl) missing=()
+  local want=(chromium python3-aiosmtpd dovecot-imapd openssl) missing=()
   for p in "${want[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   if [ ${#missing[@]} -gt 0 ]; then
     note "installing Debian packages: ${missing[*]}"
@@ -45,6 +46,8 @@ install_node_modules() {
 
 note "dependencies"
 install_system_packages || broken "apt" "could not install Debian packages"
+# Debian's interpreter, which has python3-aiosmtpd (a python3 earlier on PATH may not).
+if [ -x /usr/bin/python3 ]; then export FRONTDESK_TEST_PYTHON=/usr/bin/python3; fi
 install_node_modules || broken "npm" "npm ci failed"
 
 note "web build (must match the committed web/dist)"

@@ -118,7 +118,7 @@ pub fn create(conn: &rusqlite::Connection, new: &NewAgent, password_hash: &str, 
             email_norm: &email_norm,
             name: &name,
             role: new.role,
-            password_hash,
+            password_hash: Some(password_hash),
             chat_limit: new.chat_limit.unwrap_or(3),
             locale: new.locale.as_deref().unwrap_or("en"),
             now,
@@ -127,6 +127,52 @@ pub fn create(conn: &rusqlite::Connection, new: &NewAgent, password_hash: &str, 
     crate::departments::store::set_of_agent(conn, id, &new.department_ids)?;
     let details = serde_json::json!({"role": new.role, "name": name});
     audit::store::record(conn, now, actor, "agent.create", Some(&email_norm), Some(&details))?;
+    store::get(conn, id)?.ok_or_else(|| AppError::internal("agent vanished after insert"))
+}
+
+/// Someone an admin invites by email: they choose their password through the invitation link.
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct Invitee {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    #[serde(default)]
+    pub chat_limit: Option<i64>,
+    #[serde(default)]
+    pub department_ids: Vec<i64>,
+    #[serde(default)]
+    pub locale: Option<String>,
+}
+
+/// Create an invited agent without a password (inside a write transaction); the caller queues
+/// the invitation in the same transaction.
+pub fn create_invited(conn: &rusqlite::Connection, new: &Invitee, actor: &Actor, now: i64) -> Result<Agent, AppError> {
+    validate_email(&new.email)?;
+    let name = validate_name(&new.name)?;
+    if let Some(n) = new.chat_limit {
+        validate_chat_limit(n)?;
+    }
+    if let Some(l) = &new.locale {
+        validate_locale(l)?;
+    }
+    let email_norm = normalize_email(&new.email);
+    let id = store::insert(
+        conn,
+        &store::Insert {
+            email: &new.email,
+            email_norm: &email_norm,
+            name: &name,
+            role: new.role,
+            password_hash: None,
+            chat_limit: new.chat_limit.unwrap_or(3),
+            locale: new.locale.as_deref().unwrap_or("en"),
+            now,
+        },
+    )?;
+    crate::departments::store::set_of_agent(conn, id, &new.department_ids)?;
+    let details = serde_json::json!({"role": new.role, "name": name, "invited": true});
+    audit::store::record(conn, now, actor, "agent.invite", Some(&email_norm), Some(&details))?;
     store::get(conn, id)?.ok_or_else(|| AppError::internal("agent vanished after insert"))
 }
 

@@ -61,7 +61,8 @@ pub struct Insert<'a> {
     pub email_norm: &'a str,
     pub name: &'a str,
     pub role: Role,
-    pub password_hash: &'a str,
+    /// None for an invited agent who has not chosen a password yet (cannot sign in).
+    pub password_hash: Option<&'a str>,
     pub chat_limit: i64,
     pub locale: &'a str,
     pub now: i64,

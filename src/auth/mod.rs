@@ -1,6 +1,7 @@
 //! Who is calling, and may they: passwords, sessions, API tokens, roles.
 
 pub mod http;
+pub mod links;
 pub mod policy;
 pub mod store;
 pub mod totp;

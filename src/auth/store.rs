@@ -1,4 +1,4 @@
-//! SQL for sessions and API tokens.
+//! SQL for sessions, API tokens and one-time links (invitations, password resets).
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -143,6 +143,21 @@ pub fn count_sessions(conn: &Connection) -> Result<i64, AppError> {
     crate::db::count(conn, "SELECT count(*) FROM sessions", [])
 }
 
+// ---------------------------------------------------------------- one-time links
+
+/// (link id, agent id, kind, expires at, used at)
+pub type LinkRow = (i64, i64, String, i64, Option<i64>);
+
+/// Store a new link; earlier unused links of the agent of the same kind stop working.
+pub fn create_link(conn: &Connection, agent_id: i64, kind: &str, hash: &[u8], now: i64, expires_at: i64) -> Result<i64, AppError> {
+    conn.execute("UPDATE auth_links SET used_at = ?3 WHERE agent_id = ?1 AND kind = ?2 AND used_at IS NULL", params![agent_id, kind, now])?;
+    conn.execute(
+        "INSERT INTO auth_links (agent_id, kind, token_hash, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![agent_id, kind, hash, now, expires_at],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
 /// A second step waiting for its answer (see `auth::totp`).
 pub struct Challenge {
     pub id: i64,
@@ -160,12 +175,33 @@ pub fn create_challenge(conn: &Connection, hash: &[u8], agent_id: i64, purpose: 
     Ok(conn.last_insert_rowid())
 }
 
+pub fn find_link(conn: &Connection, hash: &[u8]) -> Result<Option<LinkRow>, AppError> {
+    Ok(conn
+        .query_row("SELECT id, agent_id, kind, expires_at, used_at FROM auth_links WHERE token_hash = ?1", [hash], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .optional()?)
+}
+
 pub fn find_challenge(conn: &Connection, hash: &[u8]) -> Result<Option<Challenge>, AppError> {
     Ok(conn
         .query_row("SELECT id, agent_id, purpose, expires_at, attempts FROM login_challenges WHERE token_hash = ?1", [hash], |r| {
             Ok(Challenge { id: r.get(0)?, agent_id: r.get(1)?, purpose: r.get(2)?, expires_at: r.get(3)?, attempts: r.get(4)? })
         })
         .optional()?)
+}
+
+/// Use a link: true only for the first caller (the link was unused and unexpired).
+pub fn use_link(conn: &Connection, id: i64, now: i64) -> Result<bool, AppError> {
+    Ok(conn.execute("UPDATE auth_links SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL AND expires_at > ?2", params![id, now])? == 1)
+}
+
+/// When the agent's latest link of this kind was made (to space out reset mails).
+pub fn last_link_at(conn: &Connection, agent_id: i64, kind: &str) -> Result<Option<i64>, AppError> {
+    Ok(conn
+        .query_row("SELECT max(created_at) FROM auth_links WHERE agent_id = ?1 AND kind = ?2", params![agent_id, kind], |r| r.get(0))
+        .optional()?
+        .flatten())
 }
 
 pub fn count_challenge_attempt(conn: &Connection, id: i64) -> Result<(), AppError> {

@@ -318,6 +318,7 @@ pub struct OwnedMessage {
 /// End a conversation (if still open), write the system line, publish the change.
 pub async fn end_conversation(state: &AppState, conversation: i64, by: EndedBy, who: String) -> Result<(), AppError> {
     let now = state.now();
+    let (config, host) = (state.config.clone(), state.public_url.host_str().unwrap_or("localhost").to_string());
     let cancel_window_ms = state.routing.settings().cancel_window_ms();
     let done = state
         .db
@@ -336,10 +337,15 @@ pub async fn end_conversation(state: &AppState, conversation: i64, by: EndedBy, 
             };
             let m = store::insert_system(c, conversation, None, &event, now)?;
             crate::webhooks::events::conversation_ended(c, conversation, outcome, by, now)?;
-            Ok(Some((m, outcome, was_queued)))
+            // The transcript by mail when the admin turned that on (W8), with the chat's end.
+            let mailed = crate::mail::transcript_at_end(c, conversation, &config, &host, now)?;
+            Ok(Some((m, outcome, was_queued, mailed)))
         })
         .await?;
-    if let Some((m, outcome, was_queued)) = done {
+    if let Some((m, outcome, was_queued, mailed)) = done {
+        if mailed.is_some() {
+            state.mail.wake();
+        }
         publish_message(&state.hub, &m).await;
         state.hub.publish(Audience::Conversation(conversation), ended_frame(conversation, outcome, by)).await;
         if was_queued {

@@ -52,7 +52,7 @@ macro_rules! route {
 /// Every route of the server except the static web assets.
 pub fn api_routes() -> Vec<ApiRoute> {
     use crate::{
-        agents, audit, backups, canned, chat, contacts, departments, gdpr, inbound, retention, routing, settings, tickets, webhooks,
+        agents, audit, backups, canned, chat, contacts, departments, gdpr, inbound, mail, retention, routing, settings, tickets, webhooks,
     };
     use Access::{Metrics, Public, Role as R};
     use Role::{Admin, Agent, Supervisor};
@@ -63,6 +63,9 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route!(GET "/api/v1/setup", Public, auth::http::setup_status),
         route!(POST "/api/v1/setup", Public, auth::http::setup),
         route!(POST "/api/v1/auth/login", Public, auth::http::login),
+        route!(POST "/api/v1/auth/password-reset", Public, auth::links::request_reset),
+        route!(GET "/api/v1/auth/reset", Public, auth::links::check),
+        route!(POST "/api/v1/auth/reset", Public, auth::links::reset),
         route!(POST "/api/v1/auth/totp", Public, auth::totp_http::second_step),
         route!(POST "/api/v1/auth/totp/enrol", Public, auth::totp_http::enrol_begin),
         route!(POST "/api/v1/auth/totp/enrol/confirm", Public, auth::totp_http::enrol_confirm),
@@ -82,6 +85,8 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route!(GET "/api/v1/agents/{id}/status-history", R(Supervisor), routing::http::status_history),
         route!(PATCH "/api/v1/agents/{id}", R(Admin), agents::http::update),
         route!(POST "/api/v1/agents/{id}/password", R(Admin), agents::http::set_password),
+        route!(POST "/api/v1/agents/{id}/invite", R(Admin), auth::links::reinvite),
+        route!(POST "/api/v1/invitations", R(Admin), auth::links::invite_new),
         route!(DELETE "/api/v1/agents/{id}/totp", R(Admin), auth::totp_http::reset),
         route!(GET "/api/v1/departments", R(Agent), departments::http::list),
         route!(GET "/api/v1/departments/overview", R(Agent), departments::http::overview),
@@ -94,6 +99,11 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route!(GET "/api/v1/audit", R(Admin), audit::http::list),
         route!(GET "/api/v1/settings/chat", R(Agent), settings::http::get_chat),
         route!(PATCH "/api/v1/settings/chat", R(Admin), settings::http::update_chat),
+        route!(GET "/api/v1/settings/mail", R(Admin), mail::http::get_settings),
+        route!(PATCH "/api/v1/settings/mail", R(Admin), mail::http::update_settings),
+        route!(POST "/api/v1/settings/mail/test", R(Admin), mail::http::test),
+        route!(GET "/api/v1/mail/outbox", R(Admin), mail::http::outbox),
+        route!(POST "/api/v1/mail/outbox/{id}/retry", R(Agent), mail::http::retry),
         route!(GET "/api/v1/settings/security", R(Admin), auth::totp_http::get_security),
         route!(PATCH "/api/v1/settings/security", R(Admin), auth::totp_http::update_security),
         route!(GET "/api/v1/settings/routing", R(Agent), routing::http::get_settings),
@@ -102,6 +112,8 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route!(GET "/api/v1/conversations/{id}", R(Agent), chat::http::get),
         route!(GET "/api/v1/conversations/{id}/messages", R(Agent), chat::http::messages),
         route!(GET "/api/v1/visitors/{id}", R(Agent), chat::http::visitor),
+        route!(POST "/api/v1/conversations/{id}/transcript", R(Agent), mail::http::transcript_by_agent),
+        route!(POST "/api/v1/widget/transcript", Public, mail::http::transcript_by_visitor),
         route!(POST "/api/v1/uploads", R(Agent), chat::files::upload_agent),
         route!(POST "/api/v1/widget/uploads", Public, chat::files::upload_visitor),
         route!(GET "/files/{token}/{name}", Public, chat::files::download),

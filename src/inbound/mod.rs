@@ -180,24 +180,21 @@ impl Context {
         {
             own_addresses.push(a);
         }
+        // The address our mail goes out from (config or console), the one replies come back to.
+        if let Some(from) = crate::mail::settings(c, config)?.from
+            && let Some(a) = mime::normalize_address(from.email.as_ref())
+            && !own_addresses.contains(&a)
+        {
+            own_addresses.push(a);
+        }
         Ok(Context {
             via,
-            secret: secret_key(c, config)?,
+            secret: crate::mail::secret_key(c, config)?,
             own_host: own_host.to_lowercase(),
             own_addresses,
             parse: ParseOptions { max_bytes: config.mail_max_bytes, unwrap_forwards: config.mail_unwrap_forwards },
         })
     }
-}
-
-/// The server's secret key as bytes: the configured one, else the one generated into the
-/// database on first start.
-pub fn secret_key(c: &Connection, config: &Config) -> Result<Vec<u8>, AppError> {
-    if let Some(k) = &config.secret_key {
-        return Ok(k.as_bytes().to_vec());
-    }
-    let stored = crate::settings::store::get(c, crate::settings::SECRET_KEY)?;
-    stored.map(|k| k.into_bytes()).ok_or_else(|| AppError::internal("no secret key yet: start the server once"))
 }
 
 /// The host of the public URL, as `startup` derives it when none is configured.
@@ -225,15 +222,22 @@ pub fn ingest(c: &Connection, raw: &[u8], ctx: &Context, now: i64) -> Result<Out
     import(c, &mail, ctx, now).map_err(IngestError::Failed)
 }
 
-/// Whether this is our own mail: one of our Message-IDs, one of our addresses, or a sender
-/// address carrying a valid reply token (ours).
-fn is_own(mail: &ParsedMail, ctx: &Context) -> bool {
-    let ours_id = mail.message_id.as_deref().is_some_and(|id| {
+/// Whether this is our own mail: one of our Message-IDs (a row of our outbox, or the shape
+/// `<fd.…@our host>` our mail gets), one of our addresses (`mail_from`, the mailbox), or a
+/// sender address carrying a valid reply token (ours).
+fn is_own(c: &Connection, mail: &ParsedMail, ctx: &Context) -> Result<bool, AppError> {
+    if let Some(id) = mail.message_id.as_deref() {
         let inner = id.trim_start_matches('<').trim_end_matches('>').to_lowercase();
-        inner.starts_with("fd.") && inner.ends_with(&format!("@{}", ctx.own_host))
-    });
+        if inner.starts_with("fd.") && inner.ends_with(&format!("@{}", ctx.own_host)) {
+            return Ok(true);
+        }
+        // `mime::parse` keeps Message-IDs with their brackets, as the outbox stores them.
+        if crate::mail::store::is_ours(c, id)? {
+            return Ok(true);
+        }
+    }
     let local = mail.from.rsplit_once('@').map(|x| x.0).unwrap_or("");
-    ours_id || ctx.own_addresses.contains(&mail.from) || threading::reply_token_number(&ctx.secret, local).is_some()
+    Ok(ctx.own_addresses.contains(&mail.from) || crate::mail::verify_reply_token(&ctx.secret, local).is_some())
 }
 
 /// Facts for the threading decision, looked up in the database.
@@ -313,7 +317,7 @@ pub fn import(c: &Connection, mail: &ParsedMail, ctx: &Context, now: i64) -> Res
             },
         )
     };
-    if is_own(mail, ctx) {
+    if is_own(c, mail, ctx)? {
         record(None, None, "ignored", None, Some(IgnoreReason::OwnMail.as_str()), Some(Automatic::Own))?;
         return Ok(Outcome::Ignored { reason: IgnoreReason::OwnMail });
     }

@@ -2,14 +2,11 @@
 //! the intake core looked up beforehand. The rules, in order:
 //!
 //! 1. a valid signed reply token in one of our addresses the mail was sent to (To, Cc,
-//!    Delivered-To, …): `support+t1042-<mac>@…`;
+//!    Delivered-To, …): `support+t1042.<sig>@…` (`crate::mail::reply_token`);
 //! 2. one of *our* Message-IDs (a reply we sent) in In-Reply-To / References;
 //! 3. any other stored Message-ID of a ticket's thread in In-Reply-To / References;
 //! 4. `[#N]` in the subject, only when the sender is ticket N's requester or one of its CCs;
 //! 5. otherwise a new ticket.
-
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
 
 /// How a message found its ticket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,41 +102,15 @@ pub fn subject_number(subject: &str) -> Option<i64> {
 
 // ---------------------------------------------------------------- the reply token
 //
-// SEAM: the outgoing side (`crate::mail::token::verify_reply_token(local_part) -> Option<i64>`)
-// owns the token format. Until it merges, this private copy implements the same contract:
-// local part `<anything>+t<number>-<first 16 hex of HMAC-SHA256(secret key, "<number>")>`.
-// At merge, `reply_token_number` becomes a call to `crate::mail::token::verify_reply_token`.
-
-type HmacSha256 = Hmac<Sha256>;
-
-/// The token's MAC for a ticket number (first 16 hex digits of HMAC-SHA256 over its decimal).
-pub fn reply_token_mac(secret: &[u8], number: i64) -> String {
-    let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes any key length");
-    mac.update(number.to_string().as_bytes());
-    hex::encode(mac.finalize().into_bytes())[..16].to_string()
-}
-
-/// The ticket number in a reply address's local part, when its MAC verifies.
-pub fn reply_token_number(secret: &[u8], local: &str) -> Option<i64> {
-    let (_, tag) = local.rsplit_once('+')?;
-    let rest = tag.strip_prefix('t').or_else(|| tag.strip_prefix('T'))?;
-    let (num, mac) = rest.split_once('-')?;
-    if num.is_empty() || num.len() > 12 || !num.bytes().all(|b| b.is_ascii_digit()) || mac.len() != 16 {
-        return None;
-    }
-    let number: i64 = num.parse().ok()?;
-    let want = reply_token_mac(secret, number);
-    // Constant-time comparison.
-    let same = want.bytes().zip(mac.to_ascii_lowercase().bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
-    same.then_some(number)
-}
+// The outgoing side owns the token format (`crate::mail::token`): intake only asks
+// `crate::mail::verify_reply_token` with the same key (`crate::mail::secret_key`).
 
 /// Ticket numbers of the valid reply tokens among these addresses, without repeats.
 pub fn token_tickets(secret: &[u8], recipients: &[String]) -> Vec<i64> {
     let mut out = Vec::new();
     for r in recipients {
         let local = r.rsplit_once('@').map(|x| x.0).unwrap_or(r);
-        if let Some(n) = reply_token_number(secret, local)
+        if let Some(n) = crate::mail::verify_reply_token(secret, local)
             && !out.contains(&n)
         {
             out.push(n);
@@ -249,20 +220,12 @@ mod tests {
     }
 
     #[test]
-    fn reply_tokens_verify_only_with_the_right_key() {
+    fn token_tickets_finds_our_signed_addresses_once() {
         let key = b"0123456789abcdef0123456789abcdef";
-        let mac = reply_token_mac(key, 1042);
-        assert_eq!(mac.len(), 16);
-        let local = format!("support+t1042-{mac}");
-        assert_eq!(reply_token_number(key, &local), Some(1042));
-        assert_eq!(reply_token_number(key, &local.to_uppercase().replace("SUPPORT+T", "support+t")), Some(1042));
-        assert_eq!(reply_token_number(b"another key, also long enough....", &local), None);
-        assert_eq!(reply_token_number(key, &format!("support+t1043-{mac}")), None, "a MAC is for one number");
-        assert_eq!(reply_token_number(key, "support+t1042-0000000000000000"), None);
-        assert_eq!(reply_token_number(key, "support"), None);
-        assert_eq!(reply_token_number(key, "support+t-abc"), None);
-        assert_eq!(reply_token_number(key, &format!("support+t1042-{}", &mac[..15])), None);
-        let recipients = vec!["ann@example.com".to_string(), format!("{local}@help.example"), format!("{local}@help.example")];
+        let ours = crate::mail::reply_address("support@help.example", &crate::mail::reply_token(key, 1042));
+        let forged = ours.replace("t1042", "t1043");
+        let recipients = vec!["ann@example.com".to_string(), ours.clone(), ours.to_uppercase(), forged];
         assert_eq!(token_tickets(key, &recipients), vec![1042]);
+        assert_eq!(token_tickets(b"another key, also long enough....", &recipients), Vec::<i64>::new());
     }
 }

@@ -386,6 +386,13 @@ pub enum ServerFrame {
         op: TicketOp,
         number: i64,
     },
+    /// An outgoing mail's delivery state changed (`pending` again after a failed attempt,
+    /// `sent`, `failed`): the mail status page refreshes. Build it with [`mail_changed`].
+    Mail {
+        op: TicketOp,
+        id: i64,
+        status: String,
+    },
     /// A refused frame or failed operation; `ref` is the refused message's `client_id` (else null).
     Error {
         code: String,
@@ -529,6 +536,12 @@ pub enum TicketOp {
 /// `Audience::Agents`) after a ticket change committed.
 pub fn ticket_changed(number: i64) -> ServerFrame {
     ServerFrame::Ticket { op: TicketOp::Changed, number }
+}
+
+/// `{"type":"mail","op":"changed","id":N,"status":S}`: an outbox row's state changed (publish
+/// to `Audience::Agents`).
+pub fn mail_changed(id: i64, status: &str) -> ServerFrame {
+    ServerFrame::Mail { op: TicketOp::Changed, id, status: status.to_string() }
 }
 
 pub fn error(code: &str, message: &str, reference: Option<&str>) -> ServerFrame {

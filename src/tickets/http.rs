@@ -46,9 +46,17 @@ fn json<T: serde::Serialize>(v: T) -> Result<serde_json::Value, AppError> {
 /// The ticket with its thread, the customer's other tickets and the reply draft.
 async fn ticket_view(state: &AppState, who: &Caller, number: i64) -> Result<serde_json::Value, AppError> {
     let w = who.clone();
-    let d = state.db.read(move |c| ops::detail(c, &w, number)).await?;
+    let (d, deliveries) = state
+        .db
+        .read(move |c| {
+            let d = ops::detail(c, &w, number)?;
+            let deliveries = crate::mail::deliveries(c, d.ticket.id)?;
+            Ok((d, deliveries))
+        })
+        .await?;
     let mut v = json(&d.ticket)?;
     v["messages"] = json(d.messages)?;
+    crate::mail::attach_deliveries(&mut v["messages"], deliveries);
     v["other_tickets"] = json(d.other_tickets)?;
     v["reply_draft"] = d.reply_draft.into();
     Ok(v)
@@ -198,6 +206,9 @@ pub async fn reply(state: Data, p: Principal, path: web::Path<i64>, body: web::J
     let (number, who, now, b, host) = (path.into_inner(), Caller::from(&p), state.now(), body.into_inner(), host_of(&state));
     let w = who.clone();
     let replied = state.db.write(move |c| ops::reply(c, &w, number, &b, &host, now)).await?;
+    if replied.outbox_id.is_some() {
+        state.mail.wake();
+    }
     publish_ticket_change(&state, number).await;
     let mut view = ticket_view(&state, &who, number).await?;
     view["outbox_id"] = replied.outbox_id.into();

@@ -107,11 +107,6 @@ pub fn new_message_id(number: i64, host: &str) -> String {
     format!("<fd.{number}.{}@{host}>", hex::encode(crate::auth::random_bytes::<10>()))
 }
 
-fn text_to_html(text: &str) -> String {
-    let escaped = text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
-    format!("<div style=\"font-family:sans-serif;white-space:pre-wrap\">{}</div>", escaped.replace('\n', "<br>\n"))
-}
-
 // ---------------------------------------------------------------- opening a ticket
 
 /// A ticket about to be opened, with its first message.
@@ -488,15 +483,19 @@ pub fn reply(c: &Connection, who: &Caller, number: i64, b: &Reply, host: &str, n
     let ids = store::thread_message_ids(c, t.id)?;
     let previous: Vec<&String> = ids.iter().filter(|i| **i != message_id).collect();
     let references = (!previous.is_empty()).then(|| previous.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "));
+    // The answer to an offline message says so (SPEC W6); both in the customer's language.
+    let offline = t.source == Source::Offline.as_str();
+    let lang = crate::mail::customer_language(c, t.id)?;
+    let (body_text, body_html) = crate::mail::templates::ticket_reply(lang, t.number, &b.body, offline);
     let outbox_id = store::enqueue_mail(
         c,
         &store::OutboxMail {
-            kind: "ticket_reply",
+            kind: if offline { "offline_answer" } else { "ticket_reply" },
             to: &to,
             cc: &cc,
             subject: &subject,
-            body_text: &b.body,
-            body_html: Some(&text_to_html(&b.body)),
+            body_text: &body_text,
+            body_html: Some(&body_html),
             message_id: &message_id,
             in_reply_to: previous.last().map(|s| s.as_str()),
             references: references.as_deref(),
@@ -935,11 +934,6 @@ mod tests {
         let a = new_message_id(1042, "support.example.com");
         assert!(a.starts_with("<fd.1042.") && a.ends_with("@support.example.com>"));
         assert_ne!(a, new_message_id(1042, "support.example.com"));
-    }
-
-    #[test]
-    fn html_body_escapes() {
-        assert_eq!(text_to_html("<b>&\n"), "<div style=\"font-family:sans-serif;white-space:pre-wrap\">&lt;b&gt;&amp;<br>\n</div>");
     }
 
     #[test]

@@ -85,14 +85,14 @@ async fn inbound_mime_opens_threads_and_ignores_duplicates() {
 
     // The signed reply address alone (a client that drops In-Reply-To) threads too.
     let secret = app.db.read(|c| Ok(frontdesk::settings::store::get(c, frontdesk::settings::SECRET_KEY)?.unwrap())).await.unwrap();
-    let mac = inbound::threading::reply_token_mac(secret.as_bytes(), 1001);
+    let reply_to = frontdesk::mail::reply_address("support@shop.example", &frontdesk::mail::reply_token(secret.as_bytes(), 1001));
     let by_token = format!(
-        "From: ann@example.com\r\nTo: support+t1001-{mac}@shop.example\r\nSubject: one more thing\r\nMessage-ID: <a3@example.com>\r\n\r\nAnd the lid?\r\n"
+        "From: ann@example.com\r\nTo: {reply_to}\r\nSubject: one more thing\r\nMessage-ID: <a3@example.com>\r\n\r\nAnd the lid?\r\n"
     );
     let v: Value = post_mime(&app, &token, by_token).await.json().await.unwrap();
     assert_eq!((v["ticket"].as_i64(), v["threaded"].as_bool()), (Some(1001), Some(true)));
     // A forged token does not.
-    let forged = "From: eve@evil.example\r\nTo: support+t1001-0000000000000000@shop.example\r\nSubject: x\r\nMessage-ID: <e1@evil.example>\r\n\r\nhi\r\n";
+    let forged = "From: eve@evil.example\r\nTo: support+t1001.0000000000000000@shop.example\r\nSubject: x\r\nMessage-ID: <e1@evil.example>\r\n\r\nhi\r\n";
     let v: Value = post_mime(&app, &token, forged).await.json().await.unwrap();
     assert_eq!((v["ticket"].as_i64(), v["threaded"].as_bool()), (Some(1002), Some(false)));
 }

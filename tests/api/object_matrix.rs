@@ -48,6 +48,10 @@ enum Obj {
     FileOfTicketA,
     /// A new webhook (to a closed local port: a test delivery fails fast and is logged).
     NewWebhook,
+    /// An agent invited by email who has not chosen a password yet.
+    InvitedAgent,
+    /// The outgoing mail of a reply on a ticket in department A (an outbox row).
+    MailOfTicketA,
 }
 
 /// A made object: the path parameter(s) and what a body may need.
@@ -154,6 +158,30 @@ const ENTRIES: &[Entry] = &[
         tables: CHATS,
     },
     Entry { method: "GET", path: "/api/v1/visitors/{id}", obj: Obj::VisitorOfAg1, body: none, allowed: A_DESK, tables: CHATS },
+    Entry {
+        method: "POST",
+        path: "/api/v1/conversations/{id}/transcript",
+        obj: Obj::ChatOfAg1,
+        body: |_, _| Some(json!({"email": "ola@customer-a.test"})),
+        allowed: A_DESK,
+        tables: &["conversations", "messages", "visitors", "outbox"],
+    },
+    Entry {
+        method: "POST",
+        path: "/api/v1/mail/outbox/{id}/retry",
+        obj: Obj::MailOfTicketA,
+        body: none,
+        allowed: A_DESK,
+        tables: &["outbox", "audit_log"],
+    },
+    Entry {
+        method: "POST",
+        path: "/api/v1/agents/{id}/invite",
+        obj: Obj::InvitedAgent,
+        body: none,
+        allowed: ADMINS,
+        tables: &["agents", "auth_links", "outbox", "audit_log"],
+    },
     // A 256-bit capability: whoever holds the token downloads; that the wrong callers never get
     // the token is `no_answer_leaks_what_the_caller_may_not_see`.
     Entry { method: "GET", path: "/files/{token}/{name}", obj: Obj::FileOfTicketA, body: none, allowed: ANYONE, tables: &["attachments"] },
@@ -385,6 +413,23 @@ impl Maker {
                 let (s, v) = w.call(Who::AdminToken, "POST", "/api/v1/webhooks", Some(body)).await;
                 assert_eq!(s, StatusCode::CREATED, "{v}");
                 made(v["id"].to_string())
+            }
+            Obj::InvitedAgent => {
+                let body = json!({"email": format!("invited{n}@shop.example"), "name": format!("Invited {n}"), "role": "agent"});
+                let (s, a) = w.call(Who::AdminToken, "POST", "/api/v1/invitations", Some(body)).await;
+                assert_eq!(s, StatusCode::CREATED, "{a}");
+                made(a["id"].to_string())
+            }
+            Obj::MailOfTicketA => {
+                let t = w.ticket(Who::AdminToken, &format!("Mail {n}"), OLA, w.dept_a, &[]).await;
+                let number = t["number"].as_i64().unwrap();
+                let path = format!("/api/v1/tickets/{number}/reply");
+                let (s, r) = w.call(Who::AdminToken, "POST", &path, Some(json!({"body": "Our answer"}))).await;
+                assert!(s.is_success(), "{r}");
+                let (s, page) = w.call(Who::AdminToken, "GET", "/api/v1/mail/outbox", None).await;
+                assert_eq!(s, StatusCode::OK, "{page}");
+                let row = page["items"].as_array().unwrap().iter().find(|r| r["ticket"] == number).unwrap_or_else(|| panic!("{page}"));
+                made(row["id"].to_string())
             }
         }
     }

@@ -13,9 +13,9 @@ const widgetPlain: Record<Locale, Dict> = widgetDicts;
 
 /** Every code src/error.rs (Kind::code) and the socket (docs/protocol.md "Errors") emit. */
 const SERVER_CODES = [
-  'invalid_json', 'invalid_input', 'unknown_field', 'unauthenticated', 'invalid_credentials', 'account_disabled', 'forbidden',
+  'invalid_json', 'invalid_input', 'unknown_field', 'unauthenticated', 'invalid_credentials', 'forbidden',
   'bad_origin', 'not_found', 'method_not_allowed', 'conflict', 'too_large', 'unsupported_media_type', 'rate_limited', 'unavailable',
-  'internal', 'unknown_type', 'invalid_frame', 'unsupported', 'unsupported_version', 'hello_required',
+  'internal', 'unknown_type', 'invalid_frame', 'unsupported', 'unsupported_version', 'hello_required', 'link_expired',
 ];
 
 describe('server error codes', () => {
@@ -40,7 +40,7 @@ describe.each([
   });
   it('non-English dictionaries are actually translated', () => {
     for (const locale of LOCALES.filter((l) => l !== 'en')) {
-      const same = keys.filter((k) => d[locale][k] === d.en[k] && !/^(Email|Menu|Emoji|E-mail)$/.test(String(d.en[k])));
+      const same = keys.filter((k) => d[locale][k] === d.en[k] && !/^(Email|Menu|Emoji|E-mail|DNS|TLS)$/.test(String(d.en[k])));
       expect(same.length, `${locale}: ${same.join(', ')}`).toBeLessThan(3);
     }
   });

@@ -25,8 +25,9 @@ files = {}
 
 
 def token(number):
-    mac = hmac.new(SECRET, str(number).encode(), hashlib.sha256).hexdigest()[:16]
-    return f"support+t{number}-{mac}@shop.example"
+    # The format of src/mail/token.rs (`reply_token`): t<N>.<16 hex of HMAC-SHA256>.
+    mac = hmac.new(SECRET, b"frontdesk reply token v1:" + str(number).encode(), hashlib.sha256).hexdigest()[:16]
+    return f"support+t{number}.{mac}@shop.example"
 
 
 def our_id(number, n):

@@ -160,6 +160,8 @@ export type VisitorReadFrame = { type: 'read'; conversation: number; by: 'visito
 export type VisitorPageFrame = { type: 'visitor_page'; conversation: number; visitor: number; url: string; title: string | null; at: number };
 export type PresenceFrame = { type: 'presence'; ticket: number; agent_id: number; name: string; state: PresenceState; at: number };
 export type TicketChangedFrame = { type: 'ticket'; op: 'changed'; number: number };
+/** An outgoing mail's delivery state changed (src/mail/mod.rs `publish_change`). */
+export type MailChangedFrame = { type: 'mail'; op: 'changed'; id: number; status: 'pending' | 'sending' | 'sent' | 'failed' };
 /** Routing gave you this chat; your sockets follow it (its transcript follows). */
 export type AssignedFrame = { type: 'assigned'; conversation: Conversation };
 /** An agent's status changed (yours or a colleague's). */
@@ -171,7 +173,7 @@ export type VisitorServerFrame = VisitorWelcomeFrame | AckFrame | MessageFrame |
 /** What `/ws/agent` sends. */
 export type AgentServerFrame =
   | AgentWelcomeFrame | QueueFrame | AcceptedFrame | OpenedFrame | ChatEndedFrame | AckFrame | MessageFrame | StatusFrame
-  | VisitorTypingFrame | VisitorReadFrame | VisitorPageFrame | PresenceFrame | TicketChangedFrame | AccessFrame | PongFrame | ErrorFrame
+  | VisitorTypingFrame | VisitorReadFrame | VisitorPageFrame | PresenceFrame | TicketChangedFrame | MailChangedFrame | AccessFrame | PongFrame | ErrorFrame
   | AssignedFrame | AgentStatusFrame;
 
 /** Every frame the server sends, on either endpoint. */

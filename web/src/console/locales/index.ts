@@ -11,19 +11,23 @@ import { admin_en } from './admin-en';
 import { admin_ru } from './admin-ru';
 import { admin_uk } from './admin-uk';
 import { admin_pl } from './admin-pl';
+import { mail_en } from './mail-en';
+import { mail_ru } from './mail-ru';
+import { mail_uk } from './mail-uk';
+import { mail_pl } from './mail-pl';
 import { routing_en } from './routing-en';
 import { routing_ru } from './routing-ru';
 import { routing_uk } from './routing-uk';
 import { routing_pl } from './routing-pl';
 
 /** Every key the console may translate: English defines them, the others must match. */
-export type Key = keyof typeof en | keyof typeof tickets_en | keyof typeof admin_en | keyof typeof routing_en;
+export type Key = keyof typeof en | keyof typeof tickets_en | keyof typeof admin_en | keyof typeof mail_en | keyof typeof routing_en;
 
 export const dicts: Record<Locale, Record<Key, Entry>> = {
-  en: { ...en, ...tickets_en, ...admin_en, ...routing_en },
-  ru: { ...ru, ...tickets_ru, ...admin_ru, ...routing_ru },
-  uk: { ...uk, ...tickets_uk, ...admin_uk, ...routing_uk },
-  pl: { ...pl, ...tickets_pl, ...admin_pl, ...routing_pl },
+  en: { ...en, ...tickets_en, ...admin_en, ...mail_en, ...routing_en },
+  ru: { ...ru, ...tickets_ru, ...admin_ru, ...mail_ru, ...routing_ru },
+  uk: { ...uk, ...tickets_uk, ...admin_uk, ...mail_uk, ...routing_uk },
+  pl: { ...pl, ...tickets_pl, ...admin_pl, ...mail_pl, ...routing_pl },
 };
 
 /** For keys built at run time from server data (event codes, error codes). */

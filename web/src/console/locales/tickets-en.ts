@@ -113,7 +113,6 @@ export const tickets_en = {
   'tickets.send_solved': 'Send & solve',
   'tickets.add_note': 'Add note',
   'tickets.write_first': 'Write a message first.',
-  'tickets.queued_for': 'Queued for {to}: the reply is saved and its email waits in the outbox (not sent yet).',
   'tickets.sent_no_mail': 'Added to the thread. No email went out: there is no recipient address.',
   'tickets.note_added': 'Note added.',
   'tickets.take': 'Assign to me',

@@ -114,7 +114,6 @@ export const tickets_pl = {
   'tickets.send_solved': 'Wyślij i rozwiąż',
   'tickets.add_note': 'Dodaj notatkę',
   'tickets.write_first': 'Najpierw napisz wiadomość.',
-  'tickets.queued_for': 'W kolejce do {to}: odpowiedź zapisana, e-mail czeka w skrzynce nadawczej (jeszcze nie wysłany).',
   'tickets.sent_no_mail': 'Dodano do wątku. Nie wysłano e-maila: brak adresu odbiorcy.',
   'tickets.note_added': 'Dodano notatkę.',
   'tickets.take': 'Przypisz do mnie',

@@ -114,7 +114,6 @@ export const tickets_ru = {
   'tickets.send_solved': 'Отправить и решить',
   'tickets.add_note': 'Добавить заметку',
   'tickets.write_first': 'Сначала напишите сообщение.',
-  'tickets.queued_for': 'В очереди для {to}: ответ сохранён, письмо ждёт в исходящих (ещё не отправлено).',
   'tickets.sent_no_mail': 'Добавлено в переписку. Письмо не ушло: нет адреса получателя.',
   'tickets.note_added': 'Заметка добавлена.',
   'tickets.take': 'Взять себе',

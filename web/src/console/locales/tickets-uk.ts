@@ -114,7 +114,6 @@ export const tickets_uk = {
   'tickets.send_solved': 'Надіслати й вирішити',
   'tickets.add_note': 'Додати нотатку',
   'tickets.write_first': 'Спочатку напишіть повідомлення.',
-  'tickets.queued_for': 'У черзі для {to}: відповідь збережено, лист чекає у вихідних (ще не надіслано).',
   'tickets.sent_no_mail': 'Додано до листування. Лист не пішов: немає адреси одержувача.',
   'tickets.note_added': 'Нотатку додано.',
   'tickets.take': 'Взяти собі',

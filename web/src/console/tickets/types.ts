@@ -50,6 +50,19 @@ export interface ThreadMessage {
   attachments: Attachment[];
   /** System lines: what happened, for eventText() to say in the agent's language. */
   event?: SystemEvent;
+  /** The reply's email (src/mail/mod.rs `Delivery`); null for messages that were not mailed. */
+  delivery?: Delivery | null;
+}
+
+export interface Delivery {
+  outbox_id: number;
+  state: 'queued' | 'sending' | 'sent' | 'failed';
+  /** When it was sent (state sent). */
+  at: number | null;
+  attempts: number;
+  /** The last failure in plain words (a queued mail with an error waits for its next try). */
+  error: string | null;
+  next_attempt_at: number | null;
 }
 
 /** A change's answer when the change took the ticket out of the caller's sight. */

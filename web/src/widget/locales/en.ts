@@ -44,6 +44,8 @@ export const en = {
   err_unsupported_media_type: 'This file type is not accepted.',
   err_unavailable: 'We are busy. Try again in a moment.',
   err_error: 'Something went wrong. Try again.',
+  transcript_mail: 'Email me the transcript',
+  transcript_sent: 'The transcript is on its way.',
   queue_position: "You are number {n} in the queue",
   queue_estimate: "about {n} min",
   queue_please_wait: "Thank you for waiting — an agent will be with you shortly.",

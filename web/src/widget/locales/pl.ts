@@ -45,6 +45,8 @@ export const pl = {
   err_unsupported_media_type: 'Ten typ pliku nie jest akceptowany.',
   err_unavailable: 'Jesteśmy zajęci. Spróbuj za chwilę.',
   err_error: 'Coś poszło nie tak. Spróbuj ponownie.',
+  transcript_mail: 'Wyślij mi zapis czatu',
+  transcript_sent: 'Zapis czatu jest w drodze.',
   queue_position: "Jesteś {n}. w kolejce",
   queue_estimate: "około {n} min",
   queue_please_wait: "Dziękujemy za cierpliwość — konsultant zaraz odpowie.",

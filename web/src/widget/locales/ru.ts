@@ -45,6 +45,8 @@ export const ru = {
   err_unsupported_media_type: 'Такой тип файла не принимается.',
   err_unavailable: 'Мы заняты. Попробуйте чуть позже.',
   err_error: 'Что-то пошло не так. Попробуйте снова.',
+  transcript_mail: 'Прислать запись чата на почту',
+  transcript_sent: 'Запись чата отправлена.',
   queue_position: "Вы {n}-й в очереди",
   queue_estimate: "примерно {n} мин",
   queue_please_wait: "Спасибо за ожидание — оператор скоро ответит.",

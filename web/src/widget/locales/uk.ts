@@ -45,6 +45,8 @@ export const uk = {
   err_unsupported_media_type: 'Такий тип файлу не приймається.',
   err_unavailable: 'Ми зайняті. Спробуйте трохи згодом.',
   err_error: 'Щось пішло не так. Спробуйте ще раз.',
+  transcript_mail: 'Надіслати запис чату поштою',
+  transcript_sent: 'Запис чату надіслано.',
   queue_position: "Ви {n}-й у черзі",
   queue_estimate: "приблизно {n} хв",
   queue_please_wait: "Дякуємо за очікування — оператор скоро відповість.",
