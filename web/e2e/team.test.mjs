@@ -40,6 +40,9 @@ test('transfer with a note, whisper, hand-over line', async (t) => {
     return page;
   };
   const ann = await open('ann@shop.example', 'ann');
+  // Sue is signed in before the chat exists: it must reach her Supervised list live.
+  const sue = await open('sue@shop.example', 'sue');
+  await sue.getByTestId('status-switch').selectOption('not_accepting');
 
   // The visitor writes; Ann accepts.
   const visitorCtx = await browser.newContext({ locale: 'en-US' });
@@ -55,9 +58,7 @@ test('transfer with a note, whisper, hand-over line', async (t) => {
   await annTranscript.getByText('My order 77 never arrived').waitFor();
   await w.getByText('Ann Agent joined the chat').waitFor();
 
-  // Sue reads along (Supervised) and whispers; Ann sees it marked internal.
-  const sue = await open('sue@shop.example', 'sue');
-  await sue.getByTestId('status-switch').selectOption('not_accepting');
+  // Sue reads along (Supervised, arrived live) and whispers; Ann sees it marked internal.
   await sue.getByRole('button', { name: /My order 77 never arrived/ }).click();
   const whisper = sue.getByLabel('Whisper to the agent (the visitor does not see it)');
   await whisper.fill('Offer a 10% voucher');

@@ -2,7 +2,7 @@
 // (../live.svelte.ts), which owns the socket.
 import { mergeBySeq, newClientId, type ChatMessage, type Conversation } from '../../shared/protocol';
 import { api, type Attachment } from '../../shared/api';
-import { codeText, t, ui } from '../state.svelte';
+import { codeText, isSupervisor, t, ui } from '../state.svelte';
 import { live, type LiveFrame } from '../live.svelte';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './colours';
 
@@ -155,6 +155,20 @@ class ChatStore {
     } else {
       this.queue = this.queue.filter((c) => c.id !== f.conversation);
       if (this.incoming?.id === f.conversation) this.incoming = null;
+      // Supervisors see every chat live (C3/C7): a colleague's new chat joins Supervised.
+      if (f.agent_id != null && f.agent_id !== ui.me?.id && isSupervisor()) void this.supervise(f.conversation);
+    }
+  }
+
+  /** Fetch a colleague's chat (the access policy answers) into the Supervised list. */
+  private async supervise(id: number) {
+    try {
+      const r = await api.get<{ conversation: Conversation }>(`/api/v1/conversations/${id}`);
+      if (r.conversation.status === 'active' && r.conversation.agent_id !== ui.me?.id && !this.mine.some((c) => c.id === id)) {
+        this.supervised = this.upsert(this.supervised, r.conversation);
+      }
+    } catch {
+      // gone or no longer visible: nothing to show
     }
   }
 
