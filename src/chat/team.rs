@@ -36,6 +36,30 @@ pub struct Handover {
     pub lines: Vec<MessageOut>,
 }
 
+/// A supervisor acting on someone else's chat (a take-over, a transfer of a colleague's chat, a
+/// transfer past the chat limit) leaves an audit row in the same write.
+fn audit(c: &Connection, viewer: Viewer, action: &str, conversation: i64, details: AuditDetails, now: i64) -> Result<(), AppError> {
+    let me = viewer.agent_id.and_then(|id| crate::agents::store::get(c, id).ok().flatten());
+    let actor = crate::audit::Actor {
+        agent_id: viewer.agent_id,
+        label: me.map(|a| format!("agent:{} {}", a.id, a.email)).unwrap_or_else(|| "agent".into()),
+    };
+    let details = serde_json::to_value(details).map_err(|e| AppError::internal(e.to_string()))?;
+    crate::audit::store::record(c, now, &actor, action, Some(&format!("conversation:{conversation}")), Some(&details))
+}
+
+/// What an audit row of a transfer or take-over records.
+#[derive(serde::Serialize, Default)]
+struct AuditDetails {
+    from_agent: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    to_agent: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    to_department: Option<i64>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    beyond_limit: bool,
+}
+
 /// The note as stored: trimmed, None when empty.
 fn clean_note(note: Option<&str>) -> Option<String> {
     note.map(str::trim).filter(|n| !n.is_empty()).map(str::to_string)
@@ -106,6 +130,12 @@ pub fn transfer(
                 return Err(AppError::conflict("this chat changed meanwhile; try again"));
             }
             lines.push(store::insert_system(c, conversation, Some(to), &SystemEvent::handed_over(&agent.name), now)?);
+            let (load_limit, load_active) = crate::routing::store::load(c, to)?.unwrap_or((0, 0));
+            let forced = load_active > load_limit;
+            if forced || !viewer.owns(conv.agent_id) {
+                let details = AuditDetails { from_agent: conv.agent_id, to_agent: Some(to), beyond_limit: forced, ..Default::default() };
+                audit(c, viewer, "chat.transfer", conversation, details, now)?;
+            }
             let view = store::conversation_view(c, conversation)?.ok_or_else(|| AppError::not_found("conversation"))?;
             Ok(Handover { conversation: view, from_agent: conv.agent_id, to_agent: Some((to, agent.name)), to_department: None, lines })
         }
@@ -117,6 +147,10 @@ pub fn transfer(
                 return Err(AppError::conflict("this chat changed meanwhile; try again"));
             }
             lines.push(store::insert_system(c, conversation, None, &SystemEvent::handed_to_department(&dept.name), now)?);
+            if !viewer.owns(conv.agent_id) {
+                let details = AuditDetails { from_agent: conv.agent_id, to_department: Some(d), ..Default::default() };
+                audit(c, viewer, "chat.transfer", conversation, details, now)?;
+            }
             let view = store::conversation_view(c, conversation)?.ok_or_else(|| AppError::not_found("conversation"))?;
             Ok(Handover { conversation: view, from_agent: conv.agent_id, to_agent: None, to_department: Some(d), lines })
         }
@@ -187,6 +221,7 @@ pub fn take_over(
         return Err(AppError::conflict("this chat changed meanwhile; try again"));
     }
     lines.push(store::insert_system(c, conversation, Some(me), &SystemEvent::handed_over(name), now)?);
+    audit(c, viewer, "chat.take_over", conversation, AuditDetails { from_agent: conv.agent_id, ..Default::default() }, now)?;
     let view = store::conversation_view(c, conversation)?.ok_or_else(|| AppError::not_found("conversation"))?;
     Ok(Handover { conversation: view, from_agent: conv.agent_id, to_agent: Some((me, name.to_string())), to_department: None, lines })
 }

@@ -194,6 +194,9 @@ async fn refused_transfers_say_why_and_change_nothing() {
     assert_eq!(agent_of(&app, c1).await, Some(carol));
     let load = app.db.read(move |c| frontdesk::routing::store::load(c, carol)).await.unwrap().unwrap();
     assert_eq!(load, (1, 2), "Carol over her limit by a supervisor's decision");
+    let audit = app.dump("audit_log").await;
+    let row = audit.iter().find(|r| r.contains("chat.transfer")).expect("the supervisor's transfer is audited");
+    assert!(row.contains(&format!("conversation:{c1}")) && row.contains("beyond_limit") && row.contains("sue@shop.example"), "{row}");
 }
 
 #[actix_web::test]
@@ -332,6 +335,8 @@ async fn take_over_makes_the_supervisor_the_writing_agent_and_tells_the_former_o
     let told = wa.recv_type("taken_over").await;
     assert_eq!(told, json!({"type": "taken_over", "conversation": conv, "from_agent": ann, "agent_id": sue, "name": "sue"}));
     assert_eq!(agent_of(&app, conv).await, Some(sue));
+    let audit = app.dump("audit_log").await;
+    assert!(audit.iter().any(|r| r.contains("chat.take_over") && r.contains(&format!("conversation:{conv}"))), "{audit:?}");
     // The visitor learns the new name; the internal line stays with the agents.
     let seen = until(&mut v, "the hand-over line", |f| f["event"]["code"] == "handed_over").await;
     assert!(seen.iter().any(|f| f["type"] == "status" && f["agent_name"] == "sue"), "{seen:?}");
