@@ -211,13 +211,14 @@ pub fn reassign(conn: &Connection, id: i64, from: Option<i64>, to: i64, now: i64
     )? == 1)
 }
 
-/// Put an active chat back into a department's queue (a transfer to a department). It keeps its
-/// `created_at`, so it waits ahead of chats that started later.
-pub fn requeue(conn: &Connection, id: i64, from: Option<i64>, department_id: i64) -> Result<bool, AppError> {
+/// Put an active chat back into a department's queue (a transfer to a department). It waits
+/// from now (`queued_at`): behind chats already waiting, and the visitor's wait notices count
+/// from the transfer, not from the chat's start.
+pub fn requeue(conn: &Connection, id: i64, from: Option<i64>, department_id: i64, now: i64) -> Result<bool, AppError> {
     Ok(conn.execute(
-        "UPDATE conversations SET status = 'queued', agent_id = NULL, assigned_at = NULL, department_id = ?3
+        "UPDATE conversations SET status = 'queued', agent_id = NULL, assigned_at = NULL, department_id = ?3, queued_at = ?4
          WHERE id = ?1 AND status = 'active' AND agent_id IS ?2",
-        params![id, from, department_id],
+        params![id, from, department_id, now],
     )? == 1)
 }
 
@@ -297,7 +298,7 @@ pub fn conversation_view(conn: &Connection, id: i64) -> Result<Option<Conversati
 }
 
 pub fn queue(conn: &Connection) -> Result<Vec<Conversation>, AppError> {
-    let mut st = conn.prepare(&format!("{CONV_LIST} WHERE c.status = 'queued' ORDER BY c.created_at, c.id"))?;
+    let mut st = conn.prepare(&format!("{CONV_LIST} WHERE c.status = 'queued' ORDER BY coalesce(c.queued_at, c.created_at), c.id"))?;
     Ok(st.query_map([], conversation)?.collect::<rusqlite::Result<_>>()?)
 }
 

@@ -143,7 +143,7 @@ pub fn transfer(
             let dept = crate::departments::store::get(c, d)?.ok_or_else(|| AppError::not_found("department"))?;
             let event = SystemEvent::transferred_to_department(caller_name, &dept.name, note.as_deref());
             lines.push(store::insert_internal_system(c, conversation, viewer.agent_id, &event, now)?);
-            if !store::requeue(c, conversation, conv.agent_id, d)? {
+            if !store::requeue(c, conversation, conv.agent_id, d, now)? {
                 return Err(AppError::conflict("this chat changed meanwhile; try again"));
             }
             lines.push(store::insert_system(c, conversation, None, &SystemEvent::handed_to_department(&dept.name), now)?);

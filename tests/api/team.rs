@@ -217,6 +217,9 @@ async fn transfer_to_a_department_queues_the_chat_there_with_its_position() {
     assert_eq!(agent_of(&app, conv).await, Some(ann));
     wa.recv_type("assigned").await;
 
+    // Ten minutes of chat with Ann: the wait in Sales' queue starts at the transfer, so the
+    // widget does not at once offer to leave a message (retention) to a visitor who just came.
+    app.clock.advance(600_000);
     wa.send(json!({"type": "transfer", "conversation": conv, "department_id": sales, "note": "bulk order, 500 pcs"})).await;
     let t = wa.recv_type("transferred").await;
     assert_eq!((t["to_department"].as_i64(), t["to_agent"].as_i64(), t["from_agent"].as_i64()), (Some(sales), None, Some(ann)));
@@ -224,7 +227,8 @@ async fn transfer_to_a_department_queues_the_chat_there_with_its_position() {
     let seen = until(&mut v, "a queue place", |f| f["type"] == "status" && f["status"] == "queued").await;
     let line = seen.iter().rev().find(|f| f["type"] == "message").expect("the hand-over line");
     assert_eq!(line["event"], json!({"code": "handed_to_department", "department": "Sales"}));
-    assert_eq!(seen.last().unwrap()["position"], 1);
+    let queued = seen.last().unwrap();
+    assert_eq!((queued["position"].as_i64(), queued["waited_s"].as_i64()), (Some(1), Some(0)), "{queued}");
     assert!(!seen.iter().any(|f| f.to_string().contains("500 pcs")), "the note stays internal: {seen:?}");
     let row = app.db.read(move |c| frontdesk::chat::store::conversation_view(c, conv)).await.unwrap().unwrap();
     assert_eq!((row.status.as_str(), row.agent_id, row.department_id), ("queued", None, Some(sales)));
