@@ -33,6 +33,12 @@ pub enum Kind {
     RequestTimeout,
     /// A one-time link (invitation, password reset) that is unknown, expired or used.
     LinkExpired,
+    /// A chat transfer to an agent whose chat slots are all taken (a supervisor may force it).
+    AgentFull,
+    /// A chat transfer to an agent who is offline or not accepting chats.
+    AgentUnavailable,
+    /// A chat transfer to an agent outside the chat's department.
+    NotInDepartment,
     Unavailable,
     Internal,
 }
@@ -57,6 +63,9 @@ impl Kind {
             Kind::StorageFull => "storage_full",
             Kind::RequestTimeout => "request_timeout",
             Kind::LinkExpired => "link_expired",
+            Kind::AgentFull => "agent_full",
+            Kind::AgentUnavailable => "agent_unavailable",
+            Kind::NotInDepartment => "not_in_department",
             Kind::Unavailable => "unavailable",
             Kind::Internal => "internal",
         }
@@ -69,7 +78,7 @@ impl Kind {
             Kind::Forbidden | Kind::BadOrigin => StatusCode::FORBIDDEN,
             Kind::NotFound => StatusCode::NOT_FOUND,
             Kind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Kind::Conflict => StatusCode::CONFLICT,
+            Kind::Conflict | Kind::AgentFull | Kind::AgentUnavailable | Kind::NotInDepartment => StatusCode::CONFLICT,
             Kind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Kind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Kind::RateLimited | Kind::QuotaExceeded => StatusCode::TOO_MANY_REQUESTS,
@@ -230,6 +239,9 @@ mod tests {
             (Kind::Unauthenticated, 401, "unauthenticated"),
             (Kind::BadOrigin, 403, "bad_origin"),
             (Kind::Conflict, 409, "conflict"),
+            (Kind::AgentFull, 409, "agent_full"),
+            (Kind::AgentUnavailable, 409, "agent_unavailable"),
+            (Kind::NotInDepartment, 409, "not_in_department"),
             (Kind::TooLarge, 413, "too_large"),
             (Kind::RateLimited, 429, "rate_limited"),
             (Kind::QuotaExceeded, 429, "quota_exceeded"),

@@ -8,22 +8,78 @@ use serde::Serialize;
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum SystemEvent {
     // Chat.
-    Joined { name: String },
+    Joined {
+        name: String,
+    },
     VisitorLeft,
-    AgentEnded { name: String },
+    AgentEnded {
+        name: String,
+    },
     Timeout,
     Closed,
+    /// Internal: who transferred the chat to which agent, with the note for the receiver.
+    TransferredToAgent {
+        from: String,
+        to: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    /// Internal: who sent the chat back to a department's queue, with the note.
+    TransferredToDepartment {
+        from: String,
+        department: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    /// Internal: a supervisor took the chat over from its agent.
+    TakenOver {
+        name: String,
+        from: String,
+    },
+    /// Public: the chat has a new agent ("You are now talking to …" for the visitor).
+    HandedOver {
+        name: String,
+    },
+    /// Public: the chat waits in a department's queue again.
+    HandedToDepartment {
+        department: String,
+    },
     // Tickets.
-    StatusChanged { status: String, name: String },
+    StatusChanged {
+        status: String,
+        name: String,
+    },
     Reopened,
-    FollowUp { number: i64 },
-    Released { name: String },
-    MergedIn { number: i64, name: String, count: usize },
-    MergedInto { number: i64 },
-    SplitFrom { number: i64, name: String },
-    SplitTo { number: i64 },
-    RequesterChanged { from: String, to: String, name: String },
-    RequesterSet { to: String, name: String },
+    FollowUp {
+        number: i64,
+    },
+    Released {
+        name: String,
+    },
+    MergedIn {
+        number: i64,
+        name: String,
+        count: usize,
+    },
+    MergedInto {
+        number: i64,
+    },
+    SplitFrom {
+        number: i64,
+        name: String,
+    },
+    SplitTo {
+        number: i64,
+    },
+    RequesterChanged {
+        from: String,
+        to: String,
+        name: String,
+    },
+    RequesterSet {
+        to: String,
+        name: String,
+    },
 }
 
 impl SystemEvent {
@@ -42,6 +98,21 @@ impl SystemEvent {
     }
     pub fn closed() -> SystemEvent {
         SystemEvent::Closed
+    }
+    pub fn transferred_to_agent(from: &str, to: &str, note: Option<&str>) -> SystemEvent {
+        SystemEvent::TransferredToAgent { from: from.into(), to: to.into(), note: note.map(Into::into) }
+    }
+    pub fn transferred_to_department(from: &str, department: &str, note: Option<&str>) -> SystemEvent {
+        SystemEvent::TransferredToDepartment { from: from.into(), department: department.into(), note: note.map(Into::into) }
+    }
+    pub fn taken_over(name: &str, from: &str) -> SystemEvent {
+        SystemEvent::TakenOver { name: name.into(), from: from.into() }
+    }
+    pub fn handed_over(name: &str) -> SystemEvent {
+        SystemEvent::HandedOver { name: name.into() }
+    }
+    pub fn handed_to_department(department: &str) -> SystemEvent {
+        SystemEvent::HandedToDepartment { department: department.into() }
     }
 
     // Tickets.
@@ -86,6 +157,11 @@ impl SystemEvent {
             SystemEvent::AgentEnded { .. } => "agent_ended",
             SystemEvent::Timeout => "timeout",
             SystemEvent::Closed => "closed",
+            SystemEvent::TransferredToAgent { .. } => "transferred_to_agent",
+            SystemEvent::TransferredToDepartment { .. } => "transferred_to_department",
+            SystemEvent::TakenOver { .. } => "taken_over",
+            SystemEvent::HandedOver { .. } => "handed_over",
+            SystemEvent::HandedToDepartment { .. } => "handed_to_department",
             SystemEvent::StatusChanged { .. } => "status_changed",
             SystemEvent::Reopened => "reopened",
             SystemEvent::FollowUp { .. } => "follow_up",
@@ -107,6 +183,17 @@ impl SystemEvent {
             SystemEvent::AgentEnded { name } => format!("{name} ended the chat"),
             SystemEvent::Timeout => "The chat ended after a period of inactivity".into(),
             SystemEvent::Closed => "The chat was closed".into(),
+            SystemEvent::TransferredToAgent { from, to, note } => match note {
+                Some(n) => format!("{from} transferred the chat to {to}: {n}"),
+                None => format!("{from} transferred the chat to {to}"),
+            },
+            SystemEvent::TransferredToDepartment { from, department, note } => match note {
+                Some(n) => format!("{from} transferred the chat to {department}: {n}"),
+                None => format!("{from} transferred the chat to {department}"),
+            },
+            SystemEvent::TakenOver { name, from } => format!("{name} took over the chat from {from}"),
+            SystemEvent::HandedOver { name } => format!("You are now talking to {name}"),
+            SystemEvent::HandedToDepartment { department } => format!("Your chat was passed to {department}"),
             SystemEvent::StatusChanged { status, name } => format!("Status changed to {status} by {name}"),
             SystemEvent::Reopened => "Reopened by the customer's reply".into(),
             SystemEvent::FollowUp { number } => format!("Follow-up to solved ticket #{number}"),
@@ -141,6 +228,27 @@ mod tests {
             (SystemEvent::agent_ended("Ann"), r#"{"code":"agent_ended","name":"Ann"}"#, "Ann ended the chat"),
             (SystemEvent::timeout(), r#"{"code":"timeout"}"#, "The chat ended after a period of inactivity"),
             (SystemEvent::closed(), r#"{"code":"closed"}"#, "The chat was closed"),
+            (
+                SystemEvent::transferred_to_agent("Ann", "Bob", Some("wants a refund")),
+                r#"{"code":"transferred_to_agent","from":"Ann","note":"wants a refund","to":"Bob"}"#,
+                "Ann transferred the chat to Bob: wants a refund",
+            ),
+            (
+                SystemEvent::transferred_to_department("Ann", "Sales", None),
+                r#"{"code":"transferred_to_department","department":"Sales","from":"Ann"}"#,
+                "Ann transferred the chat to Sales",
+            ),
+            (
+                SystemEvent::taken_over("Sue", "Ann"),
+                r#"{"code":"taken_over","from":"Ann","name":"Sue"}"#,
+                "Sue took over the chat from Ann",
+            ),
+            (SystemEvent::handed_over("Bob"), r#"{"code":"handed_over","name":"Bob"}"#, "You are now talking to Bob"),
+            (
+                SystemEvent::handed_to_department("Sales"),
+                r#"{"code":"handed_to_department","department":"Sales"}"#,
+                "Your chat was passed to Sales",
+            ),
             (
                 SystemEvent::status_changed("solved", "Ann"),
                 r#"{"code":"status_changed","name":"Ann","status":"solved"}"#,

@@ -97,6 +97,12 @@ impl Application {
             chat_settings: ChatSettings {
                 sneak_peek: std::sync::atomic::AtomicBool::new(chat_flag(&db, settings::SNEAK_PEEK, true).await?),
                 agents_see_colleagues: std::sync::atomic::AtomicBool::new(chat_flag(&db, settings::AGENTS_SEE_COLLEAGUES, true).await?),
+                reply_overdue_s: std::sync::atomic::AtomicI64::new(
+                    chat_seconds(&db, settings::REPLY_OVERDUE_S, settings::DEFAULT_REPLY_OVERDUE_S).await?,
+                ),
+                visitor_idle_s: std::sync::atomic::AtomicI64::new(
+                    chat_seconds(&db, settings::VISITOR_IDLE_S, settings::DEFAULT_VISITOR_IDLE_S).await?,
+                ),
             },
             webhooks: crate::webhooks::delivery::Runtime::new(config.webhook_allow_private)?,
             mail: crate::mail::Mailer::new(mail_key),
@@ -222,6 +228,11 @@ fn load_tls(config: &Config) -> Result<Option<rustls::ServerConfig>, AppError> {
 async fn chat_flag(db: &Db, key: &'static str, default: bool) -> Result<bool, AppError> {
     let v = db.read(move |c| settings::store::get(c, key)).await?;
     Ok(v.map(|v| v == "true").unwrap_or(default))
+}
+
+async fn chat_seconds(db: &Db, key: &'static str, default: i64) -> Result<i64, AppError> {
+    let v = db.read(move |c| settings::store::get(c, key)).await?;
+    Ok(v.and_then(|v| v.parse().ok()).filter(|v| settings::THRESHOLD_RANGE_S.contains(v)).unwrap_or(default))
 }
 
 /// A configured secret wins; otherwise one is generated once and kept in the database.

@@ -77,6 +77,18 @@ impl Viewer {
         self.sees_all() || (status != ChatStatus::Queued && self.owns(conv_agent))
     }
 
+    /// Who hands a chat over (SPEC C7): its agent, or a supervisor or admin. Only a supervisor
+    /// or admin may push it past the receiver's chat limit (`force`).
+    pub fn may_transfer_chat(&self, conv_agent: Option<i64>) -> bool {
+        self.sees_all() || self.owns(conv_agent)
+    }
+
+    /// Whisper into a chat and take it over (SPEC C3, C7): supervisors and admins, never agents,
+    /// whatever the colleagues' chats switch says.
+    pub fn may_supervise_chat(&self) -> bool {
+        self.agent_id.is_some() && self.sees_all()
+    }
+
     /// Who may see a ticket (SPEC S4): supervisors all; agents their own, their departments'
     /// (`my_departments`, from [`Viewer::departments`]) and those without a department.
     pub fn may_view_ticket(&self, my_departments: &[i64], ticket_agent: Option<i64>, ticket_department: Option<i64>) -> bool {

@@ -15,6 +15,7 @@ use actix_ws::Session;
 use super::EndedBy;
 use super::socket::{self, Closed, Delivery, Handler, OwnedMessage, Step};
 use super::store;
+use super::team::{self, Handover, Target};
 use crate::auth::policy::{Viewer, origin_allowed};
 use crate::auth::{Credential, Principal};
 use crate::db::Db;
@@ -235,6 +236,41 @@ impl AgentSocket {
         Ok(())
     }
 
+    /// After a transfer or take-over committed: the receiving agent's sockets follow the chat
+    /// (`assigned`), the visitor learns the new agent's name, every console moves the chat in
+    /// its lists, the former agent's sockets re-check what they may still follow, and a freed
+    /// slot or a requeued chat is dispatched.
+    async fn publish_handover(&self, h: Handover, taken_over: bool) {
+        let st = &self.state;
+        let conversation = h.conversation.id;
+        if let Some((to, name)) = &h.to_agent {
+            st.hub.assign_agent(*to, conversation, ServerFrame::Assigned { conversation: h.conversation.clone() }).await;
+            let active = ServerFrame::Status(StatusChange::Active { conversation, agent_name: name.clone() });
+            st.hub.publish(Audience::ConversationVisitors(conversation), active).await;
+        }
+        for m in &h.lines {
+            socket::publish_message(&st.hub, m).await;
+        }
+        let frame = match (&h.to_agent, taken_over) {
+            (Some((to, name)), true) => {
+                ServerFrame::TakenOver { conversation, from_agent: h.from_agent, agent_id: *to, name: name.clone() }
+            }
+            _ => ServerFrame::Transferred {
+                conversation,
+                from_agent: h.from_agent,
+                to_agent: h.to_agent.as_ref().map(|(id, _)| *id),
+                to_department: h.to_department,
+                by: self.agent_id,
+                by_name: self.name.clone(),
+            },
+        };
+        st.hub.publish(Audience::Agents, frame).await;
+        if let Some(from) = h.from_agent.filter(|f| Some(*f) != h.to_agent.as_ref().map(|(id, _)| *id)) {
+            st.hub.agent_changed(from).await;
+        }
+        crate::routing::dispatch(st).await;
+    }
+
     async fn handle(&mut self, session: &mut Session, frame: AgentFrame) -> Result<(), AppError> {
         let st = self.state.clone();
         let closed = |_| AppError::unavailable("socket closed");
@@ -269,6 +305,7 @@ impl AgentSocket {
                         client_id: Some(client_id.clone()),
                         body,
                         attachment_id,
+                        internal: false,
                     },
                 )
                 .await?;
@@ -305,6 +342,34 @@ impl AgentSocket {
                 let frame = ServerFrame::Receipt { conversation, delivered_seq: row.agent_delivered_seq, read_seq: row.agent_read_seq };
                 st.hub.publish(Audience::ConversationVisitors(conversation), frame).await;
             }
+            AgentFrame::Transfer { conversation, agent_id, department_id, note, force } => {
+                let target = match (agent_id, department_id) {
+                    (Some(a), None) => Target::Agent(a),
+                    (None, Some(d)) => Target::Department(d),
+                    _ => return Err(AppError::invalid("transfer: give exactly one of agent_id and department_id")),
+                };
+                let (viewer, name, colleagues, now) = (self.viewer, self.name.clone(), st.agents_see_colleagues(), st.now());
+                let h = st
+                    .db
+                    .write(move |c| team::transfer(c, viewer, &name, conversation, target, note.as_deref(), force, colleagues, now))
+                    .await?;
+                self.publish_handover(h, false).await;
+            }
+            AgentFrame::Whisper { conversation, client_id, body } => {
+                let (viewer, colleagues, now) = (self.viewer, st.agents_see_colleagues(), st.now());
+                let cid = client_id.clone();
+                let (m, new) = st.db.write(move |c| team::whisper(c, viewer, conversation, &cid, &body, colleagues, now)).await?;
+                if new {
+                    socket::publish_message(&st.hub, &m).await;
+                }
+                let ack = ServerFrame::Ack { client_id, conversation, seq: m.seq, id: m.id, at: m.at };
+                session.text(ack.to_json()).await.map_err(closed)?;
+            }
+            AgentFrame::TakeOver { conversation } => {
+                let (viewer, name, colleagues, now) = (self.viewer, self.name.clone(), st.agents_see_colleagues(), st.now());
+                let h = st.db.write(move |c| team::take_over(c, viewer, &name, conversation, colleagues, now)).await?;
+                self.publish_handover(h, true).await;
+            }
             AgentFrame::Viewing { ticket, state } => {
                 let (me, viewer) = (self.agent_id, self.viewer);
                 let visible = st
@@ -338,7 +403,7 @@ impl Handler for AgentSocket {
         match protocol::parse_agent(text) {
             Ok(frame) => {
                 let reference = match &frame {
-                    AgentFrame::Message { client_id, .. } => Some(client_id.clone()),
+                    AgentFrame::Message { client_id, .. } | AgentFrame::Whisper { client_id, .. } => Some(client_id.clone()),
                     _ => None,
                 };
                 if let Err(e) = self.handle(session, frame).await {

@@ -5,6 +5,7 @@ pub mod files;
 pub mod http;
 mod socket;
 pub mod store;
+pub mod team;
 pub mod visitor_ws;
 
 use serde::Serialize;

@@ -31,6 +31,9 @@ pub struct Delivery {
     /// one `message` frame per message, so a client merges a long chat in one pass. Clients
     /// opt in (the widget's `hello.history`).
     pub batch: bool,
+    /// A visitor's socket: replays skip internal lines (whispers, transfer notes), which share
+    /// the conversation's sequence, so a visitor sees seq gaps where they were.
+    pub public_only: bool,
 }
 
 /// A `history` frame carries messages up to about this many bytes of JSON.
@@ -38,7 +41,7 @@ const HISTORY_FRAME_BYTES: usize = 512 * 1024;
 
 impl Delivery {
     pub fn new() -> Delivery {
-        Delivery { last_sent: HashMap::new(), batch: false }
+        Delivery { last_sent: HashMap::new(), batch: false, public_only: false }
     }
 
     pub async fn deliver(&mut self, session: &mut Session, db: &Db, conversation: i64, seq: i64, json: &str) -> Result<(), Closed> {
@@ -63,7 +66,17 @@ impl Delivery {
         if upto <= after {
             return Ok(());
         }
-        let msgs = db.read(move |c| store::messages_between(c, conversation, after, upto)).await.map_err(|_| Closed)?;
+        let public_only = self.public_only;
+        let msgs = db
+            .read(move |c| {
+                if public_only {
+                    store::visitor_messages_between(c, conversation, after, upto)
+                } else {
+                    store::messages_between(c, conversation, after, upto)
+                }
+            })
+            .await
+            .map_err(|_| Closed)?;
         if self.batch {
             return self.send_history(session, conversation, msgs).await;
         }
@@ -264,6 +277,7 @@ pub async fn send_error(session: &mut Session, e: &AppError, reference: Option<&
         crate::error::Kind::RateLimited => "rate_limited",
         crate::error::Kind::Invalid => "invalid_frame",
         crate::error::Kind::Unavailable => "unavailable",
+        k @ (crate::error::Kind::AgentFull | crate::error::Kind::AgentUnavailable | crate::error::Kind::NotInDepartment) => k.code(),
         _ => "internal",
     };
     if e.kind == crate::error::Kind::Internal {
@@ -287,6 +301,7 @@ pub async fn post_message(db: &Db, hub: &Hub, now: i64, msg: OwnedMessage) -> Re
                     client_id: msg.client_id.as_deref(),
                     body: &msg.body,
                     attachment_id: msg.attachment_id,
+                    internal: msg.internal,
                     now,
                 },
             )?;
@@ -313,6 +328,8 @@ pub struct OwnedMessage {
     pub client_id: Option<String>,
     pub body: String,
     pub attachment_id: Option<i64>,
+    /// A whisper: agents only (the hub and every visitor read keep it from the visitor).
+    pub internal: bool,
 }
 
 /// End a conversation (if still open), write the system line, publish the change.

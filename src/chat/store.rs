@@ -202,6 +202,26 @@ pub fn assign(conn: &Connection, id: i64, agent_id: i64, now: i64) -> Result<boo
     )? == 1)
 }
 
+/// Give an active chat to another agent (transfer, take over). False when it is no longer
+/// `from`'s active chat (someone else was faster, or it ended).
+pub fn reassign(conn: &Connection, id: i64, from: Option<i64>, to: i64, now: i64) -> Result<bool, AppError> {
+    Ok(conn.execute(
+        "UPDATE conversations SET agent_id = ?3, assigned_at = ?4 WHERE id = ?1 AND status = 'active' AND agent_id IS ?2",
+        params![id, from, to, now],
+    )? == 1)
+}
+
+/// Put an active chat back into a department's queue (a transfer to a department). It waits
+/// from now (`queued_at`): behind chats already waiting, and the visitor's wait notices count
+/// from the transfer, not from the chat's start.
+pub fn requeue(conn: &Connection, id: i64, from: Option<i64>, department_id: i64, now: i64) -> Result<bool, AppError> {
+    Ok(conn.execute(
+        "UPDATE conversations SET status = 'queued', agent_id = NULL, assigned_at = NULL, department_id = ?3, queued_at = ?4
+         WHERE id = ?1 AND status = 'active' AND agent_id IS ?2",
+        params![id, from, department_id, now],
+    )? == 1)
+}
+
 pub fn end(conn: &Connection, c: &ConvRow, by: EndedBy, now: i64, cancel_window_ms: i64) -> Result<Outcome, AppError> {
     let outcome = super::outcome(c.created_at, now, by, c.first_agent_reply_at, cancel_window_ms);
     conn.execute(
@@ -278,7 +298,7 @@ pub fn conversation_view(conn: &Connection, id: i64) -> Result<Option<Conversati
 }
 
 pub fn queue(conn: &Connection) -> Result<Vec<Conversation>, AppError> {
-    let mut st = conn.prepare(&format!("{CONV_LIST} WHERE c.status = 'queued' ORDER BY c.created_at, c.id"))?;
+    let mut st = conn.prepare(&format!("{CONV_LIST} WHERE c.status = 'queued' ORDER BY coalesce(c.queued_at, c.created_at), c.id"))?;
     Ok(st.query_map([], conversation)?.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -333,6 +353,8 @@ pub struct NewMessage<'a> {
     pub client_id: Option<&'a str>,
     pub body: &'a str,
     pub attachment_id: Option<i64>,
+    /// An internal line (whisper, transfer note): agents only, never the visitor (V18).
+    pub internal: bool,
     pub now: i64,
 }
 
@@ -352,19 +374,23 @@ pub fn insert_message(conn: &Connection, m: &NewMessage) -> Result<(MessageOut, 
             return Ok((msg, false));
         }
     }
+    // An internal line takes the next seq (agents read it in order) but is no one's message
+    // for lists, reply times or first response: the visitor never sees it.
+    let kind = if m.internal { "internal" } else { m.author_kind };
     let seq: i64 = conn.query_row(
-        "UPDATE conversations SET last_seq = last_seq + 1, last_message_at = ?2,
+        "UPDATE conversations SET last_seq = last_seq + 1,
+            last_message_at = CASE WHEN ?3 = 'internal' THEN last_message_at ELSE ?2 END,
             last_visitor_message_at = CASE WHEN ?3 = 'visitor' THEN ?2 ELSE last_visitor_message_at END,
             last_agent_message_at = CASE WHEN ?3 = 'agent' THEN ?2 ELSE last_agent_message_at END,
             first_agent_reply_at = CASE WHEN ?3 = 'agent' AND first_agent_reply_at IS NULL THEN ?2 ELSE first_agent_reply_at END
          WHERE id = ?1 RETURNING last_seq",
-        params![m.conversation, m.now, m.author_kind],
+        params![m.conversation, m.now, kind],
         |r| r.get(0),
     )?;
     conn.execute(
-        "INSERT INTO messages (conversation_id, seq, author_kind, agent_id, client_id, body, attachment_id, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![m.conversation, seq, m.author_kind, m.agent_id, m.client_id, m.body, m.attachment_id, m.now],
+        "INSERT INTO messages (conversation_id, seq, author_kind, agent_id, client_id, body, attachment_id, created_at, internal)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![m.conversation, seq, m.author_kind, m.agent_id, m.client_id, m.body, m.attachment_id, m.now, m.internal],
     )?;
     let msg = messages_between(conn, m.conversation, seq - 1, seq)?.pop().ok_or_else(|| AppError::internal("message vanished"))?;
     Ok((msg, true))
@@ -378,10 +404,32 @@ pub fn insert_system(
     event: &crate::events::SystemEvent,
     now: i64,
 ) -> Result<MessageOut, AppError> {
+    insert_event(conn, conversation, agent_id, event, false, now)
+}
+
+/// A system line only agents see (who transferred or took over a chat, with the note).
+pub fn insert_internal_system(
+    conn: &Connection,
+    conversation: i64,
+    agent_id: Option<i64>,
+    event: &crate::events::SystemEvent,
+    now: i64,
+) -> Result<MessageOut, AppError> {
+    insert_event(conn, conversation, agent_id, event, true, now)
+}
+
+fn insert_event(
+    conn: &Connection,
+    conversation: i64,
+    agent_id: Option<i64>,
+    event: &crate::events::SystemEvent,
+    internal: bool,
+    now: i64,
+) -> Result<MessageOut, AppError> {
     let body = event.english();
     let (mut m, _) = insert_message(
         conn,
-        &NewMessage { conversation, author_kind: "system", agent_id, client_id: None, body: &body, attachment_id: None, now },
+        &NewMessage { conversation, author_kind: "system", agent_id, client_id: None, body: &body, attachment_id: None, internal, now },
     )?;
     let json = event.to_json();
     conn.execute("UPDATE messages SET event = ?2 WHERE id = ?1", params![m.id, json])?;
@@ -389,15 +437,25 @@ pub fn insert_system(
     Ok(m)
 }
 
-/// Messages with `after < seq <= upto`, in order.
+/// Messages with `after < seq <= upto`, in order, internal lines included: for agents only.
 pub fn messages_between(conn: &Connection, conversation: i64, after: i64, upto: i64) -> Result<Vec<MessageOut>, AppError> {
+    messages_in(conn, conversation, after, upto, false)
+}
+
+/// Messages with `after < seq <= upto` the visitor may see: no internal line (whispers,
+/// transfer notes). Every visitor-facing read (socket replay, transcript mail) uses this.
+pub fn visitor_messages_between(conn: &Connection, conversation: i64, after: i64, upto: i64) -> Result<Vec<MessageOut>, AppError> {
+    messages_in(conn, conversation, after, upto, true)
+}
+
+fn messages_in(conn: &Connection, conversation: i64, after: i64, upto: i64, public_only: bool) -> Result<Vec<MessageOut>, AppError> {
     let mut st = conn.prepare_cached(
         "SELECT m.id, m.seq, m.author_kind, m.agent_id, a.name, m.body, m.created_at, m.client_id,
-                t.token, t.file_name, t.content_type, t.size, m.event
+                t.token, t.file_name, t.content_type, t.size, m.event, m.internal
          FROM messages m LEFT JOIN agents a ON a.id = m.agent_id LEFT JOIN attachments t ON t.id = m.attachment_id
-         WHERE m.conversation_id = ?1 AND m.seq > ?2 AND m.seq <= ?3 ORDER BY m.seq",
+         WHERE m.conversation_id = ?1 AND m.seq > ?2 AND m.seq <= ?3 AND (?4 = 0 OR m.internal = 0) ORDER BY m.seq",
     )?;
-    let rows = st.query_map(params![conversation, after, upto], |r| {
+    let rows = st.query_map(params![conversation, after, upto, public_only], |r| {
         let kind: String = r.get(2)?;
         let token: Option<String> = r.get(8)?;
         let attachment = match token {
@@ -425,6 +483,7 @@ pub fn messages_between(conn: &Connection, conversation: i64, after: i64, upto: 
             client_id: r.get(7)?,
             attachment,
             event: r.get::<_, Option<String>>(12)?.and_then(|e| serde_json::from_str(&e).ok()),
+            internal: r.get(13)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -26,7 +26,8 @@ pub async fn upgrade(state: web::Data<AppState>, req: HttpRequest, body: web::Pa
         user_agent,
         visitor: None,
         conversation: None,
-        delivery: Delivery::new(),
+        // Never an internal line (whisper, transfer note) in a visitor's replay.
+        delivery: Delivery { public_only: true, ..Delivery::new() },
         socket: None,
         page_url: None,
         origin: None,
@@ -337,6 +338,7 @@ impl VisitorSocket {
                 client_id: Some(client_id.clone()),
                 body,
                 attachment_id,
+                internal: false,
             },
         )
         .await?;

@@ -36,7 +36,8 @@ pub fn transcript(c: &Connection, id: i64, to: &str, fallback: Lang, shop: &str,
     }
     let view = crate::chat::store::conversation_view(c, id)?.ok_or_else(|| AppError::not_found("conversation"))?;
     let lang = store::visitor_language(c, view.visitor.id)?.and_then(|l| Lang::parse(&l)).unwrap_or(fallback);
-    let messages = crate::chat::store::messages_between(c, id, 0, i64::MAX)?;
+    // What the visitor may read: never a whisper or transfer note.
+    let messages = crate::chat::store::visitor_messages_between(c, id, 0, i64::MAX)?;
     let visitor = view.visitor.name.clone().unwrap_or_else(|| match lang {
         Lang::En => "You".into(),
         Lang::Ru | Lang::Uk => "Вы".into(),

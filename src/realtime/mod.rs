@@ -119,7 +119,19 @@ impl Hub {
     /// Publish a frame after commit, serialized once for every recipient. A `message` frame
     /// travels with its conversation and `seq`, so each socket delivers it gap-free. Waits only
     /// for room in the hub's queue, never for sockets.
+    ///
+    /// An internal line (whisper, transfer note) goes to agents only, whatever the audience
+    /// asked for: `Conversation` narrows to `ConversationAgents`, a visitor audience gets nothing.
     pub async fn publish(&self, audience: Audience, frame: ServerFrame) {
+        let audience = match (&frame, audience) {
+            (ServerFrame::Message(m), a) if m.internal => match a {
+                Audience::Conversation(c) | Audience::ConversationAgents(c) => Audience::ConversationAgents(c),
+                Audience::Agents => Audience::Agents,
+                Audience::Agent(a) => Audience::Agent(a),
+                Audience::ConversationVisitors(_) | Audience::Visitor(_) => return,
+            },
+            (_, a) => a,
+        };
         let json: Arc<str> = frame.to_json().into();
         let item = match &frame {
             ServerFrame::Message(m) => Outbound::Message { conversation: m.conversation, seq: m.seq, json },
@@ -371,6 +383,7 @@ mod tests {
             at: 0,
             client_id: None,
             event: None,
+            internal: false,
         };
         hub.publish(Audience::Conversation(5), ServerFrame::Message(m.clone())).await;
         match rx.recv().await.unwrap() {
@@ -383,6 +396,44 @@ mod tests {
                 assert_eq!(&*json, ServerFrame::Message(m).to_json());
             }
             other => panic!("{other:?}"),
+        }
+    }
+
+    /// An internal line published to a whole conversation reaches its agents only; published
+    /// to a visitor audience it reaches no one (a visitor frame never carries an internal line).
+    #[tokio::test]
+    async fn internal_lines_never_reach_a_visitor_socket() {
+        let hub = Hub::start();
+        let (agent, mut agent_rx) = hub.register(Peer::Agent { agent_id: 1 }).await;
+        let (visitor, mut visitor_rx) = hub.register(Peer::Visitor { visitor_id: 9 }).await;
+        hub.subscribe(agent, 5).await;
+        hub.subscribe(visitor, 5).await;
+        let whisper = protocol::MessageOut {
+            conversation: 5,
+            seq: 3,
+            id: 1,
+            author: protocol::Author { kind: "agent", name: Some("Sue".into()), agent_id: Some(2) },
+            body: "offer the discount".into(),
+            attachment: None,
+            at: 0,
+            client_id: Some("w1".into()),
+            event: None,
+            internal: true,
+        };
+        for a in [Audience::Conversation(5), Audience::ConversationVisitors(5), Audience::Visitor(9), Audience::ConversationAgents(5)] {
+            hub.publish(a, ServerFrame::Message(whisper.clone())).await;
+        }
+        hub.publish(Audience::Conversation(5), ticket_changed(1)).await;
+        // The visitor's next item is the marker: none of the four whispers came before it.
+        match visitor_rx.recv().await.unwrap() {
+            Outbound::Frame(f) => assert!(f.contains("\"ticket\""), "{f}"),
+            other => panic!("a visitor got {other:?}"),
+        }
+        for _ in 0..2 {
+            match agent_rx.recv().await.unwrap() {
+                Outbound::Message { json, .. } => assert!(json.contains("\"internal\":true"), "{json}"),
+                other => panic!("{other:?}"),
+            }
         }
     }
 }

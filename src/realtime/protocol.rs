@@ -12,6 +12,8 @@ pub const MAX_FRAME: usize = 64 * 1024;
 /// Longest message body, in characters.
 pub const MAX_BODY_CHARS: usize = 10_000;
 pub const MAX_CLIENT_ID: usize = 64;
+/// Longest note on a transfer, in characters.
+pub const MAX_NOTE_CHARS: usize = 2_000;
 /// A visitor's draft forwarded to agents (sneak peek) is cut to this many characters.
 pub const MAX_DRAFT_CHARS: usize = 2_000;
 pub const MAX_URL: usize = 2_048;
@@ -136,6 +138,31 @@ pub enum AgentFrame {
     End {
         conversation: i64,
     },
+    /// Hand the chat to another agent (`agent_id`, a free slot needed unless a supervisor
+    /// forces it) or back to a department's queue (`department_id`), exactly one of them, with
+    /// an optional note only agents see (SPEC C7).
+    Transfer {
+        conversation: i64,
+        #[serde(default)]
+        agent_id: Option<i64>,
+        #[serde(default)]
+        department_id: Option<i64>,
+        #[serde(default)]
+        note: Option<String>,
+        #[serde(default)]
+        force: bool,
+    },
+    /// An internal line in a chat, for agents only (supervisors and admins).
+    Whisper {
+        conversation: i64,
+        client_id: String,
+        #[serde(default)]
+        body: String,
+    },
+    /// A supervisor or admin becomes the chat's agent; the former agent is told.
+    TakeOver {
+        conversation: i64,
+    },
     /// Presence on a ticket page (T1): others see who is viewing or replying.
     Viewing {
         ticket: i64,
@@ -212,6 +239,15 @@ pub fn parse_agent(text: &str) -> Result<AgentFrame, FrameError> {
         AgentFrame::Hello { v, .. } => check_version(*v)?,
         AgentFrame::Message { client_id, body, attachment, .. } => check_message(client_id, body, attachment.as_deref())?,
         AgentFrame::Read { seq, .. } | AgentFrame::Delivered { seq, .. } => check_seq(*seq)?,
+        AgentFrame::Whisper { client_id, body, .. } => check_message(client_id, body, None)?,
+        AgentFrame::Transfer { agent_id, department_id, note, .. } => {
+            if agent_id.is_some() == department_id.is_some() {
+                return Err(FrameError::new("invalid_frame", "transfer: give exactly one of agent_id and department_id"));
+            }
+            if note.as_ref().is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS) {
+                return Err(FrameError::new("too_large", format!("note longer than {MAX_NOTE_CHARS} characters")));
+            }
+        }
         _ => {}
     }
     Ok(f)
@@ -292,6 +328,10 @@ pub struct MessageOut {
     /// For system lines: `{"code", …params}` for clients to translate (docs/protocol.md).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event: Option<serde_json::Value>,
+    /// An internal line (whisper, transfer note, who handed the chat over): agents only. The
+    /// hub never publishes it to a visitor and visitor replays filter it out.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub internal: bool,
 }
 
 // ---------------------------------------------------------------- server → client
@@ -409,6 +449,24 @@ pub enum ServerFrame {
     AgentStatus {
         agent_id: i64,
         status: crate::routing::AgentStatus,
+    },
+    /// A chat was transferred (to every agent: lists move it). `to_agent` has it now, or it
+    /// waits in `to_department`'s queue; `from_agent` had it; `by` did it.
+    Transferred {
+        conversation: i64,
+        from_agent: Option<i64>,
+        to_agent: Option<i64>,
+        to_department: Option<i64>,
+        by: i64,
+        by_name: String,
+    },
+    /// A supervisor took the chat over from `from_agent` (to every agent: the former agent's
+    /// console says so and stops offering the composer).
+    TakenOver {
+        conversation: i64,
+        from_agent: Option<i64>,
+        agent_id: i64,
+        name: String,
     },
 }
 
@@ -649,6 +707,7 @@ mod tests {
             at: 1795400000000,
             client_id: Some("a-1".into()),
             event: None,
+            internal: false,
         };
         let system = MessageOut {
             conversation: 12,
@@ -660,6 +719,7 @@ mod tests {
             at: 1795400000000,
             client_id: None,
             event: serde_json::from_str(&crate::events::SystemEvent::joined("Ann").to_json()).ok(),
+            internal: false,
         };
         let conv = || format!("{{\"conversation\":{CONVERSATION}");
         let cases: Vec<(ServerFrame, String)> = vec![
@@ -813,6 +873,29 @@ mod tests {
                 r#"{"conversation":12,"messages":[],"more":true,"type":"history"}"#.into(),
             ),
             (ServerFrame::Access { role: Role::Agent, unfollowed: vec![12] }, r#"{"role":"agent","type":"access","unfollowed":[12]}"#.into()),
+            (
+                ServerFrame::Transferred { conversation: 12, from_agent: Some(4), to_agent: None, to_department: Some(2), by: 4, by_name: "Ann".into() },
+                r#"{"by":4,"by_name":"Ann","conversation":12,"from_agent":4,"to_agent":null,"to_department":2,"type":"transferred"}"#.into(),
+            ),
+            (
+                ServerFrame::TakenOver { conversation: 12, from_agent: Some(4), agent_id: 5, name: "Sue".into() },
+                r#"{"agent_id":5,"conversation":12,"from_agent":4,"name":"Sue","type":"taken_over"}"#.into(),
+            ),
+            (
+                ServerFrame::Message(MessageOut {
+                    conversation: 12,
+                    seq: 4,
+                    id: 983,
+                    author: Author { kind: "agent", name: Some("Sue".into()), agent_id: Some(5) },
+                    body: "offer 10%".into(),
+                    attachment: None,
+                    at: 1795400000000,
+                    client_id: Some("w-1".into()),
+                    event: None,
+                    internal: true,
+                }),
+                r#"{"at":1795400000000,"author":{"agent_id":5,"kind":"agent","name":"Sue"},"body":"offer 10%","client_id":"w-1","conversation":12,"id":983,"internal":true,"seq":4,"type":"message"}"#.into(),
+            ),
         ];
         for (frame, want) in cases {
             let got: serde_json::Value = serde_json::from_str(&frame.to_json()).unwrap();
@@ -845,5 +928,38 @@ mod tests {
         assert_eq!(parse_agent(r#"{"type":"hello","v":1,"token":"x"}"#).unwrap_err().code, "unknown_field");
         assert!(parse_agent(r#"{"type":"viewing","ticket":1001,"state":"replying"}"#).is_ok());
         assert_eq!(parse_agent(r#"{"type":"viewing","ticket":1001,"state":"dancing"}"#).unwrap_err().code, "invalid_frame");
+    }
+
+    #[test]
+    fn team_frames_table() {
+        assert_eq!(
+            parse_agent(r#"{"type":"transfer","conversation":5,"agent_id":3,"note":"refund"}"#).unwrap(),
+            AgentFrame::Transfer { conversation: 5, agent_id: Some(3), department_id: None, note: Some("refund".into()), force: false }
+        );
+        assert!(parse_agent(r#"{"type":"transfer","conversation":5,"department_id":2}"#).is_ok());
+        assert!(parse_agent(r#"{"type":"whisper","conversation":5,"client_id":"w1","body":"psst"}"#).is_ok());
+        assert_eq!(parse_agent(r#"{"type":"take_over","conversation":5}"#).unwrap(), AgentFrame::TakeOver { conversation: 5 });
+        let long_note = format!(r#"{{"type":"transfer","conversation":5,"agent_id":3,"note":"{}"}}"#, "n".repeat(MAX_NOTE_CHARS + 1));
+        let bad: Vec<(String, &str)> = vec![
+            (r#"{"type":"transfer","conversation":5}"#.into(), "invalid_frame"),
+            (r#"{"type":"transfer","conversation":5,"agent_id":3,"department_id":2}"#.into(), "invalid_frame"),
+            (r#"{"type":"transfer","conversation":5,"agent_id":"bob"}"#.into(), "invalid_frame"),
+            (r#"{"type":"transfer","agent_id":3}"#.into(), "invalid_frame"),
+            (r#"{"type":"transfer","conversation":5,"agent_id":3,"queue":true}"#.into(), "unknown_field"),
+            (long_note, "too_large"),
+            (r#"{"type":"whisper","conversation":5,"client_id":"w1","body":"  "}"#.into(), "invalid_frame"),
+            (r#"{"type":"whisper","conversation":5,"body":"psst"}"#.into(), "invalid_frame"),
+            (r#"{"type":"whisper","conversation":5,"client_id":"w 1","body":"psst"}"#.into(), "invalid_frame"),
+            (r#"{"type":"whisper","conversation":5,"client_id":"w1","body":"psst","attachment":"t"}"#.into(), "unknown_field"),
+            (r#"{"type":"take_over"}"#.into(), "invalid_frame"),
+            (r#"{"type":"take_over","conversation":5,"force":true}"#.into(), "unknown_field"),
+        ];
+        for (f, code) in bad {
+            assert_eq!(parse_agent(&f).unwrap_err().code, code, "{}", &f[..f.len().min(80)]);
+        }
+        // A visitor cannot send any of them.
+        for f in [r#"{"type":"whisper","conversation":5,"client_id":"w1","body":"x"}"#, r#"{"type":"take_over","conversation":5}"#] {
+            assert_eq!(parse_visitor(f).unwrap_err().code, "unknown_type");
+        }
     }
 }

@@ -484,6 +484,7 @@ impl AgentLoad {
 pub struct Waiting {
     pub conversation: i64,
     pub department_id: Option<i64>,
+    /// When it started waiting: its start, or the transfer that put it back into a queue.
     pub created_at: i64,
 }
 

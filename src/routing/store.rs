@@ -167,7 +167,10 @@ pub fn snapshot(conn: &Connection, now: i64) -> Result<Snapshot, AppError> {
         })?
         .collect::<rusqlite::Result<_>>()?;
     let mut st =
-        conn.prepare_cached("SELECT id, department_id, created_at FROM conversations WHERE status = 'queued' ORDER BY created_at, id")?;
+        // Waiting since: the transfer that put the chat back into a queue, else its start.
+        conn.prepare_cached(
+            "SELECT id, department_id, coalesce(queued_at, created_at) AS since FROM conversations WHERE status = 'queued' ORDER BY since, id",
+        )?;
     let waiting: Vec<Waiting> = st
         .query_map([], |r| Ok(Waiting { conversation: r.get(0)?, department_id: r.get(1)?, created_at: r.get(2)? }))?
         .collect::<rusqlite::Result<_>>()?;

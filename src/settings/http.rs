@@ -11,7 +11,12 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 fn chat_json(state: &AppState) -> serde_json::Value {
-    serde_json::json!({"sneak_peek": state.sneak_peek(), "agents_see_colleagues": state.agents_see_colleagues()})
+    serde_json::json!({
+        "sneak_peek": state.sneak_peek(),
+        "agents_see_colleagues": state.agents_see_colleagues(),
+        "reply_overdue_s": state.chat_settings.reply_overdue_s.load(Ordering::Relaxed),
+        "visitor_idle_s": state.chat_settings.visitor_idle_s.load(Ordering::Relaxed),
+    })
 }
 
 /// `GET /api/v1/settings/chat`
@@ -24,13 +29,25 @@ pub async fn get_chat(state: web::Data<AppState>) -> HttpResponse {
 pub struct ChatPatch {
     sneak_peek: Option<bool>,
     agents_see_colleagues: Option<bool>,
+    /// Status colours (C8): seconds until an unanswered visitor turns the chat red.
+    reply_overdue_s: Option<i64>,
+    /// Seconds of visitor silence until the chat turns grey.
+    visitor_idle_s: Option<i64>,
 }
 
 /// `PATCH /api/v1/settings/chat` — stored, audited, and in force for the next frame.
 pub async fn update_chat(state: web::Data<AppState>, p: Principal, body: web::Json<ChatPatch>) -> Result<HttpResponse, AppError> {
     let b = body.into_inner();
+    for (name, v) in [("reply_overdue_s", b.reply_overdue_s), ("visitor_idle_s", b.visitor_idle_s)] {
+        if let Some(v) = v
+            && !super::THRESHOLD_RANGE_S.contains(&v)
+        {
+            let (lo, hi) = (super::THRESHOLD_RANGE_S.start(), super::THRESHOLD_RANGE_S.end());
+            return Err(AppError::invalid(format!("{name}: {v} is not between {lo} and {hi} seconds")));
+        }
+    }
     let (actor, now) = (Actor::from(&p), state.now());
-    let (sp, ac) = (b.sneak_peek, b.agents_see_colleagues);
+    let (sp, ac, overdue, idle) = (b.sneak_peek, b.agents_see_colleagues, b.reply_overdue_s, b.visitor_idle_s);
     state
         .db
         .write(move |c| {
@@ -40,12 +57,25 @@ pub async fn update_chat(state: web::Data<AppState>, p: Principal, body: web::Js
             if let Some(v) = ac {
                 super::store::set(c, super::AGENTS_SEE_COLLEAGUES, if v { "true" } else { "false" })?;
             }
-            let details = serde_json::json!({"sneak_peek": sp, "agents_see_colleagues": ac});
+            if let Some(v) = overdue {
+                super::store::set(c, super::REPLY_OVERDUE_S, &v.to_string())?;
+            }
+            if let Some(v) = idle {
+                super::store::set(c, super::VISITOR_IDLE_S, &v.to_string())?;
+            }
+            let details =
+                serde_json::json!({"sneak_peek": sp, "agents_see_colleagues": ac, "reply_overdue_s": overdue, "visitor_idle_s": idle});
             audit::store::record(c, now, &actor, "settings.chat", None, Some(&details))
         })
         .await?;
     if let Some(v) = sp {
         state.chat_settings.sneak_peek.store(v, Ordering::Relaxed);
+    }
+    if let Some(v) = overdue {
+        state.chat_settings.reply_overdue_s.store(v, Ordering::Relaxed);
+    }
+    if let Some(v) = idle {
+        state.chat_settings.visitor_idle_s.store(v, Ordering::Relaxed);
     }
     if let Some(v) = ac {
         state.chat_settings.agents_see_colleagues.store(v, Ordering::Relaxed);

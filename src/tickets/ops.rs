@@ -780,7 +780,8 @@ pub fn from_conversation(
     let subject = b.subject.as_deref().map(super::validate_subject).transpose()?;
     who.viewer.visible_conversation(c, conversation, agents_see_colleagues)?;
     let view = crate::chat::store::conversation_view(c, conversation)?.ok_or_else(|| AppError::not_found("conversation"))?;
-    let messages = crate::chat::store::messages_between(c, conversation, 0, i64::MAX)?;
+    // The ticket's transcript may be quoted to the customer: no whisper or transfer note.
+    let messages = crate::chat::store::visitor_messages_between(c, conversation, 0, i64::MAX)?;
     let label = view.visitor.name.clone().or(view.visitor.email.clone()).unwrap_or_else(|| format!("Visitor #{}", view.visitor.id));
     let contact = match (&view.visitor.email, &view.visitor.name) {
         (None, None) => None,

@@ -313,6 +313,12 @@ const FRAMES: &[FrameEntry] = &[
     FrameEntry { ty: "read", frame: Some(|w| json!({"type": "read", "conversation": w.conv, "seq": 1})) },
     FrameEntry { ty: "end", frame: Some(|w| json!({"type": "end", "conversation": w.conv})) },
     FrameEntry { ty: "viewing", frame: Some(|w| json!({"type": "viewing", "ticket": w.ticket_a, "state": "replying"})) },
+    FrameEntry {
+        ty: "transfer",
+        frame: Some(|w| json!({"type": "transfer", "conversation": w.conv, "agent_id": w.ag2_id, "note": "mine now", "force": true})),
+    },
+    FrameEntry { ty: "whisper", frame: Some(|w| json!({"type": "whisper", "conversation": w.conv, "client_id": "w1", "body": "psst"})) },
+    FrameEntry { ty: "take_over", frame: Some(|w| json!({"type": "take_over", "conversation": w.conv})) },
 ];
 
 /// The agent frame types the server knows, read from the parser itself (serde lists the
@@ -595,8 +601,8 @@ async fn socket_frames_against_someone_elses_objects_are_refused() {
     // The rightful agent: each frame works.
     for f in FRAMES {
         let Some(frame) = f.frame else { continue };
-        if matches!(f.ty, "accept" | "end") {
-            continue; // below, on a chat of their own
+        if matches!(f.ty, "accept" | "end" | "transfer" | "whisper" | "take_over") {
+            continue; // below: on a chat of their own, or by a supervisor
         }
         if f.ty == "close" {
             ag1.send(json!({"type": "open", "conversation": w.conv, "last_seq": 0})).await;
@@ -634,6 +640,26 @@ async fn socket_frames_against_someone_elses_objects_are_refused() {
         statuses.push(v2.recv_type("status").await["status"].as_str().unwrap().to_string());
     }
     assert_eq!(statuses, ["queued", "active", "ended"]);
+
+    // Whisper and take over are a supervisor's; an agent is refused even on their own chat.
+    let before = w.dump(&tables).await;
+    for ty in ["whisper", "take_over"] {
+        ag1.send((FRAMES.iter().find(|f| f.ty == ty).unwrap().frame.unwrap())(&w)).await;
+        let codes: Vec<String> =
+            until_pong(&mut ag1).await.iter().filter(|a| a["type"] == "error").map(|a| a["code"].to_string()).collect();
+        assert_eq!(codes, [r#""forbidden""#], "{ty} by the chat's own agent");
+    }
+    assert_eq!(w.dump(&tables).await, before, "refused supervisor frames changed stored data");
+    // The supervisor whispers (acked), takes the chat over (assigned), and transfers it back to
+    // ag1 (every console hears `transferred`).
+    let (mut sup, _) = ws::agent(&w.app.address, &w.sup).await;
+    sup.send(json!({"type": "whisper", "conversation": w.conv, "client_id": "w1", "body": "psst"})).await;
+    assert_eq!(sup.recv_type("ack").await["conversation"], w.conv);
+    sup.send(json!({"type": "take_over", "conversation": w.conv})).await;
+    assert_eq!(sup.recv_type("assigned").await["conversation"]["agent_id"], w.sup_id);
+    sup.send(json!({"type": "transfer", "conversation": w.conv, "agent_id": w.ag1_id, "note": "back to you"})).await;
+    let t = ag1.recv_type("transferred").await;
+    assert_eq!((t["conversation"].as_i64(), t["to_agent"].as_i64()), (Some(w.conv), Some(w.ag1_id)), "{t}");
 }
 
 /// With colleagues' chats on, ag2 follows ag1's chat read-only: it may open it, and every write
@@ -646,7 +672,7 @@ async fn read_only_followers_cannot_write() {
     ag2.recv_type("opened").await;
     until_pong(&mut ag2).await;
     let before = w.dump(&["conversations", "messages"]).await;
-    for ty in ["accept", "message", "typing", "delivered", "read", "end"] {
+    for ty in ["accept", "message", "typing", "delivered", "read", "end", "transfer", "whisper", "take_over"] {
         let frame = (FRAMES.iter().find(|f| f.ty == ty).unwrap().frame.unwrap())(&w);
         ag2.send(frame).await;
         let answers = until_pong(&mut ag2).await;

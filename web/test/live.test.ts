@@ -115,3 +115,39 @@ describe('access frame (rights re-checked by the server)', () => {
     expect(ui.me?.role).toBe('agent');
   });
 });
+
+describe('team work frames (transfer, take-over)', () => {
+  const conv = (id: number, agent_id: number) =>
+    ({ id, status: 'active', outcome: null, visitor: { id, name: 'Vera', email: null }, agent_id, agent_name: 'Olga', department_id: null, last_seq: 1, created_at: 0, assigned_at: 0, ended_at: null, last_message_at: 0, last_visitor_message_at: 0, last_agent_message_at: null, agent_delivered_seq: 0, agent_read_seq: 0, visitor_read_seq: 0, page_url: null, preview: null }) as const;
+
+  it('a chat transferred away leaves My chats; taken over, the former agent is told and keeps it read-only', async () => {
+    const { chat } = await import('../src/console/chat/store.svelte');
+    const { ui } = await import('../src/console/state.svelte');
+    fakeServer();
+    ui.me = { id: 1, name: 'Olga', role: 'agent' } as typeof ui.me;
+    live.emit({ ...welcome, agent: { id: 1, name: 'Olga', role: 'agent' }, mine: [conv(7, 1), conv(8, 1)], supervised: [] });
+    live.emit({ type: 'transferred', conversation: 7, from_agent: 1, to_agent: 2, to_department: null, by: 1, by_name: 'Olga' });
+    expect(chat.mine.map((c) => c.id)).toEqual([8]);
+    expect(chat.notice).toBe('');
+    expect(chat.supervised.find((c) => c.id === 7)?.agent_id).toBe(2);
+    live.emit({ type: 'taken_over', conversation: 8, from_agent: 1, agent_id: 5, name: 'Sue' });
+    expect(chat.mine).toEqual([]);
+    expect(chat.notice).toContain('Sue');
+    expect(chat.isMine(8)).toBe(false);
+    expect(chat.find(8)?.agent_id).toBe(5);
+  });
+
+  it('a transfer answer resolves the waiting dialog; a refusal comes back as its reason', async () => {
+    const { chat } = await import('../src/console/chat/store.svelte');
+    const sent = vi.spyOn(live, 'send').mockReturnValue(true);
+    const ok = chat.transfer(8, { agent_id: 2 }, '  note  ', false);
+    expect(sent).toHaveBeenLastCalledWith({ type: 'transfer', conversation: 8, agent_id: 2, note: 'note' });
+    live.emit({ type: 'transferred', conversation: 8, from_agent: 5, to_agent: 2, to_department: null, by: 1, by_name: 'Olga' });
+    expect(await ok).toBe('');
+    const refused = chat.transfer(8, { department_id: 3 }, '', true);
+    expect(sent).toHaveBeenLastCalledWith({ type: 'transfer', conversation: 8, department_id: 3, force: true });
+    live.emit({ type: 'error', code: 'agent_full', message: 'all chat slots are taken', ref: null });
+    expect(await refused).not.toBe('');
+    sent.mockRestore();
+  });
+});

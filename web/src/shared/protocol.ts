@@ -21,14 +21,20 @@ export type AgentRole = 'agent' | 'supervisor' | 'admin';
 export type SocketErrorCode =
   | 'invalid_json' | 'unknown_type' | 'unknown_field' | 'invalid_frame' | 'too_large' | 'unsupported'
   | 'unsupported_version' | 'hello_required' | 'rate_limited' | 'forbidden' | 'not_found' | 'conflict'
-  | 'unavailable' | 'internal' | 'invalid_input' | 'unauthenticated' | 'origin_not_allowed';
+  | 'unavailable' | 'internal' | 'invalid_input' | 'unauthenticated' | 'origin_not_allowed'
+  /** A refused transfer: the agent's slots are full, they are offline or not accepting, or
+   *  outside the chat's department. */
+  | 'agent_full' | 'agent_unavailable' | 'not_in_department';
 
 /**
  * A system line's event: `{code, …params}` (src/events.rs). Known codes: joined {name},
  * visitor_left, agent_ended {name}, timeout, closed, status_changed {status, name}, reopened,
  * follow_up {number}, released {name}, merged_in {number, name, count}, merged_into {number},
  * split_from {number, name}, split_to {number}, requester_changed {from, to, name},
- * requester_set {to, name}. Clients must accept codes they do not know
+ * requester_set {to, name}; team work (SPEC C7): transferred_to_agent {from, to, note?},
+ * transferred_to_department {from, department, note?}, taken_over {name, from} (internal lines,
+ * agents only), handed_over {name}, handed_to_department {department} (what the visitor reads:
+ * "You are now talking to …"). Clients must accept codes they do not know
  * (they show the message body instead), so the code stays a string.
  */
 export type SystemEvent = { code: string } & { [param: string]: string | number | null };
@@ -50,6 +56,8 @@ export interface ChatMessage {
   at: number;
   client_id?: string;
   event?: SystemEvent;
+  /** An internal line (whisper, transfer note): only agents get it; absent on public ones. */
+  internal?: true;
 }
 
 /** A conversation as agents see it (`chat::Conversation`). */
@@ -166,6 +174,13 @@ export type MailChangedFrame = { type: 'mail'; op: 'changed'; id: number; status
 export type AssignedFrame = { type: 'assigned'; conversation: Conversation };
 /** An agent's status changed (yours or a colleague's). */
 export type AgentStatusFrame = { type: 'agent_status'; agent_id: number; status: AgentStatus };
+/** A chat was transferred: `to_agent` has it now, or it waits in `to_department`'s queue. */
+export type TransferredFrame = {
+  type: 'transferred'; conversation: number; from_agent: number | null; to_agent: number | null; to_department: number | null;
+  by: number; by_name: string;
+};
+/** A supervisor took the chat over from `from_agent`. */
+export type TakenOverFrame = { type: 'taken_over'; conversation: number; from_agent: number | null; agent_id: number; name: string };
 
 /** What `/ws/visitor` sends. */
 export type VisitorServerFrame = VisitorWelcomeFrame | AckFrame | MessageFrame | HistoryFrame | StatusFrame | AgentTypingFrame | ReceiptFrame | PongFrame | ErrorFrame;
@@ -174,7 +189,7 @@ export type VisitorServerFrame = VisitorWelcomeFrame | AckFrame | MessageFrame |
 export type AgentServerFrame =
   | AgentWelcomeFrame | QueueFrame | AcceptedFrame | OpenedFrame | ChatEndedFrame | AckFrame | MessageFrame | StatusFrame
   | VisitorTypingFrame | VisitorReadFrame | VisitorPageFrame | PresenceFrame | TicketChangedFrame | MailChangedFrame | AccessFrame | PongFrame | ErrorFrame
-  | AssignedFrame | AgentStatusFrame;
+  | AssignedFrame | AgentStatusFrame | TransferredFrame | TakenOverFrame;
 
 /** Every frame the server sends, on either endpoint. */
 export type ServerFrame = VisitorServerFrame | AgentServerFrame;
@@ -208,6 +223,12 @@ export type AgentClientFrame =
   | { type: 'read'; conversation: number; seq: number }
   | { type: 'end'; conversation: number }
   | { type: 'viewing'; ticket: number; state: PresenceState }
+  /** Exactly one of `agent_id` and `department_id`; `force`: past the agent's chat limit
+   *  (supervisors and admins). The note is internal. */
+  | { type: 'transfer'; conversation: number; agent_id?: number; department_id?: number; note?: string; force?: boolean }
+  /** An internal line (supervisors and admins); acked like a message. */
+  | { type: 'whisper'; conversation: number; client_id: string; body: string }
+  | { type: 'take_over'; conversation: number }
   | { type: 'ping' };
 
 export type ClientFrame = VisitorClientFrame | AgentClientFrame;

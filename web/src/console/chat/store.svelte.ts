@@ -1,9 +1,10 @@
 // The console's live chat state, fed by the agent socket through the live connection
 // (../live.svelte.ts), which owns the socket.
 import { mergeBySeq, newClientId, type ChatMessage, type Conversation } from '../../shared/protocol';
-import type { Attachment } from '../../shared/api';
-import { codeText, t, ui } from '../state.svelte';
+import { api, type Attachment } from '../../shared/api';
+import { codeText, isSupervisor, t, ui } from '../state.svelte';
 import { live, type LiveFrame } from '../live.svelte';
+import { DEFAULT_THRESHOLDS, type Thresholds } from './colours';
 
 export type { Conversation };
 export type Message = ChatMessage;
@@ -13,6 +14,8 @@ export interface Pending {
   body: string;
   attachment?: Attachment;
   failed?: string;
+  /** A whisper on its way. */
+  internal?: boolean;
 }
 
 function visitorLabel(c: Conversation): string {
@@ -32,6 +35,15 @@ class ChatStore {
   incoming = $state<Conversation | null>(null);
   sneakPeek = $state(true);
   error = $state('');
+  /** What happened to one of my chats (transferred, taken over), shown until dismissed. */
+  notice = $state('');
+  /** The status colour thresholds (C8) from the chat settings. */
+  thresholds = $state<Thresholds>(DEFAULT_THRESHOLDS);
+  /** The time colours are computed at: a display clock ticking every 10 s, not a data poll. */
+  now = $state(Date.now());
+  private ticker: ReturnType<typeof setInterval> | null = null;
+  /** A transfer or take-over waiting for the server's answer (its frame, or an error). */
+  private waiting: { conversation: number; done: (error: string) => void } | null = null;
   /** Conversations opened read-only (not mine). */
   private following = new Set<number>();
 
@@ -56,6 +68,60 @@ class ChatStore {
     live.on('chat', (f) => this.onEnded(f.conversation));
     live.on('error', (f) => this.onError(f));
     live.on('access', (f) => this.onAccess(f));
+    live.on('transferred', (f) => this.onTransferred(f));
+    live.on('taken_over', (f) => this.onTakenOver(f));
+  }
+
+  /** Fetch the colour thresholds and start the display clock (on each welcome). */
+  private async loadThresholds() {
+    try {
+      const s = await api.get<Thresholds>('/api/v1/settings/chat');
+      this.thresholds = { reply_overdue_s: s.reply_overdue_s, visitor_idle_s: s.visitor_idle_s };
+    } catch {
+      // keep the defaults
+    }
+    this.ticker ??= setInterval(() => (this.now = Date.now()), 10_000);
+  }
+
+  private finishWaiting(conversation: number, error: string) {
+    if (this.waiting && (this.waiting.conversation === conversation || error)) {
+      this.waiting.done(error);
+      this.waiting = null;
+    }
+  }
+
+  /** A chat moved: the sender's and receiver's lists follow; a supervisor's list shows who has it. */
+  private onTransferred(f: LiveFrame<'transferred'>) {
+    const me = ui.me?.id;
+    this.finishWaiting(f.conversation, '');
+    if (f.to_agent === me) return; // `assigned` brought it
+    const c = this.find(f.conversation);
+    if (f.from_agent === me) {
+      this.mine = this.mine.filter((x) => x.id !== f.conversation);
+      if (c && f.by !== me) this.notice = t('team.notice_transferred', { visitor: visitorLabel(c), name: f.by_name });
+      if (this.selected === f.conversation && f.to_department != null) this.selected = null;
+    }
+    if (c && f.to_agent != null) {
+      c.agent_id = f.to_agent;
+      this.supervised = this.upsert(this.supervised, { ...c, agent_id: f.to_agent, status: 'active' });
+    } else if (c && f.to_department != null) {
+      this.supervised = this.supervised.filter((x) => x.id !== f.conversation);
+    }
+  }
+
+  /** A supervisor took a chat over; the former agent is told and keeps it read-only. */
+  private onTakenOver(f: LiveFrame<'taken_over'>) {
+    const me = ui.me?.id;
+    this.finishWaiting(f.conversation, '');
+    if (f.agent_id === me) return; // `assigned` brought it
+    const c = this.find(f.conversation);
+    if (!c) return;
+    const moved = { ...c, agent_id: f.agent_id, agent_name: f.name };
+    if (f.from_agent === me) {
+      this.mine = this.mine.filter((x) => x.id !== f.conversation);
+      this.notice = t('team.notice_taken_over', { visitor: visitorLabel(c), name: f.name });
+    }
+    this.supervised = this.upsert(this.supervised, moved);
   }
 
   get connected(): boolean {
@@ -79,6 +145,7 @@ class ChatStore {
     this.mine = f.mine;
     this.supervised = f.supervised;
     this.sneakPeek = f.sneak_peek;
+    void this.loadThresholds();
   }
 
   private onQueue(f: LiveFrame<'queue'>) {
@@ -88,6 +155,20 @@ class ChatStore {
     } else {
       this.queue = this.queue.filter((c) => c.id !== f.conversation);
       if (this.incoming?.id === f.conversation) this.incoming = null;
+      // Supervisors see every chat live (C3/C7): a colleague's new chat joins Supervised.
+      if (f.agent_id != null && f.agent_id !== ui.me?.id && isSupervisor()) void this.supervise(f.conversation);
+    }
+  }
+
+  /** Fetch a colleague's chat (the access policy answers) into the Supervised list. */
+  private async supervise(id: number) {
+    try {
+      const r = await api.get<{ conversation: Conversation }>(`/api/v1/conversations/${id}`);
+      if (r.conversation.status === 'active' && r.conversation.agent_id !== ui.me?.id && !this.mine.some((c) => c.id === id)) {
+        this.supervised = this.upsert(this.supervised, r.conversation);
+      }
+    } catch {
+      // gone or no longer visible: nothing to show
     }
   }
 
@@ -101,6 +182,8 @@ class ChatStore {
   /** Routing gave me a chat: it joins My chats (and opens when nothing else is open). */
   private onAssigned(f: LiveFrame<'assigned'>) {
     this.mine = this.upsert(this.mine, f.conversation);
+    this.supervised = this.supervised.filter((c) => c.id !== f.conversation.id);
+    this.finishWaiting(f.conversation.id, '');
     this.queue = this.queue.filter((c) => c.id !== f.conversation.id);
     if (this.selected === null) this.selected = f.conversation.id;
     if (this.incoming?.id === f.conversation.id) this.incoming = null;
@@ -153,6 +236,8 @@ class ChatStore {
           this.pending[Number(conv)] = [...list];
         }
       }
+    } else if (this.waiting) {
+      this.finishWaiting(this.waiting.conversation, codeText(f.code, f.message));
     } else {
       this.error = codeText(f.code, f.message);
     }
@@ -166,7 +251,12 @@ class ChatStore {
     const c = this.find(m.conversation);
     if (c) {
       c.last_seq = Math.max(c.last_seq, m.seq);
-      if (m.author.kind !== 'system') c.preview = m.body || m.attachment?.name || c.preview;
+      if (m.author.kind !== 'system' && !m.internal) c.preview = m.body || m.attachment?.name || c.preview;
+      if (m.author.kind === 'visitor') c.last_visitor_message_at = Math.max(c.last_visitor_message_at ?? 0, m.at);
+      if (m.author.kind === 'agent' && !m.internal) c.last_agent_message_at = Math.max(c.last_agent_message_at ?? 0, m.at);
+    }
+    if (m.internal && m.author.agent_id !== ui.me?.id && this.isMine(m.conversation) && this.selected !== m.conversation) {
+      this.unread[m.conversation] = (this.unread[m.conversation] ?? 0) + 1;
     }
     if (m.author.kind === 'visitor' && this.isMine(m.conversation)) {
       live.send({ type: 'delivered', conversation: m.conversation, seq: m.seq });
@@ -216,6 +306,34 @@ class ChatStore {
 
   end(conversation: number) {
     live.send({ type: 'end', conversation });
+  }
+
+  /** Wait for the answer to a transfer or take-over: '' when done, else the reason. */
+  private answer(conversation: number, send: () => boolean): Promise<string> {
+    this.waiting?.done(t('error.conflict'));
+    return new Promise((done) => {
+      this.waiting = { conversation, done };
+      if (!send()) this.finishWaiting(conversation, t('chat.reconnecting'));
+    });
+  }
+
+  /** Hand the chat to an agent or a department, with a note only agents see (C7). */
+  transfer(conversation: number, to: { agent_id: number } | { department_id: number }, note: string, force: boolean): Promise<string> {
+    const frame = { type: 'transfer' as const, conversation, ...to, ...(note.trim() ? { note: note.trim() } : {}), ...(force ? { force } : {}) };
+    return this.answer(conversation, () => live.send(frame));
+  }
+
+  takeOver(conversation: number): Promise<string> {
+    return this.answer(conversation, () => live.send({ type: 'take_over', conversation }));
+  }
+
+  /** A supervisor's internal line: agents see it, the visitor never does. */
+  whisper(conversation: number, body: string) {
+    const client_id = newClientId();
+    this.pending[conversation] = [...(this.pending[conversation] ?? []), { client_id, body, internal: true }];
+    if (!live.send({ type: 'whisper', conversation, client_id, body })) {
+      this.pending[conversation] = this.pending[conversation].map((p) => (p.client_id === client_id ? { ...p, failed: t('chat.reconnecting') } : p));
+    }
   }
 }
 

@@ -6,6 +6,8 @@ export const en = {
   ev_agent_ended: '{name} ended the chat',
   ev_timeout: 'The chat ended after a period of inactivity',
   ev_closed: 'The chat was closed',
+  ev_handed_over: 'You are now talking to {name}',
+  ev_handed_to_department: 'Your chat was passed to {department}. Please wait for the next free agent.',
   your_messages: 'Your messages and our answers',
   offline_intro: 'We are not online right now. Leave a message and we will answer here and by email.',
   offline_intro_online: 'Leave a message and we will answer here and by email.',

@@ -7,6 +7,8 @@ export const pl = {
   ev_agent_ended: '{name} kończy czat',
   ev_timeout: 'Czat zakończony z powodu braku aktywności',
   ev_closed: 'Czat zamknięty',
+  ev_handed_over: 'Teraz rozmawiasz z: {name}',
+  ev_handed_to_department: 'Twój czat przekazano do działu „{department}”. Poczekaj na kolejnego wolnego konsultanta.',
   your_messages: 'Twoje wiadomości i nasze odpowiedzi',
   offline_intro: 'Nie ma nas teraz online. Zostaw wiadomość — odpowiemy tutaj i e-mailem.',
   offline_intro_online: 'Zostaw wiadomość — odpowiemy tutaj i e-mailem.',
