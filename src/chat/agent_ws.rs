@@ -215,6 +215,7 @@ impl AgentSocket {
         let st = self.state.clone();
         let (name, now, viewer, colleagues) = (self.name.clone(), st.now(), self.viewer, st.agents_see_colleagues());
         let agent_id = self.agent_id;
+        let mut told = st.routing.queue_publisher().await;
         // Routing: slots are enforced here too (a supervisor may override with `force`); the
         // access policy decides how a refusal reads.
         let msg = st.db.write(move |c| crate::routing::ops::accept(c, conversation, viewer, &name, force, colleagues, now)).await?;
@@ -230,6 +231,8 @@ impl AgentSocket {
                 ServerFrame::Status(StatusChange::Active { conversation, agent_name: self.name.clone() }),
             )
             .await;
+        told.remove(&conversation);
+        drop(told);
         socket::publish_message(&st.hub, &msg).await;
         // Routing: the queue moved; waiting visitors learn their new place.
         crate::routing::dispatch(&st).await;
@@ -240,7 +243,14 @@ impl AgentSocket {
     /// (`assigned`), the visitor learns the new agent's name, every console moves the chat in
     /// its lists, the former agent's sockets re-check what they may still follow, and a freed
     /// slot or a requeued chat is dispatched.
-    async fn publish_handover(&self, h: Handover, taken_over: bool) {
+    /// `told` is the queue publisher's guard taken before the handover's write (see
+    /// `routing::Live::queue_publisher`); it is released once the visitor has heard `active`.
+    async fn publish_handover(
+        &self,
+        h: Handover,
+        taken_over: bool,
+        mut told: tokio::sync::MutexGuard<'_, std::collections::HashMap<i64, i64>>,
+    ) {
         let st = &self.state;
         let conversation = h.conversation.id;
         if let Some((to, name)) = &h.to_agent {
@@ -248,6 +258,8 @@ impl AgentSocket {
             let active = ServerFrame::Status(StatusChange::Active { conversation, agent_name: name.clone() });
             st.hub.publish(Audience::ConversationVisitors(conversation), active).await;
         }
+        told.remove(&conversation);
+        drop(told);
         for m in &h.lines {
             socket::publish_message(&st.hub, m).await;
         }
@@ -349,11 +361,12 @@ impl AgentSocket {
                     _ => return Err(AppError::invalid("transfer: give exactly one of agent_id and department_id")),
                 };
                 let (viewer, name, colleagues, now) = (self.viewer, self.name.clone(), st.agents_see_colleagues(), st.now());
+                let told = st.routing.queue_publisher().await;
                 let h = st
                     .db
                     .write(move |c| team::transfer(c, viewer, &name, conversation, target, note.as_deref(), force, colleagues, now))
                     .await?;
-                self.publish_handover(h, false).await;
+                self.publish_handover(h, false, told).await;
             }
             AgentFrame::Whisper { conversation, client_id, body } => {
                 let (viewer, colleagues, now) = (self.viewer, st.agents_see_colleagues(), st.now());
@@ -367,8 +380,9 @@ impl AgentSocket {
             }
             AgentFrame::TakeOver { conversation } => {
                 let (viewer, name, colleagues, now) = (self.viewer, self.name.clone(), st.agents_see_colleagues(), st.now());
+                let told = st.routing.queue_publisher().await;
                 let h = st.db.write(move |c| team::take_over(c, viewer, &name, conversation, colleagues, now)).await?;
-                self.publish_handover(h, true).await;
+                self.publish_handover(h, true, told).await;
             }
             AgentFrame::Viewing { ticket, state } => {
                 let (me, viewer) = (self.agent_id, self.viewer);

@@ -32,6 +32,15 @@ impl Live {
         self.settings.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    /// Taken by everything that changes whether a chat waits and tells its visitor (dispatch,
+    /// accept, transfer, take-over), from before its write until its visitor frame is
+    /// published. A dispatch that read the queue before an accept then publishes its `queued`
+    /// places before the accept's `active`, never after it (a visitor shown "waiting" while an
+    /// agent is already writing).
+    pub async fn queue_publisher(&self) -> tokio::sync::MutexGuard<'_, HashMap<i64, i64>> {
+        self.told.lock().await
+    }
+
     pub fn set_settings(&self, s: RoutingSettings) {
         *self.settings.write().unwrap_or_else(|e| e.into_inner()) = s;
     }
@@ -43,7 +52,7 @@ impl Live {
 /// that may free a slot or change the queue: a chat created, ended or accepted, an agent
 /// accepting, a limit raised, a membership changed. Returns the ids of the chats assigned.
 pub async fn dispatch(state: &AppState) -> Vec<i64> {
-    let mut told = state.routing.told.lock().await;
+    let mut told = state.routing.queue_publisher().await;
     let mode = state.routing.settings().mode;
     let now = state.now();
     let Dispatched { assigned, queue } = match state.db.write(move |c| ops::assign_waiting(c, mode, now)).await {
