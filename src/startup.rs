@@ -36,8 +36,6 @@ pub struct Application {
     addr: SocketAddr,
     state: web::Data<AppState>,
     setup_link: Option<String>,
-    /// The IMAP fetcher, when `imap_url` is configured.
-    imap: Option<crate::inbound::imap::Fetcher>,
     _lock: DataDirLock,
 }
 
@@ -99,6 +97,7 @@ impl Application {
                 agents_see_colleagues: std::sync::atomic::AtomicBool::new(chat_flag(&db, settings::AGENTS_SEE_COLLEAGUES, true).await?),
             },
             mail: crate::mail::Mailer::new(mail_key),
+            imap: crate::inbound::imap::Supervisor::default(),
             routing: crate::routing::live::Live::new(db.read(crate::routing::store::settings).await?),
             config,
         });
@@ -140,8 +139,8 @@ impl Application {
 
         spawn_scheduler(state.clone());
         crate::mail::spawn_worker(state.clone());
-        let imap = state.config.imap_url.clone().map(|url| crate::inbound::imap::spawn(state.clone(), url));
-        Ok(Application { server, addr, state, setup_link, imap, _lock: lock })
+        crate::inbound::imap::reload(&state).await;
+        Ok(Application { server, addr, state, setup_link, _lock: lock })
     }
 
     pub fn port(&self) -> u16 {
@@ -178,9 +177,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let db = self.state.db.clone();
         let result = self.server.await;
-        if let Some(f) = self.imap {
-            f.stop().await;
-        }
+        self.state.imap.stop().await;
         if let Err(e) =
             tokio::task::spawn_blocking(move || db.close()).await.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string()))
         {

@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use frontdesk::inbound::imap::{self, ImapUrl};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::helpers::*;
 
@@ -349,4 +349,91 @@ async fn a_fetcher_restart_mid_import_loses_and_duplicates_nothing() {
     assert_eq!(dupes, 0);
     let refused: i64 = app.count("inbound_mail").await;
     assert_eq!(refused, M as i64 + 10, "one intake row per imported mail; refused ones leave none");
+}
+
+#[actix_web::test]
+async fn imap_url_set_in_the_console_is_fetched_without_a_restart_and_its_password_never_shown() {
+    let mut dv = Dovecot::start();
+    let cert = dv.cert();
+    let app = spawn_app_with(move |c| c.imap_ca_file = Some(cert)).await;
+    let token = app.api_token(frontdesk::auth::Scope::Admin).await;
+    let admin = {
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse().unwrap());
+        reqwest::Client::builder().default_headers(h).build().unwrap()
+    };
+    let call = |method: reqwest::Method, path: &'static str, body: Value| {
+        let rb = admin.request(method, app.url(path)).json(&body);
+        async move {
+            let r = rb.send().await.unwrap();
+            let s = r.status();
+            (s, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let get = || call(reqwest::Method::GET, "/api/v1/settings/mail", Value::Null);
+    let patch = |b: Value| call(reqwest::Method::PATCH, "/api/v1/settings/mail", b);
+    let (_, s) = get().await;
+    assert_eq!((s["imap_url"]["value"].clone(), s["imap_url"]["editable"].as_bool()), (Value::Null, Some(true)), "{s}");
+
+    // Bad values are refused and change nothing.
+    let masked_first = dv.url(true).masked();
+    for bad in [json!("not a url"), json!("ftp://a:b@127.0.0.1/INBOX"), json!("imaps://127.0.0.1/INBOX"), json!(masked_first), json!(5)] {
+        let (st, b) = patch(json!({ "imap_url": bad })).await;
+        assert_eq!(st, reqwest::StatusCode::BAD_REQUEST, "{bad}: {b}");
+        assert!(b["error"]["message"].is_string(), "{b}");
+    }
+    assert_eq!(get().await.1["imap_url"]["value"], Value::Null);
+    assert!(app.state.imap.current().await.is_none());
+
+    // Set: fetched from now on, no restart; shown without the password.
+    let (st, s) = patch(json!({ "imap_url": dv.url(true).to_url_string() })).await;
+    assert_eq!(st, reqwest::StatusCode::OK, "{s}");
+    let shown = s["imap_url"]["value"].as_str().unwrap().to_string();
+    assert!(shown.contains("********") && !shown.contains("s3cret"), "{shown}");
+    assert_eq!(s["imap_url"]["source"], "console");
+    assert_eq!(app.state.imap.current().await, Some(dv.url(true)));
+    dv.deliver(&message(1, ""));
+    wait_for_tickets(&app, 1, 15).await;
+
+    // The shown (masked) value sent back keeps the stored password and the running fetcher.
+    let (st, _) = patch(json!({ "imap_url": shown })).await;
+    assert_eq!(st, reqwest::StatusCode::OK);
+    assert_eq!(app.state.imap.current().await, Some(dv.url(true)));
+    // "Check connection" with the form's masked value uses the stored password.
+    let check = |b: Value| call(reqwest::Method::POST, "/api/v1/settings/imap/check", b);
+    let (_, v) = check(json!({ "url": shown })).await;
+    assert_eq!(v["ok"], true, "{v}");
+    let (_, v) = check(json!({})).await;
+    assert_eq!(v["ok"], true, "the URL in force: {v}");
+
+    // A wrong password: the check says so in words, and the fetcher follows the new URL.
+    let mut wrong = dv.url(true);
+    wrong.password = "wrong".into();
+    let (_, v) = check(json!({ "url": wrong.to_url_string() })).await;
+    assert_eq!((v["ok"].as_bool(), v["error"]["code"].as_str()), (Some(false), Some("auth")), "{v}");
+    patch(json!({ "imap_url": wrong.to_url_string() })).await;
+    assert_eq!(app.state.imap.current().await.map(|u| u.password), Some("wrong".to_string()));
+    // Cleared: the fetcher stops.
+    let (st, s) = patch(json!({ "imap_url": null })).await;
+    assert_eq!((st, s["imap_url"]["value"].clone()), (reqwest::StatusCode::OK, Value::Null));
+    assert!(app.state.imap.current().await.is_none());
+    let (st, _) = check(json!({})).await;
+    assert_eq!(st, reqwest::StatusCode::BAD_REQUEST, "nothing to check");
+
+    // Set by config: read-only here.
+    let url = dv.url(false);
+    let app2 = spawn_app_with(move |c| c.imap_url = Some(url)).await;
+    let token = app2.api_token(frontdesk::auth::Scope::Admin).await;
+    let r = reqwest::Client::new()
+        .patch(app2.url("/api/v1/settings/mail"))
+        .bearer_auth(&token)
+        .json(&json!({ "imap_url": null }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::CONFLICT);
+    let s: Value =
+        reqwest::Client::new().get(app2.url("/api/v1/settings/mail")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!((s["imap_url"]["source"].as_str(), s["imap_url"]["editable"].as_bool()), (Some("config"), Some(false)), "{s}");
+    assert!(!s["imap_url"]["value"].as_str().unwrap().contains("s3cret"));
 }
