@@ -144,10 +144,11 @@ pub fn suggestion(today: &Figures, week_before: &Figures) -> Suggestion {
 /// `YYYY-MM-DD`, with a clear error for anything else.
 pub fn parse_date(s: &str) -> Result<Date, AppError> {
     let s = s.trim();
+    let bad = || AppError::invalid(format!("date: {s:?} is not a valid date in the form YYYY-MM-DD (e.g. 2026-11-27)"));
     if s.len() != 10 {
-        return Err(AppError::invalid(format!("date: {s:?} is not a date in the form YYYY-MM-DD (e.g. 2026-11-27)")));
+        return Err(bad());
     }
-    s.parse::<Date>().map_err(|_| AppError::invalid(format!("date: {s:?} is not a date in the form YYYY-MM-DD (e.g. 2026-11-27)")))
+    s.parse::<Date>().map_err(|_| bad())
 }
 
 /// `HH:MM` (24 h).
