@@ -5,13 +5,16 @@
 // saved, the URL comes back with its password masked and the fetcher picks it up without a
 // restart (a mail delivered into the Maildir becomes a ticket). The daily summary's time and
 // the shop's time zone are saved there; each agent turns the summary off in the profile.
+// Second test: invitation links taken from aiosmtpd's Maildir work once and stop working once
+// expired (the expiry is moved into the past in the database with the sqlite3 shell).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
+import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { apiAs, ownServer, screenshot, setupAdmin, sharedBrowser, watchErrors } from './helpers.mjs';
 
 const env = sharedBrowser();
@@ -208,5 +211,114 @@ test('IMAP settings: check names the failing step, saved URL is masked and fetch
   await page.reload();
   assert.equal(await page.getByLabel('Email me a summary of my day').isChecked(), false);
   await screenshot(page, 'mailsettings-profile');
+  assert.deepEqual(errors, []);
+});
+
+function python() {
+  if (process.env.FRONTDESK_TEST_PYTHON) return process.env.FRONTDESK_TEST_PYTHON;
+  for (const p of ['/usr/bin/python3', 'python3']) {
+    if (spawnSync(p, ['-c', 'import aiosmtpd']).status === 0) return p;
+  }
+  throw new Error('no python3 with aiosmtpd: apt-get install python3-aiosmtpd (tests/run.sh does)');
+}
+
+/** aiosmtpd on a free loopback port writing a Maildir; `waitFor(n)` returns the first n mails. */
+async function smtpSink(t) {
+  const here = new URL('.', import.meta.url).pathname;
+  const dir = mkdtempSync(join(tmpdir(), 'fd-mail-'));
+  const maildir = join(dir, 'Maildir');
+  const port = await freePort();
+  const child = spawn(python(), [resolve(here, '../../tests/support/smtp_sink.py'), String(port), maildir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error('aiosmtpd did not start')), 20_000);
+    createInterface({ input: child.stdout }).on('line', (l) => l === 'ready' && (clearTimeout(timer), ok()));
+    child.on('exit', (c) => fail(new Error(`aiosmtpd exited with ${c}`)));
+  });
+  t.after(() => {
+    child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const mails = () => {
+    let files = [];
+    try {
+      files = readdirSync(join(maildir, 'new')).map((f) => join(maildir, 'new', f));
+    } catch {}
+    return files.sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs).map((f) => readFileSync(f, 'utf8'));
+  };
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    async waitFor(n) {
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const m = mails();
+        if (m.length >= n) return m;
+        if (Date.now() > deadline) throw new Error(`${n} mails expected, ${m.length} arrived`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+  };
+}
+
+/** The reset/invitation link of a mail, whatever transfer encoding its parts use. */
+function linkIn(mail) {
+  let text = mail;
+  for (const p of mail.split(/\r\n--/)) {
+    const [head, ...rest] = p.split('\r\n\r\n');
+    const body = rest.join('\r\n\r\n');
+    if (/content-transfer-encoding: base64/i.test(head)) text = Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8') + '\n' + text;
+    if (/content-transfer-encoding: quoted-printable/i.test(head)) text = body.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/gi, (_, h) => String.fromCharCode(parseInt(h, 16))) + '\n' + text;
+  }
+  return text.match(/https?:\/\/\S+?\/reset#token=[A-Za-z0-9_-]+/)[0];
+}
+
+test('invitation links from the mail work once, and not after they expired', async (t) => {
+  assert.equal(spawnSync('sqlite3', ['-version']).status, 0, 'the sqlite3 shell is needed (tests/run.sh installs it)');
+  const { browser } = env;
+  const sink = await smtpSink(t);
+  const server = await ownServer(t, { FRONTDESK_SMTP_URL: sink.url, FRONTDESK_MAIL_FROM: 'Shop support <support@shop.example>' });
+  const ctx = await browser.newContext({ locale: 'en-US' });
+  const page = await ctx.newPage();
+  const errors = [];
+  watchErrors(page, errors, 'admin');
+  await setupAdmin(page, server.setupLink);
+  await page.getByTestId('nav-agents').click();
+  const invite = page.getByRole('form', { name: 'Invite by email' });
+  for (const [email, name] of [['bob@shop.example', 'Bob Agent'], ['carl@shop.example', 'Carl Agent']]) {
+    await invite.getByLabel('Email').fill(email);
+    await invite.getByLabel('Name').fill(name);
+    await invite.getByRole('button', { name: 'Send invitation' }).click();
+    await invite.getByText(`Invitation sent to ${email}.`).waitFor();
+  }
+  const mails = await sink.waitFor(2);
+  const linkFor = (who) => linkIn(mails.find((m) => m.includes(`X-Envelope-To: ${who}`)));
+
+  // Carl's link expired (moved 8 days back): refused in plain words, nothing set.
+  const expire = spawnSync('sqlite3', [
+    join(server.dataDir, 'frontdesk.db'),
+    ".timeout 5000",
+    "UPDATE auth_links SET expires_at = created_at - 1 WHERE agent_id = (SELECT id FROM agents WHERE email_norm = 'carl@shop.example')",
+  ]);
+  assert.equal(expire.status, 0, String(expire.stderr));
+  const guest = await (await browser.newContext({ locale: 'en-US' })).newPage();
+  watchErrors(guest, errors, 'guest');
+  await guest.goto(linkFor('carl@shop.example'));
+  await guest.getByText('This link is invalid, has expired or was already used. Ask for a new one.').waitFor();
+  assert.equal(await guest.getByLabel('New password').count(), 0, 'no form for an expired link');
+
+  // Bob's works, once (each link opened in a fresh tab, as from a mail client).
+  const bobLink = linkFor('bob@shop.example');
+  const bob = await guest.context().newPage();
+  watchErrors(bob, errors, 'bob');
+  await bob.goto(bobLink);
+  await bob.getByRole('heading', { name: 'Welcome, Bob Agent! Choose your password' }).waitFor();
+  await bob.getByLabel('New password').fill('bobs first password');
+  await bob.getByLabel('Repeat the password').fill('bobs first password');
+  await bob.getByRole('button', { name: 'Set password' }).click();
+  await bob.getByText('Your password is set. Sign in with it.').waitFor();
+  const again = await guest.context().newPage();
+  watchErrors(again, errors, 'bob again');
+  await again.goto(bobLink);
+  await again.getByText('This link is invalid, has expired or was already used. Ask for a new one.').waitFor();
+  assert.equal(await again.getByLabel('New password').count(), 0, 'no form for a used link');
   assert.deepEqual(errors, []);
 });
