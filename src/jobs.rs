@@ -148,13 +148,18 @@ pub async fn run_once(state: &AppState, round: u64) -> RoundReport {
         }
     }
     let (config, host) = (state.config.clone(), state.public_url.host_str().unwrap_or("localhost").to_string());
-    let summaries = state
-        .db
-        .write(move |c| {
-            let shop = crate::mail::http::shop_name(&crate::mail::settings(c, &config)?);
-            daily_summaries(c, &shop, &host, now)
-        })
-        .await;
+    let summaries = match state.db.read(move |c| crate::mail::summary::pending(c, now)).await {
+        Ok(false) => Ok(vec![]),
+        Ok(true) | Err(_) => {
+            state
+                .db
+                .write(move |c| {
+                    let shop = crate::mail::http::shop_name(&crate::mail::settings(c, &config)?);
+                    daily_summaries(c, &shop, &host, now)
+                })
+                .await
+        }
+    };
     match summaries {
         Ok(ids) => {
             for &id in &ids {

@@ -150,6 +150,14 @@ pub fn queue_due(conn: &Connection, shop: &str, host: &str, now: i64) -> Result<
         .collect())
 }
 
+/// Whether [`queue_due`] has anything to do at `now` (a read: the scheduler asks before it
+/// takes the writer, so a round after the day's summaries went costs no write).
+pub fn pending(conn: &Connection, now: i64) -> Result<bool, AppError> {
+    let schedule = Schedule::load(conn)?;
+    let Some(day) = schedule.at.and_then(|at| daily::due(now, &schedule.tz, at)) else { return Ok(false) };
+    Ok(facts::daily_missing(conn, &day.to_string())? > 0)
+}
+
 /// The day `frontdesk summary send --date D` may make: a valid date that has begun in the
 /// shop's time zone (default: today there).
 pub fn cli_day(date: Option<&str>, schedule: &Schedule, now: i64) -> Result<Date, AppError> {

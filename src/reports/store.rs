@@ -53,6 +53,17 @@ pub fn daily_recipient(conn: &Connection, agent: i64) -> Result<Option<DailyReci
         .optional()?)
 }
 
+/// How many agents who get summaries have no ledger entry for `day` yet (the scheduler reads
+/// this before it takes the writer).
+pub fn daily_missing(conn: &Connection, day: &str) -> Result<i64, AppError> {
+    crate::db::count(
+        conn,
+        "SELECT count(*) FROM agents a WHERE a.disabled = 0 AND a.daily_summary = 1
+         AND NOT EXISTS (SELECT 1 FROM daily_summaries s WHERE s.agent_id = a.id AND s.day = ?1)",
+        [day],
+    )
+}
+
 /// Take the ledger entry of (agent, day): true when this call took it (nobody made that
 /// summary before). Runs in the transaction that queues the mail.
 pub fn daily_claim(conn: &Connection, agent: i64, day: &str, now: i64) -> Result<bool, AppError> {

@@ -93,6 +93,12 @@ fn summaries_in(sink: &Sink) -> Vec<String> {
     sink.mails().into_iter().filter(|m| header(m, "Message-ID").is_some_and(|h| h.contains("fd.summary."))).collect()
 }
 
+/// Whether the scheduler would take the writer for summaries now.
+async fn pending(app: &TestApp) -> bool {
+    let at = app.clock.now_ms();
+    app.db.read(move |c| frontdesk::mail::summary::pending(c, at)).await.unwrap()
+}
+
 async fn outbox_summaries(app: &TestApp) -> i64 {
     app.db.read(|c| Ok(c.query_row("SELECT count(*) FROM outbox WHERE kind = 'daily_summary'", [], |r| r.get(0))?)).await.unwrap()
 }
@@ -175,8 +181,10 @@ async fn summaries_go_once_per_agent_and_day_at_the_shops_local_time_with_the_se
     app.clock.advance(local(d, 17, 59, 30, &tz) - now);
     let r = frontdesk::jobs::run_once(&app.state, 2).await;
     assert!(r.summaries.is_empty(), "{r:?}");
+    assert!(!pending(&app).await, "not due before 18:00");
     // 18:00: Ann and Olga (Bob opted out, Carl had a quiet day).
     app.clock.advance(30_000);
+    assert!(pending(&app).await, "due at 18:00");
     let r = frontdesk::jobs::run_once(&app.state, 3).await;
     assert_eq!(r.summaries.len(), 2, "{r:?}");
     assert_eq!(r.mail.as_ref().map(|m| m.sent.len()), Some(2), "sent in the same round: {r:?}");
@@ -214,6 +222,7 @@ async fn summaries_go_once_per_agent_and_day_at_the_shops_local_time_with_the_se
         assert!(frontdesk::jobs::run_once(&app.state, round).await.summaries.is_empty());
     }
     assert_eq!(outbox_summaries(&app).await, 2);
+    assert!(!pending(&app).await, "the day is done: later rounds do not take the writer");
     // The next day at 18:00: Olga had a chat after midnight, Ann nothing.
     app.clock.advance(local(d.tomorrow().unwrap(), 18, 0, 0, &tz) - app.clock.now_ms());
     let r = frontdesk::jobs::run_once(&app.state, 7).await;
