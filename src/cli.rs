@@ -1,5 +1,5 @@
 //! Command line: `frontdesk serve`, agent management, backup/restore, tokens, config check,
-//! mail ingest.
+//! mail ingest, summary send.
 //!
 //! Exit codes: 0 success, 1 the operation failed, 2 bad input (flags, values, unknown agent).
 
@@ -64,6 +64,9 @@ enum Command {
     /// Mail intake.
     #[command(subcommand)]
     Mail(MailCommand),
+    /// Daily summaries (SPEC E6).
+    #[command(subcommand)]
+    Summary(SummaryCommand),
     /// Fill the database with generated tickets (benchmarks and demos; refused while serve runs).
     #[command(hide = true)]
     Seed {
@@ -120,6 +123,20 @@ enum MailCommand {
     /// prints `#N new`, `#N threaded` or why it was ignored. Safe while serve runs (e.g. as a
     /// Postfix pipe). Exit 0 imported or ignored, 2 refused (with the reason), 1 failed.
     Ingest { file: Option<PathBuf> },
+}
+
+#[derive(Subcommand, Debug)]
+enum SummaryCommand {
+    /// Queue the daily summary of a day (default: today in the shop's time zone) for every agent
+    /// who gets one and has none for that day yet; the running server sends it. With --dry-run,
+    /// print the summaries instead and change nothing.
+    Send {
+        /// The day, YYYY-MM-DD in the shop's time zone.
+        #[arg(long, value_name = "D")]
+        date: Option<String>,
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -407,6 +424,12 @@ fn offline_command(command: &Command, cfg: &Config) -> Result<(), AppError> {
             println!("{}", result?.line());
             Ok(())
         }
+        Command::Summary(SummaryCommand::Send { date, dry_run }) => {
+            let db = open_db(cfg)?;
+            let result = summary_send(&db, cfg, date.as_deref(), *dry_run);
+            db.close()?;
+            result
+        }
         Command::Token(TokenCommand::Create { name, scope }) => {
             let scope = Scope::parse(scope).ok_or_else(|| AppError::invalid("unknown scope"))?;
             let db = open_db(cfg)?;
@@ -419,6 +442,45 @@ fn offline_command(command: &Command, cfg: &Config) -> Result<(), AppError> {
             Ok(())
         }
     }
+}
+
+/// `frontdesk summary send [--date D] [--dry-run]`.
+fn summary_send(db: &Db, cfg: &Config, date: Option<&str>, dry_run: bool) -> Result<(), AppError> {
+    use crate::mail::summary::{self, Queued, Schedule};
+    let (t, config) = (now(), cfg.clone());
+    let (schedule, shop) =
+        db.read_blocking(move |c| Ok((Schedule::load(c)?, crate::mail::http::shop_name(&crate::mail::settings(c, &config)?))))?;
+    let day = summary::cli_day(date, &schedule, t)?;
+    if dry_run {
+        let s = schedule.clone();
+        let summaries = db.read_blocking(move |c| {
+            crate::reports::store::daily_recipients(c)?.iter().map(|r| summary::make(c, r, day, &s, &shop)).collect::<Result<Vec<_>, _>>()
+        })?;
+        if summaries.is_empty() {
+            println!("no agent gets daily summaries (all opted out or disabled)");
+        }
+        for s in summaries {
+            println!("To: {} ({})", s.email, s.lang.code());
+            println!("Subject: {}", s.mail.subject);
+            if s.figures.is_quiet() {
+                println!("(nothing happened that day: no summary would be sent)");
+            }
+            println!("\n{}", s.mail.text);
+        }
+        return Ok(());
+    }
+    let host = crate::inbound::own_host(cfg);
+    let results = db.write_blocking(move |c| summary::queue_day(c, day, &schedule, &shop, &host, t))?;
+    for (_, email, q) in &results {
+        match q {
+            Queued::Mail(id) => println!("{email}: queued (outbox #{id})"),
+            Queued::AlreadyDone => println!("{email}: the summary of {day} was made before; not sent again"),
+            Queued::Quiet => println!("{email}: nothing happened on {day}; no summary"),
+        }
+    }
+    let queued = results.iter().filter(|r| matches!(r.2, Queued::Mail(_))).count();
+    println!("{queued} summaries of {day} queued; the running server sends them within a minute");
+    Ok(())
 }
 
 fn agent_command(db: &Db, cmd: &AgentCommand) -> Result<(), AppError> {

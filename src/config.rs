@@ -545,6 +545,7 @@ impl Layers {
             webhook_allow_private,
             smtp_url,
             smtp_url_source: source_of("smtp_url"),
+            imap_url_source: source_of("imap_url"),
             mail_from,
             mail_from_source: source_of("mail_from"),
             upload_grace,
@@ -708,6 +709,8 @@ pub struct Config {
     pub smtp_url: Option<crate::mail::SmtpUrl>,
     /// Where `smtp_url` was set (`env FRONTDESK_SMTP_URL`, `file …`), shown in the console.
     pub smtp_url_source: Option<String>,
+    /// Where `imap_url` came from (`env FRONTDESK_IMAP_URL`, the file, …), for the console.
+    pub imap_url_source: Option<String>,
     pub mail_from: Option<String>,
     pub mail_from_source: Option<String>,
     /// An upload not sent in a message within this time is deleted by `jobs::delete_orphan_uploads`.

@@ -53,6 +53,13 @@ pub fn wake_snoozed(conn: &Connection, now: i64) -> Result<Vec<i64>, AppError> {
     crate::tickets::store::wake_snoozed(conn, now)
 }
 
+/// Daily summaries (SPEC E6): once the shop's local time reached the summary time, queue
+/// today's summary for every agent who gets one and has none for today yet. Returns the outbox
+/// ids queued (the round's mail step sends them).
+pub fn daily_summaries(conn: &Connection, shop: &str, host: &str, now: i64) -> Result<Vec<i64>, AppError> {
+    crate::mail::summary::queue_due(conn, shop, host, now)
+}
+
 /// What one round did (jobs that did not run this round, or failed, stay empty).
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct RoundReport {
@@ -73,12 +80,15 @@ pub struct RoundReport {
     pub orphan_uploads: Option<(usize, usize)>,
     /// Agents set offline because their last console socket was gone for the grace time.
     pub auto_offline: Vec<i64>,
+    /// Daily summaries queued by [`daily_summaries`] (outbox ids).
+    pub summaries: Vec<i64>,
 }
 
 /// One scheduler round. `round` counts from 1; every round wakes snoozed tickets, sets agents
 /// whose console is gone past the grace time offline, dispatches waiting chats (a safety
-/// net: every event that frees a slot dispatches already) and, last, sends due mail (retries
-/// whose backoff passed; new mail is sent at once by the woken worker), odd rounds
+/// net: every event that frees a slot dispatches already), queues the daily summaries once
+/// their local time came and, last, sends due mail (retries whose backoff passed; new mail is
+/// sent at once by the woken worker), odd rounds
 /// (every minute) end idle chats (SPEC R5), and every 20th round starting with the first
 /// (every ten minutes) runs [`cleanup`], [`delete_orphan_uploads`] (in batches until none
 /// are left) and, once a day, data retention ([`crate::retention::run_if_due`]); the first
@@ -151,6 +161,28 @@ pub async fn run_once(state: &AppState, round: u64) -> RoundReport {
     match crate::backups::run_if_due(state).await {
         Ok(r) => report.backup = r,
         Err(e) => tracing::warn!(error = %e, "scheduled backup failed"),
+    }
+    let (config, host) = (state.config.clone(), state.public_url.host_str().unwrap_or("localhost").to_string());
+    let summaries = match state.db.read(move |c| crate::mail::summary::pending(c, now)).await {
+        Ok(false) => Ok(vec![]),
+        Ok(true) | Err(_) => {
+            state
+                .db
+                .write(move |c| {
+                    let shop = crate::mail::http::shop_name(&crate::mail::settings(c, &config)?);
+                    daily_summaries(c, &shop, &host, now)
+                })
+                .await
+        }
+    };
+    match summaries {
+        Ok(ids) => {
+            for &id in &ids {
+                crate::mail::publish_change(state, id, "pending", None).await;
+            }
+            report.summaries = ids;
+        }
+        Err(e) => tracing::warn!(error = %e, "queuing daily summaries failed"),
     }
     // Last, and skipped while the worker is already sending: SMTP timeouts never hold up the rest.
     match crate::mail::send_due_unless_busy(state, now).await {

@@ -23,6 +23,7 @@ pub mod jobs;
 pub mod mail;
 pub mod ratelimit;
 pub mod realtime;
+pub mod reports;
 pub mod retention;
 pub mod routing;
 pub mod settings;

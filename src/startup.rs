@@ -36,8 +36,6 @@ pub struct Application {
     addr: SocketAddr,
     state: web::Data<AppState>,
     setup_link: Option<String>,
-    /// The IMAP fetcher, when `imap_url` is configured.
-    imap: Option<crate::inbound::imap::Fetcher>,
     _lock: DataDirLock,
 }
 
@@ -106,6 +104,7 @@ impl Application {
             },
             webhooks: crate::webhooks::delivery::Runtime::new(config.webhook_allow_private)?,
             mail: crate::mail::Mailer::new(mail_key),
+            imap: crate::inbound::imap::Supervisor::default(),
             routing: crate::routing::live::Live::new(db.read(crate::routing::store::settings).await?),
             config,
         });
@@ -148,8 +147,8 @@ impl Application {
         spawn_scheduler(state.clone());
         actix_web::rt::spawn(crate::webhooks::delivery::run(state.clone()));
         crate::mail::spawn_worker(state.clone());
-        let imap = state.config.imap_url.clone().map(|url| crate::inbound::imap::spawn(state.clone(), url));
-        Ok(Application { server, addr, state, setup_link, imap, _lock: lock })
+        crate::inbound::imap::reload(&state).await;
+        Ok(Application { server, addr, state, setup_link, _lock: lock })
     }
 
     pub fn port(&self) -> u16 {
@@ -186,9 +185,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let db = self.state.db.clone();
         let result = self.server.await;
-        if let Some(f) = self.imap {
-            f.stop().await;
-        }
+        self.state.imap.stop().await;
         if let Err(e) =
             tokio::task::spawn_blocking(move || db.close()).await.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string()))
         {

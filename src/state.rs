@@ -42,6 +42,8 @@ pub struct AppState {
     pub webhooks: crate::webhooks::delivery::Runtime,
     /// The outgoing mail worker's wake-up, lock and reply-address key.
     pub mail: crate::mail::Mailer,
+    /// The IMAP fetcher of the `imap_url` in force (config or console), restarted when it changes.
+    pub imap: crate::inbound::imap::Supervisor,
     /// Routing settings and live routing state (queue places told, agents' sockets gone).
     pub routing: crate::routing::live::Live,
 }

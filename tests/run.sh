@@ -26,7 +26,8 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; t
 install_system_packages() {
   # python3-aiosmtpd: the real SMTP server the mail tests start (tests/support/smtp_sink.py).
   # dovecot-imapd: the IMAP fetcher test starts its own Dovecot (tests/api/imap.rs); openssl makes its certificates.
-  local want=(chromium python3-aiosmtpd dovecot-imapd openssl) missing=()
+  # sqlite3: web/e2e/mailsettings.test.mjs moves a link's expiry into the past.
+  local want=(chromium python3-aiosmtpd dovecot-imapd openssl sqlite3) missing=()
   for p in "${want[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   if [ ${#missing[@]} -gt 0 ]; then
     note "installing Debian packages: ${missing[*]}"

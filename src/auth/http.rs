@@ -240,14 +240,19 @@ struct Me {
     #[serde(flatten)]
     agent: agents::Agent,
     totp_required: bool,
+    /// Gets the daily summary mail (SPEC E6; off: opted out in the profile).
+    daily_summary: bool,
 }
 
 pub async fn me(state: Data, p: Principal) -> Result<HttpResponse, AppError> {
     let id = p.agent_id()?;
-    let (agent, required) = state.db.read(move |c| Ok((agents::store::get(c, id)?, super::totp::Requirement::load(c)?))).await?;
+    let (agent, required, daily_summary) = state
+        .db
+        .read(move |c| Ok((agents::store::get(c, id)?, super::totp::Requirement::load(c)?, crate::reports::store::daily_opted_in(c, id)?)))
+        .await?;
     let agent = agent.ok_or_else(|| AppError::not_found("agent"))?;
     let totp_required = required.applies_to(agent.role);
-    Ok(HttpResponse::Ok().json(Me { agent, totp_required }))
+    Ok(HttpResponse::Ok().json(Me { agent, totp_required, daily_summary }))
 }
 
 #[derive(Deserialize)]
@@ -255,12 +260,13 @@ pub async fn me(state: Data, p: Principal) -> Result<HttpResponse, AppError> {
 pub struct MeBody {
     name: Option<String>,
     locale: Option<String>,
+    daily_summary: Option<bool>,
 }
 
-/// Own profile: name and UI language. Not an admin action, so not audited.
+/// Own profile: name, UI language, the daily summary mail. Not an admin action, so not audited.
 pub async fn update_me(state: Data, p: Principal, body: web::Json<MeBody>) -> Result<HttpResponse, AppError> {
     let id = p.agent_id()?;
-    let MeBody { name, locale } = body.into_inner();
+    let MeBody { name, locale, daily_summary } = body.into_inner();
     let name = name.as_deref().map(agents::validate_name).transpose()?;
     if let Some(l) = &locale {
         agents::validate_locale(l)?;
@@ -270,9 +276,13 @@ pub async fn update_me(state: Data, p: Principal, body: web::Json<MeBody>) -> Re
         .db
         .write(move |c| {
             agents::store::update_fields(c, id, name.as_deref(), None, None, None, locale.as_deref(), now)?;
+            if let Some(on) = daily_summary {
+                crate::reports::store::daily_set_opted_in(c, id, on)?;
+            }
             let agent = agents::store::get(c, id)?.ok_or_else(|| AppError::not_found("agent"))?;
             let totp_required = super::totp::Requirement::load(c)?.applies_to(agent.role);
-            Ok(Me { agent, totp_required })
+            let daily_summary = crate::reports::store::daily_opted_in(c, id)?;
+            Ok(Me { agent, totp_required, daily_summary })
         })
         .await?;
     Ok(HttpResponse::Ok().json(agent))

@@ -76,14 +76,24 @@ pub struct CheckBody {
     pub url: Option<String>,
 }
 
-/// `POST /api/v1/settings/imap/check` (admin) — connect, log in and open the mailbox; 200 with
+/// `POST /api/v1/settings/imap/check` (admin) — connect, log in and open the mailbox (`url`, or
+/// the `imap_url` in force; a `********` password means the stored one); 200 with
 /// `{"ok":true,"messages":N}` or `{"ok":false,"error":{"code":"dns|tcp|tls|auth|mailbox|protocol","message"}}`.
 pub async fn check(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, AppError> {
     let text = std::str::from_utf8(&body).map_err(|_| AppError::new(Kind::InvalidJson, "the body is not UTF-8"))?;
     let b: CheckBody = if text.trim().is_empty() { CheckBody::default() } else { crate::http::parse_json(text)? };
+    let config = state.config.clone();
+    let (in_force, _) = state.db.read(move |c| crate::mail::imap_setting(c, &config)).await?;
     let url = match b.url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
-        Some(u) => imap::ImapUrl::parse(u).map_err(|m| AppError::invalid(format!("url: {m}")))?,
-        None => state.config.imap_url.clone().ok_or_else(|| AppError::new(Kind::Invalid, "no imap_url is configured; send one as url"))?,
+        Some(u) => {
+            let mut url = imap::ImapUrl::parse(u).map_err(|m| AppError::invalid(format!("url: {m}")))?;
+            // The console's form holds the masked password: check with the stored one.
+            if url.password == crate::mail::smtp::MASK {
+                url.password = in_force.map(|s| s.password).ok_or_else(|| AppError::invalid(format!("url: {}", crate::mail::MASK_HINT)))?;
+            }
+            url
+        }
+        None => in_force.ok_or_else(|| AppError::new(Kind::Invalid, "no imap_url is set; send one as url"))?,
     };
     Ok(match imap::check(&url, state.config.imap_ca_file.as_deref()).await {
         Ok(n) => HttpResponse::Ok().json(json!({"ok": true, "mailbox": url.display(), "messages": n})),

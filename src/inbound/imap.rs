@@ -90,6 +90,24 @@ impl ImapUrl {
         format!("{scheme}://{}:********@{}:{}/{}", self.user, self.host, self.port, self.mailbox)
     }
 
+    /// The URL again, percent-encoded (how the console's value is stored).
+    pub fn to_url_string(&self) -> String {
+        self.with_password(&self.password)
+    }
+
+    /// The URL with the password as `********`: what the console shows, and may send back to
+    /// mean "keep the stored password".
+    pub fn masked(&self) -> String {
+        self.with_password(crate::mail::smtp::MASK)
+    }
+
+    fn with_password(&self, password: &str) -> String {
+        let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>().replace('+', "%20");
+        let scheme = if self.security == Security::Tls { "imaps" } else { "imap" };
+        let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
+        format!("{scheme}://{}:{}@{host}:{}/{}", enc(&self.user), enc(password), self.port, enc(&self.mailbox))
+    }
+
     /// Key of this mailbox's cursor.
     pub fn cursor_key(&self) -> String {
         format!("{}@{}:{}/{}", self.user, self.host, self.port, self.mailbox)
@@ -450,6 +468,52 @@ pub fn spawn(state: web::Data<AppState>, url: ImapUrl) -> Fetcher {
     Fetcher { stop, done }
 }
 
+/// The fetcher of the `imap_url` in force: config (file/env) or, when that is unset, the console
+/// (`mail.imap_url`). [`reload`] after the console changed it: a different URL stops the old
+/// fetcher and starts one for the new URL, without a restart.
+#[derive(Default)]
+pub struct Supervisor {
+    running: tokio::sync::Mutex<Option<(ImapUrl, Fetcher)>>,
+}
+
+impl Supervisor {
+    /// Run the fetcher for `url` (None: none). The same URL keeps the running one.
+    pub async fn apply(&self, state: web::Data<AppState>, url: Option<ImapUrl>) {
+        let mut running = self.running.lock().await;
+        if running.as_ref().map(|(u, _)| u) == url.as_ref() {
+            return;
+        }
+        if let Some((old, f)) = running.take() {
+            tracing::info!(mailbox = %old.display(), "IMAP settings changed: stopping the fetcher");
+            f.stop().await;
+        }
+        if let Some(u) = url {
+            *running = Some((u.clone(), spawn(state, u)));
+        }
+    }
+
+    /// The mailbox being fetched, if any.
+    pub async fn current(&self) -> Option<ImapUrl> {
+        self.running.lock().await.as_ref().map(|(u, _)| u.clone())
+    }
+
+    pub async fn stop(&self) {
+        if let Some((_, f)) = self.running.lock().await.take() {
+            f.stop().await;
+        }
+    }
+}
+
+/// Start, restart or stop the fetcher to match the `imap_url` in force (at start, and after the
+/// console changed it).
+pub async fn reload(state: &web::Data<AppState>) {
+    let config = state.config.clone();
+    match state.db.read(move |c| crate::mail::imap_setting(c, &config)).await {
+        Ok((url, _)) => state.imap.apply(state.clone(), url).await,
+        Err(e) => tracing::warn!(error = %e, "reading imap_url failed; the fetcher stays as it is"),
+    }
+}
+
 /// One connection's life: import, wait for news (IDLE or poll), import, … until stopped or an
 /// error. A successful login resets the backoff.
 async fn session_loop(state: &AppState, url: &ImapUrl, stopped: &mut watch::Receiver<bool>, backoff: &mut Duration) -> Result<(), String> {
@@ -509,6 +573,14 @@ mod tests {
         let u = ImapUrl::parse("imap://a:b@127.0.0.1:1143").unwrap();
         assert_eq!((u.security, u.port, u.mailbox.as_str()), (Security::Plain, 1143, "INBOX"));
         assert_eq!(ImapUrl::parse("imap://a:b@mail.example.com").unwrap().security, Security::StartTls);
+        // Stored and shown forms parse back to the same mailbox.
+        let u = ImapUrl::parse("imaps://support%40shop.example:p%40ss%2Bw%20rd@mail.example.com/Support%20Inbox").unwrap();
+        assert_eq!(ImapUrl::parse(&u.to_url_string()).unwrap(), u);
+        let m = ImapUrl::parse(&u.masked()).unwrap();
+        assert_eq!((m.password.as_str(), m.user.as_str(), m.mailbox.as_str()), ("********", "support@shop.example", "Support Inbox"));
+        assert!(!u.masked().contains("p%40ss"));
+        let v6 = ImapUrl::parse("imap://a:b@[::1]:1143/INBOX").unwrap();
+        assert_eq!((v6.security, ImapUrl::parse(&v6.to_url_string()).unwrap()), (Security::Plain, v6.clone()));
         for bad in ["http://a:b@x/INBOX", "imaps://x/INBOX", "imaps://a@x/INBOX", "not a url", "imaps://a:b@/INBOX"] {
             assert!(ImapUrl::parse(bad).is_err(), "{bad}");
         }

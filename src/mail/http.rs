@@ -90,7 +90,21 @@ fn origin_json(o: &Origin) -> serde_json::Value {
     }
 }
 
-fn settings_json(s: &super::MailSettings) -> serde_json::Value {
+/// Everything the Email page shows: the mail settings, the IMAP mailbox, the summary schedule.
+struct Shown {
+    mail: super::MailSettings,
+    imap: (Option<crate::inbound::imap::ImapUrl>, Origin),
+    schedule: super::summary::Schedule,
+}
+
+fn shown(c: &rusqlite::Connection, config: &crate::config::Config) -> Result<Shown, AppError> {
+    Ok(Shown { mail: settings(c, config)?, imap: super::imap_setting(c, config)?, schedule: super::summary::Schedule::load(c)? })
+}
+
+fn settings_json(all: &Shown) -> serde_json::Value {
+    let s = &all.mail;
+    let mut imap = origin_json(&all.imap.1);
+    imap["value"] = all.imap.0.as_ref().map(|u| u.masked()).into();
     let mut smtp = origin_json(&s.smtp_origin);
     smtp["value"] = s.smtp.as_ref().map(SmtpUrl::masked).into();
     let mut from = origin_json(&s.from_origin);
@@ -101,13 +115,16 @@ fn settings_json(s: &super::MailSettings) -> serde_json::Value {
         "transcript_auto": s.transcript_auto,
         "default_locale": s.default_locale.code(),
         "not_ready": s.not_ready(),
+        "imap_url": imap,
+        "summary_time": all.schedule.time_text(),
+        "timezone": all.schedule.tz_name,
     })
 }
 
 /// `GET /api/v1/settings/mail` — values in force (passwords masked) with where each comes from.
 pub async fn get_settings(state: Data) -> Result<HttpResponse, AppError> {
     let config = state.config.clone();
-    let s = state.db.read(move |c| settings(c, &config)).await?;
+    let s = state.db.read(move |c| shown(c, &config)).await?;
     Ok(HttpResponse::Ok().json(settings_json(&s)))
 }
 
@@ -121,6 +138,13 @@ pub struct SettingsPatch {
     mail_from: Option<Option<String>>,
     transcript_auto: Option<bool>,
     default_locale: Option<String>,
+    #[serde(default, with = "double_option")]
+    imap_url: Option<Option<String>>,
+    /// `HH:MM` in the shop's time zone; null: no daily summaries.
+    #[serde(default, with = "double_option")]
+    summary_time: Option<Option<String>>,
+    /// The shop's time zone (IANA name).
+    timezone: Option<String>,
 }
 
 /// `PATCH /api/v1/settings/mail` — console values. A key set by config file/env is read-only
@@ -138,6 +162,18 @@ pub async fn update_settings(state: Data, p: Principal, body: web::Json<Settings
             "mail_from is set by {}; change it there",
             state.config.mail_from_source.as_deref().unwrap_or("the config")
         )));
+    }
+    if b.imap_url.is_some() && state.config.imap_url.is_some() {
+        return Err(AppError::conflict(format!(
+            "imap_url is set by {}; change it there",
+            state.config.imap_url_source.as_deref().unwrap_or("the config")
+        )));
+    }
+    if let Some(Some(t)) = &b.summary_time {
+        crate::reports::daily::parse_time(t)?;
+    }
+    if let Some(tz) = &b.timezone {
+        crate::reports::daily::parse_time_zone(tz)?;
     }
     if let Some(l) = &b.default_locale {
         crate::agents::validate_locale(l).map_err(|_| AppError::invalid("default_locale: one of en, ru, uk, pl"))?;
@@ -187,10 +223,46 @@ pub async fn update_settings(state: Data, p: Principal, body: web::Json<Settings
                 set(c, super::DEFAULT_LOCALE, l)?;
                 changed.insert("default_locale".into(), l.as_str().into());
             }
+            match &b.imap_url {
+                Some(Some(raw)) => {
+                    use crate::inbound::imap::ImapUrl;
+                    let mut u = ImapUrl::parse(raw).map_err(|e| AppError::invalid(format!("imap_url: {e}")))?;
+                    if u.password == super::smtp::MASK {
+                        let old = get(c, super::IMAP_URL)?.and_then(|s| ImapUrl::parse(&s).ok()).map(|o| o.password);
+                        u.password = old.ok_or_else(|| AppError::invalid(format!("imap_url: {MASK_HINT}")))?;
+                    }
+                    set(c, super::IMAP_URL, &u.to_url_string())?;
+                    changed.insert("imap_url".into(), u.masked().into());
+                }
+                Some(None) => {
+                    delete(c, super::IMAP_URL)?;
+                    changed.insert("imap_url".into(), serde_json::Value::Null);
+                }
+                None => {}
+            }
+            match &b.summary_time {
+                Some(Some(t)) => {
+                    let t = crate::reports::daily::parse_time(t)?;
+                    let text = format!("{:02}:{:02}", t.hour(), t.minute());
+                    set(c, super::summary::SUMMARY_TIME, &text)?;
+                    changed.insert("summary_time".into(), text.into());
+                }
+                Some(None) => {
+                    set(c, super::summary::SUMMARY_TIME, "off")?;
+                    changed.insert("summary_time".into(), serde_json::Value::Null);
+                }
+                None => {}
+            }
+            if let Some(tz) = &b.timezone {
+                set(c, super::summary::SHOP_TIMEZONE, tz.trim())?;
+                changed.insert("timezone".into(), tz.trim().into());
+            }
             audit::store::record(c, now, &actor, "settings.mail", None, Some(&serde_json::Value::Object(changed)))?;
-            settings(c, &config)
+            shown(c, &config)
         })
         .await?;
+    // A changed mailbox is fetched from now on (the old fetcher stops).
+    crate::inbound::imap::reload(&state).await;
     // Mail that waited for a configuration goes now.
     state.mail.wake();
     Ok(HttpResponse::Ok().json(settings_json(&s)))

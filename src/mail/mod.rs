@@ -17,6 +17,7 @@ pub mod kinds;
 pub mod message;
 pub mod smtp;
 pub mod store;
+pub mod summary;
 pub mod templates;
 pub mod token;
 
@@ -36,6 +37,8 @@ pub use token::{reply_address, reply_token, verify_reply_token};
 /// Settings keys for values set in the console (config file/env win over them).
 pub const SMTP_URL: &str = "mail.smtp_url";
 pub const MAIL_FROM: &str = "mail.mail_from";
+/// The support mailbox to import (`imap_url`) when set in the console.
+pub const IMAP_URL: &str = "mail.imap_url";
 /// Send the chat transcript to the visitor at chat end when their address is known (W8).
 pub const TRANSCRIPT_AUTO: &str = "mail.transcript_auto";
 /// Language for customers whose own is unknown.
@@ -163,6 +166,24 @@ pub fn settings(conn: &Connection, config: &Config) -> Result<MailSettings, AppE
         transcript_auto: get(conn, TRANSCRIPT_AUTO)?.as_deref() == Some("true"),
         default_locale: templates::Lang::or_en(get(conn, DEFAULT_LOCALE)?.as_deref()),
     })
+}
+
+/// The `imap_url` in force and where it comes from: config wins over the console; a stored value
+/// that no longer parses counts as unset (and is logged).
+pub fn imap_setting(conn: &Connection, config: &Config) -> Result<(Option<crate::inbound::imap::ImapUrl>, Origin), AppError> {
+    if let Some(u) = &config.imap_url {
+        return Ok((Some(u.clone()), Origin::Config(config.imap_url_source.clone().unwrap_or_default())));
+    }
+    match crate::settings::store::get(conn, IMAP_URL)? {
+        Some(s) => match crate::inbound::imap::ImapUrl::parse(&s) {
+            Ok(u) => Ok((Some(u), Origin::Console)),
+            Err(e) => {
+                tracing::warn!(error = %e, "stored imap_url is invalid; ignoring it");
+                Ok((None, Origin::Unset))
+            }
+        },
+        None => Ok((None, Origin::Unset)),
+    }
 }
 
 /// What one [`send_due`] call did.

@@ -56,7 +56,7 @@ fn text_html(s: &str) -> String {
     format!("<div style=\"white-space:pre-wrap\">{}</div>", escape(s).replace('\n', "<br>\n"))
 }
 
-fn page(lang: Lang, inner: &str, footer: &str) -> String {
+pub fn page(lang: Lang, inner: &str, footer: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"></head>\
          <body style=\"font-family:-apple-system,Segoe UI,Roboto,sans-serif;font-size:15px;line-height:1.5;color:#1f2328\">\n\

@@ -23,6 +23,7 @@ mod route_matrix;
 mod routing;
 mod server;
 mod socket_code;
+mod summary;
 mod team;
 mod tickets;
 mod totp;

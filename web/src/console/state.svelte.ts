@@ -22,6 +22,8 @@ export interface Agent {
   status: AgentStatus;
   /** Only on /api/v1/me: the admin requires a second factor of this agent. */
   totp_required?: boolean;
+  /** Only on /api/v1/me: gets the daily summary mail (off: opted out). */
+  daily_summary?: boolean;
 }
 
 /** A two-factor enrolment: the secret, its otpauth:// URI, and that URI as an SVG QR code. */

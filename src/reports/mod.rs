@@ -1,0 +1,2 @@
+pub mod daily;
+pub mod store;
