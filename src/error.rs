@@ -33,6 +33,10 @@ pub enum Kind {
     RequestTimeout,
     /// A one-time link (invitation, password reset) that is unknown, expired or used.
     LinkExpired,
+    /// A ban covers this visitor (their widget token or their address).
+    Banned,
+    /// The admin requires a tag before an agent ends a chat, and the chat has none.
+    TagRequired,
     Unavailable,
     Internal,
 }
@@ -57,6 +61,8 @@ impl Kind {
             Kind::StorageFull => "storage_full",
             Kind::RequestTimeout => "request_timeout",
             Kind::LinkExpired => "link_expired",
+            Kind::Banned => "banned",
+            Kind::TagRequired => "tag_required",
             Kind::Unavailable => "unavailable",
             Kind::Internal => "internal",
         }
@@ -66,10 +72,10 @@ impl Kind {
         match self {
             Kind::InvalidJson | Kind::Invalid | Kind::UnknownField => StatusCode::BAD_REQUEST,
             Kind::Unauthenticated | Kind::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            Kind::Forbidden | Kind::BadOrigin => StatusCode::FORBIDDEN,
+            Kind::Forbidden | Kind::BadOrigin | Kind::Banned => StatusCode::FORBIDDEN,
             Kind::NotFound => StatusCode::NOT_FOUND,
             Kind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Kind::Conflict => StatusCode::CONFLICT,
+            Kind::Conflict | Kind::TagRequired => StatusCode::CONFLICT,
             Kind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Kind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Kind::RateLimited | Kind::QuotaExceeded => StatusCode::TOO_MANY_REQUESTS,

@@ -5,6 +5,7 @@
 pub mod agents;
 pub mod audit;
 pub mod auth;
+pub mod bans;
 pub mod canned;
 pub mod chat;
 pub mod cli;
@@ -25,6 +26,7 @@ pub mod routing;
 pub mod settings;
 pub mod startup;
 pub mod state;
+pub mod tags;
 pub mod telemetry;
 pub mod text;
 pub mod tickets;

@@ -97,6 +97,7 @@ impl Application {
             chat_settings: ChatSettings {
                 sneak_peek: std::sync::atomic::AtomicBool::new(chat_flag(&db, settings::SNEAK_PEEK, true).await?),
                 agents_see_colleagues: std::sync::atomic::AtomicBool::new(chat_flag(&db, settings::AGENTS_SEE_COLLEAGUES, true).await?),
+                require_tag: std::sync::atomic::AtomicBool::new(chat_flag(&db, settings::REQUIRE_TAG, false).await?),
             },
             mail: crate::mail::Mailer::new(mail_key),
             routing: crate::routing::live::Live::new(db.read(crate::routing::store::settings).await?),

@@ -77,6 +77,11 @@ impl Viewer {
         self.sees_all() || (status != ChatStatus::Queued && self.owns(conv_agent))
     }
 
+    /// Tagging a chat (SPEC C9): its agent, or a supervisor or admin (queued chats too).
+    pub fn may_tag_chat(&self, conv_agent: Option<i64>) -> bool {
+        self.sees_all() || self.owns(conv_agent)
+    }
+
     /// Who may see a ticket (SPEC S4): supervisors all; agents their own, their departments'
     /// (`my_departments`, from [`Viewer::departments`]) and those without a department.
     pub fn may_view_ticket(&self, my_departments: &[i64], ticket_agent: Option<i64>, ticket_department: Option<i64>) -> bool {

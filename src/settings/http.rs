@@ -11,7 +11,7 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 fn chat_json(state: &AppState) -> serde_json::Value {
-    serde_json::json!({"sneak_peek": state.sneak_peek(), "agents_see_colleagues": state.agents_see_colleagues()})
+    serde_json::json!({"sneak_peek": state.sneak_peek(), "agents_see_colleagues": state.agents_see_colleagues(), "require_tag": state.require_tag()})
 }
 
 /// `GET /api/v1/settings/chat`
@@ -24,13 +24,14 @@ pub async fn get_chat(state: web::Data<AppState>) -> HttpResponse {
 pub struct ChatPatch {
     sneak_peek: Option<bool>,
     agents_see_colleagues: Option<bool>,
+    require_tag: Option<bool>,
 }
 
 /// `PATCH /api/v1/settings/chat` — stored, audited, and in force for the next frame.
 pub async fn update_chat(state: web::Data<AppState>, p: Principal, body: web::Json<ChatPatch>) -> Result<HttpResponse, AppError> {
     let b = body.into_inner();
     let (actor, now) = (Actor::from(&p), state.now());
-    let (sp, ac) = (b.sneak_peek, b.agents_see_colleagues);
+    let (sp, ac, rt) = (b.sneak_peek, b.agents_see_colleagues, b.require_tag);
     state
         .db
         .write(move |c| {
@@ -40,12 +41,18 @@ pub async fn update_chat(state: web::Data<AppState>, p: Principal, body: web::Js
             if let Some(v) = ac {
                 super::store::set(c, super::AGENTS_SEE_COLLEAGUES, if v { "true" } else { "false" })?;
             }
-            let details = serde_json::json!({"sneak_peek": sp, "agents_see_colleagues": ac});
+            if let Some(v) = rt {
+                super::store::set(c, super::REQUIRE_TAG, if v { "true" } else { "false" })?;
+            }
+            let details = serde_json::json!({"sneak_peek": sp, "agents_see_colleagues": ac, "require_tag": rt});
             audit::store::record(c, now, &actor, "settings.chat", None, Some(&details))
         })
         .await?;
     if let Some(v) = sp {
         state.chat_settings.sneak_peek.store(v, Ordering::Relaxed);
+    }
+    if let Some(v) = rt {
+        state.chat_settings.require_tag.store(v, Ordering::Relaxed);
     }
     if let Some(v) = ac {
         state.chat_settings.agents_see_colleagues.store(v, Ordering::Relaxed);

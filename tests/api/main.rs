@@ -2,6 +2,7 @@
 
 mod audit;
 mod auth;
+mod bans_tags;
 mod chat;
 mod cli;
 mod files;
