@@ -21,7 +21,7 @@ export type AgentRole = 'agent' | 'supervisor' | 'admin';
 export type SocketErrorCode =
   | 'invalid_json' | 'unknown_type' | 'unknown_field' | 'invalid_frame' | 'too_large' | 'unsupported'
   | 'unsupported_version' | 'hello_required' | 'rate_limited' | 'forbidden' | 'not_found' | 'conflict'
-  | 'unavailable' | 'internal' | 'invalid_input' | 'unauthenticated' | 'origin_not_allowed';
+  | 'unavailable' | 'internal' | 'invalid_input' | 'unauthenticated' | 'origin_not_allowed' | 'banned' | 'tag_required';
 
 /**
  * A system line's event: `{code, …params}` (src/events.rs). Known codes: joined {name},
@@ -73,6 +73,8 @@ export interface Conversation {
   visitor_read_seq: number;
   page_url: string | null;
   preview: string | null;
+  /** Tags from the shared vocabulary (GET /api/v1/tags), sorted. */
+  tags: string[];
 }
 
 /** The visitor's own conversation in their `welcome` (`chat::socket::conv_frame`). */
