@@ -153,17 +153,9 @@ pub fn create(c: &Connection, viewer: Viewer, actor: &Actor, new: NewBan, now: i
         }
         None => None,
     };
-    if !viewer.sees_all() {
-        // Agents ban the visitor in front of them, not address ranges shared with others.
-        let own_address = visitor_ip.flatten().and_then(|a| a.parse::<IpAddr>().ok());
-        match (visitor, ip) {
-            (None, _) => return Err(AppError::forbidden("only supervisors ban an address without a visitor")),
-            (Some(_), Some(range)) if !(range.is_single() && own_address.is_some_and(|a| range.contains(a))) => {
-                return Err(AppError::forbidden("agents ban only the visitor's own address; a supervisor can ban a range"));
-            }
-            _ => {}
-        }
-    }
+    // Agents ban the visitor in front of them, not address ranges shared with others.
+    let own_address = visitor_ip.flatten().and_then(|a| a.parse::<IpAddr>().ok());
+    viewer.may_ban(visitor.is_some(), ip.map(|r| r.is_single() && own_address.is_some_and(|a| r.contains(a))))?;
     let ip_text = ip.map(|r| r.to_string());
     let id = store::insert(
         c,
