@@ -25,13 +25,17 @@ CREATE VIEW report_excluded_tickets AS
     SELECT DISTINCT g.ticket_id FROM ticket_tags g JOIN tag_flags f ON f.tag = g.tag WHERE f.exclude_from_reports = 1;
 
 -- A ban refuses a visitor the widget: by their identity token (visitor_id), by address or
--- range (ip: "address/prefix", IPv4 or IPv6, normalized), or both. In force until expires_at
+-- range (ip: "address/prefix", IPv4 or IPv6, normalized, for display; ip_from..ip_to: the same
+-- range as 16-byte big-endian addresses, IPv4 as ::ffff:a.b.c.d, so a hello's check is one
+-- comparison in SQL instead of parsing every range), or both. In force until expires_at
 -- (the app clock), or for good when it is NULL; lifting a ban deletes its row (the audit log
 -- keeps both acts).
 CREATE TABLE bans (
     id              INTEGER PRIMARY KEY,
     visitor_id      INTEGER REFERENCES visitors(id) ON DELETE CASCADE,
     ip              TEXT,
+    ip_from         BLOB,
+    ip_to           BLOB,
     reason          TEXT,
     conversation_id INTEGER REFERENCES conversations(id) ON DELETE SET NULL,
     created_at      INTEGER NOT NULL,
@@ -41,3 +45,4 @@ CREATE TABLE bans (
     CHECK (visitor_id IS NOT NULL OR ip IS NOT NULL)
 );
 CREATE INDEX bans_visitor ON bans(visitor_id);
+CREATE INDEX bans_range ON bans(ip_from, ip_to);

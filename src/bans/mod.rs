@@ -80,10 +80,28 @@ impl Cidr {
         width == w && value & mask(width, self.prefix) == net
     }
 
+    /// The first and last address of the range as 16 big-endian bytes (IPv4 as
+    /// `::ffff:a.b.c.d`): byte strings compare like the addresses, so SQL can test membership.
+    pub fn bounds(&self) -> ([u8; 16], [u8; 16]) {
+        let (net, width) = bits(self.addr);
+        let last = net | !mask(width, self.prefix) & if width == 32 { u32::MAX as u128 } else { u128::MAX };
+        (address_key_of(net, width), address_key_of(last, width))
+    }
+
     /// One address, not a range.
     pub fn is_single(&self) -> bool {
         self.prefix == bits(self.addr).1
     }
+}
+
+fn address_key_of(value: u128, width: u8) -> [u8; 16] {
+    if width == 32 { std::net::Ipv4Addr::from(value as u32).to_ipv6_mapped().octets() } else { value.to_be_bytes() }
+}
+
+/// An address as the 16 bytes [`Cidr::bounds`] compares it with.
+pub fn address_key(ip: IpAddr) -> [u8; 16] {
+    let (value, width) = bits(ip.to_canonical());
+    address_key_of(value, width)
 }
 
 impl fmt::Display for Cidr {
@@ -157,11 +175,13 @@ pub fn create(c: &Connection, viewer: Viewer, actor: &Actor, new: NewBan, now: i
     let own_address = visitor_ip.flatten().and_then(|a| a.parse::<IpAddr>().ok());
     viewer.may_ban(visitor.is_some(), ip.map(|r| r.is_single() && own_address.is_some_and(|a| r.contains(a))))?;
     let ip_text = ip.map(|r| r.to_string());
+    let bounds = ip.map(|r| r.bounds());
     let id = store::insert(
         c,
         &store::NewRow {
             visitor_id: visitor,
             ip: ip_text.as_deref(),
+            ip_range: bounds,
             reason: reason.as_deref(),
             conversation_id: new.conversation_id,
             created_at: now,
@@ -192,7 +212,7 @@ pub fn is_banned(c: &Connection, visitor: Option<i64>, ip: Option<IpAddr>, now: 
         return Ok(true);
     }
     let Some(ip) = ip else { return Ok(false) };
-    Ok(store::active_ranges(c, now)?.iter().filter_map(|r| Cidr::parse(r).ok()).any(|r| r.contains(ip)))
+    store::address_banned(c, &address_key(ip), now)
 }
 
 /// [`is_banned`] as the `banned` refusal.
@@ -230,6 +250,15 @@ mod tests {
         assert_eq!(Cidr::parse("::ffff:10.1.2.3").unwrap().to_string(), "10.1.2.3/32");
         assert!(Cidr::parse("10.0.0.0/31").unwrap().contains(ip("10.0.0.1")));
         assert!(Cidr::parse("0.0.0.0/1").unwrap().contains(ip("127.0.0.1")));
+        // The byte bounds SQL compares agree with `contains`.
+        let key = |s: &str| address_key(ip(s));
+        let (lo, hi) = r.bounds();
+        assert_eq!((lo, hi), (key("127.0.0.0"), key("127.255.255.255")));
+        assert!(lo <= key("::ffff:127.0.0.1") && key("127.0.0.1") <= hi && key("128.0.0.0") > hi && key("126.255.255.255") < lo);
+        assert_eq!(one.bounds(), (key("203.0.113.7"), key("203.0.113.7")));
+        let (lo, hi) = v6.bounds();
+        assert_eq!((lo, hi), (key("2001:db8:abcd::"), key("2001:db8:abcd:ffff:ffff:ffff:ffff:ffff")));
+        assert!(key("203.0.113.7") < lo || key("203.0.113.7") > hi, "an IPv4 address is outside an IPv6 range");
         for bad in [
             "",
             "x",

@@ -8,6 +8,8 @@ use crate::error::AppError;
 pub struct NewRow<'a> {
     pub visitor_id: Option<i64>,
     pub ip: Option<&'a str>,
+    /// The range's first and last address ([`super::Cidr::bounds`]).
+    pub ip_range: Option<([u8; 16], [u8; 16])>,
     pub reason: Option<&'a str>,
     pub conversation_id: Option<i64>,
     pub created_at: i64,
@@ -18,9 +20,20 @@ pub struct NewRow<'a> {
 
 pub fn insert(c: &Connection, b: &NewRow) -> Result<i64, AppError> {
     c.execute(
-        "INSERT INTO bans (visitor_id, ip, reason, conversation_id, created_at, created_by, created_by_name, expires_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![b.visitor_id, b.ip, b.reason, b.conversation_id, b.created_at, b.created_by, b.created_by_name, b.expires_at],
+        "INSERT INTO bans (visitor_id, ip, ip_from, ip_to, reason, conversation_id, created_at, created_by, created_by_name, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            b.visitor_id,
+            b.ip,
+            b.ip_range.map(|r| r.0.to_vec()),
+            b.ip_range.map(|r| r.1.to_vec()),
+            b.reason,
+            b.conversation_id,
+            b.created_at,
+            b.created_by,
+            b.created_by_name,
+            b.expires_at
+        ],
     )?;
     Ok(c.last_insert_rowid())
 }
@@ -68,9 +81,10 @@ pub fn visitor_banned(c: &Connection, visitor_id: i64, now: i64) -> Result<bool,
     Ok(st.query_row(params![visitor_id, now], |r| r.get(0))?)
 }
 
-/// The address ranges of the bans in force.
-pub fn active_ranges(c: &Connection, now: i64) -> Result<Vec<String>, AppError> {
-    let mut st = c.prepare_cached("SELECT ip FROM bans WHERE ip IS NOT NULL AND (expires_at IS NULL OR expires_at > ?1)")?;
-    let rows = st.query_map([now], |r| r.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+/// A ban in force whose range holds this address (`super::address_key`).
+pub fn address_banned(c: &Connection, key: &[u8; 16], now: i64) -> Result<bool, AppError> {
+    let mut st = c.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM bans WHERE ip_from <= ?1 AND ip_to >= ?1 AND (expires_at IS NULL OR expires_at > ?2))",
+    )?;
+    Ok(st.query_row(params![&key[..], now], |r| r.get(0))?)
 }
