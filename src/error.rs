@@ -39,6 +39,10 @@ pub enum Kind {
     AgentUnavailable,
     /// A chat transfer to an agent outside the chat's department.
     NotInDepartment,
+    /// A ban covers this visitor (their widget token or their address).
+    Banned,
+    /// The admin requires a tag before an agent ends a chat, and the chat has none.
+    TagRequired,
     Unavailable,
     Internal,
 }
@@ -66,6 +70,8 @@ impl Kind {
             Kind::AgentFull => "agent_full",
             Kind::AgentUnavailable => "agent_unavailable",
             Kind::NotInDepartment => "not_in_department",
+            Kind::Banned => "banned",
+            Kind::TagRequired => "tag_required",
             Kind::Unavailable => "unavailable",
             Kind::Internal => "internal",
         }
@@ -75,10 +81,10 @@ impl Kind {
         match self {
             Kind::InvalidJson | Kind::Invalid | Kind::UnknownField => StatusCode::BAD_REQUEST,
             Kind::Unauthenticated | Kind::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            Kind::Forbidden | Kind::BadOrigin => StatusCode::FORBIDDEN,
+            Kind::Forbidden | Kind::BadOrigin | Kind::Banned => StatusCode::FORBIDDEN,
             Kind::NotFound => StatusCode::NOT_FOUND,
             Kind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Kind::Conflict | Kind::AgentFull | Kind::AgentUnavailable | Kind::NotInDepartment => StatusCode::CONFLICT,
+            Kind::Conflict | Kind::AgentFull | Kind::AgentUnavailable | Kind::NotInDepartment | Kind::TagRequired => StatusCode::CONFLICT,
             Kind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Kind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Kind::RateLimited | Kind::QuotaExceeded => StatusCode::TOO_MANY_REQUESTS,

@@ -101,6 +101,7 @@ impl Application {
                 visitor_idle_s: std::sync::atomic::AtomicI64::new(
                     chat_seconds(&db, settings::VISITOR_IDLE_S, settings::DEFAULT_VISITOR_IDLE_S).await?,
                 ),
+                require_tag: std::sync::atomic::AtomicBool::new(chat_flag(&db, settings::REQUIRE_TAG, false).await?),
             },
             webhooks: crate::webhooks::delivery::Runtime::new(config.webhook_allow_private)?,
             mail: crate::mail::Mailer::new(mail_key),

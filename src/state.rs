@@ -61,6 +61,11 @@ impl AppState {
         self.chat_settings.agents_see_colleagues.load(Ordering::Relaxed)
     }
 
+    /// An agent may end a chat only once it has a tag (SPEC C9).
+    pub fn require_tag(&self) -> bool {
+        self.chat_settings.require_tag.load(Ordering::Relaxed)
+    }
+
     pub fn https(&self) -> bool {
         self.public_url.scheme() == "https"
     }

@@ -89,6 +89,28 @@ impl Viewer {
         self.agent_id.is_some() && self.sees_all()
     }
 
+    /// Tagging a chat (SPEC C9): its agent, or a supervisor or admin (queued chats too).
+    pub fn may_tag_chat(&self, conv_agent: Option<i64>) -> bool {
+        self.sees_all() || self.owns(conv_agent)
+    }
+
+    /// Bans (SPEC C11): supervisors and admins ban any visitor, address or range. An agent bans
+    /// only a visitor (one they may see: [`Viewer::check_visitor`]), by token and at most that
+    /// visitor's own current address. `address`: None without one, else whether it is a single
+    /// address equal to the visitor's own.
+    pub fn may_ban(&self, has_visitor: bool, address: Option<bool>) -> Result<(), AppError> {
+        if self.sees_all() {
+            return Ok(());
+        }
+        if !has_visitor {
+            return Err(AppError::forbidden("only supervisors ban an address without a visitor"));
+        }
+        if address == Some(false) {
+            return Err(AppError::forbidden("agents ban only the visitor's own address; a supervisor can ban a range"));
+        }
+        Ok(())
+    }
+
     /// Who may see a ticket (SPEC S4): supervisors all; agents their own, their departments'
     /// (`my_departments`, from [`Viewer::departments`]) and those without a department.
     pub fn may_view_ticket(&self, my_departments: &[i64], ticket_agent: Option<i64>, ticket_department: Option<i64>) -> bool {
@@ -325,6 +347,27 @@ mod tests {
         for (role, owner, status, colleagues, want) in cases {
             let v = viewer(role, Some(1));
             assert_eq!(v.may_view_chat(owner, status, colleagues), want, "{role:?} {owner:?} {status:?} {colleagues}");
+        }
+    }
+
+    #[test]
+    fn tagging_and_banning() {
+        let (agent, token, sup) = (viewer(Role::Agent, Some(1)), viewer(Role::Agent, None), viewer(Role::Supervisor, Some(3)));
+        assert!(agent.may_tag_chat(Some(1)) && !agent.may_tag_chat(Some(2)) && !agent.may_tag_chat(None));
+        assert!(!token.may_tag_chat(None), "a token owns no chat");
+        assert!(sup.may_tag_chat(Some(2)) && sup.may_tag_chat(None));
+        let cases = [
+            // (has visitor, address: None / own single / other or range) → agent allowed
+            (true, None, true),
+            (true, Some(true), true),
+            (true, Some(false), false),
+            (false, Some(true), false),
+            (false, None, false),
+        ];
+        for (has_visitor, address, want) in cases {
+            assert_eq!(agent.may_ban(has_visitor, address).is_ok(), want, "{has_visitor} {address:?}");
+            assert!(sup.may_ban(has_visitor, address).is_ok(), "supervisors ban anything");
+            assert_eq!(agent.may_ban(has_visitor, address).err().map(|e| e.kind), (!want).then_some(crate::error::Kind::Forbidden));
         }
     }
 

@@ -22,6 +22,7 @@ pub struct ListQuery {
     from: Option<i64>,
     to: Option<i64>,
     before: Option<i64>,
+    tag: Option<String>,
     limit: Option<u32>,
 }
 
@@ -45,7 +46,12 @@ pub async fn list(state: Data, p: Principal, q: web::Query<ListQuery>) -> Result
             if q.q.as_ref().is_some_and(|t| t.chars().count() > 200) {
                 return Err(AppError::invalid("q: at most 200 characters"));
             }
+            let tag = match q.tag.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+                Some(t) => crate::tags::clean(&[t.to_string()])?.pop(),
+                None => None,
+            };
             let filter = ArchiveFilter {
+                tag,
                 text: q.q,
                 agent_id: q.agent_id,
                 visitor: q.visitor.filter(|v| !v.trim().is_empty()),
@@ -126,4 +132,29 @@ pub async fn visitor(state: Data, p: Principal, path: web::Path<i64>) -> Result<
         .await?
         .ok_or_else(|| AppError::not_found("visitor"))?;
     Ok(HttpResponse::Ok().json(v))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TagsBody {
+    tags: Vec<String>,
+}
+
+/// `PUT /api/v1/conversations/{id}/tags` `{"tags":[…]}`: replace a chat's tags (its agent, or a
+/// supervisor; also after the chat ended, from the archive).
+pub async fn set_tags(state: Data, p: Principal, path: web::Path<i64>, body: web::Json<TagsBody>) -> Result<HttpResponse, AppError> {
+    let (id, viewer, colleagues) = (path.into_inner(), p.viewer(), state.agents_see_colleagues());
+    let tags = crate::tags::clean(&body.into_inner().tags)?;
+    let tags = state
+        .db
+        .write(move |c| {
+            let conv = viewer.visible_conversation(c, id, colleagues)?;
+            if !viewer.may_tag_chat(conv.agent_id) {
+                return Err(AppError::forbidden("only the chat's agent or a supervisor can tag it"));
+            }
+            store::set_conv_tags(c, id, &tags)?;
+            store::conv_tags(c, id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"tags": tags})))
 }

@@ -131,6 +131,8 @@ pub struct Conversation {
     pub visitor_read_seq: i64,
     pub page_url: Option<String>,
     pub preview: Option<String>,
+    /// Tags from the shared vocabulary (`crate::tags`), sorted.
+    pub tags: Vec<String>,
 }
 
 #[derive(Serialize, Debug, Clone)]

@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use super::store::{self, ConvRow, NewMessage};
 use super::{EndedBy, Outcome, Status};
 use crate::db::Db;
-use crate::error::AppError;
+use crate::error::{AppError, Kind};
 use crate::events::SystemEvent;
 use crate::realtime::protocol::{self, ChatOp, MessageOut, QueueChange, ServerFrame, StatusChange, WelcomeConversation, close};
 use crate::realtime::{Audience, Hub, Outbound};
@@ -278,6 +278,8 @@ pub async fn send_error(session: &mut Session, e: &AppError, reference: Option<&
         crate::error::Kind::Invalid => "invalid_frame",
         crate::error::Kind::Unavailable => "unavailable",
         k @ (crate::error::Kind::AgentFull | crate::error::Kind::AgentUnavailable | crate::error::Kind::NotInDepartment) => k.code(),
+        crate::error::Kind::TagRequired => "tag_required",
+        crate::error::Kind::Banned => "banned",
         _ => "internal",
     };
     if e.kind == crate::error::Kind::Internal {
@@ -337,12 +339,16 @@ pub async fn end_conversation(state: &AppState, conversation: i64, by: EndedBy, 
     let now = state.now();
     let (config, host) = (state.config.clone(), state.public_url.host_str().unwrap_or("localhost").to_string());
     let cancel_window_ms = state.routing.settings().cancel_window_ms();
+    let require_tag = by == EndedBy::Agent && state.require_tag();
     let done = state
         .db
         .write(move |c| {
             let conv = store::conv(c, conversation)?.ok_or_else(|| AppError::not_found("conversation"))?;
             if conv.status == Status::Ended {
                 return Ok(None);
+            }
+            if require_tag && store::conv_tags(c, conversation)?.is_empty() {
+                return Err(AppError::new(Kind::TagRequired, "tag this chat before ending it"));
             }
             let was_queued = conv.status == Status::Queued;
             let outcome = store::end(c, &conv, by, now, cancel_window_ms)?;

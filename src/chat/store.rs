@@ -41,6 +41,23 @@ pub fn touch_visitor(conn: &Connection, id: i64, now: i64, seen: &VisitorSeen) -
     Ok(())
 }
 
+/// The visitor's last known address: None when there is no such visitor.
+pub fn visitor_ip(conn: &Connection, id: i64) -> Result<Option<Option<String>>, AppError> {
+    Ok(conn.query_row("SELECT ip FROM visitors WHERE id = ?1", [id], |r| r.get(0)).optional()?)
+}
+
+/// The last known addresses of these visitors: (id, ip).
+pub fn visitor_ips(conn: &Connection, ids: &[i64]) -> Result<Vec<(i64, String)>, AppError> {
+    let mut st = conn.prepare_cached("SELECT id, ip FROM visitors WHERE id = ?1 AND ip IS NOT NULL")?;
+    let mut out = Vec::new();
+    for id in ids {
+        if let Some(row) = st.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))).optional()? {
+            out.push(row);
+        }
+    }
+    Ok(out)
+}
+
 /// The phone number a visitor gave (a callback request).
 pub fn set_visitor_phone(conn: &Connection, id: i64, phone: &str) -> Result<(), AppError> {
     conn.execute("UPDATE visitors SET phone = ?2 WHERE id = ?1", params![id, phone])?;
@@ -265,11 +282,15 @@ pub fn set_visitor_read(conn: &Connection, id: i64, seq: i64) -> Result<(), AppE
 const CONV_LIST: &str = "SELECT c.id, c.status, c.outcome, c.visitor_id, v.name, v.email, c.agent_id, a.name, c.department_id,
         c.last_seq, c.created_at, c.assigned_at, c.ended_at, c.last_message_at, c.last_visitor_message_at,
         c.last_agent_message_at, c.agent_delivered_seq, c.agent_read_seq, c.visitor_read_seq, c.page_url,
-        (SELECT body FROM messages m WHERE m.conversation_id = c.id AND m.author_kind != 'system' ORDER BY m.seq DESC LIMIT 1)
+        (SELECT body FROM messages m WHERE m.conversation_id = c.id AND m.author_kind != 'system' ORDER BY m.seq DESC LIMIT 1),
+        (SELECT group_concat(tag, char(31)) FROM conversation_tags g WHERE g.conversation_id = c.id)
     FROM conversations c JOIN visitors v ON v.id = c.visitor_id LEFT JOIN agents a ON a.id = c.agent_id";
 
 fn conversation(r: &Row) -> rusqlite::Result<Conversation> {
     let preview: Option<String> = r.get(20)?;
+    let tags: Option<String> = r.get(21)?;
+    let mut tags: Vec<String> = tags.map(|t| t.split('\u{1f}').map(str::to_string).collect()).unwrap_or_default();
+    tags.sort();
     Ok(Conversation {
         id: r.get(0)?,
         status: Status::parse(&r.get::<_, String>(1)?),
@@ -290,6 +311,7 @@ fn conversation(r: &Row) -> rusqlite::Result<Conversation> {
         visitor_read_seq: r.get(18)?,
         page_url: r.get(19)?,
         preview: preview.map(|p| p.chars().take(140).collect()),
+        tags,
     })
 }
 
@@ -322,6 +344,8 @@ pub struct ArchiveFilter {
     pub to: Option<i64>,
     pub restrict_to_agent: Option<i64>,
     pub before_id: Option<i64>,
+    /// Only chats carrying this tag.
+    pub tag: Option<String>,
     pub limit: u32,
 }
 
@@ -337,11 +361,29 @@ pub fn archive(conn: &Connection, f: &ArchiveFilter) -> Result<Vec<Conversation>
            AND (?5 IS NULL OR c.created_at < ?5)
            AND (?6 IS NULL OR c.agent_id = ?6)
            AND (?7 IS NULL OR c.id < ?7)
+           AND (?9 IS NULL OR c.id IN (SELECT conversation_id FROM conversation_tags WHERE tag = ?9))
          ORDER BY c.id DESC LIMIT ?8"
     );
     let mut st = conn.prepare(&sql)?;
-    let rows = st.query_map(params![fts, f.agent_id, visitor, f.from, f.to, f.restrict_to_agent, f.before_id, f.limit], conversation)?;
+    let rows =
+        st.query_map(params![fts, f.agent_id, visitor, f.from, f.to, f.restrict_to_agent, f.before_id, f.limit, f.tag], conversation)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Replace a chat's tags.
+pub fn set_conv_tags(conn: &Connection, id: i64, tags: &[String]) -> Result<(), AppError> {
+    conn.execute("DELETE FROM conversation_tags WHERE conversation_id = ?1", [id])?;
+    let mut st = conn.prepare_cached("INSERT OR IGNORE INTO conversation_tags (conversation_id, tag) VALUES (?1, ?2)")?;
+    for t in tags {
+        st.execute(params![id, t])?;
+    }
+    Ok(())
+}
+
+/// A chat's tags, sorted.
+pub fn conv_tags(conn: &Connection, id: i64) -> Result<Vec<String>, AppError> {
+    let mut st = conn.prepare_cached("SELECT tag FROM conversation_tags WHERE conversation_id = ?1 ORDER BY tag")?;
+    Ok(st.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
 }
 
 // ---------------------------------------------------------------- messages

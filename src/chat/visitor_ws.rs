@@ -103,13 +103,26 @@ impl VisitorSocket {
             return Ok(None);
         }
         self.origin = origin.clone();
-        let known = match &token {
-            Some(t) if !t.is_empty() && t.len() <= 128 => {
-                let hash = auth::token_hash(t);
-                st.db.read(move |c| store::visitor_by_token(c, &hash)).await.map_err(|_| Closed)?
-            }
-            _ => None,
-        };
+        let hash = token.as_deref().filter(|t| !t.is_empty() && t.len() <= 128).map(auth::token_hash);
+        let ip = self.ip.parse::<std::net::IpAddr>().ok();
+        let (known, banned) = st
+            .db
+            .read(move |c| {
+                let known = match hash {
+                    Some(h) => store::visitor_by_token(c, &h)?,
+                    None => None,
+                };
+                Ok((known, crate::bans::is_banned(c, known, ip, now)?))
+            })
+            .await
+            .map_err(|_| Closed)?;
+        // W10: a banned visitor (token or address) gets no widget: the socket is refused.
+        if banned {
+            let e = crate::bans::banned();
+            let _ = session.text(protocol::error_frame(e.kind.code(), &e.message, None)).await;
+            let _ = session.clone().close(socket::close_reason(close::POLICY, "banned")).await;
+            return Ok(None);
+        }
         // Every connection counts (per visitor and per IP); a new visitor also against the
         // new-visitors budget.
         let refused = match st.visitor_budgets.hellos.take(known, &self.ip, now) {

@@ -52,7 +52,8 @@ macro_rules! route {
 /// Every route of the server except the static web assets.
 pub fn api_routes() -> Vec<ApiRoute> {
     use crate::{
-        agents, audit, backups, canned, chat, contacts, departments, gdpr, inbound, mail, retention, routing, settings, tickets, webhooks,
+        agents, audit, backups, bans, canned, chat, contacts, departments, gdpr, inbound, mail, retention, routing, settings, tags,
+        tickets, webhooks,
     };
     use Access::{Metrics, Public, Role as R};
     use Role::{Admin, Agent, Supervisor};
@@ -111,7 +112,12 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route!(GET "/api/v1/conversations", R(Agent), chat::http::list),
         route!(GET "/api/v1/conversations/{id}", R(Agent), chat::http::get),
         route!(GET "/api/v1/conversations/{id}/messages", R(Agent), chat::http::messages),
+        route!(PUT "/api/v1/conversations/{id}/tags", R(Agent), chat::http::set_tags),
+        route!(GET "/api/v1/tags", R(Agent), tags::http::list),
         route!(GET "/api/v1/visitors/{id}", R(Agent), chat::http::visitor),
+        route!(POST "/api/v1/bans", R(Agent), bans::http::create),
+        route!(GET "/api/v1/bans", R(Supervisor), bans::http::list),
+        route!(DELETE "/api/v1/bans/{id}", R(Supervisor), bans::http::delete),
         route!(POST "/api/v1/conversations/{id}/transcript", R(Agent), mail::http::transcript_by_agent),
         route!(POST "/api/v1/widget/transcript", Public, mail::http::transcript_by_visitor),
         route!(POST "/api/v1/uploads", R(Agent), chat::files::upload_agent),

@@ -70,6 +70,7 @@ enum Cmd {
     Publish { audience: Audience, item: Outbound },
     Stats { reply: oneshot::Sender<HubStats> },
     OnlineAgents { reply: oneshot::Sender<Vec<i64>> },
+    OnlineVisitors { reply: oneshot::Sender<Vec<i64>> },
     CloseAll { code: u16, reason: &'static str, reply: oneshot::Sender<()> },
     AssignAgent { agent_id: i64, conversation: i64, json: Arc<str> },
 }
@@ -171,6 +172,22 @@ impl Hub {
             return Vec::new();
         }
         rx.await.unwrap_or_default()
+    }
+
+    /// Ids of visitors with at least one open widget socket.
+    pub async fn online_visitors(&self) -> Vec<i64> {
+        let (reply, rx) = oneshot::channel();
+        if self.tx.send(Cmd::OnlineVisitors { reply }).await.is_err() {
+            return Vec::new();
+        }
+        rx.await.unwrap_or_default()
+    }
+
+    /// Send every socket of `visitor_id` `frame` (an `error`), then close it with
+    /// `code` and `reason`: a ban (1008) ends an open widget at once.
+    pub async fn refuse_visitor(&self, visitor_id: i64, frame: ServerFrame, code: u16, reason: &'static str) {
+        self.publish_item(Audience::Visitor(visitor_id), Outbound::Frame(frame.to_json().into())).await;
+        self.publish_item(Audience::Visitor(visitor_id), Outbound::Close(code, reason)).await;
     }
 
     /// Routing gave `agent_id` a chat: subscribe every socket of theirs to it and hand each
@@ -304,6 +321,16 @@ async fn run(mut rx: mpsc::Receiver<Cmd>) {
             Cmd::OnlineAgents { reply } => {
                 let mut ids: Vec<i64> =
                     st.sockets.values().filter_map(|s| if let Peer::Agent { agent_id } = s.peer { Some(agent_id) } else { None }).collect();
+                ids.sort_unstable();
+                ids.dedup();
+                let _ = reply.send(ids);
+            }
+            Cmd::OnlineVisitors { reply } => {
+                let mut ids: Vec<i64> = st
+                    .sockets
+                    .values()
+                    .filter_map(|s| if let Peer::Visitor { visitor_id } = s.peer { Some(visitor_id) } else { None })
+                    .collect();
                 ids.sort_unstable();
                 ids.dedup();
                 let _ = reply.send(ids);

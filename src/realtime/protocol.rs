@@ -680,11 +680,12 @@ mod tests {
             visitor_read_seq: 1,
             page_url: Some("https://shop.example/shoes".into()),
             preview: Some("Do you ship?".into()),
+            tags: vec!["vip".into()],
         }
     }
 
     /// `Conversation` as the `json!` literals sent it before frames were typed.
-    const CONVERSATION: &str = r#"{"agent_delivered_seq":0,"agent_id":null,"agent_name":null,"agent_read_seq":0,"assigned_at":null,"created_at":1795400000000,"department_id":2,"ended_at":null,"id":12,"last_agent_message_at":null,"last_message_at":1795400000000,"last_seq":1,"last_visitor_message_at":1795400000000,"outcome":null,"page_url":"https://shop.example/shoes","preview":"Do you ship?","status":"queued","visitor":{"email":"v@x.example","id":7,"name":null},"visitor_read_seq":1}"#;
+    const CONVERSATION: &str = r#"{"agent_delivered_seq":0,"agent_id":null,"agent_name":null,"agent_read_seq":0,"assigned_at":null,"created_at":1795400000000,"department_id":2,"ended_at":null,"id":12,"last_agent_message_at":null,"last_message_at":1795400000000,"last_seq":1,"last_visitor_message_at":1795400000000,"outcome":null,"page_url":"https://shop.example/shoes","preview":"Do you ship?","status":"queued","tags":["vip"],"visitor":{"email":"v@x.example","id":7,"name":null},"visitor_read_seq":1}"#;
 
     /// Every server frame next to the JSON its `json!` literal produced before the enum existed
     /// (captured from that code with the same values). Equal as JSON values: same keys, same

@@ -148,6 +148,7 @@ pub struct CallbackBody {
 /// (W5); it becomes a ticket with the phone number and the window.
 pub async fn callback(state: Data, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, AppError> {
     let visitor = crate::chat::visitor_from_request(&state, &req).await?;
+    crate::bans::refuse_banned_request(&state, &req, visitor).await?;
     let text = std::str::from_utf8(&body).map_err(|_| AppError::new(crate::error::Kind::InvalidJson, "body is not UTF-8"))?;
     let b: CallbackBody = crate::http::parse_json(text)?;
     let phone = b.phone.trim().to_string();

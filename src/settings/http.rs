@@ -16,6 +16,7 @@ fn chat_json(state: &AppState) -> serde_json::Value {
         "agents_see_colleagues": state.agents_see_colleagues(),
         "reply_overdue_s": state.chat_settings.reply_overdue_s.load(Ordering::Relaxed),
         "visitor_idle_s": state.chat_settings.visitor_idle_s.load(Ordering::Relaxed),
+        "require_tag": state.require_tag(),
     })
 }
 
@@ -33,6 +34,7 @@ pub struct ChatPatch {
     reply_overdue_s: Option<i64>,
     /// Seconds of visitor silence until the chat turns grey.
     visitor_idle_s: Option<i64>,
+    require_tag: Option<bool>,
 }
 
 /// `PATCH /api/v1/settings/chat` — stored, audited, and in force for the next frame.
@@ -47,7 +49,7 @@ pub async fn update_chat(state: web::Data<AppState>, p: Principal, body: web::Js
         }
     }
     let (actor, now) = (Actor::from(&p), state.now());
-    let (sp, ac, overdue, idle) = (b.sneak_peek, b.agents_see_colleagues, b.reply_overdue_s, b.visitor_idle_s);
+    let (sp, ac, overdue, idle, rt) = (b.sneak_peek, b.agents_see_colleagues, b.reply_overdue_s, b.visitor_idle_s, b.require_tag);
     state
         .db
         .write(move |c| {
@@ -63,8 +65,12 @@ pub async fn update_chat(state: web::Data<AppState>, p: Principal, body: web::Js
             if let Some(v) = idle {
                 super::store::set(c, super::VISITOR_IDLE_S, &v.to_string())?;
             }
-            let details =
-                serde_json::json!({"sneak_peek": sp, "agents_see_colleagues": ac, "reply_overdue_s": overdue, "visitor_idle_s": idle});
+            if let Some(v) = rt {
+                super::store::set(c, super::REQUIRE_TAG, if v { "true" } else { "false" })?;
+            }
+            let details = serde_json::json!({
+                "sneak_peek": sp, "agents_see_colleagues": ac, "reply_overdue_s": overdue, "visitor_idle_s": idle, "require_tag": rt
+            });
             audit::store::record(c, now, &actor, "settings.chat", None, Some(&details))
         })
         .await?;
@@ -76,6 +82,9 @@ pub async fn update_chat(state: web::Data<AppState>, p: Principal, body: web::Js
     }
     if let Some(v) = idle {
         state.chat_settings.visitor_idle_s.store(v, Ordering::Relaxed);
+    }
+    if let Some(v) = rt {
+        state.chat_settings.require_tag.store(v, Ordering::Relaxed);
     }
     if let Some(v) = ac {
         state.chat_settings.agents_see_colleagues.store(v, Ordering::Relaxed);

@@ -16,6 +16,7 @@ pub const DEFAULT_REPLY_OVERDUE_S: i64 = 120;
 pub const DEFAULT_VISITOR_IDLE_S: i64 = 300;
 /// Allowed range of both thresholds, in seconds.
 pub const THRESHOLD_RANGE_S: std::ops::RangeInclusive<i64> = 10..=86_400;
+pub const REQUIRE_TAG: &str = "chat.require_tag";
 
 /// Admin chat switches, read on start and updated when an admin changes them.
 #[derive(Default)]
@@ -28,4 +29,6 @@ pub struct ChatSettings {
     pub reply_overdue_s: std::sync::atomic::AtomicI64,
     /// Seconds of visitor silence before the chat shows grey (C8).
     pub visitor_idle_s: std::sync::atomic::AtomicI64,
+    /// An agent ends a chat only once it carries a tag (SPEC C9); visitors and timeouts still end it.
+    pub require_tag: std::sync::atomic::AtomicBool,
 }

@@ -74,20 +74,7 @@ fn department_options(c: &Connection, id: i64) -> Result<departments::TicketOpti
 }
 
 fn clean_tags(tags: &[String]) -> Result<Vec<String>, AppError> {
-    let mut out: Vec<String> = Vec::new();
-    for t in tags {
-        let t = t.trim().to_lowercase();
-        if t.is_empty() || t.chars().count() > 40 || t.chars().any(|c| c.is_control() || c == '\u{1f}') {
-            return Err(AppError::invalid("tags: 1 to 40 characters each"));
-        }
-        if !out.contains(&t) {
-            out.push(t);
-        }
-    }
-    if out.len() > 20 {
-        return Err(AppError::invalid("tags: at most 20"));
-    }
-    Ok(out)
+    crate::tags::clean(tags)
 }
 
 fn clean_addresses(list: &[String], field: &str) -> Result<Vec<String>, AppError> {

@@ -14,6 +14,7 @@ pub async fn offline(state: Data, req: HttpRequest, body: web::Bytes) -> Result<
     // Who is asking comes before what they sent: a request without a visitor token is refused
     // as such, whatever its body.
     let visitor = crate::chat::visitor_from_request(&state, &req).await?;
+    crate::bans::refuse_banned_request(&state, &req, visitor).await?;
     let text = std::str::from_utf8(&body).map_err(|_| AppError::new(crate::error::Kind::InvalidJson, "body is not UTF-8"))?;
     let message: ops::OfflineMessage = crate::http::parse_json(text)?;
     // Bad input is refused before it counts against the visitor's budget.

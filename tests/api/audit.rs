@@ -68,6 +68,13 @@ async fn every_admin_and_supervisor_action_is_audited() {
     ok(supervisor.patch(url(&format!("/api/v1/canned/{s}"))).json(&canned("shipping", Some(dept), false)).send().await.unwrap()).await;
     ok(supervisor.post(url("/api/v1/canned")).json(&canned("mine", None, true)).send().await.unwrap()).await;
 
+    // Bans (SPEC C11): a supervisor bans a range and lifts it.
+    let ban = ok(supervisor.post(url("/api/v1/bans")).json(&json!({"ip": "203.0.113.0/24", "reason": "spam"})).send().await.unwrap()).await
+        ["id"]
+        .as_i64()
+        .unwrap();
+    ok(supervisor.delete(url(&format!("/api/v1/bans/{ban}"))).send().await.unwrap()).await;
+
     // Two-factor: the agent enrols and uses a recovery code; an admin resets it.
     let c = app.browser();
     assert_eq!(app.post_login(&c, "ann@shop.example", "another long one").await.status(), StatusCode::OK);
@@ -104,6 +111,8 @@ async fn every_admin_and_supervisor_action_is_audited() {
         ("canned.delete", "root@shop.example", "#hi"),
         ("canned.create", "sue@shop.example", "#ship"),
         ("canned.update", "sue@shop.example", "#shipping"),
+        ("ban.create", "sue@shop.example", &format!("ban:{ban}")),
+        ("ban.delete", "sue@shop.example", &format!("ban:{ban}")),
         ("agent.totp_enable", "ann@shop.example", "ann@shop.example"),
         ("agent.totp_reset", "root@shop.example", "ann@shop.example"),
         ("department.delete", "root@shop.example", "Sales EU"),

@@ -3,6 +3,7 @@
 mod audit;
 mod auth;
 mod backups;
+mod bans_tags;
 mod chat;
 mod cli;
 mod files;

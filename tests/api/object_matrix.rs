@@ -52,6 +52,8 @@ enum Obj {
     InvitedAgent,
     /// The outgoing mail of a reply on a ticket in department A (an outbox row).
     MailOfTicketA,
+    /// A ban of an address range, made by an admin.
+    NewBan,
 }
 
 /// A made object: the path parameter(s) and what a body may need.
@@ -83,6 +85,7 @@ const ANYONE: &[Who] = &Who::ALL;
 const TICKETS: &[&str] = &["tickets", "ticket_messages", "ticket_tags", "ticket_message_attachments", "outbox", "contacts", "audit_log"];
 const CHATS: &[&str] = &["conversations", "messages", "visitors", "tickets", "ticket_messages"];
 const WEBHOOKS: &[&str] = &["webhooks", "webhook_deliveries", "audit_log"];
+const CHAT_TAGS: &[&str] = &["conversations", "conversation_tags", "messages", "visitors"];
 
 fn none(_: &World, _: &Made) -> Option<Value> {
     None
@@ -158,6 +161,24 @@ const ENTRIES: &[Entry] = &[
         tables: CHATS,
     },
     Entry { method: "GET", path: "/api/v1/visitors/{id}", obj: Obj::VisitorOfAg1, body: none, allowed: A_DESK, tables: CHATS },
+    // Tags on a chat (SPEC C9): its agent and supervisors; a colleague from B does not see it.
+    Entry {
+        method: "PUT",
+        path: "/api/v1/conversations/{id}/tags",
+        obj: Obj::ChatOfAg1,
+        body: |_, m| Some(json!({"tags": [format!("matrix-{}", m.n)]})),
+        allowed: A_DESK,
+        tables: CHAT_TAGS,
+    },
+    // Lifting a ban (SPEC C11): supervisors and admins only.
+    Entry {
+        method: "DELETE",
+        path: "/api/v1/bans/{id}",
+        obj: Obj::NewBan,
+        body: none,
+        allowed: SUPERVISORS,
+        tables: &["bans", "audit_log"],
+    },
     Entry {
         method: "POST",
         path: "/api/v1/conversations/{id}/transcript",
@@ -425,6 +446,11 @@ impl Maker {
                 let (s, a) = w.call(Who::AdminToken, "POST", "/api/v1/invitations", Some(body)).await;
                 assert_eq!(s, StatusCode::CREATED, "{a}");
                 made(a["id"].to_string())
+            }
+            Obj::NewBan => {
+                let (s, b) = w.call(Who::AdminToken, "POST", "/api/v1/bans", Some(json!({"ip": format!("198.51.100.{}", n % 250)}))).await;
+                assert_eq!(s, StatusCode::CREATED, "{b}");
+                made(b["id"].to_string())
             }
             Obj::MailOfTicketA => {
                 let t = w.ticket(Who::AdminToken, &format!("Mail {n}"), OLA, w.dept_a, &[]).await;

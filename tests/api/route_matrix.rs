@@ -78,7 +78,13 @@ const MATRIX: &[Row] = &[
     ("GET", "/api/v1/conversations", AGENT),
     ("GET", "/api/v1/conversations/{id}", AGENT),
     ("GET", "/api/v1/conversations/{id}/messages", AGENT),
+    ("PUT", "/api/v1/conversations/{id}/tags", AGENT),
+    ("GET", "/api/v1/tags", AGENT),
     ("GET", "/api/v1/visitors/{id}", AGENT),
+    // Agents ban visitors they may see (tests/api/bans_tags.rs); the ban list is for supervisors.
+    ("POST", "/api/v1/bans", AGENT),
+    ("GET", "/api/v1/bans", SUPERVISOR),
+    ("DELETE", "/api/v1/bans/{id}", SUPERVISOR),
     ("POST", "/api/v1/conversations/{id}/transcript", AGENT),
     // Needs a visitor's widget token.
     ("POST", "/api/v1/widget/transcript", VISITOR),

@@ -17,6 +17,7 @@ const SERVER_CODES = [
   'bad_origin', 'not_found', 'method_not_allowed', 'conflict', 'too_large', 'unsupported_media_type', 'rate_limited', 'unavailable',
   'internal', 'unknown_type', 'invalid_frame', 'unsupported', 'unsupported_version', 'hello_required', 'link_expired',
   'agent_full', 'agent_unavailable', 'not_in_department',
+  'banned', 'tag_required',
 ];
 
 describe('server error codes', () => {

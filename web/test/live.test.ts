@@ -105,7 +105,7 @@ describe('access frame (rights re-checked by the server)', () => {
     const { chat } = await import('../src/console/chat/store.svelte');
     const { ui } = await import('../src/console/state.svelte');
     const conv = (id: number, agent_id: number) =>
-      ({ id, status: 'active', outcome: null, visitor: { id, name: null, email: null }, agent_id, agent_name: 'Kim', department_id: null, last_seq: 1, created_at: 0, assigned_at: 0, ended_at: null, last_message_at: 0, last_visitor_message_at: 0, last_agent_message_at: null, agent_delivered_seq: 0, agent_read_seq: 0, visitor_read_seq: 0, page_url: null, preview: null }) as const;
+      ({ id, status: 'active', outcome: null, visitor: { id, name: null, email: null }, agent_id, agent_name: 'Kim', department_id: null, last_seq: 1, created_at: 0, assigned_at: 0, ended_at: null, last_message_at: 0, last_visitor_message_at: 0, last_agent_message_at: null, agent_delivered_seq: 0, agent_read_seq: 0, visitor_read_seq: 0, page_url: null, preview: null, tags: [] as string[] }) as const;
     ui.me = { id: 1, name: 'Olga', role: 'supervisor' } as typeof ui.me;
     live.emit({ ...welcome, agent: { id: 1, name: 'Olga', role: 'supervisor' }, supervised: [conv(7, 2), conv(8, 3)] });
     chat.selected = 7;

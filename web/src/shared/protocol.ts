@@ -24,7 +24,8 @@ export type SocketErrorCode =
   | 'unavailable' | 'internal' | 'invalid_input' | 'unauthenticated' | 'origin_not_allowed'
   /** A refused transfer: the agent's slots are full, they are offline or not accepting, or
    *  outside the chat's department. */
-  | 'agent_full' | 'agent_unavailable' | 'not_in_department';
+  | 'agent_full' | 'agent_unavailable' | 'not_in_department'
+  | 'banned' | 'tag_required';
 
 /**
  * A system line's event: `{code, …params}` (src/events.rs). Known codes: joined {name},
@@ -81,6 +82,8 @@ export interface Conversation {
   visitor_read_seq: number;
   page_url: string | null;
   preview: string | null;
+  /** Tags from the shared vocabulary (GET /api/v1/tags), sorted. */
+  tags: string[];
 }
 
 /** The visitor's own conversation in their `welcome` (`chat::socket::conv_frame`). */

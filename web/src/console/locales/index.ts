@@ -23,15 +23,19 @@ import { team_en } from './team-en';
 import { team_ru } from './team-ru';
 import { team_uk } from './team-uk';
 import { team_pl } from './team-pl';
+import { bans_en } from './bans-en';
+import { bans_ru } from './bans-ru';
+import { bans_uk } from './bans-uk';
+import { bans_pl } from './bans-pl';
 
 /** Every key the console may translate: English defines them, the others must match. */
-export type Key = keyof typeof en | keyof typeof tickets_en | keyof typeof admin_en | keyof typeof mail_en | keyof typeof routing_en | keyof typeof team_en;
+export type Key = keyof typeof en | keyof typeof tickets_en | keyof typeof admin_en | keyof typeof mail_en | keyof typeof routing_en | keyof typeof team_en | keyof typeof bans_en;
 
 export const dicts: Record<Locale, Record<Key, Entry>> = {
-  en: { ...en, ...tickets_en, ...admin_en, ...mail_en, ...routing_en, ...team_en },
-  ru: { ...ru, ...tickets_ru, ...admin_ru, ...mail_ru, ...routing_ru, ...team_ru },
-  uk: { ...uk, ...tickets_uk, ...admin_uk, ...mail_uk, ...routing_uk, ...team_uk },
-  pl: { ...pl, ...tickets_pl, ...admin_pl, ...mail_pl, ...routing_pl, ...team_pl },
+  en: { ...en, ...tickets_en, ...admin_en, ...mail_en, ...routing_en, ...team_en, ...bans_en },
+  ru: { ...ru, ...tickets_ru, ...admin_ru, ...mail_ru, ...routing_ru, ...team_ru, ...bans_ru },
+  uk: { ...uk, ...tickets_uk, ...admin_uk, ...mail_uk, ...routing_uk, ...team_uk, ...bans_uk },
+  pl: { ...pl, ...tickets_pl, ...admin_pl, ...mail_pl, ...routing_pl, ...team_pl, ...bans_pl },
 };
 
 /** For keys built at run time from server data (event codes, error codes). */
