@@ -25,6 +25,7 @@ pub mod routing;
 pub mod settings;
 pub mod startup;
 pub mod state;
+pub mod teamchat;
 pub mod telemetry;
 pub mod text;
 pub mod tickets;
