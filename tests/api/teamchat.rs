@@ -424,3 +424,30 @@ async fn visitor_sockets_never_see_internal_chat() {
     }
     assert_eq!(w.app.count("team_messages").await, 2);
 }
+
+/// Admins see every department's room: a department created while their console is open brings
+/// its room at once (an `access` frame with it, followed from then on), and a deleted one takes
+/// it away.
+#[actix_web::test]
+async fn admins_follow_new_and_deleted_department_rooms_live() {
+    let w = World::new().await;
+    let (mut admin, welcome) = team_socket(&w.app.address, &w.admin, &[]).await;
+    assert_eq!(welcome["team"].as_array().unwrap().len(), 2);
+    let dept = w.department("Dept C").await;
+    let access = admin.recv_type("access").await;
+    let room = access["team"].as_array().unwrap().iter().find(|r| r["department_id"] == dept).unwrap_or_else(|| panic!("{access}"))["id"]
+        .as_i64()
+        .unwrap();
+    let cee = w.agent("cee@shop.example", Role::Agent, vec![dept]).await;
+    let cee_cookie = w.app.cookie_header(&w.app.session_for(cee).await);
+    let (mut cee_sock, _) = team_socket(&w.app.address, &cee_cookie, &[]).await;
+    cee_sock.send(json!({"type": "team_message", "room": room, "client_id": "c1", "body": "first in C"})).await;
+    cee_sock.recv_type("team_ack").await;
+    assert_eq!(admin.recv_type("team_message").await["body"], "first in C");
+
+    let (s, _) = w.call(Who::AdminToken, "DELETE", &format!("/api/v1/departments/{dept}"), None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let access = admin.recv_type("access").await;
+    assert!(!access["team"].as_array().unwrap().iter().any(|r| r["id"] == room), "{access}");
+    assert_eq!(w.app.count("team_messages").await, 0, "the room's messages went with it");
+}
