@@ -375,6 +375,9 @@ async fn removed_and_disabled_agents_lose_rooms_live() {
             break;
         }
     }
+    admin.send(json!({"type": "team_typing", "room": room_b, "typing": true})).await;
+    let typing = ag1.recv_type("team_typing").await;
+    assert_eq!((typing["room"].as_i64(), typing["name"].as_str(), typing["typing"].as_bool()), (Some(room_b), Some("admin"), Some(true)));
 
     let (s, _) = w.call(Who::Admin, "PATCH", &format!("/api/v1/agents/{}", w.ag1_id), Some(json!({"disabled": true}))).await;
     assert_eq!(s, StatusCode::OK);
