@@ -31,6 +31,7 @@ pub mod settings;
 pub mod startup;
 pub mod state;
 pub mod tags;
+pub mod teamchat;
 pub mod telemetry;
 pub mod text;
 pub mod tickets;

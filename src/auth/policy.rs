@@ -149,6 +149,24 @@ impl Viewer {
         Ok(())
     }
 
+    /// Admins see every department's team room; everyone else only their departments' rooms.
+    pub fn sees_all_rooms(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    /// Who may read and write a team room (internal chat, SPEC C12): a department's room its
+    /// members and admins; a direct room its two agents only (not even admins). Team chat is
+    /// between people: a viewer without an agent (an API token) may use no room.
+    pub fn may_use_room(&self, my_departments: &[i64], room: crate::teamchat::RoomFacts) -> bool {
+        let Some(me) = self.agent_id else { return false };
+        match room.kind {
+            crate::teamchat::RoomKind::Department => {
+                self.sees_all_rooms() || room.department_id.is_some_and(|d| my_departments.contains(&d))
+            }
+            crate::teamchat::RoomKind::Direct => room.agents.is_some_and(|(a, b)| a == me || b == me),
+        }
+    }
+
     /// Why an `accept` did not take the chat: a chat the viewer may not see does not exist for
     /// them (`not_found`, no hint), one they see was taken by someone else (`conflict`).
     pub fn accept_refusal(&self, conv: Option<ChatFacts>, agents_see_colleagues: bool) -> AppError {
@@ -238,6 +256,16 @@ impl Viewer {
             return Err(AppError::not_found("conversation"));
         }
         Ok(conv)
+    }
+
+    /// The room's facts when the viewer may use it; `not_found` (as for a missing room) otherwise.
+    pub fn visible_room(&self, c: &Connection, room: i64) -> Result<crate::teamchat::RoomFacts, AppError> {
+        let facts = crate::teamchat::store::facts(c, room)?.ok_or_else(|| AppError::not_found("room"))?;
+        let mine = self.departments(c)?;
+        if !self.may_use_room(&mine, facts) {
+            return Err(AppError::not_found("room"));
+        }
+        Ok(facts)
     }
 
     /// Refuse a visitor the viewer may not see (`not_found`).
@@ -330,6 +358,30 @@ mod tests {
 
     fn viewer(role: Role, agent_id: Option<i64>) -> Viewer {
         Viewer { agent_id, role }
+    }
+
+    /// Internal chat: department rooms for members and admins; 1:1 rooms for their two agents
+    /// only; never for a token.
+    #[test]
+    fn team_room_rights() {
+        use crate::teamchat::{RoomFacts, RoomKind};
+        use Role::*;
+        let dept = |d| RoomFacts { kind: RoomKind::Department, department_id: Some(d), agents: None };
+        let pair = |a, b| RoomFacts { kind: RoomKind::Direct, department_id: None, agents: Some((a, b)) };
+        let cases = [
+            (Agent, Some(1), vec![3], dept(3), true),
+            (Agent, Some(1), vec![4], dept(3), false),
+            (Supervisor, Some(1), vec![], dept(3), false),
+            (Admin, Some(1), vec![], dept(3), true),
+            (Admin, None, vec![], dept(3), false),
+            (Agent, Some(1), vec![], pair(1, 2), true),
+            (Agent, Some(2), vec![], pair(1, 2), true),
+            (Admin, Some(5), vec![], pair(1, 2), false),
+            (Supervisor, Some(5), vec![3], pair(1, 2), false),
+        ];
+        for (role, me, mine, room, want) in cases {
+            assert_eq!(viewer(role, me).may_use_room(&mine, room), want, "{role:?} {me:?} {mine:?} {room:?}");
+        }
     }
 
     #[test]

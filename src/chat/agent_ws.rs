@@ -27,6 +27,7 @@ use crate::realtime::protocol::{self, AgentFrame, AgentInfo, AgentWelcome, Queue
 pub const SESSION_CHECK: Duration = Duration::from_secs(5);
 use crate::realtime::{Audience, Peer, SocketId};
 use crate::state::AppState;
+use crate::teamchat::live::TeamSocket;
 
 /// Browsers send Origin on every WebSocket handshake; a foreign page must not be able to open
 /// a socket that rides on the agent's cookie (cross-site WebSocket hijacking).
@@ -51,7 +52,16 @@ pub async fn upgrade(state: web::Data<AppState>, p: Principal, req: HttpRequest,
     actix_web::rt::spawn(async move {
         let mut stream = stream.max_frame_size(protocol::MAX_FRAME).aggregate_continuations().max_continuation_size(protocol::MAX_FRAME);
         let Some(text) = socket::first_text(&mut session, &mut stream).await else { return };
-        let mut handler = AgentSocket { state, agent_id, name: agent.name, viewer, session_id, delivery: Delivery::new(), socket: None };
+        let mut handler = AgentSocket {
+            state,
+            agent_id,
+            name: agent.name,
+            viewer,
+            session_id,
+            delivery: Delivery::new(),
+            team: TeamSocket::new(),
+            socket: None,
+        };
         let rx = match handler.hello(&mut session, &text).await {
             Ok(Some(rx)) => rx,
             _ => return,
@@ -70,6 +80,8 @@ struct AgentSocket {
     viewer: Viewer,
     session_id: i64,
     delivery: Delivery,
+    /// Internal chat: the team rooms this socket follows.
+    team: TeamSocket,
     socket: Option<SocketId>,
 }
 
@@ -79,8 +91,8 @@ impl AgentSocket {
         session: &mut Session,
         text: &str,
     ) -> Result<Option<tokio::sync::mpsc::Receiver<crate::realtime::Outbound>>, Closed> {
-        let resume = match protocol::parse_agent(text) {
-            Ok(AgentFrame::Hello { resume, .. }) => resume,
+        let (resume, team_resume) = match protocol::parse_agent(text) {
+            Ok(AgentFrame::Hello { resume, team, .. }) => (resume, team),
             Ok(_) => {
                 socket::refuse(session, "hello_required", "the first frame must be hello").await;
                 return Ok(None);
@@ -108,6 +120,14 @@ impl AgentSocket {
         };
         let (id, rx) = st.hub.register(Peer::Agent { agent_id }).await;
         self.socket = Some(id);
+        let team = match self.team.start(&st, id, self.viewer).await {
+            Ok(t) => t,
+            Err(e) => {
+                socket::send_error(session, &e, None).await?;
+                st.hub.unregister(id).await;
+                return Ok(None);
+            }
+        };
         let supervised: Vec<_> = if self.viewer.sees_colleagues_chats(st.agents_see_colleagues()) {
             active.into_iter().filter(|c| c.agent_id != Some(agent_id)).collect()
         } else {
@@ -121,6 +141,7 @@ impl AgentSocket {
             mine,
             supervised,
             sneak_peek: st.sneak_peek(),
+            team: team.clone(),
         });
         session.text(welcome.to_json()).await.map_err(|_| Closed)?;
         // Follow own chats (from where the console left off, else from the start), then any
@@ -135,6 +156,7 @@ impl AgentSocket {
                 socket::send_error(session, &e, None).await?;
             }
         }
+        self.team.follow_all(session, &st.db, &team, &team_resume).await?;
         Ok(Some(rx))
     }
 
@@ -207,7 +229,9 @@ impl AgentSocket {
             }
         }
         unfollowed.sort_unstable();
-        session.text(ServerFrame::Access { role: agent.role, unfollowed }.to_json()).await.map_err(|_| Closed)?;
+        // Internal chat: rooms follow departments and role too.
+        let team = self.team.reload(session, &st, socket, self.viewer).await?;
+        session.text(ServerFrame::Access { role: agent.role, unfollowed, team }.to_json()).await.map_err(|_| Closed)?;
         Ok(Step::Continue)
     }
 
@@ -400,6 +424,9 @@ impl AgentSocket {
                 let frame = ServerFrame::Presence { ticket, agent_id: me, name: self.name.clone(), state, at: st.now() };
                 st.hub.publish(Audience::Agents, frame).await;
             }
+            frame @ (AgentFrame::TeamMessage { .. } | AgentFrame::TeamTyping { .. } | AgentFrame::TeamRead { .. }) => {
+                self.team.handle(session, &st, self.viewer, &self.name, frame).await?;
+            }
             AgentFrame::End { conversation } => {
                 let conv = self.conv(conversation).await?;
                 if !self.viewer.may_end_chat(conv.agent_id, conv.status) {
@@ -417,7 +444,9 @@ impl Handler for AgentSocket {
         match protocol::parse_agent(text) {
             Ok(frame) => {
                 let reference = match &frame {
-                    AgentFrame::Message { client_id, .. } | AgentFrame::Whisper { client_id, .. } => Some(client_id.clone()),
+                    AgentFrame::Message { client_id, .. }
+                    | AgentFrame::Whisper { client_id, .. }
+                    | AgentFrame::TeamMessage { client_id, .. } => Some(client_id.clone()),
                     _ => None,
                 };
                 if let Err(e) = self.handle(session, frame).await {
@@ -430,6 +459,9 @@ impl Handler for AgentSocket {
     }
     fn delivery(&mut self) -> &mut Delivery {
         &mut self.delivery
+    }
+    fn rooms(&mut self) -> Option<&mut Delivery<crate::teamchat::RoomFeed>> {
+        Some(&mut self.team.rooms)
     }
     fn db(&self) -> &Db {
         &self.state.db

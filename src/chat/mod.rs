@@ -3,7 +3,7 @@
 pub mod agent_ws;
 pub mod files;
 pub mod http;
-mod socket;
+pub mod socket;
 pub mod store;
 pub mod team;
 pub mod visitor_ws;

@@ -21,11 +21,53 @@ use crate::state::AppState;
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(75);
 const HEARTBEAT: Duration = Duration::from_secs(20);
 
-/// Per-socket delivery state: the last sequence number sent per conversation. Messages arrive
-/// from the hub possibly out of order (two writers publish concurrently) or with holes (a
-/// dropped event); anything missing is read from the database, so the client always sees
-/// 1, 2, 3, … with no gap and no duplicate.
-pub struct Delivery {
+/// What a [`Delivery`] replays: the messages of one numbered stream (a conversation, or a team
+/// room of the internal chat) and the frames they travel in.
+pub trait Feed: 'static {
+    type Item: Send + 'static;
+    fn seq(item: &Self::Item) -> i64;
+    /// The item's JSON size, near enough for cutting replays into frames.
+    fn approx_len(item: &Self::Item) -> usize;
+    /// Items with `after < seq <= upto`, in order; `public_only`: what a visitor may see (no
+    /// internal lines).
+    fn load(c: &rusqlite::Connection, key: i64, after: i64, upto: i64, public_only: bool) -> Result<Vec<Self::Item>, AppError>;
+    /// One item as its own frame.
+    fn one(item: Self::Item) -> ServerFrame;
+    /// Many items of a replay in one frame; `more`: another one follows.
+    fn many(key: i64, items: Vec<Self::Item>, more: bool) -> ServerFrame;
+}
+
+/// Conversations: `message` and `history` frames.
+pub struct ChatFeed;
+
+impl Feed for ChatFeed {
+    type Item = MessageOut;
+    fn seq(m: &MessageOut) -> i64 {
+        m.seq
+    }
+    fn approx_len(m: &MessageOut) -> usize {
+        approx_json_len(m)
+    }
+    fn load(c: &rusqlite::Connection, conversation: i64, after: i64, upto: i64, public_only: bool) -> Result<Vec<MessageOut>, AppError> {
+        if public_only {
+            store::visitor_messages_between(c, conversation, after, upto)
+        } else {
+            store::messages_between(c, conversation, after, upto)
+        }
+    }
+    fn one(m: MessageOut) -> ServerFrame {
+        ServerFrame::Message(m)
+    }
+    fn many(conversation: i64, messages: Vec<MessageOut>, more: bool) -> ServerFrame {
+        ServerFrame::History { conversation, messages, more }
+    }
+}
+
+/// Per-socket delivery state: the last sequence number sent per conversation (or per team room,
+/// with [`crate::teamchat::RoomFeed`]). Messages arrive from the hub possibly out of order (two
+/// writers publish concurrently) or with holes (a dropped event); anything missing is read from
+/// the database, so the client always sees 1, 2, 3, … with no gap and no duplicate.
+pub struct Delivery<F: Feed = ChatFeed> {
     pub last_sent: HashMap<i64, i64>,
     /// Replays (resume, catch-up) go out as `history` frames of many messages each instead of
     /// one `message` frame per message, so a client merges a long chat in one pass. Clients
@@ -34,18 +76,24 @@ pub struct Delivery {
     /// A visitor's socket: replays skip internal lines (whispers, transfer notes), which share
     /// the conversation's sequence, so a visitor sees seq gaps where they were.
     pub public_only: bool,
+    feed: std::marker::PhantomData<F>,
 }
 
 /// A `history` frame carries messages up to about this many bytes of JSON.
 const HISTORY_FRAME_BYTES: usize = 512 * 1024;
 
-impl Delivery {
-    pub fn new() -> Delivery {
-        Delivery { last_sent: HashMap::new(), batch: false, public_only: false }
+impl<F: Feed> Delivery<F> {
+    pub fn new() -> Delivery<F> {
+        Delivery { last_sent: HashMap::new(), batch: false, public_only: false, feed: std::marker::PhantomData }
     }
 
-    pub async fn deliver(&mut self, session: &mut Session, db: &Db, conversation: i64, seq: i64, json: &str) -> Result<(), Closed> {
-        let Some(&last) = self.last_sent.get(&conversation) else {
+    /// A visitor socket's delivery: replays leave internal lines out.
+    pub fn visitor() -> Delivery<F> {
+        Delivery { public_only: true, ..Delivery::new() }
+    }
+
+    pub async fn deliver(&mut self, session: &mut Session, db: &Db, key: i64, seq: i64, json: &str) -> Result<(), Closed> {
+        let Some(&last) = self.last_sent.get(&key) else {
             // Not (or no longer) following this conversation on this socket.
             return Ok(());
         };
@@ -53,69 +101,60 @@ impl Delivery {
             return Ok(());
         }
         if seq > last + 1 {
-            self.catch_up(session, db, conversation, seq - 1).await?;
+            self.catch_up(session, db, key, seq - 1).await?;
         }
         session.text(json.to_string()).await.map_err(|_| Closed)?;
-        self.last_sent.insert(conversation, seq);
+        self.last_sent.insert(key, seq);
         Ok(())
     }
 
     /// Send everything after the last sent seq up to `upto` (or everything stored, for None).
-    pub async fn catch_up(&mut self, session: &mut Session, db: &Db, conversation: i64, upto: i64) -> Result<(), Closed> {
-        let after = self.last_sent.get(&conversation).copied().unwrap_or(0);
+    pub async fn catch_up(&mut self, session: &mut Session, db: &Db, key: i64, upto: i64) -> Result<(), Closed> {
+        let after = self.last_sent.get(&key).copied().unwrap_or(0);
         if upto <= after {
             return Ok(());
         }
         let public_only = self.public_only;
-        let msgs = db
-            .read(move |c| {
-                if public_only {
-                    store::visitor_messages_between(c, conversation, after, upto)
-                } else {
-                    store::messages_between(c, conversation, after, upto)
-                }
-            })
-            .await
-            .map_err(|_| Closed)?;
+        let msgs = db.read(move |c| F::load(c, key, after, upto, public_only)).await.map_err(|_| Closed)?;
         if self.batch {
-            return self.send_history(session, conversation, msgs).await;
+            return self.send_history(session, key, msgs).await;
         }
         for m in msgs {
-            let seq = m.seq;
-            session.text(ServerFrame::Message(m).to_json()).await.map_err(|_| Closed)?;
-            self.last_sent.insert(conversation, seq);
+            let seq = F::seq(&m);
+            session.text(F::one(m).to_json()).await.map_err(|_| Closed)?;
+            self.last_sent.insert(key, seq);
         }
         Ok(())
     }
 
     /// The replay as `history` frames in seq order, each up to [`HISTORY_FRAME_BYTES`]; `more`
     /// is true on all but the last, so the client merges once when the replay is complete.
-    async fn send_history(&mut self, session: &mut Session, conversation: i64, msgs: Vec<MessageOut>) -> Result<(), Closed> {
+    async fn send_history(&mut self, session: &mut Session, key: i64, msgs: Vec<F::Item>) -> Result<(), Closed> {
         let mut msgs = msgs.into_iter().peekable();
         while msgs.peek().is_some() {
             let mut chunk = Vec::new();
             let mut bytes = 0;
-            while let Some(m) = msgs.next_if(|m| chunk.is_empty() || bytes + approx_json_len(m) <= HISTORY_FRAME_BYTES) {
-                bytes += approx_json_len(&m);
+            while let Some(m) = msgs.next_if(|m| chunk.is_empty() || bytes + F::approx_len(m) <= HISTORY_FRAME_BYTES) {
+                bytes += F::approx_len(&m);
                 chunk.push(m);
             }
-            let last = chunk.last().map(|m| m.seq).unwrap_or(0);
-            let frame = ServerFrame::History { conversation, messages: chunk, more: msgs.peek().is_some() };
+            let last = chunk.last().map(F::seq).unwrap_or(0);
+            let frame = F::many(key, chunk, msgs.peek().is_some());
             session.text(frame.to_json()).await.map_err(|_| Closed)?;
-            self.last_sent.insert(conversation, last);
+            self.last_sent.insert(key, last);
         }
         Ok(())
     }
 
     /// Start following a conversation from `after` (the client's last seen seq) and replay.
-    pub async fn follow(&mut self, session: &mut Session, db: &Db, conversation: i64, after: i64) -> Result<(), Closed> {
+    pub async fn follow(&mut self, session: &mut Session, db: &Db, key: i64, after: i64) -> Result<(), Closed> {
         let after = after.max(0);
-        self.last_sent.insert(conversation, after);
-        self.catch_up(session, db, conversation, i64::MAX).await
+        self.last_sent.insert(key, after);
+        self.catch_up(session, db, key, i64::MAX).await
     }
 
-    pub fn unfollow(&mut self, conversation: i64) {
-        self.last_sent.remove(&conversation);
+    pub fn unfollow(&mut self, key: i64) {
+        self.last_sent.remove(&key);
     }
 }
 
@@ -125,7 +164,7 @@ fn approx_json_len(m: &MessageOut) -> usize {
     300 + m.body.len() * 2 + m.attachment.as_ref().map_or(0, |a| a.name.len() * 2 + a.url.len() + 120)
 }
 
-impl Default for Delivery {
+impl<F: Feed> Default for Delivery<F> {
     fn default() -> Self {
         Self::new()
     }
@@ -199,6 +238,27 @@ pub async fn run_loop<H: Handler>(
                             break (close::NORMAL, "closed");
                         }
                     }
+                    // Internal chat: only a handler following team rooms (agents) delivers these;
+                    // the hub never subscribes a visitor socket to a room.
+                    Some(Outbound::RoomMessage { room, seq, json }) => {
+                        let db = handler.db().clone();
+                        if let Some(rooms) = handler.rooms()
+                            && rooms.deliver(&mut session, &db, room, seq, &json).await.is_err()
+                        {
+                            break (close::NORMAL, "closed");
+                        }
+                    }
+                    Some(Outbound::FollowRoom { room, json }) => {
+                        let db = handler.db().clone();
+                        if let Some(rooms) = handler.rooms() {
+                            if session.text(json.to_string()).await.is_err() {
+                                break (close::NORMAL, "closed");
+                            }
+                            if !rooms.last_sent.contains_key(&room) && rooms.follow(&mut session, &db, room, 0).await.is_err() {
+                                break (close::NORMAL, "closed");
+                            }
+                        }
+                    }
                     // The hub dropped us (queue full): reconnect and resume.
                     None => break (close::TRY_AGAIN, "too slow; reconnect and resume"),
                 }
@@ -254,6 +314,10 @@ pub async fn run_loop<H: Handler>(
 pub trait Handler {
     async fn on_text(&mut self, session: &mut Session, text: &str) -> Result<Step, Closed>;
     fn delivery(&mut self) -> &mut Delivery;
+    /// The team rooms this socket follows (internal chat); None for sockets that never do.
+    fn rooms(&mut self) -> Option<&mut Delivery<crate::teamchat::RoomFeed>> {
+        None
+    }
     fn db(&self) -> &Db;
     fn check_every(&self) -> Duration {
         Duration::from_secs(3600)

@@ -27,7 +27,7 @@ pub async fn upgrade(state: web::Data<AppState>, req: HttpRequest, body: web::Pa
         visitor: None,
         conversation: None,
         // Never an internal line (whisper, transfer note) in a visitor's replay.
-        delivery: Delivery { public_only: true, ..Delivery::new() },
+        delivery: Delivery::visitor(),
         socket: None,
         page_url: None,
         origin: None,

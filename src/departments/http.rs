@@ -20,6 +20,9 @@ pub async fn create(state: Data, p: Principal, body: web::Json<NewDepartment>) -
     let actor = Actor::from(&p);
     let now = state.now();
     let d = state.db.write(move |c| super::create(c, &new, &actor, now)).await?;
+    // Internal chat: the department's new team room is every admin's; open consoles re-read
+    // their rooms (an `access` frame) and follow it.
+    state.hub.agents_changed().await;
     Ok(HttpResponse::Created().json(d))
 }
 
@@ -39,6 +42,8 @@ pub async fn delete(state: Data, p: Principal, path: web::Path<i64>) -> Result<H
     let actor = Actor::from(&p);
     let now = state.now();
     state.db.write(move |c| super::delete(c, id, &actor, now)).await?;
+    // Internal chat: its team room is gone; consoles re-read their rooms.
+    state.hub.agents_changed().await;
     Ok(HttpResponse::NoContent().finish())
 }
 

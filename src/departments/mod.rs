@@ -84,6 +84,8 @@ pub fn validate_name(name: &str) -> Result<String, AppError> {
 pub fn create(conn: &rusqlite::Connection, new: &NewDepartment, actor: &Actor, now: i64) -> Result<Department, AppError> {
     let name = validate_name(&new.name)?;
     let id = store::insert(conn, &name, new.visible, now)?;
+    // Internal chat: every department has its team room.
+    crate::teamchat::store::create_department_room(conn, id, now)?;
     audit::store::record(conn, now, actor, "department.create", Some(&name), None)?;
     store::get(conn, id)?.ok_or_else(|| AppError::internal("department vanished after insert"))
 }

@@ -53,7 +53,7 @@ macro_rules! route {
 pub fn api_routes() -> Vec<ApiRoute> {
     use crate::{
         agents, audit, backups, bans, canned, chat, contacts, departments, gdpr, inbound, mail, retention, routing, settings, tags,
-        tickets, webhooks,
+        teamchat, tickets, webhooks,
     };
     use Access::{Metrics, Public, Role as R};
     use Role::{Admin, Agent, Supervisor};
@@ -125,6 +125,9 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route!(GET "/files/{token}/{name}", Public, chat::files::download),
         route!(GET "/ws/visitor", Public, chat::visitor_ws::upgrade),
         route!(GET "/ws/agent", R(Agent), chat::agent_ws::upgrade),
+        route!(GET "/api/v1/team/rooms", R(Agent), teamchat::http::rooms),
+        route!(GET "/api/v1/team/rooms/{id}/messages", R(Agent), teamchat::http::messages),
+        route!(POST "/api/v1/team/direct", R(Agent), teamchat::http::direct),
         route!(GET "/api/v1/tickets", R(Agent), tickets::http::list),
         route!(POST "/api/v1/tickets", R(Agent), tickets::http::create),
         route!(GET "/api/v1/tickets/counts", R(Agent), tickets::http::counts),

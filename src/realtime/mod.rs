@@ -44,6 +44,11 @@ pub enum Outbound {
     /// Routing gave this agent a chat: send the frame, then follow the conversation from its
     /// start (the hub has already subscribed the socket).
     Follow { conversation: i64, json: Arc<str> },
+    /// A team room message (internal chat) with its sequence number; delivered gap-free like
+    /// [`Outbound::Message`]. Only agent sockets ever follow rooms.
+    RoomMessage { room: i64, seq: i64, json: Arc<str> },
+    /// A new team room is this agent's: send the frame, then follow the room from its start.
+    FollowRoom { room: i64, json: Arc<str> },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +65,9 @@ pub enum Audience {
     Agent(i64),
     /// Every socket of one visitor.
     Visitor(i64),
+    /// Agent sockets following a team room (internal chat). Visitor sockets never do: the hub
+    /// refuses to subscribe them, and this audience skips them too.
+    Room(i64),
 }
 
 enum Cmd {
@@ -73,6 +81,9 @@ enum Cmd {
     OnlineVisitors { reply: oneshot::Sender<Vec<i64>> },
     CloseAll { code: u16, reason: &'static str, reply: oneshot::Sender<()> },
     AssignAgent { agent_id: i64, conversation: i64, json: Arc<str> },
+    SubscribeRoom { id: SocketId, room: i64 },
+    UnsubscribeRoom { id: SocketId, room: i64 },
+    JoinRoom { agent_id: i64, room: i64, json: Arc<str> },
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -117,6 +128,22 @@ impl Hub {
         let _ = self.tx.send(Cmd::Unsubscribe { id, conversation }).await;
     }
 
+    /// Follow a team room on an agent socket (ignored for a visitor socket).
+    pub async fn subscribe_room(&self, id: SocketId, room: i64) {
+        let _ = self.tx.send(Cmd::SubscribeRoom { id, room }).await;
+    }
+
+    pub async fn unsubscribe_room(&self, id: SocketId, room: i64) {
+        let _ = self.tx.send(Cmd::UnsubscribeRoom { id, room }).await;
+    }
+
+    /// A new team room is `agent_id`'s: subscribe every socket of theirs and hand each the frame
+    /// with [`Outbound::FollowRoom`].
+    pub async fn join_room(&self, agent_id: i64, room: i64, frame: ServerFrame) {
+        let json: Arc<str> = frame.to_json().into();
+        let _ = self.tx.send(Cmd::JoinRoom { agent_id, room, json }).await;
+    }
+
     /// Publish a frame after commit, serialized once for every recipient. A `message` frame
     /// travels with its conversation and `seq`, so each socket delivers it gap-free. Waits only
     /// for room in the hub's queue, never for sockets.
@@ -129,13 +156,15 @@ impl Hub {
                 Audience::Conversation(c) | Audience::ConversationAgents(c) => Audience::ConversationAgents(c),
                 Audience::Agents => Audience::Agents,
                 Audience::Agent(a) => Audience::Agent(a),
-                Audience::ConversationVisitors(_) | Audience::Visitor(_) => return,
+                // Team rooms carry only agents, but a chat's line has no business there.
+                Audience::ConversationVisitors(_) | Audience::Visitor(_) | Audience::Room(_) => return,
             },
             (_, a) => a,
         };
         let json: Arc<str> = frame.to_json().into();
         let item = match &frame {
             ServerFrame::Message(m) => Outbound::Message { conversation: m.conversation, seq: m.seq, json },
+            ServerFrame::TeamMessage(m) => Outbound::RoomMessage { room: m.room, seq: m.seq, json },
             _ => Outbound::Frame(json),
         };
         self.publish_item(audience, item).await;
@@ -210,12 +239,14 @@ struct Socket {
     peer: Peer,
     tx: mpsc::Sender<Outbound>,
     subscriptions: HashSet<i64>,
+    rooms: HashSet<i64>,
 }
 
 #[derive(Default)]
 struct State {
     sockets: HashMap<SocketId, Socket>,
     by_conversation: HashMap<i64, HashSet<SocketId>>,
+    by_room: HashMap<i64, HashSet<SocketId>>,
     dropped_slow: u64,
 }
 
@@ -230,6 +261,24 @@ impl State {
                     }
                 }
             }
+            for r in s.rooms {
+                if let Some(set) = self.by_room.get_mut(&r) {
+                    set.remove(&id);
+                    if set.is_empty() {
+                        self.by_room.remove(&r);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Subscribe an agent socket to a room; a visitor socket is never subscribed.
+    fn subscribe_room(&mut self, id: SocketId, room: i64) {
+        if let Some(s) = self.sockets.get_mut(&id)
+            && matches!(s.peer, Peer::Agent { .. })
+        {
+            s.rooms.insert(room);
+            self.by_room.entry(room).or_default().insert(id);
         }
     }
 
@@ -250,6 +299,13 @@ impl State {
             Audience::Agents => all(&|p| matches!(p, Peer::Agent { .. })),
             Audience::Agent(a) => all(&|p| *p == Peer::Agent { agent_id: a }),
             Audience::Visitor(v) => all(&|p| *p == Peer::Visitor { visitor_id: v }),
+            Audience::Room(r) => self
+                .by_room
+                .get(&r)
+                .map(|set| {
+                    set.iter().copied().filter(|id| self.sockets.get(id).is_some_and(|s| matches!(s.peer, Peer::Agent { .. }))).collect()
+                })
+                .unwrap_or_default(),
         }
     }
 
@@ -285,7 +341,7 @@ async fn run(mut rx: mpsc::Receiver<Cmd>) {
     while let Some(cmd) = rx.recv().await {
         match cmd {
             Cmd::Register { id, peer, tx } => {
-                st.sockets.insert(id, Socket { peer, tx, subscriptions: HashSet::new() });
+                st.sockets.insert(id, Socket { peer, tx, subscriptions: HashSet::new(), rooms: HashSet::new() });
             }
             Cmd::Unregister { id } => st.remove(id),
             Cmd::Subscribe { id, conversation } => {
@@ -303,6 +359,24 @@ async fn run(mut rx: mpsc::Receiver<Cmd>) {
                 }
             }
             Cmd::Publish { audience, item } => st.deliver(audience, item),
+            Cmd::SubscribeRoom { id, room } => st.subscribe_room(id, room),
+            Cmd::UnsubscribeRoom { id, room } => {
+                if let Some(s) = st.sockets.get_mut(&id) {
+                    s.rooms.remove(&room);
+                }
+                if let Some(set) = st.by_room.get_mut(&room) {
+                    set.remove(&id);
+                    if set.is_empty() {
+                        st.by_room.remove(&room);
+                    }
+                }
+            }
+            Cmd::JoinRoom { agent_id, room, json } => {
+                for id in st.targets(Audience::Agent(agent_id)) {
+                    st.subscribe_room(id, room);
+                    st.deliver_to(id, Outbound::FollowRoom { room, json: json.clone() });
+                }
+            }
             Cmd::Stats { reply } => {
                 let agents: HashSet<i64> =
                     st.sockets.values().filter_map(|s| if let Peer::Agent { agent_id } = s.peer { Some(agent_id) } else { None }).collect();
@@ -392,6 +466,48 @@ mod tests {
             n += 1;
         }
         assert_eq!(n, SOCKET_QUEUE, "queue drained, then closed");
+    }
+
+    /// Internal chat: a room's frames reach only agent sockets following it; a visitor socket
+    /// cannot be subscribed to a room, even by mistake, and `Room` skips visitors.
+    #[tokio::test]
+    async fn room_frames_never_reach_visitor_sockets() {
+        let hub = Hub::start();
+        let (agent, mut agent_rx) = hub.register(Peer::Agent { agent_id: 1 }).await;
+        let (visitor, mut visitor_rx) = hub.register(Peer::Visitor { visitor_id: 9 }).await;
+        let (_other, mut other_rx) = hub.register(Peer::Agent { agent_id: 2 }).await;
+        hub.subscribe_room(agent, 7).await;
+        hub.subscribe_room(visitor, 7).await;
+        hub.subscribe(visitor, 7).await; // a conversation with the same number
+        let m = protocol::TeamMessageOut {
+            room: 7,
+            seq: 1,
+            id: 1,
+            agent_id: 1,
+            name: "Ann".into(),
+            body: "internal".into(),
+            at: 0,
+            client_id: None,
+        };
+        hub.publish(Audience::Room(7), ServerFrame::TeamMessage(m)).await;
+        hub.join_room(2, 8, ServerFrame::TeamRead { room: 8, seq: 0 }).await;
+        hub.publish(Audience::Room(8), ServerFrame::TeamRead { room: 8, seq: 1 }).await;
+        hub.publish(Audience::Visitor(9), ServerFrame::Pong).await;
+        match agent_rx.recv().await.unwrap() {
+            Outbound::RoomMessage { room, seq, json } => {
+                assert_eq!((room, seq), (7, 1));
+                assert!(json.contains("internal"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(other_rx.recv().await.unwrap(), Outbound::FollowRoom { room: 8, .. }));
+        assert!(matches!(other_rx.recv().await.unwrap(), Outbound::Frame(f) if f.contains("team_read")));
+        // The visitor's first frame is the pong: nothing of the rooms came before it.
+        assert!(matches!(visitor_rx.recv().await.unwrap(), Outbound::Frame(f) if &*f == r#"{"type":"pong"}"#));
+        hub.unsubscribe_room(agent, 7).await;
+        hub.publish(Audience::Room(7), ServerFrame::TeamRead { room: 7, seq: 2 }).await;
+        hub.publish(Audience::Agent(1), ServerFrame::Pong).await;
+        assert!(matches!(agent_rx.recv().await.unwrap(), Outbound::Frame(f) if &*f == r#"{"type":"pong"}"#), "unsubscribed");
     }
 
     #[tokio::test]

@@ -48,6 +48,14 @@ pub struct Resume {
     pub last_seq: i64,
 }
 
+/// Where the console left off in a team room (internal chat): the last `seq` it has.
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TeamResume {
+    pub room: i64,
+    pub last_seq: i64,
+}
+
 /// Frames a visitor's widget sends.
 #[derive(Deserialize, Debug, Clone, PartialEq)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
@@ -100,6 +108,10 @@ pub enum AgentFrame {
         v: u32,
         #[serde(default)]
         resume: Vec<Resume>,
+        /// Team rooms (internal chat) to resume after these seqs; the others are followed from
+        /// their current last seq (older messages come from the history route).
+        #[serde(default)]
+        team: Vec<TeamResume>,
     },
     Accept {
         conversation: i64,
@@ -167,6 +179,23 @@ pub enum AgentFrame {
     Viewing {
         ticket: i64,
         state: PresenceState,
+    },
+    /// Internal chat: a message into a team room the agent belongs to.
+    TeamMessage {
+        room: i64,
+        client_id: String,
+        #[serde(default)]
+        body: String,
+    },
+    /// Internal chat: the agent is (not) typing in a team room.
+    TeamTyping {
+        room: i64,
+        typing: bool,
+    },
+    /// Internal chat: the agent has read a team room up to `seq`.
+    TeamRead {
+        room: i64,
+        seq: i64,
     },
     Ping,
 }
@@ -238,7 +267,8 @@ pub fn parse_agent(text: &str) -> Result<AgentFrame, FrameError> {
     match &f {
         AgentFrame::Hello { v, .. } => check_version(*v)?,
         AgentFrame::Message { client_id, body, attachment, .. } => check_message(client_id, body, attachment.as_deref())?,
-        AgentFrame::Read { seq, .. } | AgentFrame::Delivered { seq, .. } => check_seq(*seq)?,
+        AgentFrame::Read { seq, .. } | AgentFrame::Delivered { seq, .. } | AgentFrame::TeamRead { seq, .. } => check_seq(*seq)?,
+        AgentFrame::TeamMessage { client_id, body, .. } => check_message(client_id, body, None)?,
         AgentFrame::Whisper { client_id, body, .. } => check_message(client_id, body, None)?,
         AgentFrame::Transfer { agent_id, department_id, note, .. } => {
             if agent_id.is_some() == department_id.is_some() {
@@ -369,10 +399,12 @@ pub enum ServerFrame {
         more: bool,
     },
     /// The agent's rights changed (role, departments, an admin switch) while the socket was
-    /// open: its current role, and the chats it no longer follows (they may not see them now).
+    /// open: its current role, the chats it no longer follows (they may not see them now), and
+    /// all its team rooms now (internal chat; only these are followed).
     Access {
         role: Role,
         unfollowed: Vec<i64>,
+        team: Vec<crate::teamchat::RoomSummary>,
     },
     /// Conversation lifecycle, tagged by `status`.
     Status(StatusChange),
@@ -468,6 +500,41 @@ pub enum ServerFrame {
         agent_id: i64,
         name: String,
     },
+    /// Internal chat: a message in a team room (agent sockets following the room only; published
+    /// with its `seq`, so sockets deliver it gap-free).
+    TeamMessage(TeamMessageOut),
+    /// Internal chat: a replay (resume, catch-up) of a team room in seq order; `more`: another
+    /// `team_history` frame of this replay follows.
+    TeamHistory {
+        room: i64,
+        messages: Vec<TeamMessageOut>,
+        more: bool,
+    },
+    /// Internal chat: your `team_message` is committed.
+    TeamAck {
+        client_id: String,
+        room: i64,
+        seq: i64,
+        id: i64,
+        at: i64,
+    },
+    /// Internal chat: a colleague is (not) typing in a room you follow.
+    TeamTyping {
+        room: i64,
+        agent_id: i64,
+        name: String,
+        typing: bool,
+    },
+    /// Internal chat: you (in this or another tab) read the room up to `seq`.
+    TeamRead {
+        room: i64,
+        seq: i64,
+    },
+    /// Internal chat: a new room is yours (a colleague opened a 1:1 with you); your sockets now
+    /// follow it.
+    TeamRoom {
+        room: crate::teamchat::RoomSummary,
+    },
 }
 
 impl ServerFrame {
@@ -516,6 +583,22 @@ pub struct AgentWelcome {
     pub mine: Vec<Conversation>,
     pub supervised: Vec<Conversation>,
     pub sneak_peek: bool,
+    /// Internal chat: the agent's team rooms with unread counts; the socket follows each one.
+    pub team: Vec<crate::teamchat::RoomSummary>,
+}
+
+/// One internal-chat message as it travels to agents (and as the history route lists it).
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct TeamMessageOut {
+    pub room: i64,
+    pub seq: i64,
+    pub id: i64,
+    pub agent_id: i64,
+    pub name: String,
+    pub body: String,
+    pub at: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
 }
 
 #[derive(Serialize, Debug, Clone, PartialEq)]
@@ -781,9 +864,10 @@ mod tests {
                     mine: vec![],
                     supervised: vec![],
                     sneak_peek: true,
+                    team: vec![],
                 }),
                 format!(
-                    r#"{{"agent":{{"id":4,"name":"Ann","role":"supervisor"}},"mine":[],"queue":[{CONVERSATION}],"sneak_peek":true,"supervised":[],"type":"welcome","v":1}}"#
+                    r#"{{"agent":{{"id":4,"name":"Ann","role":"supervisor"}},"mine":[],"queue":[{CONVERSATION}],"sneak_peek":true,"supervised":[],"team":[],"type":"welcome","v":1}}"#
                 ),
             ),
             (
@@ -873,7 +957,6 @@ mod tests {
                 ServerFrame::History { conversation: 12, messages: vec![], more: true },
                 r#"{"conversation":12,"messages":[],"more":true,"type":"history"}"#.into(),
             ),
-            (ServerFrame::Access { role: Role::Agent, unfollowed: vec![12] }, r#"{"role":"agent","type":"access","unfollowed":[12]}"#.into()),
             (
                 ServerFrame::Transferred { conversation: 12, from_agent: Some(4), to_agent: None, to_department: Some(2), by: 4, by_name: "Ann".into() },
                 r#"{"by":4,"by_name":"Ann","conversation":12,"from_agent":4,"to_agent":null,"to_department":2,"type":"transferred"}"#.into(),
@@ -896,6 +979,52 @@ mod tests {
                     internal: true,
                 }),
                 r#"{"at":1795400000000,"author":{"agent_id":5,"kind":"agent","name":"Sue"},"body":"offer 10%","client_id":"w-1","conversation":12,"id":983,"internal":true,"seq":4,"type":"message"}"#.into(),
+            ),
+            (
+                ServerFrame::Access { role: Role::Agent, unfollowed: vec![12], team: vec![] },
+                r#"{"role":"agent","team":[],"type":"access","unfollowed":[12]}"#.into(),
+            ),
+            (
+                ServerFrame::TeamMessage(TeamMessageOut {
+                    room: 3,
+                    seq: 2,
+                    id: 40,
+                    agent_id: 4,
+                    name: "Ann".into(),
+                    body: "see #12".into(),
+                    at: 1795400000000,
+                    client_id: None,
+                }),
+                r#"{"agent_id":4,"at":1795400000000,"body":"see #12","id":40,"name":"Ann","room":3,"seq":2,"type":"team_message"}"#.into(),
+            ),
+            (
+                ServerFrame::TeamAck { client_id: "c1".into(), room: 3, seq: 2, id: 40, at: 1795400000000 },
+                r#"{"at":1795400000000,"client_id":"c1","id":40,"room":3,"seq":2,"type":"team_ack"}"#.into(),
+            ),
+            (
+                ServerFrame::TeamHistory { room: 3, messages: vec![], more: false },
+                r#"{"messages":[],"more":false,"room":3,"type":"team_history"}"#.into(),
+            ),
+            (
+                ServerFrame::TeamTyping { room: 3, agent_id: 4, name: "Ann".into(), typing: true },
+                r#"{"agent_id":4,"name":"Ann","room":3,"type":"team_typing","typing":true}"#.into(),
+            ),
+            (ServerFrame::TeamRead { room: 3, seq: 2 }, r#"{"room":3,"seq":2,"type":"team_read"}"#.into()),
+            (
+                ServerFrame::TeamRoom {
+                    room: crate::teamchat::RoomSummary {
+                        id: 3,
+                        kind: crate::teamchat::RoomKind::Direct,
+                        department_id: None,
+                        agent_id: Some(5),
+                        name: "Bob".into(),
+                        last_seq: 2,
+                        read_seq: 1,
+                        unread: 1,
+                        last_message_at: Some(1795400000000),
+                    },
+                },
+                r#"{"room":{"agent_id":5,"department_id":null,"id":3,"kind":"direct","last_message_at":1795400000000,"last_seq":2,"name":"Bob","read_seq":1,"unread":1},"type":"team_room"}"#.into(),
             ),
         ];
         for (frame, want) in cases {
@@ -928,6 +1057,18 @@ mod tests {
         assert_eq!(parse_agent(r#"{"type":"accept","conversation":"x"}"#).unwrap_err().code, "invalid_frame");
         assert_eq!(parse_agent(r#"{"type":"hello","v":1,"token":"x"}"#).unwrap_err().code, "unknown_field");
         assert!(parse_agent(r#"{"type":"viewing","ticket":1001,"state":"replying"}"#).is_ok());
+        assert_eq!(
+            parse_agent(r#"{"type":"team_message","room":3,"client_id":"c1","body":"see #12"}"#).unwrap(),
+            AgentFrame::TeamMessage { room: 3, client_id: "c1".into(), body: "see #12".into() }
+        );
+        assert_eq!(parse_agent(r#"{"type":"team_message","room":3,"client_id":"c1","body":" "}"#).unwrap_err().code, "invalid_frame");
+        assert_eq!(parse_agent(r#"{"type":"team_message","room":3,"client_id":"c 1","body":"x"}"#).unwrap_err().code, "invalid_frame");
+        assert_eq!(parse_agent(r#"{"type":"team_read","room":3,"seq":-1}"#).unwrap_err().code, "invalid_frame");
+        assert_eq!(parse_agent(r#"{"type":"team_typing","room":3,"typing":true,"draft":"x"}"#).unwrap_err().code, "unknown_field");
+        assert!(parse_agent(r#"{"type":"hello","v":1,"team":[{"room":3,"last_seq":9}]}"#).is_ok());
+        assert_eq!(parse_agent(r#"{"type":"hello","v":1,"team":[{"room":3}]}"#).unwrap_err().code, "invalid_frame");
+        assert_eq!(parse_visitor(r#"{"type":"team_message","room":3,"client_id":"c1","body":"x"}"#).unwrap_err().code, "unknown_type");
+
         assert_eq!(parse_agent(r#"{"type":"viewing","ticket":1001,"state":"dancing"}"#).unwrap_err().code, "invalid_frame");
     }
 

@@ -26,6 +26,7 @@ mod server;
 mod socket_code;
 mod summary;
 mod team;
+mod teamchat;
 mod tickets;
 mod totp;
 mod webhooks;

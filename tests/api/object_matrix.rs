@@ -54,6 +54,8 @@ enum Obj {
     MailOfTicketA,
     /// A ban of an address range, made by an admin.
     NewBan,
+    /// Department A's team room (internal chat), with one message of ag1's.
+    RoomA,
 }
 
 /// A made object: the path parameter(s) and what a body may need.
@@ -86,6 +88,9 @@ const TICKETS: &[&str] = &["tickets", "ticket_messages", "ticket_tags", "ticket_
 const CHATS: &[&str] = &["conversations", "messages", "visitors", "tickets", "ticket_messages"];
 const WEBHOOKS: &[&str] = &["webhooks", "webhook_deliveries", "audit_log"];
 const CHAT_TAGS: &[&str] = &["conversations", "conversation_tags", "messages", "visitors"];
+/// Internal chat: a department's room is its members' and the admins' (people, not tokens).
+const ROOM_A: &[Who] = &[Who::Ag1, Who::Admin];
+const TEAM: &[&str] = &["team_rooms", "team_messages", "team_reads"];
 
 fn none(_: &World, _: &Made) -> Option<Value> {
     None
@@ -282,6 +287,7 @@ const ENTRIES: &[Entry] = &[
         tables: &["canned_responses"],
     },
     Entry { method: "GET", path: "/api/v1/contacts/{id}", obj: Obj::ContactA, body: none, allowed: A_DESK, tables: TICKETS },
+    Entry { method: "GET", path: "/api/v1/team/rooms/{id}/messages", obj: Obj::RoomA, body: none, allowed: ROOM_A, tables: TEAM },
     Entry {
         method: "PATCH",
         path: "/api/v1/contacts/{id}",
@@ -340,6 +346,12 @@ const FRAMES: &[FrameEntry] = &[
     },
     FrameEntry { ty: "whisper", frame: Some(|w| json!({"type": "whisper", "conversation": w.conv, "client_id": "w1", "body": "psst"})) },
     FrameEntry { ty: "take_over", frame: Some(|w| json!({"type": "take_over", "conversation": w.conv})) },
+    FrameEntry {
+        ty: "team_message",
+        frame: Some(|w| json!({"type": "team_message", "room": w.room_a, "client_id": "t1", "body": "psst"})),
+    },
+    FrameEntry { ty: "team_typing", frame: Some(|w| json!({"type": "team_typing", "room": w.room_a, "typing": true})) },
+    FrameEntry { ty: "team_read", frame: Some(|w| json!({"type": "team_read", "room": w.room_a, "seq": 1})) },
 ];
 
 /// The agent frame types the server knows, read from the parser itself (serde lists the
@@ -451,6 +463,13 @@ impl Maker {
                 let (s, b) = w.call(Who::AdminToken, "POST", "/api/v1/bans", Some(json!({"ip": format!("198.51.100.{}", n % 250)}))).await;
                 assert_eq!(s, StatusCode::CREATED, "{b}");
                 made(b["id"].to_string())
+            }
+            Obj::RoomA => {
+                // One message in the room, so a read has something to show.
+                let (mut s, _) = ws::agent(&w.app.address, &w.ag1).await;
+                s.send(json!({"type": "team_message", "room": w.room_a, "client_id": format!("m{n}"), "body": "hello team"})).await;
+                s.recv_type("team_ack").await;
+                made(w.room_a.to_string())
             }
             Obj::MailOfTicketA => {
                 let t = w.ticket(Who::AdminToken, &format!("Mail {n}"), OLA, w.dept_a, &[]).await;
@@ -605,7 +624,7 @@ async fn socket_frames_against_someone_elses_objects_are_refused() {
     let (mut ag1, _) = ws::agent(&w.app.address, &w.ag1).await;
     until_pong(&mut ag1).await;
     let (mut ag2, _) = ws::agent(&w.app.address, &w.ag2).await;
-    let tables = ["conversations", "messages", "tickets", "ticket_messages"];
+    let tables = ["conversations", "messages", "tickets", "ticket_messages", "team_rooms", "team_messages", "team_reads"];
     let before = w.dump(&tables).await;
     for f in FRAMES {
         let Some(frame) = f.frame else { continue };
@@ -640,6 +659,9 @@ async fn socket_frames_against_someone_elses_objects_are_refused() {
         match f.ty {
             "open" => assert!(answers.iter().any(|a| a["type"] == "opened"), "{answers:?}"),
             "message" => assert!(answers.iter().any(|a| a["type"] == "ack"), "{answers:?}"),
+            "team_message" => assert!(answers.iter().any(|a| a["type"] == "team_ack"), "{answers:?}"),
+            // team_typing and team_read come back through the hub, possibly after the pong
+            // (tests/api/teamchat.rs waits for them).
             "viewing" => assert!(answers.iter().any(|a| a["type"] == "presence" && a["ticket"] == w.ticket_a), "{answers:?}"),
             _ => {}
         }

@@ -13,6 +13,7 @@ const SOCKET_CODE: &[&str] = &[
     "src/realtime",
     "src/events.rs",
     "src/routing/live.rs",
+    "src/teamchat/live.rs",
 ];
 
 fn rust_files(path: &Path, out: &mut Vec<PathBuf>) {

@@ -70,6 +70,8 @@ pub struct World {
     /// ag1's personal snippet and saved view.
     pub canned_ag1: i64,
     pub view_ag1: i64,
+    /// Department A's team room (internal chat): ag1 and admins use it.
+    pub room_a: i64,
 }
 
 impl World {
@@ -111,6 +113,7 @@ impl World {
             contact_kim: 0,
             canned_ag1: 0,
             view_ag1: 0,
+            room_a: 0,
         };
         w.dept_a = w.department("Dept A").await;
         w.dept_b = w.department("Dept B").await;
@@ -175,6 +178,10 @@ impl World {
         let (s, c) = w.call(Who::Ag1, "POST", "/api/v1/views", Some(json!({"name": "Mine", "filters": {"agent": "me"}}))).await;
         assert_eq!(s, StatusCode::CREATED, "{c}");
         w.view_ag1 = c["id"].as_i64().unwrap();
+        let (s, rooms) = w.call(Who::Ag1, "GET", "/api/v1/team/rooms", None).await;
+        assert_eq!(s, StatusCode::OK, "{rooms}");
+        w.room_a =
+            rooms["items"].as_array().unwrap().iter().find(|r| r["department_id"] == w.dept_a).expect("room of A")["id"].as_i64().unwrap();
         w
     }
 

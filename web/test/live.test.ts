@@ -5,7 +5,7 @@ import { desk, DEBOUNCE_MS } from '../src/console/tickets/desk.svelte';
 import { presence } from '../src/console/presence.svelte';
 import type { AgentWelcomeFrame } from '../src/shared/protocol';
 
-const welcome: AgentWelcomeFrame = { type: 'welcome', v: 1, agent: { id: 1, name: 'Olga', role: 'admin' }, queue: [], mine: [], supervised: [], sneak_peek: true };
+const welcome: AgentWelcomeFrame = { type: 'welcome', v: 1, agent: { id: 1, name: 'Olga', role: 'admin' }, queue: [], mine: [], supervised: [], sneak_peek: true, team: [] };
 
 function fakeServer() {
   const calls: string[] = [];
@@ -109,7 +109,7 @@ describe('access frame (rights re-checked by the server)', () => {
     ui.me = { id: 1, name: 'Olga', role: 'supervisor' } as typeof ui.me;
     live.emit({ ...welcome, agent: { id: 1, name: 'Olga', role: 'supervisor' }, supervised: [conv(7, 2), conv(8, 3)] });
     chat.selected = 7;
-    live.emit({ type: 'access', role: 'agent', unfollowed: [7] });
+    live.emit({ type: 'access', role: 'agent', unfollowed: [7], team: [] });
     expect(chat.supervised.map((c) => c.id)).toEqual([8]);
     expect(chat.selected).toBe(null);
     expect(ui.me?.role).toBe('agent');

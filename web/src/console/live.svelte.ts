@@ -6,9 +6,10 @@
 //   live.on('ticket', (f) => …)   // f: TicketChangedFrame
 //
 // Subscribers: chat/store.svelte.ts (queue, chats, messages), tickets/desk.svelte.ts (ticket
-// changes → counters, lists, the open ticket), presence.svelte.ts (who is on a ticket page).
+// changes → counters, lists, the open ticket), presence.svelte.ts (who is on a ticket page),
+// teamchat/store.svelte.ts (internal chat: rooms, messages, unread counts, typing).
 // Nothing else in the console opens a socket or polls.
-import { ChatSocket, socketUrl, type AgentClientFrame, type AgentServerFrame, type Resume, type SocketState } from '../shared/protocol';
+import { ChatSocket, socketUrl, type AgentClientFrame, type AgentServerFrame, type Resume, type SocketState, type TeamResume } from '../shared/protocol';
 import { navigate, ui } from './state.svelte';
 
 export type LiveType = AgentServerFrame['type'];
@@ -23,6 +24,7 @@ class Live {
   private handlers = new Map<LiveType, Set<(f: AgentServerFrame) => void>>();
   private stateHandlers = new Set<StateHandler>();
   private resumeFrom: () => Resume[] = () => [];
+  private teamResumeFrom: () => TeamResume[] = () => [];
 
   /** Subscribe to one frame type; returns the unsubscribe function. */
   on<T extends LiveType>(type: T, handler: Handler<T>): () => void {
@@ -45,11 +47,16 @@ class Live {
     this.resumeFrom = from;
   }
 
+  /** Where the console left off in each team room (internal chat); asked at every (re)connect. */
+  setTeamResume(from: () => TeamResume[]): void {
+    this.teamResumeFrom = from;
+  }
+
   start(): void {
     if (this.socket) return;
     this.socket = new ChatSocket<AgentClientFrame, AgentServerFrame>({
       url: socketUrl('/ws/agent'),
-      hello: () => ({ type: 'hello', v: 1, resume: this.resumeFrom() }),
+      hello: () => ({ type: 'hello', v: 1, resume: this.resumeFrom(), team: this.teamResumeFrom() }),
       onFrame: (f) => this.emit(f),
       onState: (s, code) => {
         this.connected = s === 'open';
@@ -76,6 +83,11 @@ class Live {
 
   /** A chat message: kept until acknowledged and re-sent after reconnects. */
   sendMessage(frame: Extract<AgentClientFrame, { type: 'message' }>): void {
+    this.socket?.sendMessage(frame);
+  }
+
+  /** A team room message (internal chat): kept until `team_ack`, re-sent after reconnects. */
+  sendTeamMessage(frame: Extract<AgentClientFrame, { type: 'team_message' }>): void {
     this.socket?.sendMessage(frame);
   }
 

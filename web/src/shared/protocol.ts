@@ -96,6 +96,35 @@ export interface VisitorConversation {
   agent_read_seq: number;
 }
 
+/** A team room of the internal chat as one agent sees it (`teamchat::RoomSummary`). */
+export interface TeamRoom {
+  id: number;
+  kind: 'department' | 'direct';
+  /** Department rooms: the department. */
+  department_id: number | null;
+  /** Direct rooms: the other agent. */
+  agent_id: number | null;
+  /** The department's or the other agent's name. */
+  name: string;
+  last_seq: number;
+  read_seq: number;
+  /** Colleagues' messages after `read_seq`. */
+  unread: number;
+  last_message_at: number | null;
+}
+
+/** One internal-chat message (`TeamMessageOut`), in `team_message` frames and the history route. */
+export interface TeamMessage {
+  room: number;
+  seq: number;
+  id: number;
+  agent_id: number;
+  name: string;
+  body: string;
+  at: number;
+  client_id?: string;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Server → client
 
@@ -104,9 +133,9 @@ export type MessageFrame = { type: 'message' } & ChatMessage;
 /** A replay of many messages in seq order (asked for with `hello.history`); `more`: another
  *  `history` frame of this replay follows. */
 export type HistoryFrame = { type: 'history'; conversation: number; messages: ChatMessage[]; more: boolean };
-/** The agent's rights changed while the socket was open: its role now, and the chats it no
- *  longer follows. */
-export type AccessFrame = { type: 'access'; role: AgentRole; unfollowed: number[] };
+/** The agent's rights changed while the socket was open: its role now, the chats it no longer
+ *  follows, and all its team rooms now (only these are followed). */
+export type AccessFrame = { type: 'access'; role: AgentRole; unfollowed: number[]; team: TeamRoom[] };
 /**
  * Lifecycle: queued (visitor's first message), active (accepted), ended (with outcome). A
  * queued visitor gets one whenever their place changes: `position` (1 = next), an estimate,
@@ -157,6 +186,8 @@ export type AgentWelcomeFrame = {
   mine: Conversation[];
   supervised: Conversation[];
   sneak_peek: boolean;
+  /** Internal chat: the agent's team rooms, each followed by this socket. */
+  team: TeamRoom[];
 };
 export type QueueFrame =
   | { type: 'queue'; op: 'add'; conversation: Conversation }
@@ -185,6 +216,17 @@ export type TransferredFrame = {
 /** A supervisor took the chat over from `from_agent`. */
 export type TakenOverFrame = { type: 'taken_over'; conversation: number; from_agent: number | null; agent_id: number; name: string };
 
+/** Internal chat (agent sockets only; a visitor socket never receives these). */
+export type TeamMessageFrame = { type: 'team_message' } & TeamMessage;
+/** A replay of a team room in seq order; `more`: another `team_history` frame follows. */
+export type TeamHistoryFrame = { type: 'team_history'; room: number; messages: TeamMessage[]; more: boolean };
+export type TeamAckFrame = { type: 'team_ack'; client_id: string; room: number; seq: number; id: number; at: number };
+export type TeamTypingFrame = { type: 'team_typing'; room: number; agent_id: number; name: string; typing: boolean };
+/** You (in this or another tab) read the room up to `seq`. */
+export type TeamReadFrame = { type: 'team_read'; room: number; seq: number };
+/** A new room is yours (a colleague opened a 1:1 with you); your sockets follow it. */
+export type TeamRoomFrame = { type: 'team_room'; room: TeamRoom };
+
 /** What `/ws/visitor` sends. */
 export type VisitorServerFrame = VisitorWelcomeFrame | AckFrame | MessageFrame | HistoryFrame | StatusFrame | AgentTypingFrame | ReceiptFrame | PongFrame | ErrorFrame;
 
@@ -192,7 +234,8 @@ export type VisitorServerFrame = VisitorWelcomeFrame | AckFrame | MessageFrame |
 export type AgentServerFrame =
   | AgentWelcomeFrame | QueueFrame | AcceptedFrame | OpenedFrame | ChatEndedFrame | AckFrame | MessageFrame | StatusFrame
   | VisitorTypingFrame | VisitorReadFrame | VisitorPageFrame | PresenceFrame | TicketChangedFrame | MailChangedFrame | AccessFrame | PongFrame | ErrorFrame
-  | AssignedFrame | AgentStatusFrame | TransferredFrame | TakenOverFrame;
+  | AssignedFrame | AgentStatusFrame | TransferredFrame | TakenOverFrame
+  | TeamMessageFrame | TeamHistoryFrame | TeamAckFrame | TeamTypingFrame | TeamReadFrame | TeamRoomFrame;
 
 /** Every frame the server sends, on either endpoint. */
 export type ServerFrame = VisitorServerFrame | AgentServerFrame;
@@ -201,6 +244,7 @@ export type ServerFrame = VisitorServerFrame | AgentServerFrame;
 // Client → server (realtime::protocol::VisitorFrame / AgentFrame; unknown fields are refused)
 
 export type Resume = { conversation: number; last_seq: number };
+export type TeamResume = { room: number; last_seq: number };
 export type PageInfo = { url: string; title?: string; referrer?: string };
 
 export type VisitorClientFrame =
@@ -215,7 +259,8 @@ export type VisitorClientFrame =
   | { type: 'ping' };
 
 export type AgentClientFrame =
-  | { type: 'hello'; v: 1; resume?: Resume[] }
+  /** `team`: team rooms to resume after these seqs (the others are followed from now). */
+  | { type: 'hello'; v: 1; resume?: Resume[]; team?: TeamResume[] }
   /** `force`: beyond the chat limit (supervisors and admins, after confirming). */
   | { type: 'accept'; conversation: number; force?: boolean }
   | { type: 'open'; conversation: number; last_seq: number }
@@ -232,9 +277,15 @@ export type AgentClientFrame =
   /** An internal line (supervisors and admins); acked like a message. */
   | { type: 'whisper'; conversation: number; client_id: string; body: string }
   | { type: 'take_over'; conversation: number }
+  | { type: 'team_message'; room: number; client_id: string; body: string }
+  | { type: 'team_typing'; room: number; typing: boolean }
+  | { type: 'team_read'; room: number; seq: number }
   | { type: 'ping' };
 
 export type ClientFrame = VisitorClientFrame | AgentClientFrame;
+
+/** Frames that must arrive: kept until acknowledged (`ack` / `team_ack`), re-sent after reconnects. */
+type Reliable<Out> = Extract<Out, { type: 'message' | 'team_message' }>;
 
 /** Any frame: what the socket client moves around before the app narrows it. */
 type AnyFrame = { type: string };
@@ -293,7 +344,7 @@ export class ChatSocket<Out extends ClientFrame, In extends ServerFrame> {
   /** Heartbeat timer: a `ping` every 25 s keeps the socket alive (docs/protocol.md). */
   private heartbeat: ReturnType<typeof setInterval> | null = null;
   /** client_id → frame, in send order; cleared by ack. */
-  readonly pending = new Map<string, Extract<Out, { type: 'message' }>>();
+  readonly pending = new Map<string, Reliable<Out>>();
   state: SocketState = 'closed';
 
   constructor(private opts: ChatSocketOptions<Out, In>) {}
@@ -318,7 +369,7 @@ export class ChatSocket<Out extends ClientFrame, In extends ServerFrame> {
   }
 
   /** A message that must arrive: kept until acknowledged, re-sent after reconnects. */
-  sendMessage(frame: Extract<Out, { type: 'message' }>): void {
+  sendMessage(frame: Reliable<Out>): void {
     this.pending.set(frame.client_id, frame);
     this.raw(frame);
   }
@@ -352,7 +403,7 @@ export class ChatSocket<Out extends ClientFrame, In extends ServerFrame> {
       const f = parseFrame<In>(String(ev.data));
       if (!f) return;
       const g: ServerFrame = f;
-      if (g.type === 'ack') this.pending.delete(g.client_id);
+      if (g.type === 'ack' || g.type === 'team_ack') this.pending.delete(g.client_id);
       // A message refused for good (not a passing rate limit) is not retried.
       if (g.type === 'error' && g.ref && g.code !== 'rate_limited' && g.code !== 'unavailable') this.pending.delete(g.ref);
       this.opts.onFrame(f);
