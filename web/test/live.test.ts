@@ -118,7 +118,7 @@ describe('access frame (rights re-checked by the server)', () => {
 
 describe('team work frames (transfer, take-over)', () => {
   const conv = (id: number, agent_id: number) =>
-    ({ id, status: 'active', outcome: null, visitor: { id, name: 'Vera', email: null }, agent_id, agent_name: 'Olga', department_id: null, last_seq: 1, created_at: 0, assigned_at: 0, ended_at: null, last_message_at: 0, last_visitor_message_at: 0, last_agent_message_at: null, agent_delivered_seq: 0, agent_read_seq: 0, visitor_read_seq: 0, page_url: null, preview: null }) as const;
+    ({ id, status: 'active', outcome: null, visitor: { id, name: 'Vera', email: null }, agent_id, agent_name: 'Olga', department_id: null, last_seq: 1, created_at: 0, assigned_at: 0, ended_at: null, last_message_at: 0, last_visitor_message_at: 0, last_agent_message_at: null, agent_delivered_seq: 0, agent_read_seq: 0, visitor_read_seq: 0, page_url: null, preview: null, tags: [] as string[] }) as const;
 
   it('a chat transferred away leaves My chats; taken over, the former agent is told and keeps it read-only', async () => {
     const { chat } = await import('../src/console/chat/store.svelte');

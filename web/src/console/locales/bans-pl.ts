@@ -32,7 +32,7 @@ export const bans_pl: Record<keyof typeof bans_en, string> = {
   'bans.done': 'Odwiedzający zablokowany: jego widżet czatu został zamknięty.',
   'bans.created': 'Zablokowano.',
   'chat.tags': 'Tagi',
-  'archive.tag': 'Tag',
+  'archive.tag': 'Etykieta',
   'settings.require_tag': 'Zakończenie czatu wymaga tagu',
   'settings.require_tag_help': 'Agent musi otagować czat, zanim go zakończy (odwiedzający i limit czasu kończą czat bez tagu).',
   'error.banned': 'Ten odwiedzający jest zablokowany.',
