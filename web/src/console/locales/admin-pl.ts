@@ -39,7 +39,7 @@ export const admin_pl = {
   'webhooks.event.ticket.updated': 'Zgłoszenie zmienione',
   'webhooks.event.ticket.replied': 'Odpowiedź w zgłoszeniu',
   'webhooks.event.contact.created': 'Kontakt utworzony',
-  'webhooks.event.ping': 'Test',
+  'webhooks.event.ping': 'Próba',
   'retention.intro': 'Jak długo przechowywać dane. Raz dziennie starsze dane są usuwane małymi partiami, które nie spowalniają czatu.',
   'retention.chats_days': 'Zakończone czaty (dni od zakończenia)',
   'retention.tickets_days': 'Rozwiązane zgłoszenia i spam (dni od ostatniej zmiany)',
