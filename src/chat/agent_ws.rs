@@ -221,6 +221,7 @@ impl AgentSocket {
         self.delivery.last_sent.entry(conversation).or_insert(0);
         let view =
             st.db.read(move |c| store::conversation_view(c, conversation)).await?.ok_or_else(|| AppError::not_found("conversation"))?;
+        let view_visitor = view.visitor.id;
         session.text(ServerFrame::Accepted { conversation: view }.to_json()).await.map_err(|_| AppError::unavailable("socket closed"))?;
         st.hub.publish(Audience::Agents, ServerFrame::Queue(QueueChange::Remove { conversation, agent_id: Some(agent_id) })).await;
         st.hub
@@ -230,6 +231,7 @@ impl AgentSocket {
             )
             .await;
         socket::publish_message(&st.hub, &msg).await;
+        crate::visitors::live::changed(&st, view_visitor).await;
         // Routing: the queue moved; waiting visitors learn their new place.
         crate::routing::dispatch(&st).await;
         Ok(())
@@ -320,6 +322,16 @@ impl AgentSocket {
                 }
                 let frame = ServerFrame::Presence { ticket, agent_id: me, name: self.name.clone(), state, at: st.now() };
                 st.hub.publish(Audience::Agents, frame).await;
+            }
+            AgentFrame::Visitors { watch } => {
+                st.hub.watch_visitors(self.socket.expect("registered"), watch).await;
+                if watch {
+                    let items = crate::visitors::live::online(&st).await?;
+                    session.text(ServerFrame::Visitors { items }.to_json()).await.map_err(closed)?;
+                }
+            }
+            AgentFrame::Invite { visitor, body } => {
+                crate::visitors::live::invite(&st, self.agent_id, visitor, body).await?;
             }
             AgentFrame::End { conversation } => {
                 let conv = self.conv(conversation).await?;

@@ -51,7 +51,7 @@ macro_rules! route {
 
 /// Every route of the server except the static web assets.
 pub fn api_routes() -> Vec<ApiRoute> {
-    use crate::{agents, audit, canned, chat, contacts, departments, inbound, mail, routing, settings, tickets};
+    use crate::{agents, audit, canned, chat, contacts, departments, inbound, mail, routing, settings, tickets, visitors};
     use Access::{Metrics, Public, Role as R};
     use Role::{Admin, Agent, Supervisor};
     vec![
@@ -109,7 +109,15 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route!(GET "/api/v1/conversations", R(Agent), chat::http::list),
         route!(GET "/api/v1/conversations/{id}", R(Agent), chat::http::get),
         route!(GET "/api/v1/conversations/{id}/messages", R(Agent), chat::http::messages),
+        route!(GET "/api/v1/visitors", R(Agent), visitors::http::list),
         route!(GET "/api/v1/visitors/{id}", R(Agent), chat::http::visitor),
+        route!(GET "/api/v1/invitation-rules", R(Admin), visitors::http::rules),
+        route!(POST "/api/v1/invitation-rules", R(Admin), visitors::http::create_rule),
+        route!(PATCH "/api/v1/invitation-rules/{id}", R(Admin), visitors::http::update_rule),
+        route!(DELETE "/api/v1/invitation-rules/{id}", R(Admin), visitors::http::delete_rule),
+        route!(GET "/api/v1/invitation-stats", R(Supervisor), visitors::http::stats),
+        route!(GET "/api/v1/settings/visitors", R(Agent), visitors::http::get_settings),
+        route!(PUT "/api/v1/settings/visitors", R(Admin), visitors::http::put_settings),
         route!(POST "/api/v1/conversations/{id}/transcript", R(Agent), mail::http::transcript_by_agent),
         route!(POST "/api/v1/widget/transcript", Public, mail::http::transcript_by_visitor),
         route!(POST "/api/v1/uploads", R(Agent), chat::files::upload_agent),
@@ -145,6 +153,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route!(GET "/api/v1/contacts", R(Agent), contacts::http::list),
         route!(GET "/api/v1/contacts/{id}", R(Agent), contacts::http::get),
         route!(PATCH "/api/v1/contacts/{id}", R(Agent), contacts::http::update),
+        route!(POST "/api/v1/contacts/{id}/notes", R(Agent), visitors::http::add_note),
         route!(POST "/api/v1/inbound/mime", Access::Scope(Scope::Inbound), inbound::http::mime_message),
         route!(POST "/api/v1/settings/imap/check", R(Admin), inbound::http::check),
     ]

@@ -60,6 +60,8 @@ pub enum Audience {
     Agent(i64),
     /// Every socket of one visitor.
     Visitor(i64),
+    /// Agent sockets watching the live visitors list (the `visitors` frame).
+    VisitorWatchers,
 }
 
 enum Cmd {
@@ -70,6 +72,9 @@ enum Cmd {
     Publish { audience: Audience, item: Outbound },
     Stats { reply: oneshot::Sender<HubStats> },
     OnlineAgents { reply: oneshot::Sender<Vec<i64>> },
+    OnlineVisitors { reply: oneshot::Sender<Vec<i64>> },
+    VisitorSockets { visitor_id: i64, reply: oneshot::Sender<usize> },
+    Watch { id: SocketId, on: bool },
     CloseAll { code: u16, reason: &'static str, reply: oneshot::Sender<()> },
     AssignAgent { agent_id: i64, conversation: i64, json: Arc<str> },
 }
@@ -161,6 +166,29 @@ impl Hub {
         rx.await.unwrap_or_default()
     }
 
+    /// This socket starts (or stops) getting the live visitors list's changes.
+    pub async fn watch_visitors(&self, id: SocketId, on: bool) {
+        let _ = self.tx.send(Cmd::Watch { id, on }).await;
+    }
+
+    /// Ids of visitors with at least one open widget socket (the live visitors list), sorted.
+    pub async fn online_visitors(&self) -> Vec<i64> {
+        let (reply, rx) = oneshot::channel();
+        if self.tx.send(Cmd::OnlineVisitors { reply }).await.is_err() {
+            return Vec::new();
+        }
+        rx.await.unwrap_or_default()
+    }
+
+    /// How many widget sockets this visitor has open now.
+    pub async fn visitor_sockets(&self, visitor_id: i64) -> usize {
+        let (reply, rx) = oneshot::channel();
+        if self.tx.send(Cmd::VisitorSockets { visitor_id, reply }).await.is_err() {
+            return 0;
+        }
+        rx.await.unwrap_or_default()
+    }
+
     /// Routing gave `agent_id` a chat: subscribe every socket of theirs to it and hand each
     /// the frame with [`Outbound::Follow`], so the transcript is replayed from its start.
     pub async fn assign_agent(&self, agent_id: i64, conversation: i64, frame: ServerFrame) {
@@ -181,6 +209,7 @@ struct Socket {
     peer: Peer,
     tx: mpsc::Sender<Outbound>,
     subscriptions: HashSet<i64>,
+    watches_visitors: bool,
 }
 
 #[derive(Default)]
@@ -221,6 +250,7 @@ impl State {
             Audience::Agents => all(&|p| matches!(p, Peer::Agent { .. })),
             Audience::Agent(a) => all(&|p| *p == Peer::Agent { agent_id: a }),
             Audience::Visitor(v) => all(&|p| *p == Peer::Visitor { visitor_id: v }),
+            Audience::VisitorWatchers => self.sockets.iter().filter(|(_, s)| s.watches_visitors).map(|(id, _)| *id).collect(),
         }
     }
 
@@ -256,7 +286,7 @@ async fn run(mut rx: mpsc::Receiver<Cmd>) {
     while let Some(cmd) = rx.recv().await {
         match cmd {
             Cmd::Register { id, peer, tx } => {
-                st.sockets.insert(id, Socket { peer, tx, subscriptions: HashSet::new() });
+                st.sockets.insert(id, Socket { peer, tx, subscriptions: HashSet::new(), watches_visitors: false });
             }
             Cmd::Unregister { id } => st.remove(id),
             Cmd::Subscribe { id, conversation } => {
@@ -295,6 +325,26 @@ async fn run(mut rx: mpsc::Receiver<Cmd>) {
                 ids.sort_unstable();
                 ids.dedup();
                 let _ = reply.send(ids);
+            }
+            Cmd::OnlineVisitors { reply } => {
+                let mut ids: Vec<i64> = st
+                    .sockets
+                    .values()
+                    .filter_map(|s| if let Peer::Visitor { visitor_id } = s.peer { Some(visitor_id) } else { None })
+                    .collect();
+                ids.sort_unstable();
+                ids.dedup();
+                let _ = reply.send(ids);
+            }
+            Cmd::Watch { id, on } => {
+                if let Some(s) = st.sockets.get_mut(&id)
+                    && matches!(s.peer, Peer::Agent { .. })
+                {
+                    s.watches_visitors = on;
+                }
+            }
+            Cmd::VisitorSockets { visitor_id, reply } => {
+                let _ = reply.send(st.sockets.values().filter(|s| s.peer == Peer::Visitor { visitor_id }).count());
             }
             Cmd::AssignAgent { agent_id, conversation, json } => {
                 let ids: Vec<SocketId> = st.targets(Audience::Agent(agent_id));
