@@ -50,6 +50,8 @@ enum Obj {
     InvitedAgent,
     /// The outgoing mail of a reply on a ticket in department A (an outbox row).
     MailOfTicketA,
+    /// A new automatic invitation rule (admins change or delete it).
+    NewInvitationRule,
 }
 
 /// A made object: the path parameter(s) and what a body may need.
@@ -266,6 +268,31 @@ const ENTRIES: &[Entry] = &[
         allowed: A_DESK,
         tables: TICKETS,
     },
+    // Notes on a contact (the visitor panel, C5): whoever may see the contact.
+    Entry {
+        method: "POST",
+        path: "/api/v1/contacts/{id}/notes",
+        obj: Obj::ContactA,
+        body: |_, _| Some(json!({"body": "Prefers email"})),
+        allowed: A_DESK,
+        tables: &["contact_notes"],
+    },
+    Entry {
+        method: "PATCH",
+        path: "/api/v1/invitation-rules/{id}",
+        obj: Obj::NewInvitationRule,
+        body: |_, _| Some(json!({"enabled": false})),
+        allowed: ADMINS,
+        tables: &["invitation_rules", "audit_log"],
+    },
+    Entry {
+        method: "DELETE",
+        path: "/api/v1/invitation-rules/{id}",
+        obj: Obj::NewInvitationRule,
+        body: none,
+        allowed: ADMINS,
+        tables: &["invitation_rules", "audit_log"],
+    },
 ];
 
 /// Agent socket frames: what each one names, as ag2 sends it against ag1's objects.
@@ -287,6 +314,11 @@ const FRAMES: &[FrameEntry] = &[
     FrameEntry { ty: "read", frame: Some(|w| json!({"type": "read", "conversation": w.conv, "seq": 1})) },
     FrameEntry { ty: "end", frame: Some(|w| json!({"type": "end", "conversation": w.conv})) },
     FrameEntry { ty: "viewing", frame: Some(|w| json!({"type": "viewing", "ticket": w.ticket_a, "state": "replying"})) },
+    // The live visitors list and invitations are every agent's (SPEC C13, W9): a visitor on
+    // the site belongs to no department or owner. Inviting one who is chatting is a conflict
+    // for everybody (tests/api/visitors.rs).
+    FrameEntry { ty: "visitors", frame: None },
+    FrameEntry { ty: "invite", frame: None },
 ];
 
 /// The agent frame types the server knows, read from the parser itself (serde lists the
@@ -382,6 +414,12 @@ impl Maker {
                 made(t["id"].to_string())
             }
             Obj::FileOfTicketA => made(format!("{}/invoice-a.pdf", w.ticket_file)),
+            Obj::NewInvitationRule => {
+                let body = json!({"name": format!("Rule {n}"), "body": "Can we help?"});
+                let (s, r) = w.call(Who::AdminToken, "POST", "/api/v1/invitation-rules", Some(body)).await;
+                assert_eq!(s, StatusCode::CREATED, "{r}");
+                made(r["id"].to_string())
+            }
             Obj::InvitedAgent => {
                 let body = json!({"email": format!("invited{n}@shop.example"), "name": format!("Invited {n}"), "role": "agent"});
                 let (s, a) = w.call(Who::AdminToken, "POST", "/api/v1/invitations", Some(body)).await;

@@ -78,7 +78,15 @@ const MATRIX: &[Row] = &[
     ("GET", "/api/v1/conversations", AGENT),
     ("GET", "/api/v1/conversations/{id}", AGENT),
     ("GET", "/api/v1/conversations/{id}/messages", AGENT),
+    ("GET", "/api/v1/visitors", AGENT),
     ("GET", "/api/v1/visitors/{id}", AGENT),
+    ("GET", "/api/v1/invitation-rules", ADMIN),
+    ("POST", "/api/v1/invitation-rules", ADMIN),
+    ("PATCH", "/api/v1/invitation-rules/{id}", ADMIN),
+    ("DELETE", "/api/v1/invitation-rules/{id}", ADMIN),
+    ("GET", "/api/v1/invitation-stats", SUPERVISOR),
+    ("GET", "/api/v1/settings/visitors", AGENT),
+    ("PUT", "/api/v1/settings/visitors", ADMIN),
     ("POST", "/api/v1/conversations/{id}/transcript", AGENT),
     // Needs a visitor's widget token.
     ("POST", "/api/v1/widget/transcript", VISITOR),
@@ -116,6 +124,7 @@ const MATRIX: &[Row] = &[
     ("GET", "/api/v1/contacts", AGENT),
     ("GET", "/api/v1/contacts/{id}", AGENT),
     ("PATCH", "/api/v1/contacts/{id}", AGENT),
+    ("POST", "/api/v1/contacts/{id}/notes", AGENT),
     ("POST", "/api/v1/inbound/mime", INBOUND),
     ("POST", "/api/v1/settings/imap/check", ADMIN),
 ];
