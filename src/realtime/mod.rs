@@ -75,6 +75,7 @@ enum Cmd {
     OnlineVisitors { reply: oneshot::Sender<Vec<i64>> },
     VisitorSockets { visitor_id: i64, reply: oneshot::Sender<usize> },
     Watch { id: SocketId, on: bool },
+    Watched { visitor_id: i64, reply: oneshot::Sender<bool> },
     CloseAll { code: u16, reason: &'static str, reply: oneshot::Sender<()> },
     AssignAgent { agent_id: i64, conversation: i64, json: Arc<str> },
 }
@@ -178,6 +179,16 @@ impl Hub {
             return Vec::new();
         }
         rx.await.unwrap_or_default()
+    }
+
+    /// Whether a change of this visitor would reach anyone: they are on the site and some agent
+    /// socket watches the list.
+    pub async fn visitor_watched(&self, visitor_id: i64) -> bool {
+        let (reply, rx) = oneshot::channel();
+        if self.tx.send(Cmd::Watched { visitor_id, reply }).await.is_err() {
+            return false;
+        }
+        rx.await.unwrap_or(false)
     }
 
     /// How many widget sockets this visitor has open now.
@@ -343,6 +354,11 @@ async fn run(mut rx: mpsc::Receiver<Cmd>) {
                     s.watches_visitors = on;
                 }
             }
+            Cmd::Watched { visitor_id, reply } => {
+                let watched =
+                    st.sockets.values().any(|s| s.watches_visitors) && st.sockets.values().any(|s| s.peer == Peer::Visitor { visitor_id });
+                let _ = reply.send(watched);
+            }
             Cmd::VisitorSockets { visitor_id, reply } => {
                 let _ = reply.send(st.sockets.values().filter(|s| s.peer == Peer::Visitor { visitor_id }).count());
             }
@@ -403,6 +419,34 @@ mod tests {
             n += 1;
         }
         assert_eq!(n, SOCKET_QUEUE, "queue drained, then closed");
+    }
+
+    #[tokio::test]
+    async fn only_watching_agent_sockets_get_the_visitors_list() {
+        let hub = Hub::start();
+        let (watcher, mut watcher_rx) = hub.register(Peer::Agent { agent_id: 1 }).await;
+        let (_other, mut other_rx) = hub.register(Peer::Agent { agent_id: 2 }).await;
+        let (visitor, mut visitor_rx) = hub.register(Peer::Visitor { visitor_id: 9 }).await;
+        assert!(!hub.visitor_watched(9).await, "nobody watches yet");
+        hub.watch_visitors(visitor, true).await;
+        assert!(!hub.visitor_watched(9).await, "a visitor socket cannot watch");
+        hub.watch_visitors(watcher, true).await;
+        assert!(hub.visitor_watched(9).await);
+        assert!(!hub.visitor_watched(10).await, "visitor 10 is not on the site");
+        assert_eq!(hub.online_visitors().await, vec![9]);
+        hub.publish_item(Audience::VisitorWatchers, Outbound::Frame("v".into())).await;
+        hub.publish_item(Audience::Agents, Outbound::Frame("all".into())).await;
+        let text = |o: Outbound| match o {
+            Outbound::Frame(f) => f.to_string(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(text(watcher_rx.recv().await.unwrap()), "v");
+        assert_eq!(text(other_rx.recv().await.unwrap()), "all", "the other agent got no visitors frame");
+        hub.watch_visitors(watcher, false).await;
+        assert!(!hub.visitor_watched(9).await);
+        hub.unregister(visitor).await;
+        assert_eq!(hub.visitor_sockets(9).await, 0);
+        assert!(visitor_rx.try_recv().is_err(), "the visitor got nothing");
     }
 
     #[tokio::test]

@@ -47,7 +47,8 @@ pub async fn online(state: &AppState) -> Result<Vec<super::LiveVisitor>, AppErro
 
 /// Tell every console watching the list how this visitor looks now (page, chat, invitation), if they are online.
 pub async fn changed(state: &AppState, visitor_id: i64) {
-    if state.hub.visitor_sockets(visitor_id).await == 0 {
+    // Nobody watching (or the visitor left): nothing to read or send.
+    if !state.hub.visitor_watched(visitor_id).await {
         return;
     }
     match state.db.read(move |c| store::live_one(c, visitor_id)).await {
