@@ -98,13 +98,17 @@ pub async fn invite(state: &AppState, agent_id: i64, visitor_id: i64, body: Stri
 /// against the enabled rules ([`ops::auto_invite`]). Returns the ids of the invitations sent.
 pub async fn auto_round(state: &AppState) -> Vec<i64> {
     let now = state.now();
-    match state.db.write(move |c| store::ignore_pending(c, None, now - super::INVITATION_TTL_MS, now)).await {
-        Ok(expired) => {
-            for v in expired {
-                changed(state, v).await;
+    let before = now - super::INVITATION_TTL_MS;
+    // Idle servers must not write (and fsync) every second: look first, on a reader.
+    if state.db.read(move |c| store::any_pending_before(c, before)).await.unwrap_or(false) {
+        match state.db.write(move |c| store::ignore_pending(c, None, before, now)).await {
+            Ok(expired) => {
+                for v in expired {
+                    changed(state, v).await;
+                }
             }
+            Err(e) => tracing::warn!(error = %e, "expiring invitations failed"),
         }
-        Err(e) => tracing::warn!(error = %e, "expiring invitations failed"),
     }
     let rules = state.visitors.rules();
     if rules.is_empty() {

@@ -177,6 +177,15 @@ pub fn ignore_pending(conn: &Connection, visitor_id: Option<i64>, before: i64, n
     Ok(ids)
 }
 
+/// Whether some invitation shown before `before` is still pending (the round's cheap check, on a
+/// reader, before it writes).
+pub fn any_pending_before(conn: &Connection, before: i64) -> Result<bool, AppError> {
+    Ok(conn
+        .query_row("SELECT 1 FROM invitations WHERE status = 'sent' AND sent_at < ?1 LIMIT 1", [before], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
 /// Automatic invitations the visitor got since `since` (the cap).
 pub fn automatic_since(conn: &Connection, visitor_id: i64, since: i64) -> Result<i64, AppError> {
     Ok(conn.query_row(
