@@ -235,7 +235,12 @@ async fn an_automatic_rule_invites_once_respects_the_cap_and_needs_a_free_slot()
     app.clock.advance(9_000);
     round().await;
     assert!(invitations(&app).await.is_empty(), "9 s on the page: not yet");
+    // Closed: nobody accepting chats, so no invitation however long they stay.
+    app.set_status(ann, AgentStatus::NotAccepting).await;
     app.clock.advance(1_000);
+    round().await;
+    assert!(invitations(&app).await.is_empty(), "the department is closed");
+    app.set_status(ann, AgentStatus::Accepting).await;
     round().await;
     let inv = v.recv_type("invitation").await;
     assert_eq!((inv["agent_name"].as_str(), inv["body"].as_str()), (Some("ann"), Some("Questions about our plans?")));
