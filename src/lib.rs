@@ -35,6 +35,7 @@ pub mod teamchat;
 pub mod telemetry;
 pub mod text;
 pub mod tickets;
+pub mod visitors;
 pub mod webhooks;
 
 pub use config::Config;

@@ -107,6 +107,7 @@ impl Application {
             mail: crate::mail::Mailer::new(mail_key),
             imap: crate::inbound::imap::Supervisor::default(),
             routing: crate::routing::live::Live::new(db.read(crate::routing::store::settings).await?),
+            visitors: crate::visitors::live::Live::default(),
             config,
         });
 
@@ -145,8 +146,10 @@ impl Application {
         .map_err(|e| AppError::internal(format!("cannot start server: {e}")))?
         .run();
 
+        crate::visitors::live::reload_rules(&state).await?;
         spawn_scheduler(state.clone());
         actix_web::rt::spawn(crate::webhooks::delivery::run(state.clone()));
+        spawn_invitation_round(state.clone());
         crate::mail::spawn_worker(state.clone());
         crate::inbound::imap::reload(&state).await;
         Ok(Application { server, addr, state, setup_link, _lock: lock })
@@ -379,6 +382,18 @@ async fn observe(
         res.headers_mut().insert(header::HeaderName::from_static("x-request-id"), v);
     }
     Ok(res)
+}
+
+/// Automatic invitations (W9) look at time on page, so their round runs every second; it
+/// costs a lock and nothing else while no rule is enabled.
+fn spawn_invitation_round(state: web::Data<AppState>) {
+    actix_web::rt::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            crate::visitors::live::auto_round(&state).await;
+        }
+    });
 }
 
 /// The timer behind the background jobs: one [`jobs::run_once`] round every [`jobs::ROUND`].

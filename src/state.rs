@@ -46,6 +46,8 @@ pub struct AppState {
     pub imap: crate::inbound::imap::Supervisor,
     /// Routing settings and live routing state (queue places told, agents' sockets gone).
     pub routing: crate::routing::live::Live,
+    /// Engagement: the enabled automatic invitation rules (the live list itself is the hub's).
+    pub visitors: crate::visitors::live::Live,
 }
 
 impl AppState {

@@ -247,6 +247,7 @@ impl AgentSocket {
         self.delivery.last_sent.entry(conversation).or_insert(0);
         let view =
             st.db.read(move |c| store::conversation_view(c, conversation)).await?.ok_or_else(|| AppError::not_found("conversation"))?;
+        let view_visitor = view.visitor.id;
         session.text(ServerFrame::Accepted { conversation: view }.to_json()).await.map_err(|_| AppError::unavailable("socket closed"))?;
         st.hub.publish(Audience::Agents, ServerFrame::Queue(QueueChange::Remove { conversation, agent_id: Some(agent_id) })).await;
         st.hub
@@ -258,6 +259,7 @@ impl AgentSocket {
         told.remove(&conversation);
         drop(told);
         socket::publish_message(&st.hub, &msg).await;
+        crate::visitors::live::changed(&st, view_visitor).await;
         // Routing: the queue moved; waiting visitors learn their new place.
         crate::routing::dispatch(&st).await;
         Ok(())
@@ -426,6 +428,16 @@ impl AgentSocket {
             }
             frame @ (AgentFrame::TeamMessage { .. } | AgentFrame::TeamTyping { .. } | AgentFrame::TeamRead { .. }) => {
                 self.team.handle(session, &st, self.viewer, &self.name, frame).await?;
+            }
+            AgentFrame::Visitors { watch } => {
+                st.hub.watch_visitors(self.socket.expect("registered"), watch).await;
+                if watch {
+                    let items = crate::visitors::live::online(&st).await?;
+                    session.text(ServerFrame::Visitors { items }.to_json()).await.map_err(closed)?;
+                }
+            }
+            AgentFrame::Invite { visitor, body } => {
+                crate::visitors::live::invite(&st, self.agent_id, visitor, body).await?;
             }
             AgentFrame::End { conversation } => {
                 let conv = self.conv(conversation).await?;

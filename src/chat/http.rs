@@ -78,6 +78,7 @@ fn visitor_panel(
     let mut v = store::visitor_details(c, visitor_id)?;
     if let Some(v) = v.as_mut() {
         v.conversations.retain(|ch| viewer.may_view_chat(ch.agent_id, ch.status, agents_see_colleagues));
+        (v.contact, v.links) = crate::visitors::ops::panel(c, viewer, v, agents_see_colleagues)?;
     }
     Ok(v)
 }

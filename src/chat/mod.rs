@@ -164,6 +164,10 @@ pub struct VisitorDetails {
     pub current_title: Option<String>,
     pub pages: Vec<PageView>,
     pub conversations: Vec<PastConversation>,
+    /// The contact behind the visitor with their history and notes, and the admin's links
+    /// filled in (`visitors::ops::panel`).
+    pub contact: Option<crate::visitors::ops::PanelContact>,
+    pub links: Vec<crate::visitors::LinkTemplate>,
 }
 
 #[derive(Serialize, Debug, Clone)]

@@ -426,10 +426,10 @@ pub async fn end_conversation(state: &AppState, conversation: i64, by: EndedBy, 
             crate::webhooks::events::conversation_ended(c, conversation, outcome, by, now)?;
             // The transcript by mail when the admin turned that on (W8), with the chat's end.
             let mailed = crate::mail::transcript_at_end(c, conversation, &config, &host, now)?;
-            Ok(Some((m, outcome, was_queued, mailed)))
+            Ok(Some((m, outcome, was_queued, mailed, conv.visitor_id)))
         })
         .await?;
-    if let Some((m, outcome, was_queued, mailed)) = done {
+    if let Some((m, outcome, was_queued, mailed, visitor_id)) = done {
         if mailed.is_some() {
             state.mail.wake();
         }
@@ -439,6 +439,7 @@ pub async fn end_conversation(state: &AppState, conversation: i64, by: EndedBy, 
             state.hub.publish(Audience::Agents, ServerFrame::Queue(QueueChange::Remove { conversation, agent_id: None })).await;
         }
         state.hub.publish(Audience::Agents, ServerFrame::Chat { op: ChatOp::Ended, conversation }).await;
+        crate::visitors::live::changed(state, visitor_id).await;
         // Routing: a slot freed or the queue moved.
         crate::routing::dispatch(state).await;
     }

@@ -21,8 +21,8 @@ pub struct VisitorSeen<'a> {
 
 pub fn create_visitor(conn: &Connection, hash: &[u8], now: i64, seen: &VisitorSeen) -> Result<i64, AppError> {
     conn.execute(
-        "INSERT INTO visitors (token_hash, first_seen_at, last_seen_at, ip, user_agent, timezone, language)
-         VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO visitors (token_hash, first_seen_at, last_seen_at, visit_started_at, ip, user_agent, timezone, language)
+         VALUES (?1, ?2, ?2, ?2, ?3, ?4, ?5, ?6)",
         params![hash, now, seen.ip, seen.user_agent, seen.timezone, seen.language],
     )?;
     Ok(conn.last_insert_rowid())
@@ -33,6 +33,8 @@ pub fn touch_visitor(conn: &Connection, id: i64, now: i64, seen: &VisitorSeen) -
     conn.execute(
         "UPDATE visitors SET
             visits = visits + (CASE WHEN last_seen_at < ?2 - 1800000 THEN 1 ELSE 0 END),
+            visit_started_at = CASE WHEN last_seen_at < ?2 - 1800000 OR visit_started_at IS NULL THEN ?2 ELSE visit_started_at END,
+            current_url = CASE WHEN last_seen_at < ?2 - 1800000 THEN NULL ELSE current_url END,
             last_seen_at = ?2, ip = ?3, user_agent = ?4,
             timezone = coalesce(?5, timezone), language = coalesce(?6, language)
          WHERE id = ?1",
@@ -78,6 +80,7 @@ pub fn record_page(
         conn.query_row("SELECT current_url FROM visitors WHERE id = ?1", [visitor_id], |r| r.get(0)).optional()?.flatten();
     if last.as_deref() != Some(url) {
         conn.execute("INSERT INTO page_views (visitor_id, url, title, at) VALUES (?1, ?2, ?3, ?4)", params![visitor_id, url, title, now])?;
+        conn.execute("UPDATE visitors SET page_started_at = ?2 WHERE id = ?1", params![visitor_id, now])?;
     }
     conn.execute(
         "UPDATE visitors SET current_url = ?2, current_title = ?3, last_seen_at = ?4 WHERE id = ?1",
@@ -118,6 +121,8 @@ pub fn visitor_details(conn: &Connection, id: i64) -> Result<Option<VisitorDetai
                     current_title: r.get(14)?,
                     pages: vec![],
                     conversations: vec![],
+                    contact: None,
+                    links: vec![],
                 })
             },
         )
@@ -436,6 +441,13 @@ pub fn insert_message(conn: &Connection, m: &NewMessage) -> Result<(MessageOut, 
     )?;
     let msg = messages_between(conn, m.conversation, seq - 1, seq)?.pop().ok_or_else(|| AppError::internal("message vanished"))?;
     Ok((msg, true))
+}
+
+/// The invitation's text opens an invited chat as the agent's message, but it is no reply to
+/// the visitor: first response time and the served outcome count from the agent's next one.
+pub fn forget_agent_reply(conn: &Connection, conversation: i64) -> Result<(), AppError> {
+    conn.execute("UPDATE conversations SET first_agent_reply_at = NULL, last_agent_message_at = NULL WHERE id = ?1", [conversation])?;
+    Ok(())
 }
 
 /// A system line (joined, ended, …) with its translatable event.

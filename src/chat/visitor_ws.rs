@@ -214,6 +214,13 @@ impl VisitorSocket {
                 session.text(place.to_json()).await.map_err(|_| Closed)?;
             }
         }
+        // An invitation still showing follows the visitor from page to page (W9).
+        let not_before = now - crate::visitors::INVITATION_TTL_MS;
+        if let Ok(Some(inv)) = st.db.read(move |c| crate::visitors::store::pending_of(c, visitor_id, not_before)).await {
+            session.text(crate::visitors::live::invitation_frame(&inv).to_json()).await.map_err(|_| Closed)?;
+        }
+        // The consoles' live visitors list (C13).
+        crate::visitors::live::changed(&st, visitor_id).await;
         Ok(Some(rx))
     }
 
@@ -242,13 +249,14 @@ impl VisitorSocket {
                     let frame = ServerFrame::VisitorPage { conversation: conv, visitor: visitor_id, url: p.url, title: p.title, at: now };
                     st.hub.publish(Audience::ConversationAgents(conv), frame).await;
                 }
+                crate::visitors::live::changed(&st, visitor_id).await;
             }
-            VisitorFrame::Message { client_id, body, attachment, department } => {
+            VisitorFrame::Message { client_id, body, attachment, department, invitation } => {
                 if let Err(wait) = st.visitor_budgets.messages.take(Some(visitor_id), &self.ip, st.now()) {
                     socket::send_error(session, &limited("messages", wait), Some(&client_id)).await?;
                     return Ok(Step::Continue);
                 }
-                match self.send_message(session, client_id.clone(), body, attachment, department).await {
+                match self.send_message(session, client_id.clone(), body, attachment, department, invitation).await {
                     Ok(()) => {}
                     Err(e) => socket::send_error(session, &e, Some(&client_id)).await?,
                 }
@@ -277,6 +285,13 @@ impl VisitorSocket {
                     }
                 }
             }
+            VisitorFrame::InvitationClose { invitation } => {
+                let now = st.now();
+                match st.db.write(move |c| crate::visitors::ops::close(c, visitor_id, invitation, now)).await {
+                    Ok(()) => crate::visitors::live::changed(&st, visitor_id).await,
+                    Err(e) => socket::send_error(session, &e, None).await?,
+                }
+            }
             VisitorFrame::End => {
                 if let Some(conv) = self.conversation.take()
                     && let Err(e) = socket::end_conversation(&st, conv, EndedBy::Visitor, String::new()).await
@@ -295,6 +310,7 @@ impl VisitorSocket {
         body: String,
         attachment: Option<String>,
         department: Option<i64>,
+        invitation: Option<i64>,
     ) -> Result<(), AppError> {
         let st = self.state.clone();
         let visitor_id = self.visitor.expect("hello done");
@@ -303,7 +319,7 @@ impl VisitorSocket {
         let (settings, origin) = (st.routing.settings(), self.origin.clone());
         // Find or open the conversation, resolve the attachment: one transaction, so a new
         // chat and its first message appear together.
-        let (conv_id, created, attachment_id) = st
+        let (conv_id, created, attachment_id, invited) = st
             .db
             .write(move |c| {
                 let attachment_id = match attachment {
@@ -318,14 +334,24 @@ impl VisitorSocket {
                     None => None,
                 };
                 match store::open_conv_of(c, visitor_id)? {
-                    Some(conv) => Ok((conv.id, false, attachment_id)),
+                    Some(conv) => Ok((conv.id, false, attachment_id, None)),
                     None => {
+                        // Answering an invitation (W9): the chat starts with the inviting agent.
+                        let answered = match invitation {
+                            Some(i) => crate::visitors::ops::pending_for_answer(c, visitor_id, i, now)?,
+                            None => None,
+                        };
+                        if let Some(inv) = answered
+                            && let Some(joined) = start_invited_chat(c, &inv, page_url.as_deref(), settings.default_department, now)?
+                        {
+                            return Ok((joined.0, true, attachment_id, Some(joined.1)));
+                        }
                         // Routing: the department, and whether chat is open at all.
                         let department = crate::routing::ops::admit(c, &settings, department, origin.as_deref(), now)?;
                         let id = store::create_conv(c, visitor_id, page_url.as_deref(), now)?;
                         crate::routing::store::set_conv_department(c, id, department)?;
                         crate::webhooks::events::conversation_started(c, id, visitor_id, page_url.as_deref(), now)?;
-                        Ok((id, true, attachment_id))
+                        Ok((id, true, attachment_id, None))
                     }
                 }
             })
@@ -357,13 +383,66 @@ impl VisitorSocket {
         .await?;
         let ack = ServerFrame::Ack { client_id, conversation: conv_id, seq: m.seq, id: m.id, at: m.at };
         session.text(ack.to_json()).await.map_err(|_| AppError::unavailable("socket closed"))?;
-        // Routing assigns it if it can; otherwise the visitor learns their place and the
-        // consoles' queue gets it (both from the dispatch, in commit order).
-        if created {
+        if let Some((agent_id, agent_name)) = invited {
+            // The inviting agent has it: their sockets follow it from the start (the joined
+            // line and the invitation's text before the visitor's answer).
+            if let Ok(Some(view)) = st.db.read(move |c| store::conversation_view(c, conv_id)).await {
+                st.hub.assign_agent(agent_id, conv_id, ServerFrame::Assigned { conversation: view }).await;
+            }
+            let active = ServerFrame::Status(crate::realtime::protocol::StatusChange::Active { conversation: conv_id, agent_name });
+            st.hub.publish(Audience::ConversationVisitors(conv_id), active).await;
+        } else if created {
+            // Routing assigns it if it can; otherwise the visitor learns their place and the
+            // consoles' queue gets it (both from the dispatch, in commit order).
             crate::routing::dispatch(&st).await;
+        }
+        if created {
+            crate::visitors::live::changed(&st, visitor_id).await;
         }
         Ok(())
     }
+}
+
+/// The agent an invited chat starts with: (id, name).
+type InvitedBy = (i64, String);
+
+/// Start the chat an invitation was answered with: assigned to the inviting agent at once (in
+/// the invitation's department, else the default), the "joined" line, the invitation's text as
+/// the agent's first message, the invitation recorded as accepted. None when the agent is gone
+/// or disabled: the answer then starts a chat as any other (routing).
+fn start_invited_chat(
+    c: &rusqlite::Connection,
+    inv: &crate::visitors::store::InvitationRow,
+    page_url: Option<&str>,
+    default_department: Option<i64>,
+    now: i64,
+) -> Result<Option<(i64, InvitedBy)>, AppError> {
+    let Some(agent) = inv.agent_id.map(|a| crate::agents::store::get(c, a)).transpose()?.flatten().filter(|a| !a.disabled) else {
+        return Ok(None);
+    };
+    let id = store::create_conv(c, inv.visitor_id, page_url, now)?;
+    crate::webhooks::events::conversation_started(c, id, inv.visitor_id, page_url, now)?;
+    crate::routing::store::set_conv_department(c, id, inv.department_id.or(default_department))?;
+    if !store::assign(c, id, agent.id, now)? {
+        return Err(AppError::internal("a new chat could not be assigned"));
+    }
+    store::insert_system(c, id, Some(agent.id), &crate::events::SystemEvent::joined(&agent.name), now)?;
+    store::insert_message(
+        c,
+        &store::NewMessage {
+            conversation: id,
+            author_kind: "agent",
+            agent_id: Some(agent.id),
+            client_id: None,
+            body: &inv.body,
+            attachment_id: None,
+            internal: false,
+            now,
+        },
+    )?;
+    store::forget_agent_reply(c, id)?;
+    crate::visitors::store::answer(c, inv.id, crate::visitors::InvitationStatus::Accepted, Some(id), now)?;
+    Ok(Some((id, (agent.id, agent.name))))
 }
 
 fn record_page(c: &rusqlite::Connection, visitor_id: i64, p: &PageInfo, now: i64) -> Result<(), AppError> {
@@ -391,6 +470,9 @@ impl Handler for VisitorSocket {
     async fn finish(&mut self) {
         if let Some(id) = self.socket {
             self.state.hub.unregister(id).await;
+            if let Some(v) = self.visitor {
+                crate::visitors::live::socket_closed(self.state.clone(), v);
+            }
         }
     }
 }

@@ -53,7 +53,7 @@ macro_rules! route {
 pub fn api_routes() -> Vec<ApiRoute> {
     use crate::{
         agents, audit, backups, bans, canned, chat, contacts, departments, gdpr, inbound, mail, retention, routing, settings, tags,
-        teamchat, tickets, webhooks,
+        teamchat, tickets, visitors, webhooks,
     };
     use Access::{Metrics, Public, Role as R};
     use Role::{Admin, Agent, Supervisor};
@@ -118,6 +118,14 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route!(POST "/api/v1/bans", R(Agent), bans::http::create),
         route!(GET "/api/v1/bans", R(Supervisor), bans::http::list),
         route!(DELETE "/api/v1/bans/{id}", R(Supervisor), bans::http::delete),
+        route!(GET "/api/v1/visitors", R(Agent), visitors::http::list),
+        route!(GET "/api/v1/invitation-rules", R(Admin), visitors::http::rules),
+        route!(POST "/api/v1/invitation-rules", R(Admin), visitors::http::create_rule),
+        route!(PATCH "/api/v1/invitation-rules/{id}", R(Admin), visitors::http::update_rule),
+        route!(DELETE "/api/v1/invitation-rules/{id}", R(Admin), visitors::http::delete_rule),
+        route!(GET "/api/v1/invitation-stats", R(Supervisor), visitors::http::stats),
+        route!(GET "/api/v1/settings/visitors", R(Agent), visitors::http::get_settings),
+        route!(PUT "/api/v1/settings/visitors", R(Admin), visitors::http::put_settings),
         route!(POST "/api/v1/conversations/{id}/transcript", R(Agent), mail::http::transcript_by_agent),
         route!(POST "/api/v1/widget/transcript", Public, mail::http::transcript_by_visitor),
         route!(POST "/api/v1/uploads", R(Agent), chat::files::upload_agent),
@@ -170,6 +178,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route!(POST "/api/v1/webhooks/{id}/secret", R(Admin), webhooks::http::rotate_secret),
         route!(POST "/api/v1/webhooks/{id}/test", R(Admin), webhooks::http::test),
         route!(GET "/api/v1/webhooks/{id}/deliveries", R(Admin), webhooks::http::deliveries),
+        route!(POST "/api/v1/contacts/{id}/notes", R(Agent), visitors::http::add_note),
         route!(POST "/api/v1/inbound/mime", Access::Scope(Scope::Inbound), inbound::http::mime_message),
         route!(POST "/api/v1/settings/imap/check", R(Admin), inbound::http::check),
     ]

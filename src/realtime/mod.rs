@@ -68,6 +68,8 @@ pub enum Audience {
     /// Agent sockets following a team room (internal chat). Visitor sockets never do: the hub
     /// refuses to subscribe them, and this audience skips them too.
     Room(i64),
+    /// Agent sockets watching the live visitors list (the `visitors` frame).
+    VisitorWatchers,
 }
 
 enum Cmd {
@@ -79,6 +81,9 @@ enum Cmd {
     Stats { reply: oneshot::Sender<HubStats> },
     OnlineAgents { reply: oneshot::Sender<Vec<i64>> },
     OnlineVisitors { reply: oneshot::Sender<Vec<i64>> },
+    VisitorSockets { visitor_id: i64, reply: oneshot::Sender<usize> },
+    Watch { id: SocketId, on: bool },
+    Watched { visitor_id: i64, reply: oneshot::Sender<bool> },
     CloseAll { code: u16, reason: &'static str, reply: oneshot::Sender<()> },
     AssignAgent { agent_id: i64, conversation: i64, json: Arc<str> },
     SubscribeRoom { id: SocketId, room: i64 },
@@ -157,7 +162,7 @@ impl Hub {
                 Audience::Agents => Audience::Agents,
                 Audience::Agent(a) => Audience::Agent(a),
                 // Team rooms carry only agents, but a chat's line has no business there.
-                Audience::ConversationVisitors(_) | Audience::Visitor(_) | Audience::Room(_) => return,
+                Audience::ConversationVisitors(_) | Audience::Visitor(_) | Audience::Room(_) | Audience::VisitorWatchers => return,
             },
             (_, a) => a,
         };
@@ -203,7 +208,12 @@ impl Hub {
         rx.await.unwrap_or_default()
     }
 
-    /// Ids of visitors with at least one open widget socket.
+    /// This socket starts (or stops) getting the live visitors list's changes.
+    pub async fn watch_visitors(&self, id: SocketId, on: bool) {
+        let _ = self.tx.send(Cmd::Watch { id, on }).await;
+    }
+
+    /// Ids of visitors with at least one open widget socket (the live visitors list), sorted.
     pub async fn online_visitors(&self) -> Vec<i64> {
         let (reply, rx) = oneshot::channel();
         if self.tx.send(Cmd::OnlineVisitors { reply }).await.is_err() {
@@ -217,6 +227,25 @@ impl Hub {
     pub async fn refuse_visitor(&self, visitor_id: i64, frame: ServerFrame, code: u16, reason: &'static str) {
         self.publish_item(Audience::Visitor(visitor_id), Outbound::Frame(frame.to_json().into())).await;
         self.publish_item(Audience::Visitor(visitor_id), Outbound::Close(code, reason)).await;
+    }
+
+    /// Whether a change of this visitor would reach anyone: they are on the site and some agent
+    /// socket watches the list.
+    pub async fn visitor_watched(&self, visitor_id: i64) -> bool {
+        let (reply, rx) = oneshot::channel();
+        if self.tx.send(Cmd::Watched { visitor_id, reply }).await.is_err() {
+            return false;
+        }
+        rx.await.unwrap_or(false)
+    }
+
+    /// How many widget sockets this visitor has open now.
+    pub async fn visitor_sockets(&self, visitor_id: i64) -> usize {
+        let (reply, rx) = oneshot::channel();
+        if self.tx.send(Cmd::VisitorSockets { visitor_id, reply }).await.is_err() {
+            return 0;
+        }
+        rx.await.unwrap_or_default()
     }
 
     /// Routing gave `agent_id` a chat: subscribe every socket of theirs to it and hand each
@@ -240,6 +269,7 @@ struct Socket {
     tx: mpsc::Sender<Outbound>,
     subscriptions: HashSet<i64>,
     rooms: HashSet<i64>,
+    watches_visitors: bool,
 }
 
 #[derive(Default)]
@@ -306,6 +336,7 @@ impl State {
                     set.iter().copied().filter(|id| self.sockets.get(id).is_some_and(|s| matches!(s.peer, Peer::Agent { .. }))).collect()
                 })
                 .unwrap_or_default(),
+            Audience::VisitorWatchers => self.sockets.iter().filter(|(_, s)| s.watches_visitors).map(|(id, _)| *id).collect(),
         }
     }
 
@@ -341,7 +372,7 @@ async fn run(mut rx: mpsc::Receiver<Cmd>) {
     while let Some(cmd) = rx.recv().await {
         match cmd {
             Cmd::Register { id, peer, tx } => {
-                st.sockets.insert(id, Socket { peer, tx, subscriptions: HashSet::new(), rooms: HashSet::new() });
+                st.sockets.insert(id, Socket { peer, tx, subscriptions: HashSet::new(), rooms: HashSet::new(), watches_visitors: false });
             }
             Cmd::Unregister { id } => st.remove(id),
             Cmd::Subscribe { id, conversation } => {
@@ -408,6 +439,21 @@ async fn run(mut rx: mpsc::Receiver<Cmd>) {
                 ids.sort_unstable();
                 ids.dedup();
                 let _ = reply.send(ids);
+            }
+            Cmd::Watch { id, on } => {
+                if let Some(s) = st.sockets.get_mut(&id)
+                    && matches!(s.peer, Peer::Agent { .. })
+                {
+                    s.watches_visitors = on;
+                }
+            }
+            Cmd::Watched { visitor_id, reply } => {
+                let watched =
+                    st.sockets.values().any(|s| s.watches_visitors) && st.sockets.values().any(|s| s.peer == Peer::Visitor { visitor_id });
+                let _ = reply.send(watched);
+            }
+            Cmd::VisitorSockets { visitor_id, reply } => {
+                let _ = reply.send(st.sockets.values().filter(|s| s.peer == Peer::Visitor { visitor_id }).count());
             }
             Cmd::AssignAgent { agent_id, conversation, json } => {
                 let ids: Vec<SocketId> = st.targets(Audience::Agent(agent_id));
@@ -508,6 +554,34 @@ mod tests {
         hub.publish(Audience::Room(7), ServerFrame::TeamRead { room: 7, seq: 2 }).await;
         hub.publish(Audience::Agent(1), ServerFrame::Pong).await;
         assert!(matches!(agent_rx.recv().await.unwrap(), Outbound::Frame(f) if &*f == r#"{"type":"pong"}"#), "unsubscribed");
+    }
+
+    #[tokio::test]
+    async fn only_watching_agent_sockets_get_the_visitors_list() {
+        let hub = Hub::start();
+        let (watcher, mut watcher_rx) = hub.register(Peer::Agent { agent_id: 1 }).await;
+        let (_other, mut other_rx) = hub.register(Peer::Agent { agent_id: 2 }).await;
+        let (visitor, mut visitor_rx) = hub.register(Peer::Visitor { visitor_id: 9 }).await;
+        assert!(!hub.visitor_watched(9).await, "nobody watches yet");
+        hub.watch_visitors(visitor, true).await;
+        assert!(!hub.visitor_watched(9).await, "a visitor socket cannot watch");
+        hub.watch_visitors(watcher, true).await;
+        assert!(hub.visitor_watched(9).await);
+        assert!(!hub.visitor_watched(10).await, "visitor 10 is not on the site");
+        assert_eq!(hub.online_visitors().await, vec![9]);
+        hub.publish_item(Audience::VisitorWatchers, Outbound::Frame("v".into())).await;
+        hub.publish_item(Audience::Agents, Outbound::Frame("all".into())).await;
+        let text = |o: Outbound| match o {
+            Outbound::Frame(f) => f.to_string(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(text(watcher_rx.recv().await.unwrap()), "v");
+        assert_eq!(text(other_rx.recv().await.unwrap()), "all", "the other agent got no visitors frame");
+        hub.watch_visitors(watcher, false).await;
+        assert!(!hub.visitor_watched(9).await);
+        hub.unregister(visitor).await;
+        assert_eq!(hub.visitor_sockets(9).await, 0);
+        assert!(visitor_rx.try_recv().is_err(), "the visitor got nothing");
     }
 
     #[tokio::test]

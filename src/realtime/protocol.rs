@@ -87,6 +87,13 @@ pub enum VisitorFrame {
         /// The department a new chat goes to (routing); ignored once the chat exists.
         #[serde(default)]
         department: Option<i64>,
+        /// The invitation this message answers (W9): a new chat starts with its agent.
+        #[serde(default)]
+        invitation: Option<i64>,
+    },
+    /// The visitor closed the invitation without answering (W9).
+    InvitationClose {
+        invitation: i64,
     },
     Typing {
         typing: bool,
@@ -197,6 +204,16 @@ pub enum AgentFrame {
         room: i64,
         seq: i64,
     },
+    /// Start (`true`) or stop watching the live visitors list (C13): the answer is a `visitors`
+    /// frame with everyone on the site now, then `visitor` frames for each change.
+    Visitors {
+        watch: bool,
+    },
+    /// Invite a visitor on the site to chat (W9, SPEC §1): they see `body` from this agent.
+    Invite {
+        visitor: i64,
+        body: String,
+    },
     Ping,
 }
 
@@ -278,6 +295,7 @@ pub fn parse_agent(text: &str) -> Result<AgentFrame, FrameError> {
                 return Err(FrameError::new("too_large", format!("note longer than {MAX_NOTE_CHARS} characters")));
             }
         }
+        AgentFrame::Invite { body, .. } => check_invitation(body)?,
         _ => {}
     }
     Ok(f)
@@ -286,6 +304,16 @@ pub fn parse_agent(text: &str) -> Result<AgentFrame, FrameError> {
 fn check_version(v: u32) -> Result<(), FrameError> {
     if v != VERSION {
         return Err(FrameError::new("unsupported_version", format!("protocol version {v} is not supported; use {VERSION}")));
+    }
+    Ok(())
+}
+
+fn check_invitation(body: &str) -> Result<(), FrameError> {
+    if body.chars().count() > crate::visitors::MAX_INVITATION_CHARS {
+        return Err(FrameError::new("too_large", format!("invitation longer than {} characters", crate::visitors::MAX_INVITATION_CHARS)));
+    }
+    if body.trim().is_empty() {
+        return Err(FrameError::new("invalid_frame", "empty invitation"));
     }
     Ok(())
 }
@@ -535,6 +563,29 @@ pub enum ServerFrame {
     TeamRoom {
         room: crate::teamchat::RoomSummary,
     },
+    /// Everyone on the site now (the answer to `visitors {watch: true}`, C13).
+    Visitors {
+        items: Vec<crate::visitors::LiveVisitor>,
+    },
+    /// The live visitors list changed, tagged by `op` (to agent sockets watching it, C13).
+    Visitor(VisitorChange),
+    /// An agent (or a rule, in an agent's name) invites the visitor to chat (to the visitor, W9).
+    Invitation {
+        id: i64,
+        body: String,
+        agent_name: String,
+        at: i64,
+    },
+}
+
+/// A change of the live visitors list.
+#[derive(Serialize, Debug, Clone)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum VisitorChange {
+    /// A visitor arrived, moved to another page, started or ended a chat, was invited.
+    Update { visitor: Box<crate::visitors::LiveVisitor> },
+    /// The visitor left the site (their last widget socket closed).
+    Gone { id: i64 },
 }
 
 impl ServerFrame {
@@ -1026,6 +1077,12 @@ mod tests {
                 },
                 r#"{"room":{"agent_id":5,"department_id":null,"id":3,"kind":"direct","last_message_at":1795400000000,"last_seq":2,"name":"Bob","read_seq":1,"unread":1},"type":"team_room"}"#.into(),
             ),
+            (
+                ServerFrame::Invitation { id: 3, body: "Need help?".into(), agent_name: "Ann".into(), at: 1795400000000 },
+                r#"{"agent_name":"Ann","at":1795400000000,"body":"Need help?","id":3,"type":"invitation"}"#.into(),
+            ),
+            (ServerFrame::Visitor(VisitorChange::Gone { id: 7 }), r#"{"id":7,"op":"gone","type":"visitor"}"#.into()),
+            (ServerFrame::Visitors { items: vec![] }, r#"{"items":[],"type":"visitors"}"#.into()),
         ];
         for (frame, want) in cases {
             let got: serde_json::Value = serde_json::from_str(&frame.to_json()).unwrap();
@@ -1070,6 +1127,36 @@ mod tests {
         assert_eq!(parse_visitor(r#"{"type":"team_message","room":3,"client_id":"c1","body":"x"}"#).unwrap_err().code, "unknown_type");
 
         assert_eq!(parse_agent(r#"{"type":"viewing","ticket":1001,"state":"dancing"}"#).unwrap_err().code, "invalid_frame");
+        assert_eq!(
+            parse_agent(r#"{"type":"invite","visitor":7,"body":"Hi"}"#).unwrap(),
+            AgentFrame::Invite { visitor: 7, body: "Hi".into() }
+        );
+        assert_eq!(parse_agent(r#"{"type":"invite","visitor":7,"body":"  "}"#).unwrap_err().code, "invalid_frame");
+        assert_eq!(parse_agent(r#"{"type":"invite","body":"Hi"}"#).unwrap_err().code, "invalid_frame");
+        assert_eq!(parse_agent(r#"{"type":"invite","visitor":"7","body":"Hi"}"#).unwrap_err().code, "invalid_frame");
+        let long = format!(r#"{{"type":"invite","visitor":7,"body":"{}"}}"#, "x".repeat(1001));
+        assert_eq!(parse_agent(&long).unwrap_err().code, "too_large");
+        assert_eq!(parse_agent(r#"{"type":"visitors","watch":true}"#).unwrap(), AgentFrame::Visitors { watch: true });
+        assert_eq!(parse_agent(r#"{"type":"visitors"}"#).unwrap_err().code, "invalid_frame");
+        assert_eq!(parse_agent(r#"{"type":"visitors","watch":1}"#).unwrap_err().code, "invalid_frame");
+    }
+
+    #[test]
+    fn invitation_visitor_frames() {
+        assert_eq!(
+            parse_visitor(r#"{"type":"invitation_close","invitation":3}"#).unwrap(),
+            VisitorFrame::InvitationClose { invitation: 3 }
+        );
+        assert_eq!(parse_visitor(r#"{"type":"invitation_close"}"#).unwrap_err().code, "invalid_frame");
+        assert_eq!(parse_visitor(r#"{"type":"invitation_close","invitation":3,"x":1}"#).unwrap_err().code, "unknown_field");
+        assert!(matches!(
+            parse_visitor(r#"{"type":"message","client_id":"c1","body":"yes","invitation":3}"#).unwrap(),
+            VisitorFrame::Message { invitation: Some(3), .. }
+        ));
+        assert_eq!(
+            parse_visitor(r#"{"type":"message","client_id":"c1","body":"yes","invitation":"3"}"#).unwrap_err().code,
+            "invalid_frame"
+        );
     }
 
     #[test]

@@ -65,6 +65,7 @@ pub async fn dispatch(state: &AppState) -> Vec<i64> {
     let mut ids = Vec::with_capacity(assigned.len());
     for a in assigned {
         let conv = a.conversation.id;
+        let visitor = a.conversation.visitor.id;
         ids.push(conv);
         told.remove(&conv);
         state.hub.assign_agent(a.agent_id, conv, ServerFrame::Assigned { conversation: a.conversation }).await;
@@ -80,6 +81,7 @@ pub async fn dispatch(state: &AppState) -> Vec<i64> {
             )
             .await;
         crate::chat::publish_message(&state.hub, &a.joined).await;
+        crate::visitors::live::changed(state, visitor).await;
     }
     let settings = state.routing.settings();
     told.retain(|conv, _| queue.iter().any(|p| p.conversation == *conv));

@@ -29,6 +29,7 @@ mod team;
 mod teamchat;
 mod tickets;
 mod totp;
+mod visitors;
 mod webhooks;
 mod world;
 mod ws;

@@ -56,6 +56,8 @@ enum Obj {
     NewBan,
     /// Department A's team room (internal chat), with one message of ag1's.
     RoomA,
+    /// A new automatic invitation rule (admins change or delete it).
+    NewInvitationRule,
 }
 
 /// A made object: the path parameter(s) and what a body may need.
@@ -319,6 +321,31 @@ const ENTRIES: &[Entry] = &[
     Entry { method: "POST", path: "/api/v1/webhooks/{id}/secret", obj: Obj::NewWebhook, body: none, allowed: ADMINS, tables: WEBHOOKS },
     Entry { method: "POST", path: "/api/v1/webhooks/{id}/test", obj: Obj::NewWebhook, body: none, allowed: ADMINS, tables: WEBHOOKS },
     Entry { method: "GET", path: "/api/v1/webhooks/{id}/deliveries", obj: Obj::NewWebhook, body: none, allowed: ADMINS, tables: WEBHOOKS },
+    // Notes on a contact (the visitor panel, C5): whoever may see the contact.
+    Entry {
+        method: "POST",
+        path: "/api/v1/contacts/{id}/notes",
+        obj: Obj::ContactA,
+        body: |_, _| Some(json!({"body": "Prefers email"})),
+        allowed: A_DESK,
+        tables: &["contact_notes"],
+    },
+    Entry {
+        method: "PATCH",
+        path: "/api/v1/invitation-rules/{id}",
+        obj: Obj::NewInvitationRule,
+        body: |_, _| Some(json!({"enabled": false})),
+        allowed: ADMINS,
+        tables: &["invitation_rules", "audit_log"],
+    },
+    Entry {
+        method: "DELETE",
+        path: "/api/v1/invitation-rules/{id}",
+        obj: Obj::NewInvitationRule,
+        body: none,
+        allowed: ADMINS,
+        tables: &["invitation_rules", "audit_log"],
+    },
 ];
 
 /// Agent socket frames: what each one names, as ag2 sends it against ag1's objects.
@@ -352,6 +379,11 @@ const FRAMES: &[FrameEntry] = &[
     },
     FrameEntry { ty: "team_typing", frame: Some(|w| json!({"type": "team_typing", "room": w.room_a, "typing": true})) },
     FrameEntry { ty: "team_read", frame: Some(|w| json!({"type": "team_read", "room": w.room_a, "seq": 1})) },
+    // The live visitors list and invitations are every agent's (SPEC C13, W9): a visitor on
+    // the site belongs to no department or owner. Inviting one who is chatting is a conflict
+    // for everybody (tests/api/visitors.rs).
+    FrameEntry { ty: "visitors", frame: None },
+    FrameEntry { ty: "invite", frame: None },
 ];
 
 /// The agent frame types the server knows, read from the parser itself (serde lists the
@@ -452,6 +484,12 @@ impl Maker {
                 let (s, v) = w.call(Who::AdminToken, "POST", "/api/v1/webhooks", Some(body)).await;
                 assert_eq!(s, StatusCode::CREATED, "{v}");
                 made(v["id"].to_string())
+            }
+            Obj::NewInvitationRule => {
+                let body = json!({"name": format!("Rule {n}"), "body": "Can we help?"});
+                let (s, r) = w.call(Who::AdminToken, "POST", "/api/v1/invitation-rules", Some(body)).await;
+                assert_eq!(s, StatusCode::CREATED, "{r}");
+                made(r["id"].to_string())
             }
             Obj::InvitedAgent => {
                 let body = json!({"email": format!("invited{n}@shop.example"), "name": format!("Invited {n}"), "role": "agent"});

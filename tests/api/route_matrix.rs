@@ -85,6 +85,14 @@ const MATRIX: &[Row] = &[
     ("POST", "/api/v1/bans", AGENT),
     ("GET", "/api/v1/bans", SUPERVISOR),
     ("DELETE", "/api/v1/bans/{id}", SUPERVISOR),
+    ("GET", "/api/v1/visitors", AGENT),
+    ("GET", "/api/v1/invitation-rules", ADMIN),
+    ("POST", "/api/v1/invitation-rules", ADMIN),
+    ("PATCH", "/api/v1/invitation-rules/{id}", ADMIN),
+    ("DELETE", "/api/v1/invitation-rules/{id}", ADMIN),
+    ("GET", "/api/v1/invitation-stats", SUPERVISOR),
+    ("GET", "/api/v1/settings/visitors", AGENT),
+    ("PUT", "/api/v1/settings/visitors", ADMIN),
     ("POST", "/api/v1/conversations/{id}/transcript", AGENT),
     // Needs a visitor's widget token.
     ("POST", "/api/v1/widget/transcript", VISITOR),
@@ -139,6 +147,7 @@ const MATRIX: &[Row] = &[
     ("POST", "/api/v1/webhooks/{id}/secret", ADMIN),
     ("POST", "/api/v1/webhooks/{id}/test", ADMIN),
     ("GET", "/api/v1/webhooks/{id}/deliveries", ADMIN),
+    ("POST", "/api/v1/contacts/{id}/notes", AGENT),
     ("POST", "/api/v1/inbound/mime", INBOUND),
     ("POST", "/api/v1/settings/imap/check", ADMIN),
 ];

@@ -227,14 +227,49 @@ export type TeamReadFrame = { type: 'team_read'; room: number; seq: number };
 /** A new room is yours (a colleague opened a 1:1 with you); your sockets follow it. */
 export type TeamRoomFrame = { type: 'team_room'; room: TeamRoom };
 
+/** One visitor on the site now (`visitors::LiveVisitor`, SPEC C13). */
+export interface LiveVisitor {
+  id: number;
+  name: string | null;
+  email: string | null;
+  page_url: string | null;
+  page_title: string | null;
+  /** The first external referrer of this visit, and the search words in it. */
+  referrer: string | null;
+  search_query: string | null;
+  /** When this visit began, and when the current page was opened (ms). */
+  since: number;
+  page_since: number;
+  /** Pages viewed in this visit; visits so far. */
+  pages: number;
+  visits: number;
+  timezone: string | null;
+  /** ISO 3166 code guessed from the time zone. */
+  country: string | null;
+  browser: string | null;
+  os: string | null;
+  device: 'desktop' | 'mobile' | 'tablet';
+  state: 'browsing' | 'invited' | 'chatting';
+  conversation: number | null;
+  agent_id: number | null;
+  agent_name: string | null;
+  invitation: { id: number; agent_name: string; automatic: boolean; at: number } | null;
+}
+/** Everyone on the site now: the answer to `visitors {watch: true}`. */
+export type VisitorsFrame = { type: 'visitors'; items: LiveVisitor[] };
+/** A change of the live visitors list (to sockets watching it). */
+export type VisitorChangeFrame = { type: 'visitor'; op: 'update'; visitor: LiveVisitor } | { type: 'visitor'; op: 'gone'; id: number };
+/** An agent (or a rule, in an agent's name) invites the visitor to chat (W9). */
+export type InvitationFrame = { type: 'invitation'; id: number; body: string; agent_name: string; at: number };
+
 /** What `/ws/visitor` sends. */
-export type VisitorServerFrame = VisitorWelcomeFrame | AckFrame | MessageFrame | HistoryFrame | StatusFrame | AgentTypingFrame | ReceiptFrame | PongFrame | ErrorFrame;
+export type VisitorServerFrame = VisitorWelcomeFrame | AckFrame | MessageFrame | HistoryFrame | StatusFrame | AgentTypingFrame | ReceiptFrame | PongFrame | ErrorFrame | InvitationFrame;
 
 /** What `/ws/agent` sends. */
 export type AgentServerFrame =
   | AgentWelcomeFrame | QueueFrame | AcceptedFrame | OpenedFrame | ChatEndedFrame | AckFrame | MessageFrame | StatusFrame
   | VisitorTypingFrame | VisitorReadFrame | VisitorPageFrame | PresenceFrame | TicketChangedFrame | MailChangedFrame | AccessFrame | PongFrame | ErrorFrame
-  | AssignedFrame | AgentStatusFrame | TransferredFrame | TakenOverFrame
+  | AssignedFrame | AgentStatusFrame | TransferredFrame | TakenOverFrame | VisitorsFrame | VisitorChangeFrame
   | TeamMessageFrame | TeamHistoryFrame | TeamAckFrame | TeamTypingFrame | TeamReadFrame | TeamRoomFrame;
 
 /** Every frame the server sends, on either endpoint. */
@@ -251,8 +286,10 @@ export type VisitorClientFrame =
   /** `history`: send replays as `history` frames instead of one `message` frame each. */
   | { type: 'hello'; v: 1; token?: string; page?: PageInfo; tz?: string; lang?: string; resume?: Resume; history?: boolean }
   | ({ type: 'page' } & PageInfo)
-  /** `attachment`: the token of an uploaded file; `department`: where a new chat goes. */
-  | { type: 'message'; client_id: string; body: string; attachment?: string; department?: number }
+  /** `attachment`: the token of an uploaded file; `department`: where a new chat goes;
+   *  `invitation`: the invitation this answers (the chat starts with its agent). */
+  | { type: 'message'; client_id: string; body: string; attachment?: string; department?: number; invitation?: number }
+  | { type: 'invitation_close'; invitation: number }
   | { type: 'typing'; typing: boolean; draft?: string }
   | { type: 'read'; seq: number }
   | { type: 'end' }
@@ -280,6 +317,9 @@ export type AgentClientFrame =
   | { type: 'team_message'; room: number; client_id: string; body: string }
   | { type: 'team_typing'; room: number; typing: boolean }
   | { type: 'team_read'; room: number; seq: number }
+  /** Start or stop getting the live visitors list (a `visitors` frame, then `visitor` frames). */
+  | { type: 'visitors'; watch: boolean }
+  | { type: 'invite'; visitor: number; body: string }
   | { type: 'ping' };
 
 export type ClientFrame = VisitorClientFrame | AgentClientFrame;

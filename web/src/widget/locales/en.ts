@@ -63,4 +63,5 @@ export const en = {
   end_confirm: "End this chat?",
   end_yes: "Yes, end it",
   end_no: "Cancel",
+  invitation_close: "No, thanks",
 } satisfies Dict;

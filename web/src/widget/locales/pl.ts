@@ -64,4 +64,5 @@ export const pl = {
   end_confirm: "Zakończyć ten czat?",
   end_yes: "Tak, zakończ",
   end_no: "Anuluj",
+  invitation_close: "Nie, dziękuję",
 } satisfies Record<keyof typeof en, Entry>;

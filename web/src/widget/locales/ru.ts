@@ -64,4 +64,5 @@ export const ru = {
   end_confirm: "Завершить этот чат?",
   end_yes: "Да, завершить",
   end_no: "Отмена",
+  invitation_close: "Нет, спасибо",
 } satisfies Record<keyof typeof en, Entry>;

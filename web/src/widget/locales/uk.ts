@@ -64,4 +64,5 @@ export const uk = {
   end_confirm: "Завершити цей чат?",
   end_yes: "Так, завершити",
   end_no: "Скасувати",
+  invitation_close: "Ні, дякую",
 } satisfies Record<keyof typeof en, Entry>;
