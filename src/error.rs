@@ -33,6 +33,8 @@ pub enum Kind {
     RequestTimeout,
     /// A one-time link (invitation, password reset) that is unknown, expired or used.
     LinkExpired,
+    /// A new chat without a required pre-chat answer (a field or the consent, SPEC W3).
+    PrechatRequired,
     Unavailable,
     Internal,
 }
@@ -57,6 +59,7 @@ impl Kind {
             Kind::StorageFull => "storage_full",
             Kind::RequestTimeout => "request_timeout",
             Kind::LinkExpired => "link_expired",
+            Kind::PrechatRequired => "prechat_required",
             Kind::Unavailable => "unavailable",
             Kind::Internal => "internal",
         }
@@ -64,7 +67,7 @@ impl Kind {
 
     pub fn status(self) -> StatusCode {
         match self {
-            Kind::InvalidJson | Kind::Invalid | Kind::UnknownField => StatusCode::BAD_REQUEST,
+            Kind::InvalidJson | Kind::Invalid | Kind::UnknownField | Kind::PrechatRequired => StatusCode::BAD_REQUEST,
             Kind::Unauthenticated | Kind::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Kind::Forbidden | Kind::BadOrigin => StatusCode::FORBIDDEN,
             Kind::NotFound => StatusCode::NOT_FOUND,

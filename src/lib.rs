@@ -28,6 +28,7 @@ pub mod state;
 pub mod telemetry;
 pub mod text;
 pub mod tickets;
+pub mod widget;
 
 pub use config::Config;
 pub use startup::Application;

@@ -264,6 +264,7 @@ pub async fn send_error(session: &mut Session, e: &AppError, reference: Option<&
         crate::error::Kind::RateLimited => "rate_limited",
         crate::error::Kind::Invalid => "invalid_frame",
         crate::error::Kind::Unavailable => "unavailable",
+        crate::error::Kind::PrechatRequired => "prechat_required",
         _ => "internal",
     };
     if e.kind == crate::error::Kind::Internal {

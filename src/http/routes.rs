@@ -51,7 +51,7 @@ macro_rules! route {
 
 /// Every route of the server except the static web assets.
 pub fn api_routes() -> Vec<ApiRoute> {
-    use crate::{agents, audit, canned, chat, contacts, departments, inbound, mail, routing, settings, tickets};
+    use crate::{agents, audit, canned, chat, contacts, departments, inbound, mail, routing, settings, tickets, widget};
     use Access::{Metrics, Public, Role as R};
     use Role::{Admin, Agent, Supervisor};
     vec![
@@ -105,6 +105,11 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route!(GET "/api/v1/settings/security", R(Admin), auth::totp_http::get_security),
         route!(PATCH "/api/v1/settings/security", R(Admin), auth::totp_http::update_security),
         route!(GET "/api/v1/settings/routing", R(Agent), routing::http::get_settings),
+        route!(GET "/api/v1/settings/widget", R(Admin), widget::http::get),
+        route!(PUT "/api/v1/settings/widget", R(Admin), widget::http::put),
+        route!(DELETE "/api/v1/settings/widget", R(Admin), widget::http::delete),
+        route!(GET "/api/v1/settings/identity", R(Admin), widget::http::get_identity),
+        route!(POST "/api/v1/settings/identity/rotate", R(Admin), widget::http::rotate_identity),
         route!(PATCH "/api/v1/settings/routing", R(Admin), routing::http::patch_settings),
         route!(GET "/api/v1/conversations", R(Agent), chat::http::list),
         route!(GET "/api/v1/conversations/{id}", R(Agent), chat::http::get),
@@ -135,6 +140,8 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route!(POST "/api/v1/widget/offline", Public, tickets::widget::offline),
         route!(GET "/api/v1/widget/tickets", Public, tickets::widget::tickets),
         route!(POST "/api/v1/widget/callback", Public, routing::http::callback),
+        route!(GET "/api/v1/widget/settings", Public, widget::http::public),
+        route!(POST "/api/v1/widget/rating", Public, widget::http::rate),
         route!(GET "/api/v1/views", R(Agent), tickets::views::list),
         route!(POST "/api/v1/views", R(Agent), tickets::views::create),
         route!(DELETE "/api/v1/views/{id}", R(Agent), tickets::views::delete),

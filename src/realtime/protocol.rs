@@ -66,6 +66,9 @@ pub enum VisitorFrame {
         /// frame per message.
         #[serde(default)]
         history: bool,
+        /// The shop's signed customer identity (W12); an invalid one is ignored.
+        #[serde(default)]
+        identity: Option<crate::widget::IdentityClaim>,
     },
     Page(PageInfo),
     Message {
@@ -77,6 +80,9 @@ pub enum VisitorFrame {
         /// The department a new chat goes to (routing); ignored once the chat exists.
         #[serde(default)]
         department: Option<i64>,
+        /// Answers to the department's pre-chat form (W3); only read when a chat starts.
+        #[serde(default)]
+        prechat: Option<crate::widget::Answers>,
     },
     Typing {
         typing: bool,
@@ -432,6 +438,12 @@ pub struct VisitorWelcome {
     /// `agents_online` (accepting agents with a free slot, never open console tabs).
     #[serde(flatten)]
     pub routing: crate::routing::ops::WidgetRouting,
+    /// Pre-chat forms by department id (W3); absent when no department has one.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub prechat: std::collections::BTreeMap<i64, crate::widget::PrechatForm>,
+    /// What a verified visitor (W12) already gave: the form skips it. Absent for everyone else.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub known: Option<crate::widget::Known>,
 }
 
 #[derive(Serialize, Debug, Clone, Copy, PartialEq)]
@@ -566,6 +578,8 @@ mod tests {
             r#"{"type":"message","client_id":"c-1","body":"hi"}"#,
             r#"{"type":"message","client_id":"c_2","attachment":"tok"}"#,
             r#"{"type":"message","client_id":"c_3","body":"hi","department":4}"#,
+            r#"{"type":"message","client_id":"c_4","body":"hi","prechat":{"name":"Ann","custom":{"Size":"M"},"consent":true}}"#,
+            r#"{"type":"hello","v":1,"identity":{"id":"42","email":"a@b.example","name":"A","ts":1,"sig":"ab"}}"#,
             r#"{"type":"typing","typing":true,"draft":"hel"}"#,
             r#"{"type":"read","seq":4}"#,
             r#"{"type":"page","url":"https://shop.example/b"}"#,
@@ -591,6 +605,10 @@ mod tests {
             (r#"{"type":"read","seq":-1}"#.into(), "invalid_frame"),
             (r#"{"type":"message","client_id":"c1","body":"hi","department":"sales"}"#.into(), "invalid_frame"),
             (r#"{"type":"read","seq":"1"}"#.into(), "invalid_frame"),
+            (r#"{"type":"message","client_id":"c1","body":"hi","prechat":{"nickname":"x"}}"#.into(), "unknown_field"),
+            (r#"{"type":"message","client_id":"c1","body":"hi","prechat":"Ann"}"#.into(), "invalid_frame"),
+            (r#"{"type":"hello","v":1,"identity":{"id":"42","ts":"soon","sig":"ab"}}"#.into(), "invalid_frame"),
+            (r#"{"type":"hello","v":1,"identity":{"id":"42","ts":1}}"#.into(), "invalid_frame"),
             (r#"[1,2,3]"#.into(), "invalid_frame"),
             (long_body, "too_large"),
             (huge, "too_large"),
@@ -678,6 +696,8 @@ mod tests {
                         departments: vec![],
                         default_department: None,
                     },
+                    prechat: Default::default(),
+                    known: None,
                 }),
                 r#"{"agents_online":0,"closed":"nobody_accepting","conversation":null,"default_department":null,"departments":[],"offline":"form","open":false,"sneak_peek":true,"token":"Vx3","type":"welcome","v":1,"visitor":{"id":7}}"#.into(),
             ),
@@ -709,8 +729,17 @@ mod tests {
                         }],
                         default_department: Some(3),
                     },
+                    prechat: [(
+                        3,
+                        crate::widget::PrechatForm {
+                            fields: vec![crate::widget::Field { kind: crate::widget::FieldKind::Email, required: true, label: None }],
+                            consent: Some("I agree".into()),
+                        },
+                    )]
+                    .into(),
+                    known: Some(crate::widget::Known { name: Some("Ann".into()), email: None, phone: None, consent: false }),
                 }),
-                r#"{"agents_online":2,"closed":null,"default_department":3,"departments":[{"closed":"hours","id":3,"name":"Sales","offline":"form","open":false}],"offline":"hide","open":true,"conversation":{"agent_delivered_seq":0,"agent_name":null,"agent_read_seq":0,"id":12,"last_seq":1,"status":"active"},"sneak_peek":false,"token":"Vx3","type":"welcome","v":1,"visitor":{"id":7}}"#.into(),
+                r#"{"agents_online":2,"closed":null,"default_department":3,"departments":[{"closed":"hours","id":3,"name":"Sales","offline":"form","open":false}],"offline":"hide","open":true,"conversation":{"agent_delivered_seq":0,"agent_name":null,"agent_read_seq":0,"id":12,"last_seq":1,"status":"active"},"known":{"consent":false,"email":null,"name":"Ann","phone":null},"prechat":{"3":{"consent":"I agree","fields":[{"kind":"email","required":true}]}},"sneak_peek":false,"token":"Vx3","type":"welcome","v":1,"visitor":{"id":7}}"#.into(),
             ),
             (
                 ServerFrame::AgentWelcome(AgentWelcome {

@@ -22,5 +22,6 @@ mod server;
 mod socket_code;
 mod tickets;
 mod totp;
+mod widgetcfg;
 mod world;
 mod ws;
