@@ -15,7 +15,7 @@ const widgetPlain: Record<Locale, Dict> = widgetDicts;
 const SERVER_CODES = [
   'invalid_json', 'invalid_input', 'unknown_field', 'unauthenticated', 'invalid_credentials', 'forbidden',
   'bad_origin', 'not_found', 'method_not_allowed', 'conflict', 'too_large', 'unsupported_media_type', 'rate_limited', 'unavailable',
-  'internal', 'unknown_type', 'invalid_frame', 'unsupported', 'unsupported_version', 'hello_required', 'link_expired',
+  'internal', 'unknown_type', 'invalid_frame', 'unsupported', 'unsupported_version', 'hello_required', 'link_expired', 'prechat_required',
 ];
 
 describe('server error codes', () => {

@@ -21,7 +21,7 @@ export type AgentRole = 'agent' | 'supervisor' | 'admin';
 export type SocketErrorCode =
   | 'invalid_json' | 'unknown_type' | 'unknown_field' | 'invalid_frame' | 'too_large' | 'unsupported'
   | 'unsupported_version' | 'hello_required' | 'rate_limited' | 'forbidden' | 'not_found' | 'conflict'
-  | 'unavailable' | 'internal' | 'invalid_input' | 'unauthenticated' | 'origin_not_allowed';
+  | 'unavailable' | 'internal' | 'invalid_input' | 'unauthenticated' | 'origin_not_allowed' | 'prechat_required';
 
 /**
  * A system line's event: `{code, …params}` (src/events.rs). Known codes: joined {name},
@@ -130,7 +130,25 @@ export type VisitorWelcomeFrame = {
   /** Visible departments serving this site, each with its own state. */
   departments: WidgetDepartment[];
   default_department: number | null;
+  /** Pre-chat forms by department id (W3); absent when no department has one. */
+  prechat?: Record<string, PrechatForm>;
+  /** What a verified visitor (W12) already gave; absent for everyone else. */
+  known?: Known;
 };
+export type PrechatField = { kind: 'name' | 'email' | 'phone' | 'order' | 'custom'; required: boolean; label?: string };
+export type PrechatForm = { fields: PrechatField[]; consent?: string };
+export type PrechatAnswers = { name?: string; email?: string; phone?: string; order?: string; custom?: Record<string, string>; consent: boolean };
+export type Known = { name: string | null; email: string | null; phone: string | null; consent: boolean };
+/** A signed customer identity from the shop's page (W12, docs/api.md "Signed identity"). */
+export type IdentityClaim = { id: string; name?: string; email?: string; ts: number; sig: string };
+export type WidgetTexts = { launcher: string; greeting: string; offline: string };
+/** `GET /api/v1/widget/settings`: how this widget looks, in the language it speaks (W2). */
+export type ResolvedAppearance = {
+  lang: string; texts: WidgetTexts; primary_color: string; text_color: string; position: 'left' | 'right';
+  offset_x: number; offset_y: number; show_agent_name: boolean; sounds: boolean;
+};
+/** What an admin edits (`PUT /api/v1/settings/widget`). */
+export type Appearance = Omit<ResolvedAppearance, 'lang' | 'texts'> & { language: string; texts: Record<string, WidgetTexts> };
 export type ClosedReason = 'hours' | 'holiday' | 'nobody_accepting' | 'queue_full';
 export type OfflineBehaviour = 'form' | 'hide';
 export type AgentStatus = 'accepting' | 'not_accepting' | 'offline';
@@ -187,10 +205,10 @@ export type PageInfo = { url: string; title?: string; referrer?: string };
 
 export type VisitorClientFrame =
   /** `history`: send replays as `history` frames instead of one `message` frame each. */
-  | { type: 'hello'; v: 1; token?: string; page?: PageInfo; tz?: string; lang?: string; resume?: Resume; history?: boolean }
+  | { type: 'hello'; v: 1; token?: string; page?: PageInfo; tz?: string; lang?: string; resume?: Resume; history?: boolean; identity?: IdentityClaim }
   | ({ type: 'page' } & PageInfo)
   /** `attachment`: the token of an uploaded file; `department`: where a new chat goes. */
-  | { type: 'message'; client_id: string; body: string; attachment?: string; department?: number }
+  | { type: 'message'; client_id: string; body: string; attachment?: string; department?: number; prechat?: PrechatAnswers }
   | { type: 'typing'; typing: boolean; draft?: string }
   | { type: 'read'; seq: number }
   | { type: 'end' }
