@@ -345,7 +345,11 @@ async fn hello_with(app: &TestApp, token: Option<&str>, identity: Value) -> (Ws,
 async fn a_signed_identity_links_the_visitor_to_the_contact_and_its_history_and_a_bad_one_is_ignored() {
     let app = spawn_app().await;
     let admin = quiet_admin(&app).await;
-    let (_, mut agent, _) = accepting_agent(&app, "sam@shop.example", vec![]).await;
+    let sales = department(&app, &admin, "Sales").await;
+    let form = json!({"fields": [{"kind": "name", "required": true}, {"kind": "email", "required": true}], "consent": "I agree."});
+    let (s, _) = call(&admin, &app, "PATCH", &format!("/api/v1/departments/{sales}"), Some(json!({"prechat": form}))).await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, mut agent, _) = accepting_agent(&app, "sam@shop.example", vec![sales]).await;
     // Ann is a contact already: she mailed about a ticket.
     let (s, t) = call(
         &admin,
@@ -418,8 +422,21 @@ async fn a_signed_identity_links_the_visitor_to_the_contact_and_its_history_and_
     ws.send(json!({"type": "hello", "v": 1, "identity": {"id": 42, "ts": "now", "sig": "x"}})).await;
     assert_eq!(ws.recv_type("error").await["code"], "invalid_frame");
 
-    // Rotating the secret: the old signature stops working at once.
+    // W3: a verified customer skips what they already gave; an anonymous visitor does not.
+    let (mut bob, w) = hello_with(&app, None, identity(&secret, "cust-7", "bob@example.com", "Bob", now_s)).await;
+    assert_eq!(w["known"], json!({"name": "Bob", "email": "bob@example.com", "phone": null, "consent": false}));
+    bob.send(json!({"type": "message", "client_id": "b1", "body": "Hi", "department": sales})).await;
+    assert_eq!(bob.recv_type("error").await["code"], "prechat_required", "the consent was never given");
+    bob.send(json!({"type": "message", "client_id": "b2", "body": "Hi", "department": sales, "prechat": {"consent": true}})).await;
+    let bob_conv = bob.recv_type("ack").await["conversation"].as_i64().unwrap();
     let admin = app.login("boss@shop.example").await;
+    let (_, view) = call(&admin, &app, "GET", &format!("/api/v1/conversations/{bob_conv}"), None).await;
+    assert_eq!(view["prechat"], json!({"name": "Bob", "email": "bob@example.com", "consent": true}), "known values kept as answers");
+    let (mut anon, _) = ws::visitor(&app.address, None, None).await;
+    anon.send(json!({"type": "message", "client_id": "a1", "body": "Hi", "department": sales, "prechat": {"consent": true}})).await;
+    assert_eq!(anon.recv_type("error").await["code"], "prechat_required");
+
+    // Rotating the secret: the old signature stops working at once.
     let (s, rotated) = call(&admin, &app, "POST", "/api/v1/settings/identity/rotate", Some(json!({}))).await;
     assert_eq!(s, StatusCode::OK);
     assert_ne!(rotated["secret"], secret);
