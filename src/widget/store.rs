@@ -172,27 +172,47 @@ pub fn rotate_identity_secret(conn: &Connection) -> Result<String, AppError> {
 
 /// Link the visitor behind this device's token to the shop's customer. A customer already
 /// known from another device keeps one visitor: this device's token leads to it from now on
-/// (the chats this device had move along while that visitor has no open chat). The contact is
-/// the one with the customer's email (created when new). Returns the visitor to use.
+/// (the chats this device had anonymously move along while that visitor has no open chat). A
+/// device that belongs to another verified customer (a shared computer) never hands that
+/// customer's visitor or chats over: the new customer gets a visitor of their own. The contact
+/// is the one with the customer's email (created when new). Returns the visitor to use.
 pub fn link_identity(conn: &Connection, visitor: i64, token_hash: &[u8], v: &Verified, now: i64) -> Result<i64, AppError> {
     let existing: Option<i64> = conn.query_row("SELECT id FROM visitors WHERE external_id = ?1", [&v.id], |r| r.get(0)).optional()?;
+    let current: Option<String> = conn.query_row("SELECT external_id FROM visitors WHERE id = ?1", [visitor], |r| r.get(0))?;
+    let anonymous = current.is_none();
+    let point_here = |target: i64| -> Result<(), AppError> {
+        conn.execute(
+            "INSERT INTO visitor_tokens (token_hash, visitor_id, created_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT(token_hash) DO UPDATE SET visitor_id = excluded.visitor_id",
+            params![token_hash, target, now],
+        )?;
+        Ok(())
+    };
     let target = match existing {
-        Some(t) if t != visitor => {
-            conn.execute(
-                "INSERT INTO visitor_tokens (token_hash, visitor_id, created_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT(token_hash) DO UPDATE SET visitor_id = excluded.visitor_id",
-                params![token_hash, t, now],
-            )?;
+        Some(t) if t == visitor => t,
+        Some(t) => {
+            point_here(t)?;
             let open = crate::db::count(conn, "SELECT count(*) FROM conversations WHERE visitor_id = ?1 AND status != 'ended'", [t])?;
-            if open == 0 {
+            if anonymous && open == 0 {
                 conn.execute("UPDATE conversations SET visitor_id = ?2 WHERE visitor_id = ?1", params![visitor, t])?;
             }
             t
         }
-        Some(t) => t,
-        None => {
+        None if anonymous => {
             conn.execute("UPDATE visitors SET external_id = ?2 WHERE id = ?1", params![visitor, v.id])?;
             visitor
+        }
+        None => {
+            // This device is another customer's: a fresh visitor for this one.
+            let own_hash = crate::auth::token_hash(&crate::auth::new_secret_token());
+            conn.execute(
+                "INSERT INTO visitors (token_hash, first_seen_at, last_seen_at, ip, user_agent, timezone, language, external_id)
+                 SELECT ?2, ?3, ?3, ip, user_agent, timezone, language, ?4 FROM visitors WHERE id = ?1",
+                params![visitor, own_hash, now, v.id],
+            )?;
+            let t = conn.last_insert_rowid();
+            point_here(t)?;
+            t
         }
     };
     let contact: Option<i64> = match &v.email {

@@ -374,6 +374,7 @@ async fn a_signed_identity_links_the_visitor_to_the_contact_and_its_history_and_
     assert_eq!(w["known"]["email"], "ann@example.com", "{w}");
     assert_eq!(w["known"]["name"], "Ann Lee");
     let ann = w["visitor"]["id"].as_i64().unwrap();
+    let laptop_token_of_ann = w["token"].as_str().unwrap().to_string();
     laptop.send(json!({"type": "message", "client_id": "l1", "body": "Is my order late?"})).await;
     let conv = laptop.recv_type("ack").await["conversation"].as_i64().unwrap();
     agent.recv_type("assigned").await;
@@ -421,6 +422,19 @@ async fn a_signed_identity_links_the_visitor_to_the_contact_and_its_history_and_
     let mut ws = ws::Ws::connect(&app.address, "/ws/visitor", &app.address, None).await.unwrap();
     ws.send(json!({"type": "hello", "v": 1, "identity": {"id": 42, "ts": "now", "sig": "x"}})).await;
     assert_eq!(ws.recv_type("error").await["code"], "invalid_frame");
+
+    // A shared computer: the laptop's token, now signed in as another customer, never gets
+    // Ann's visitor or chats; Ann signing in there again gets hers back.
+    assert_eq!(app.count("visitor_tokens").await, 1, "only the phone's token was re-pointed");
+    laptop.cut();
+    let (_, w) = hello_with(&app, Some(&laptop_token_of_ann), identity(&secret, "cust-99", "carl@example.com", "Carl", now_s)).await;
+    assert_ne!(w["visitor"]["id"], ann, "{w}");
+    assert!(w["conversation"].is_null(), "none of Ann's chats: {w}");
+    assert_eq!(w["known"]["email"], "carl@example.com");
+    let (_, w) = ws::visitor(&app.address, Some(&laptop_token_of_ann), None).await;
+    assert_ne!(w["visitor"]["id"], ann, "the token now leads to Carl");
+    let (_, w) = hello_with(&app, Some(&laptop_token_of_ann), identity(&secret, "cust-42", "ann@example.com", "Ann Lee", now_s)).await;
+    assert_eq!((w["visitor"]["id"].as_i64(), w["conversation"]["id"].as_i64()), (Some(ann), Some(conv)));
 
     // W3: a verified customer skips what they already gave; an anonymous visitor does not.
     let (mut bob, w) = hello_with(&app, None, identity(&secret, "cust-7", "bob@example.com", "Bob", now_s)).await;
