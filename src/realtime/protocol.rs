@@ -356,6 +356,13 @@ pub enum ServerFrame {
         by: Reader,
         seq: i64,
     },
+    /// The visitor rated an ended chat (W8; to the chat's agents).
+    Rated {
+        conversation: i64,
+        rating: crate::widget::Rating,
+        comment: Option<String>,
+        at: i64,
+    },
     /// The visitor navigated (to agents).
     VisitorPage {
         conversation: i64,
@@ -807,6 +814,10 @@ mod tests {
                 r#"{"conversation":12,"delivered_seq":3,"read_seq":2,"type":"receipt"}"#.into(),
             ),
             (ServerFrame::Read { conversation: 12, by: Reader::Visitor, seq: 5 }, r#"{"by":"visitor","conversation":12,"seq":5,"type":"read"}"#.into()),
+            (
+                ServerFrame::Rated { conversation: 12, rating: crate::widget::Rating::Bad, comment: Some("slow".into()), at: 1795400000000 },
+                r#"{"at":1795400000000,"comment":"slow","conversation":12,"rating":"bad","type":"rated"}"#.into(),
+            ),
             (
                 ServerFrame::VisitorPage { conversation: 12, visitor: 7, url: "https://shop.example/b".into(), title: None, at: 1795400000000 },
                 r#"{"at":1795400000000,"conversation":12,"title":null,"type":"visitor_page","url":"https://shop.example/b","visitor":7}"#.into(),

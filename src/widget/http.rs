@@ -9,6 +9,8 @@ use super::{Appearance, Rating, store};
 use crate::audit::{self, Actor};
 use crate::auth::Principal;
 use crate::error::AppError;
+use crate::realtime::Audience;
+use crate::realtime::protocol::ServerFrame;
 use crate::state::AppState;
 
 type Data = web::Data<AppState>;
@@ -170,5 +172,8 @@ pub async fn rate(state: Data, req: HttpRequest, body: web::Bytes) -> Result<Htt
             Ok(conv.id)
         })
         .await?;
+    // The chat's agents see it at once (an open chat view shows it).
+    let frame = ServerFrame::Rated { conversation: rated, rating: b.rating, comment: comment_out.clone(), at: now };
+    state.hub.publish(Audience::ConversationAgents(rated), frame).await;
     Ok(HttpResponse::Ok().json(json!({"conversation": rated, "rating": b.rating, "comment": comment_out})))
 }

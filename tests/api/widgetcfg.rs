@@ -210,6 +210,11 @@ async fn a_rating_is_kept_with_the_chat_and_its_agent_and_the_transcript_arrives
 
     let (s, r) = rate(json!({"rating": "bad", "comment": "  Too slow.  "}), Some(token.clone())).await;
     assert_eq!(s, StatusCode::OK, "{r}");
+    let pushed = agent.recv_type("rated").await;
+    assert_eq!(
+        (pushed["conversation"].as_i64(), pushed["rating"].as_str(), pushed["comment"].as_str()),
+        (Some(conv), Some("bad"), Some("Too slow."))
+    );
     assert_eq!(r, json!({"conversation": conv, "rating": "bad", "comment": "Too slow."}));
     // Rating again replaces it.
     rate(json!({"rating": "good", "comment": "Fixed, thanks"}), Some(token.clone())).await;

@@ -141,6 +141,9 @@ test('pre-chat form, department choice, answers for the agent; rating and transc
   await end.getByRole('textbox', { name: 'Comment (optional)' }).fill('Quick and kind');
   await end.getByRole('button', { name: 'Send rating' }).click();
   await end.getByText('Thank you for your rating!').waitFor();
+  // Pushed to the agent's open chat at once (no reload, no polling).
+  await admin.page.getByTestId('chat-rating').getByText('Good').waitFor();
+  await admin.page.getByTestId('chat-answers').getByText('Quick and kind').waitFor();
   assert.equal(await end.getByRole('textbox', { name: 'Email' }).inputValue(), '', 'no address guessed');
   await end.getByRole('textbox', { name: 'Email' }).fill('ann@example.com');
   await end.getByRole('button', { name: 'Email me the transcript' }).click();
@@ -162,11 +165,10 @@ test('pre-chat form, department choice, answers for the agent; rating and transc
   assert.equal(await v2.w.getByTestId('w-prechat').count(), 0);
   const conv2 = (await admin.call('GET', '/api/v1/conversations?status=active')).items.find((c) => c.department_id === support.id);
   assert.ok(conv2, 'the Support chat is routed to Support');
-  // The agent sees the rating with the ended chat when opening it again.
+  // Opened again later, the ended chat still shows its rating.
   await admin.page.getByTestId(`open-${conv2.id}`).click();
   await admin.page.getByTestId(`open-${conv.id}`).click();
   await admin.page.getByTestId('chat-rating').getByText('Good').waitFor();
-  await admin.page.getByTestId('chat-answers').getByText('Quick and kind').waitFor();
   await v.ctx.close();
   await v2.ctx.close();
   await admin.ctx.close();

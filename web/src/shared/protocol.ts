@@ -180,6 +180,8 @@ export type PresenceFrame = { type: 'presence'; ticket: number; agent_id: number
 export type TicketChangedFrame = { type: 'ticket'; op: 'changed'; number: number };
 /** An outgoing mail's delivery state changed (src/mail/mod.rs `publish_change`). */
 export type MailChangedFrame = { type: 'mail'; op: 'changed'; id: number; status: 'pending' | 'sending' | 'sent' | 'failed' };
+/** The visitor rated an ended chat (W8). */
+export type RatedFrame = { type: 'rated'; conversation: number; rating: 'good' | 'bad'; comment: string | null; at: number };
 /** Routing gave you this chat; your sockets follow it (its transcript follows). */
 export type AssignedFrame = { type: 'assigned'; conversation: Conversation };
 /** An agent's status changed (yours or a colleague's). */
@@ -192,7 +194,7 @@ export type VisitorServerFrame = VisitorWelcomeFrame | AckFrame | MessageFrame |
 export type AgentServerFrame =
   | AgentWelcomeFrame | QueueFrame | AcceptedFrame | OpenedFrame | ChatEndedFrame | AckFrame | MessageFrame | StatusFrame
   | VisitorTypingFrame | VisitorReadFrame | VisitorPageFrame | PresenceFrame | TicketChangedFrame | MailChangedFrame | AccessFrame | PongFrame | ErrorFrame
-  | AssignedFrame | AgentStatusFrame;
+  | AssignedFrame | AgentStatusFrame | RatedFrame;
 
 /** Every frame the server sends, on either endpoint. */
 export type ServerFrame = VisitorServerFrame | AgentServerFrame;
