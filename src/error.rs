@@ -43,6 +43,8 @@ pub enum Kind {
     Banned,
     /// The admin requires a tag before an agent ends a chat, and the chat has none.
     TagRequired,
+    /// A new chat without a required pre-chat answer (a field or the consent, SPEC W3).
+    PrechatRequired,
     Unavailable,
     Internal,
 }
@@ -72,6 +74,7 @@ impl Kind {
             Kind::NotInDepartment => "not_in_department",
             Kind::Banned => "banned",
             Kind::TagRequired => "tag_required",
+            Kind::PrechatRequired => "prechat_required",
             Kind::Unavailable => "unavailable",
             Kind::Internal => "internal",
         }
@@ -79,7 +82,7 @@ impl Kind {
 
     pub fn status(self) -> StatusCode {
         match self {
-            Kind::InvalidJson | Kind::Invalid | Kind::UnknownField => StatusCode::BAD_REQUEST,
+            Kind::InvalidJson | Kind::Invalid | Kind::UnknownField | Kind::PrechatRequired => StatusCode::BAD_REQUEST,
             Kind::Unauthenticated | Kind::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Kind::Forbidden | Kind::BadOrigin | Kind::Banned => StatusCode::FORBIDDEN,
             Kind::NotFound => StatusCode::NOT_FOUND,

@@ -37,6 +37,7 @@ pub mod text;
 pub mod tickets;
 pub mod visitors;
 pub mod webhooks;
+pub mod widget;
 
 pub use config::Config;
 pub use startup::Application;

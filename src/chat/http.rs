@@ -86,16 +86,20 @@ fn visitor_panel(
 /// `GET /api/v1/conversations/{id}`: the conversation, its transcript and the visitor panel.
 pub async fn get(state: Data, p: Principal, path: web::Path<i64>) -> Result<HttpResponse, AppError> {
     let (id, viewer, colleagues) = (path.into_inner(), p.viewer(), state.agents_see_colleagues());
-    let (view, messages, visitor) = state
+    let (view, messages, visitor, extra) = state
         .db
         .read(move |c| {
             viewer.visible_conversation(c, id, colleagues)?;
             let view = store::conversation_view(c, id)?.ok_or_else(|| AppError::not_found("conversation"))?;
             let visitor = visitor_panel(c, viewer, view.visitor.id, colleagues)?;
-            Ok((view, store::messages_between(c, id, 0, i64::MAX)?, visitor))
+            // What the visitor answered before the chat (W3) and how they rated it (W8).
+            let extra = (crate::widget::store::answers(c, id)?, crate::widget::store::rating(c, id)?);
+            Ok((view, store::messages_between(c, id, 0, i64::MAX)?, visitor, extra))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({"conversation": view, "messages": messages, "visitor": visitor})))
+    let (prechat, rating) = extra;
+    Ok(HttpResponse::Ok()
+        .json(serde_json::json!({"conversation": view, "messages": messages, "visitor": visitor, "prechat": prechat, "rating": rating})))
 }
 
 #[derive(Deserialize)]

@@ -344,6 +344,7 @@ pub async fn send_error(session: &mut Session, e: &AppError, reference: Option<&
         k @ (crate::error::Kind::AgentFull | crate::error::Kind::AgentUnavailable | crate::error::Kind::NotInDepartment) => k.code(),
         crate::error::Kind::TagRequired => "tag_required",
         crate::error::Kind::Banned => "banned",
+        crate::error::Kind::PrechatRequired => "prechat_required",
         _ => "internal",
     };
     if e.kind == crate::error::Kind::Internal {

@@ -8,7 +8,12 @@ use crate::realtime::protocol::{AttachmentInfo, Author, MessageOut};
 
 // ---------------------------------------------------------------- visitors
 
+/// The visitor a widget token belongs to: a verified visitor's other devices lead to it through
+/// `visitor_tokens` (W12), every other token to the visitor it was made for.
 pub fn visitor_by_token(conn: &Connection, hash: &[u8]) -> Result<Option<i64>, AppError> {
+    if let Some(id) = conn.query_row("SELECT visitor_id FROM visitor_tokens WHERE token_hash = ?1", [hash], |r| r.get(0)).optional()? {
+        return Ok(Some(id));
+    }
     Ok(conn.query_row("SELECT id FROM visitors WHERE token_hash = ?1", [hash], |r| r.get(0)).optional()?)
 }
 

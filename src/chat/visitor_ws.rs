@@ -91,7 +91,7 @@ impl VisitorSocket {
                 return Ok(None);
             }
         };
-        let VisitorFrame::Hello { token, page, tz, lang, resume, history, .. } = frame else { unreachable!() };
+        let VisitorFrame::Hello { token, page, tz, lang, resume, history, identity, .. } = frame else { unreachable!() };
         self.delivery.batch = history;
         let st = self.state.clone();
         let now = st.now();
@@ -105,7 +105,7 @@ impl VisitorSocket {
         self.origin = origin.clone();
         let hash = token.as_deref().filter(|t| !t.is_empty() && t.len() <= 128).map(auth::token_hash);
         let ip = self.ip.parse::<std::net::IpAddr>().ok();
-        let (known, banned) = st
+        let (known_visitor, banned) = st
             .db
             .read(move |c| {
                 let known = match hash {
@@ -125,9 +125,9 @@ impl VisitorSocket {
         }
         // Every connection counts (per visitor and per IP); a new visitor also against the
         // new-visitors budget.
-        let refused = match st.visitor_budgets.hellos.take(known, &self.ip, now) {
+        let refused = match st.visitor_budgets.hellos.take(known_visitor, &self.ip, now) {
             Err(wait) => Some(format!("too many connections; retry in {wait} s")),
-            Ok(()) if known.is_none() => {
+            Ok(()) if known_visitor.is_none() => {
                 st.widget_sessions.take(&self.ip, now).err().map(|wait| format!("too many new chats from this address; retry in {wait} s"))
             }
             Ok(()) => None,
@@ -137,7 +137,7 @@ impl VisitorSocket {
             let _ = session.clone().close(socket::close_reason(close::TRY_AGAIN, &message)).await;
             return Ok(None);
         }
-        let token = match (&known, token) {
+        let token = match (&known_visitor, token) {
             (Some(_), Some(t)) => t,
             _ => auth::new_secret_token(),
         };
@@ -150,7 +150,7 @@ impl VisitorSocket {
             .db
             .write(move |c| {
                 let seen = VisitorSeen { ip: &ip, user_agent: &ua, timezone: tz.as_deref(), language: lang.as_deref() };
-                let id = match known {
+                let id = match known_visitor {
                     Some(id) => {
                         store::touch_visitor(c, id, now, &seen)?;
                         id
@@ -160,22 +160,38 @@ impl VisitorSocket {
                 if let Some(p) = &page_clone {
                     record_page(c, id, p, now)?;
                 }
+                // W12: a valid signature links this visitor to the shop's customer (and to the
+                // visitor of their other devices); anything else is ignored, never trusted.
+                let (id, rejected) = match &identity {
+                    Some(claim) => match crate::widget::verify_identity(&crate::widget::store::identity_secret(c)?, claim, now) {
+                        Ok(v) => (crate::widget::store::link_identity(c, id, &hash, &v, now)?, None),
+                        Err(why) => (id, Some(why)),
+                    },
+                    None => (id, None),
+                };
+                let known = match crate::widget::store::external_id(c, id)? {
+                    Some(_) => Some(crate::widget::store::known(c, id)?),
+                    None => None,
+                };
                 let conv = store::latest_conv_of(c, id)?;
                 let agent_name = match conv.as_ref().and_then(|c| c.agent_id) {
                     Some(a) => crate::agents::store::get(c, a)?.map(|a| a.name),
                     None => None,
                 };
-                Ok((id, conv, agent_name))
+                Ok((id, conv, agent_name, known, rejected))
             })
             .await;
-        let (visitor_id, conv, agent_name) = match result {
+        let (visitor_id, conv, agent_name, known, rejected) = match result {
             Ok(r) => r,
             Err(e) => {
                 socket::send_error(session, &e, None).await?;
                 return Ok(None);
             }
         };
-        if known.is_none() {
+        if let Some(why) = rejected {
+            tracing::warn!(visitor = visitor_id, ip = %self.ip, reason = ?why, "signed identity ignored");
+        }
+        if known_visitor.is_none() {
             st.visitor_budgets.hellos.charge_visitor(visitor_id, now);
         }
         self.visitor = Some(visitor_id);
@@ -185,7 +201,10 @@ impl VisitorSocket {
         // Routing decides between chat, the offline form and hiding (W6, W7, R6): accepting
         // agents with free slots, hours, queue limits; never the number of open console tabs.
         let settings = st.routing.settings();
-        let routing = match st.db.read(move |c| crate::routing::ops::widget_view(c, &settings, origin.as_deref(), now)).await {
+        let view = move |c: &rusqlite::Connection| {
+            Ok((crate::routing::ops::widget_view(c, &settings, origin.as_deref(), now)?, crate::widget::store::prechat_forms(c)?))
+        };
+        let (routing, prechat) = match st.db.read(view).await {
             Ok(r) => r,
             Err(e) => {
                 socket::send_error(session, &e, None).await?;
@@ -199,6 +218,8 @@ impl VisitorSocket {
             conversation: conv.as_ref().map(|c| socket::conv_frame(c, agent_name)),
             sneak_peek: st.sneak_peek(),
             routing,
+            prechat,
+            known,
         });
         session.text(welcome.to_json()).await.map_err(|_| Closed)?;
         if let Some(c) = conv {
@@ -251,12 +272,12 @@ impl VisitorSocket {
                 }
                 crate::visitors::live::changed(&st, visitor_id).await;
             }
-            VisitorFrame::Message { client_id, body, attachment, department, invitation } => {
+            VisitorFrame::Message { client_id, body, attachment, department, invitation, prechat } => {
                 if let Err(wait) = st.visitor_budgets.messages.take(Some(visitor_id), &self.ip, st.now()) {
                     socket::send_error(session, &limited("messages", wait), Some(&client_id)).await?;
                     return Ok(Step::Continue);
                 }
-                match self.send_message(session, client_id.clone(), body, attachment, department, invitation).await {
+                match self.send_message(session, client_id.clone(), body, attachment, Opening { department, invitation, prechat }).await {
                     Ok(()) => {}
                     Err(e) => socket::send_error(session, &e, Some(&client_id)).await?,
                 }
@@ -309,9 +330,9 @@ impl VisitorSocket {
         client_id: String,
         body: String,
         attachment: Option<String>,
-        department: Option<i64>,
-        invitation: Option<i64>,
+        opening: Opening,
     ) -> Result<(), AppError> {
+        let Opening { department, invitation, prechat } = opening;
         let st = self.state.clone();
         let visitor_id = self.visitor.expect("hello done");
         let now = st.now();
@@ -348,9 +369,21 @@ impl VisitorSocket {
                         }
                         // Routing: the department, and whether chat is open at all.
                         let department = crate::routing::ops::admit(c, &settings, department, origin.as_deref(), now)?;
+                        // W3: the department's pre-chat form, answered before anything is stored.
+                        let answers = match department.map(|d| crate::widget::store::prechat_form(c, d)).transpose()?.flatten() {
+                            Some(form) => {
+                                let known = crate::widget::store::known(c, visitor_id)?;
+                                Some(crate::widget::check_answers(&form, &prechat.unwrap_or_default(), &known)?)
+                            }
+                            None => None,
+                        };
                         let id = store::create_conv(c, visitor_id, page_url.as_deref(), now)?;
                         crate::routing::store::set_conv_department(c, id, department)?;
                         crate::webhooks::events::conversation_started(c, id, visitor_id, page_url.as_deref(), now)?;
+                        if let Some(a) = &answers {
+                            crate::widget::store::set_answers(c, id, a)?;
+                            crate::widget::store::keep_on_contact(c, visitor_id, a, now)?;
+                        }
                         Ok((id, true, attachment_id, None))
                     }
                 }
@@ -405,6 +438,14 @@ impl VisitorSocket {
 
 /// The agent an invited chat starts with: (id, name).
 type InvitedBy = (i64, String);
+
+/// What a visitor's message may carry for the chat it opens (read only when none is open):
+/// the department (routing), the invitation it answers (W9), the pre-chat answers (W3).
+struct Opening {
+    department: Option<i64>,
+    invitation: Option<i64>,
+    prechat: Option<crate::widget::Answers>,
+}
 
 /// Start the chat an invitation was answered with: assigned to the inviting agent at once (in
 /// the invitation's department, else the default), the "joined" line, the invitation's text as

@@ -23,6 +23,8 @@ pub struct Department {
     /// Chat routing: priority, hours, holidays, queue limit, offline behaviour, sites.
     #[serde(flatten)]
     pub chat: crate::routing::ChatRules,
+    /// The pre-chat form of chats in this department (W3); null: none.
+    pub prechat: Option<crate::widget::PrechatForm>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -57,6 +59,9 @@ pub struct DepartmentPatch {
     pub queue_limit: Option<Option<i64>>,
     pub offline_behaviour: Option<crate::routing::OfflineBehaviour>,
     pub origins: Option<Vec<String>>,
+    /// null: no pre-chat form.
+    #[serde(default, deserialize_with = "crate::routing::http::nullable")]
+    pub prechat: Option<Option<crate::widget::PrechatForm>>,
 }
 
 impl DepartmentPatch {
@@ -100,7 +105,13 @@ pub fn update(conn: &rusqlite::Connection, id: i64, patch: &DepartmentPatch, act
     if patch.reply_template.as_ref().is_some_and(|t| t.chars().count() > 10_000) {
         return Err(AppError::invalid("reply_template: at most 10000 characters"));
     }
+    if let Some(Some(form)) = &patch.prechat {
+        form.validate()?;
+    }
     store::get(conn, id)?.ok_or_else(|| AppError::not_found("department"))?;
+    if let Some(form) = &patch.prechat {
+        crate::widget::store::set_prechat_form(conn, id, form.as_ref())?;
+    }
     let chat = patch.chat();
     if !chat.is_empty() {
         let rules = crate::routing::store::department(conn, id)?.ok_or_else(|| AppError::not_found("department"))?;
@@ -112,7 +123,7 @@ pub fn update(conn: &rusqlite::Connection, id: i64, patch: &DepartmentPatch, act
     let details = serde_json::json!({
         "name": name, "visible": patch.visible, "subject_rule": patch.subject_rule,
         "next_only": patch.next_only, "reply_template": patch.reply_template.as_ref().map(|_| "changed"),
-        "chat": d.chat,
+        "chat": d.chat, "prechat": patch.prechat.as_ref().map(|_| &d.prechat),
     });
     audit::store::record(conn, now, actor, "department.update", Some(&d.name), Some(&details))?;
     Ok(d)

@@ -15,6 +15,7 @@ fn from_row(r: &Row) -> rusqlite::Result<Department> {
         next_only: r.get(5)?,
         reply_template: r.get(6)?,
         chat: Default::default(),
+        prechat: None,
     })
 }
 
@@ -23,6 +24,7 @@ fn with_chat(conn: &Connection, mut d: Department) -> Result<Department, AppErro
     if let Some(r) = crate::routing::store::department(conn, d.id)? {
         d.chat = crate::routing::ChatRules::from(&r);
     }
+    d.prechat = crate::widget::store::prechat_form(conn, d.id)?;
     Ok(d)
 }
 

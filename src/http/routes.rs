@@ -53,7 +53,7 @@ macro_rules! route {
 pub fn api_routes() -> Vec<ApiRoute> {
     use crate::{
         agents, audit, backups, bans, canned, chat, contacts, departments, gdpr, inbound, mail, retention, routing, settings, tags,
-        teamchat, tickets, visitors, webhooks,
+        teamchat, tickets, visitors, webhooks, widget,
     };
     use Access::{Metrics, Public, Role as R};
     use Role::{Admin, Agent, Supervisor};
@@ -108,6 +108,11 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route!(GET "/api/v1/settings/security", R(Admin), auth::totp_http::get_security),
         route!(PATCH "/api/v1/settings/security", R(Admin), auth::totp_http::update_security),
         route!(GET "/api/v1/settings/routing", R(Agent), routing::http::get_settings),
+        route!(GET "/api/v1/settings/widget", R(Admin), widget::http::get),
+        route!(PUT "/api/v1/settings/widget", R(Admin), widget::http::put),
+        route!(DELETE "/api/v1/settings/widget", R(Admin), widget::http::delete),
+        route!(GET "/api/v1/settings/identity", R(Admin), widget::http::get_identity),
+        route!(POST "/api/v1/settings/identity/rotate", R(Admin), widget::http::rotate_identity),
         route!(PATCH "/api/v1/settings/routing", R(Admin), routing::http::patch_settings),
         route!(GET "/api/v1/conversations", R(Agent), chat::http::list),
         route!(GET "/api/v1/conversations/{id}", R(Agent), chat::http::get),
@@ -154,6 +159,8 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route!(POST "/api/v1/widget/offline", Public, tickets::widget::offline),
         route!(GET "/api/v1/widget/tickets", Public, tickets::widget::tickets),
         route!(POST "/api/v1/widget/callback", Public, routing::http::callback),
+        route!(GET "/api/v1/widget/settings", Public, widget::http::public),
+        route!(POST "/api/v1/widget/rating", Public, widget::http::rate),
         route!(GET "/api/v1/views", R(Agent), tickets::views::list),
         route!(POST "/api/v1/views", R(Agent), tickets::views::create),
         route!(DELETE "/api/v1/views/{id}", R(Agent), tickets::views::delete),

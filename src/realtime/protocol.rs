@@ -76,6 +76,9 @@ pub enum VisitorFrame {
         /// frame per message.
         #[serde(default)]
         history: bool,
+        /// The shop's signed customer identity (W12); an invalid one is ignored.
+        #[serde(default)]
+        identity: Option<crate::widget::IdentityClaim>,
     },
     Page(PageInfo),
     Message {
@@ -87,6 +90,9 @@ pub enum VisitorFrame {
         /// The department a new chat goes to (routing); ignored once the chat exists.
         #[serde(default)]
         department: Option<i64>,
+        /// Answers to the department's pre-chat form (W3); only read when a chat starts.
+        #[serde(default)]
+        prechat: Option<crate::widget::Answers>,
         /// The invitation this message answers (W9): a new chat starts with its agent.
         #[serde(default)]
         invitation: Option<i64>,
@@ -450,6 +456,13 @@ pub enum ServerFrame {
         by: Reader,
         seq: i64,
     },
+    /// The visitor rated an ended chat (W8; to the chat's agents).
+    Rated {
+        conversation: i64,
+        rating: crate::widget::Rating,
+        comment: Option<String>,
+        at: i64,
+    },
     /// The visitor navigated (to agents).
     VisitorPage {
         conversation: i64,
@@ -608,6 +621,12 @@ pub struct VisitorWelcome {
     /// `agents_online` (accepting agents with a free slot, never open console tabs).
     #[serde(flatten)]
     pub routing: crate::routing::ops::WidgetRouting,
+    /// Pre-chat forms by department id (W3); absent when no department has one.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub prechat: std::collections::BTreeMap<i64, crate::widget::PrechatForm>,
+    /// What a verified visitor (W12) already gave: the form skips it. Absent for everyone else.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub known: Option<crate::widget::Known>,
 }
 
 #[derive(Serialize, Debug, Clone, Copy, PartialEq)]
@@ -758,6 +777,8 @@ mod tests {
             r#"{"type":"message","client_id":"c-1","body":"hi"}"#,
             r#"{"type":"message","client_id":"c_2","attachment":"tok"}"#,
             r#"{"type":"message","client_id":"c_3","body":"hi","department":4}"#,
+            r#"{"type":"message","client_id":"c_4","body":"hi","prechat":{"name":"Ann","custom":{"Size":"M"},"consent":true}}"#,
+            r#"{"type":"hello","v":1,"identity":{"id":"42","email":"a@b.example","name":"A","ts":1,"sig":"ab"}}"#,
             r#"{"type":"typing","typing":true,"draft":"hel"}"#,
             r#"{"type":"read","seq":4}"#,
             r#"{"type":"page","url":"https://shop.example/b"}"#,
@@ -783,6 +804,10 @@ mod tests {
             (r#"{"type":"read","seq":-1}"#.into(), "invalid_frame"),
             (r#"{"type":"message","client_id":"c1","body":"hi","department":"sales"}"#.into(), "invalid_frame"),
             (r#"{"type":"read","seq":"1"}"#.into(), "invalid_frame"),
+            (r#"{"type":"message","client_id":"c1","body":"hi","prechat":{"nickname":"x"}}"#.into(), "unknown_field"),
+            (r#"{"type":"message","client_id":"c1","body":"hi","prechat":"Ann"}"#.into(), "invalid_frame"),
+            (r#"{"type":"hello","v":1,"identity":{"id":"42","ts":"soon","sig":"ab"}}"#.into(), "invalid_frame"),
+            (r#"{"type":"hello","v":1,"identity":{"id":"42","ts":1}}"#.into(), "invalid_frame"),
             (r#"[1,2,3]"#.into(), "invalid_frame"),
             (long_body, "too_large"),
             (huge, "too_large"),
@@ -873,6 +898,8 @@ mod tests {
                         departments: vec![],
                         default_department: None,
                     },
+                    prechat: Default::default(),
+                    known: None,
                 }),
                 r#"{"agents_online":0,"closed":"nobody_accepting","conversation":null,"default_department":null,"departments":[],"offline":"form","open":false,"sneak_peek":true,"token":"Vx3","type":"welcome","v":1,"visitor":{"id":7}}"#.into(),
             ),
@@ -904,8 +931,17 @@ mod tests {
                         }],
                         default_department: Some(3),
                     },
+                    prechat: [(
+                        3,
+                        crate::widget::PrechatForm {
+                            fields: vec![crate::widget::Field { kind: crate::widget::FieldKind::Email, required: true, label: None }],
+                            consent: Some("I agree".into()),
+                        },
+                    )]
+                    .into(),
+                    known: Some(crate::widget::Known { name: Some("Ann".into()), email: None, phone: None, consent: false }),
                 }),
-                r#"{"agents_online":2,"closed":null,"default_department":3,"departments":[{"closed":"hours","id":3,"name":"Sales","offline":"form","open":false}],"offline":"hide","open":true,"conversation":{"agent_delivered_seq":0,"agent_name":null,"agent_read_seq":0,"id":12,"last_seq":1,"status":"active"},"sneak_peek":false,"token":"Vx3","type":"welcome","v":1,"visitor":{"id":7}}"#.into(),
+                r#"{"agents_online":2,"closed":null,"default_department":3,"departments":[{"closed":"hours","id":3,"name":"Sales","offline":"form","open":false}],"offline":"hide","open":true,"conversation":{"agent_delivered_seq":0,"agent_name":null,"agent_read_seq":0,"id":12,"last_seq":1,"status":"active"},"known":{"consent":false,"email":null,"name":"Ann","phone":null},"prechat":{"3":{"consent":"I agree","fields":[{"kind":"email","required":true}]}},"sneak_peek":false,"token":"Vx3","type":"welcome","v":1,"visitor":{"id":7}}"#.into(),
             ),
             (
                 ServerFrame::AgentWelcome(AgentWelcome {
@@ -974,6 +1010,10 @@ mod tests {
                 r#"{"conversation":12,"delivered_seq":3,"read_seq":2,"type":"receipt"}"#.into(),
             ),
             (ServerFrame::Read { conversation: 12, by: Reader::Visitor, seq: 5 }, r#"{"by":"visitor","conversation":12,"seq":5,"type":"read"}"#.into()),
+            (
+                ServerFrame::Rated { conversation: 12, rating: crate::widget::Rating::Bad, comment: Some("slow".into()), at: 1795400000000 },
+                r#"{"at":1795400000000,"comment":"slow","conversation":12,"rating":"bad","type":"rated"}"#.into(),
+            ),
             (
                 ServerFrame::VisitorPage { conversation: 12, visitor: 7, url: "https://shop.example/b".into(), title: None, at: 1795400000000 },
                 r#"{"at":1795400000000,"conversation":12,"title":null,"type":"visitor_page","url":"https://shop.example/b","visitor":7}"#.into(),

@@ -31,5 +31,6 @@ mod tickets;
 mod totp;
 mod visitors;
 mod webhooks;
+mod widgetcfg;
 mod world;
 mod ws;

@@ -9,6 +9,8 @@ interface FrontdeskApi {
 declare global {
   interface Window {
     frontdesk?: FrontdeskApi & { loaded?: boolean };
+    /** The shop's signed customer (W12): `{id, name?, email?, ts, sig}`, set before this script. */
+    frontdeskIdentity?: object;
   }
 }
 
@@ -29,6 +31,8 @@ declare global {
   const frame = document.createElement('iframe');
   // `o`: this page's origin, the one window the widget will talk to.
   const params = new URLSearchParams({ t: store.get(), u: location.href, ti: document.title, r: document.referrer, l: navigator.language || '', o: location.origin });
+  // Only the widget reads it, and only the server trusts it (after checking its signature).
+  if (window.frontdeskIdentity) params.set('id', JSON.stringify(window.frontdeskIdentity));
   frame.src = `${origin}/widget#${params}`;
   frame.title = 'Chat';
   frame.setAttribute('allow', 'clipboard-write');
@@ -37,7 +41,7 @@ declare global {
   const button = document.createElement('button');
   button.type = 'button';
   button.setAttribute('aria-label', 'Chat');
-  button.textContent = '💬';
+  button.appendChild(document.createTextNode('💬'));
   css(button, { position: 'fixed', right: '20px', bottom: '20px', width: '60px', height: '60px', borderRadius: '50%', border: '0', background: '#2563eb', color: '#fff', fontSize: '28px', cursor: 'pointer', boxShadow: '0 4px 14px rgba(0,0,0,.25)', zIndex: '2147483000', display: hideLauncher ? 'none' : 'block' });
   const badge = document.createElement('span');
   css(badge, { position: 'absolute', top: '-4px', right: '-4px', minWidth: '20px', height: '20px', borderRadius: '10px', background: '#dc2626', color: '#fff', font: 'bold 12px/20px sans-serif', display: 'none' });
@@ -47,9 +51,13 @@ declare global {
   // The department of the last open, re-sent when the frame (re)loads while open.
   let dept: string | number | null = null;
   frame.addEventListener('load', () => frame.style.display === 'block' && post({ type: 'fd:open', department: dept }));
+  // The admin's appearance (W2), sent by the widget once it has it: side and offsets.
+  let side = 'right';
+  let x = 20;
+  let y = 20;
   const place = () => {
     const m = mobile();
-    css(frame, m ? { inset: '0', width: '100%', height: '100%', right: '0', bottom: '0' } : { inset: 'auto', right: '20px', bottom: '20px', width: '370px', height: 'min(600px, calc(100% - 40px))', borderRadius: '12px', boxShadow: '0 8px 30px rgba(0,0,0,.25)' });
+    css(frame, m ? { inset: '0', width: '100%', height: '100%', left: '0', right: '0', bottom: '0' } : { inset: 'auto', [side]: `${x}px`, bottom: `${y}px`, width: '370px', height: `min(600px, calc(100% - ${2 * y}px))`, borderRadius: '12px', boxShadow: '0 8px 30px rgba(0,0,0,.25)' });
   };
 
   const api: FrontdeskApi & { loaded: boolean } = {
@@ -85,6 +93,18 @@ declare global {
     // Chat is closed and the admin chose to hide the widget then (W6, W7).
     else if (d.type === 'fd:hide') frame.style.display = button.style.display = 'none';
     else if (d.type === 'fd:open') api.open();
+    else if (d.type === 'fd:style') {
+      const st = d as { color?: string; text?: string; position?: string; x?: number; y?: number; label?: string };
+      side = st.position === 'left' ? 'left' : 'right';
+      x = Number(st.x) || 0;
+      y = Number(st.y) || 0;
+      css(button, { left: 'auto', right: 'auto', [side]: `${x}px`, bottom: `${y}px`, background: String(st.color), color: String(st.text) });
+      if (st.label) {
+        button.firstChild!.textContent = `💬 ${st.label}`;
+        css(button, { width: 'auto', borderRadius: '30px', padding: '0 20px', fontSize: '16px' });
+      }
+      if (frame.style.display === 'block') place();
+    }
     else if (d.type === 'fd:unread') {
       badge.textContent = String(d.count || '');
       badge.style.display = d.count ? 'block' : 'none';

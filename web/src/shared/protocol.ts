@@ -25,7 +25,7 @@ export type SocketErrorCode =
   /** A refused transfer: the agent's slots are full, they are offline or not accepting, or
    *  outside the chat's department. */
   | 'agent_full' | 'agent_unavailable' | 'not_in_department'
-  | 'banned' | 'tag_required';
+  | 'banned' | 'tag_required' | 'prechat_required';
 
 /**
  * A system line's event: `{code, …params}` (src/events.rs). Known codes: joined {name},
@@ -170,7 +170,25 @@ export type VisitorWelcomeFrame = {
   /** Visible departments serving this site, each with its own state. */
   departments: WidgetDepartment[];
   default_department: number | null;
+  /** Pre-chat forms by department id (W3); absent when no department has one. */
+  prechat?: Record<string, PrechatForm>;
+  /** What a verified visitor (W12) already gave; absent for everyone else. */
+  known?: Known;
 };
+export type PrechatField = { kind: 'name' | 'email' | 'phone' | 'order' | 'custom'; required: boolean; label?: string };
+export type PrechatForm = { fields: PrechatField[]; consent?: string };
+export type PrechatAnswers = { name?: string; email?: string; phone?: string; order?: string; custom?: Record<string, string>; consent: boolean };
+export type Known = { name: string | null; email: string | null; phone: string | null; consent: boolean };
+/** A signed customer identity from the shop's page (W12, docs/api.md "Signed identity"). */
+export type IdentityClaim = { id: string; name?: string; email?: string; ts: number; sig: string };
+export type WidgetTexts = { launcher: string; greeting: string; offline: string };
+/** `GET /api/v1/widget/settings`: how this widget looks, in the language it speaks (W2). */
+export type ResolvedAppearance = {
+  lang: string; texts: WidgetTexts; primary_color: string; text_color: string; position: 'left' | 'right';
+  offset_x: number; offset_y: number; show_agent_name: boolean; sounds: boolean;
+};
+/** What an admin edits (`PUT /api/v1/settings/widget`). */
+export type Appearance = Omit<ResolvedAppearance, 'lang' | 'texts'> & { language: string; texts: Record<string, WidgetTexts> };
 export type ClosedReason = 'hours' | 'holiday' | 'nobody_accepting' | 'queue_full';
 export type OfflineBehaviour = 'form' | 'hide';
 export type AgentStatus = 'accepting' | 'not_accepting' | 'offline';
@@ -204,6 +222,8 @@ export type PresenceFrame = { type: 'presence'; ticket: number; agent_id: number
 export type TicketChangedFrame = { type: 'ticket'; op: 'changed'; number: number };
 /** An outgoing mail's delivery state changed (src/mail/mod.rs `publish_change`). */
 export type MailChangedFrame = { type: 'mail'; op: 'changed'; id: number; status: 'pending' | 'sending' | 'sent' | 'failed' };
+/** The visitor rated an ended chat (W8). */
+export type RatedFrame = { type: 'rated'; conversation: number; rating: 'good' | 'bad'; comment: string | null; at: number };
 /** Routing gave you this chat; your sockets follow it (its transcript follows). */
 export type AssignedFrame = { type: 'assigned'; conversation: Conversation };
 /** An agent's status changed (yours or a colleague's). */
@@ -270,7 +290,7 @@ export type AgentServerFrame =
   | AgentWelcomeFrame | QueueFrame | AcceptedFrame | OpenedFrame | ChatEndedFrame | AckFrame | MessageFrame | StatusFrame
   | VisitorTypingFrame | VisitorReadFrame | VisitorPageFrame | PresenceFrame | TicketChangedFrame | MailChangedFrame | AccessFrame | PongFrame | ErrorFrame
   | AssignedFrame | AgentStatusFrame | TransferredFrame | TakenOverFrame | VisitorsFrame | VisitorChangeFrame
-  | TeamMessageFrame | TeamHistoryFrame | TeamAckFrame | TeamTypingFrame | TeamReadFrame | TeamRoomFrame;
+  | TeamMessageFrame | TeamHistoryFrame | TeamAckFrame | TeamTypingFrame | TeamReadFrame | TeamRoomFrame | RatedFrame;
 
 /** Every frame the server sends, on either endpoint. */
 export type ServerFrame = VisitorServerFrame | AgentServerFrame;
@@ -284,11 +304,12 @@ export type PageInfo = { url: string; title?: string; referrer?: string };
 
 export type VisitorClientFrame =
   /** `history`: send replays as `history` frames instead of one `message` frame each. */
-  | { type: 'hello'; v: 1; token?: string; page?: PageInfo; tz?: string; lang?: string; resume?: Resume; history?: boolean }
+  | { type: 'hello'; v: 1; token?: string; page?: PageInfo; tz?: string; lang?: string; resume?: Resume; history?: boolean; identity?: IdentityClaim }
   | ({ type: 'page' } & PageInfo)
   /** `attachment`: the token of an uploaded file; `department`: where a new chat goes;
-   *  `invitation`: the invitation this answers (the chat starts with its agent). */
-  | { type: 'message'; client_id: string; body: string; attachment?: string; department?: number; invitation?: number }
+   *  `invitation`: the invitation this answers (the chat starts with its agent); `prechat`: the
+   *  department's pre-chat form answers. */
+  | { type: 'message'; client_id: string; body: string; attachment?: string; department?: number; invitation?: number; prechat?: PrechatAnswers }
   | { type: 'invitation_close'; invitation: number }
   | { type: 'typing'; typing: boolean; draft?: string }
   | { type: 'read'; seq: number }
