@@ -21,6 +21,7 @@ pub mod jobs;
 pub mod mail;
 pub mod ratelimit;
 pub mod realtime;
+pub mod reports;
 pub mod routing;
 pub mod settings;
 pub mod startup;

@@ -139,6 +139,7 @@ impl Application {
         .run();
 
         spawn_scheduler(state.clone());
+        crate::reports::monitor::spawn(state.clone());
         crate::mail::spawn_worker(state.clone());
         let imap = state.config.imap_url.clone().map(|url| crate::inbound::imap::spawn(state.clone(), url));
         Ok(Application { server, addr, state, setup_link, imap, _lock: lock })

@@ -60,6 +60,8 @@ pub enum Audience {
     Agent(i64),
     /// Every socket of one visitor.
     Visitor(i64),
+    /// Agent sockets that watch the live monitor (agent frame `monitor`).
+    Monitors,
 }
 
 enum Cmd {
@@ -72,6 +74,8 @@ enum Cmd {
     OnlineAgents { reply: oneshot::Sender<Vec<i64>> },
     CloseAll { code: u16, reason: &'static str, reply: oneshot::Sender<()> },
     AssignAgent { agent_id: i64, conversation: i64, json: Arc<str> },
+    Watch { id: SocketId, on: bool },
+    Watchers { reply: oneshot::Sender<Vec<SocketId>> },
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -168,6 +172,20 @@ impl Hub {
         let _ = self.tx.send(Cmd::AssignAgent { agent_id, conversation, json }).await;
     }
 
+    /// Start or stop sending this socket the live monitor's frames.
+    pub async fn watch_monitor(&self, id: SocketId, on: bool) {
+        let _ = self.tx.send(Cmd::Watch { id, on }).await;
+    }
+
+    /// Sockets that watch the monitor.
+    pub async fn monitor_watchers(&self) -> Vec<SocketId> {
+        let (reply, rx) = oneshot::channel();
+        if self.tx.send(Cmd::Watchers { reply }).await.is_err() {
+            return Vec::new();
+        }
+        rx.await.unwrap_or_default()
+    }
+
     /// Ask every socket to close with `code` (1012 on shutdown: clients reconnect).
     pub async fn close_all(&self, code: u16, reason: &'static str) {
         let (reply, rx) = oneshot::channel();
@@ -187,11 +205,13 @@ struct Socket {
 struct State {
     sockets: HashMap<SocketId, Socket>,
     by_conversation: HashMap<i64, HashSet<SocketId>>,
+    monitors: HashSet<SocketId>,
     dropped_slow: u64,
 }
 
 impl State {
     fn remove(&mut self, id: SocketId) {
+        self.monitors.remove(&id);
         if let Some(s) = self.sockets.remove(&id) {
             for c in s.subscriptions {
                 if let Some(set) = self.by_conversation.get_mut(&c) {
@@ -221,6 +241,7 @@ impl State {
             Audience::Agents => all(&|p| matches!(p, Peer::Agent { .. })),
             Audience::Agent(a) => all(&|p| *p == Peer::Agent { agent_id: a }),
             Audience::Visitor(v) => all(&|p| *p == Peer::Visitor { visitor_id: v }),
+            Audience::Monitors => self.monitors.iter().copied().collect(),
         }
     }
 
@@ -274,6 +295,16 @@ async fn run(mut rx: mpsc::Receiver<Cmd>) {
                 }
             }
             Cmd::Publish { audience, item } => st.deliver(audience, item),
+            Cmd::Watch { id, on } => {
+                if on && st.sockets.get(&id).is_some_and(|s| matches!(s.peer, Peer::Agent { .. })) {
+                    st.monitors.insert(id);
+                } else {
+                    st.monitors.remove(&id);
+                }
+            }
+            Cmd::Watchers { reply } => {
+                let _ = reply.send(st.monitors.iter().copied().collect());
+            }
             Cmd::Stats { reply } => {
                 let agents: HashSet<i64> =
                     st.sockets.values().filter_map(|s| if let Peer::Agent { agent_id } = s.peer { Some(agent_id) } else { None }).collect();

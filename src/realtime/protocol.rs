@@ -141,6 +141,10 @@ pub enum AgentFrame {
         ticket: i64,
         state: PresenceState,
     },
+    /// Start (`watch: true`) or stop receiving the live monitor (supervisors and admins).
+    Monitor {
+        watch: bool,
+    },
     Ping,
 }
 
@@ -410,6 +414,9 @@ pub enum ServerFrame {
         agent_id: i64,
         status: crate::routing::AgentStatus,
     },
+    /// The live monitor changed (to sockets that watch it): queue, waits, slots, agents by
+    /// status, today's outcomes, red departments.
+    Monitor(Box<crate::reports::monitor::Monitor>),
 }
 
 impl ServerFrame {
