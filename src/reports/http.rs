@@ -273,27 +273,56 @@ fn csv_value(v: &Value) -> String {
     }
 }
 
+/// The columns that name a row, before its figures.
+fn lead(name: &str) -> &'static [&'static str] {
+    match name {
+        "agents" => &["agent_id", "name"],
+        "heatmap" => &["weekday", "hour"],
+        "tags" => &["tag"],
+        _ => &["period"],
+    }
+}
+
 /// A report's rows as CSV: a header row, then one line per row, the columns as in JSON.
-pub fn report_csv(report: &Value) -> String {
-    let rows = report["rows"].as_array().cloned().unwrap_or_default();
-    let Some(first) = rows.first().and_then(Value::as_object) else {
-        let cols: Vec<String> =
-            report["metrics"].as_array().into_iter().flatten().filter_map(|m| m["key"].as_str().map(String::from)).collect();
-        return format!("period,{}\n", cols.join(","));
-    };
-    let keys: Vec<String> = first.keys().cloned().collect();
-    let mut out = keys.iter().map(|k| csv_field(k)).collect::<Vec<_>>().join(",");
+pub fn report_csv(name: &str, report: &Value) -> String {
+    let keys: Vec<&str> = lead(name).iter().chain(columns(name).unwrap_or_default()).copied().collect();
+    let mut out = keys.join(",");
     out.push('\n');
-    for r in &rows {
-        out.push_str(&keys.iter().map(|k| csv_value(&r[k])).collect::<Vec<_>>().join(","));
+    for r in report["rows"].as_array().into_iter().flatten() {
+        out.push_str(&keys.iter().map(|k| csv_value(&r[*k])).collect::<Vec<_>>().join(","));
         out.push('\n');
     }
     out
 }
 
-/// `GET /api/v1/reports/{name}` (SPEC §1): JSON `{rows, totals, …}` or `format=csv`.
-pub async fn report(state: Data, req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let name = path.into_inner();
+/// `GET /api/v1/reports/chats` and the other reports, one route each (SPEC §1's
+/// `/api/v1/reports/{name}`): JSON `{rows, totals, …}` or `format=csv`.
+pub async fn chats(state: Data, req: HttpRequest) -> Result<HttpResponse, AppError> {
+    report(state, req, "chats").await
+}
+pub async fn tickets(state: Data, req: HttpRequest) -> Result<HttpResponse, AppError> {
+    report(state, req, "tickets").await
+}
+pub async fn agents(state: Data, req: HttpRequest) -> Result<HttpResponse, AppError> {
+    report(state, req, "agents").await
+}
+pub async fn heatmap(state: Data, req: HttpRequest) -> Result<HttpResponse, AppError> {
+    report(state, req, "heatmap").await
+}
+pub async fn tags(state: Data, req: HttpRequest) -> Result<HttpResponse, AppError> {
+    report(state, req, "tags").await
+}
+/// `GET /api/v1/exports/conversations`
+pub async fn export_conversations(state: Data, req: HttpRequest) -> Result<HttpResponse, AppError> {
+    export(state, req, "conversations").await
+}
+/// `GET /api/v1/exports/tickets`
+pub async fn export_tickets(state: Data, req: HttpRequest) -> Result<HttpResponse, AppError> {
+    export(state, req, "tickets").await
+}
+
+async fn report(state: Data, req: HttpRequest, name: &str) -> Result<HttpResponse, AppError> {
+    let name = name.to_string();
     if columns(&name).is_none() {
         return Err(AppError::not_found("report"));
     }
@@ -309,7 +338,7 @@ pub async fn report(state: Data, req: HttpRequest, path: web::Path<String>) -> R
         return Ok(HttpResponse::Ok()
             .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
             .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}-{}-{}.csv\"", q.range.from, q.range.to)))
-            .body(report_csv(&body)));
+            .body(report_csv(&name, &body)));
     }
     Ok(HttpResponse::Ok().json(body))
 }
@@ -323,11 +352,10 @@ fn iso(tz: &jiff::tz::TimeZone, ms: Option<i64>) -> String {
         .unwrap_or_default()
 }
 
-/// `GET /api/v1/exports/{kind}` (conversations, tickets) — CSV of everything that started in
-/// the period, streamed: one page of rows is read when the connection took the previous one.
-pub async fn export(state: Data, req: HttpRequest, path: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let kind = path.into_inner();
-    let header_row = match kind.as_str() {
+/// The exports (conversations, tickets): CSV of everything that started in the period,
+/// streamed: one page of rows is read when the connection took the previous one.
+async fn export(state: Data, req: HttpRequest, kind: &'static str) -> Result<HttpResponse, AppError> {
+    let header_row = match kind {
         "conversations" => {
             "id,department,agent,visitor_name,visitor_email,status,outcome,ended_by,created_at,assigned_at,first_agent_reply_at,ended_at,messages,page_url\n"
         }

@@ -16,6 +16,7 @@ mod mail_out;
 mod malformed;
 mod object_matrix;
 mod object_policy;
+mod reports;
 mod route_matrix;
 mod routing;
 mod server;
