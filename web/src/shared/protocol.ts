@@ -166,6 +166,19 @@ export type MailChangedFrame = { type: 'mail'; op: 'changed'; id: number; status
 export type AssignedFrame = { type: 'assigned'; conversation: Conversation };
 /** An agent's status changed (yours or a colleague's). */
 export type AgentStatusFrame = { type: 'agent_status'; agent_id: number; status: AgentStatus };
+/** One department's line on the live monitor (`id` null: chats without a department). */
+export type MonitorLine = {
+  id: number | null; name: string | null; queue: number; longest_wait_s: number; in_progress: number;
+  free_slots: number; wait_norm_s: number; alert: boolean;
+};
+/** The live monitor (src/reports/monitor.rs), to sockets that sent `monitor` `watch: true`. */
+export type Monitor = {
+  departments: MonitorLine[]; queue: number; longest_wait_s: number; in_progress: number; free_slots: number;
+  agents: { accepting: number; not_accepting: number; offline: number };
+  today: { served: number; missed: number; cancelled: number };
+  alert: boolean;
+};
+export type MonitorFrame = { type: 'monitor' } & Monitor;
 
 /** What `/ws/visitor` sends. */
 export type VisitorServerFrame = VisitorWelcomeFrame | AckFrame | MessageFrame | HistoryFrame | StatusFrame | AgentTypingFrame | ReceiptFrame | PongFrame | ErrorFrame;
@@ -174,7 +187,7 @@ export type VisitorServerFrame = VisitorWelcomeFrame | AckFrame | MessageFrame |
 export type AgentServerFrame =
   | AgentWelcomeFrame | QueueFrame | AcceptedFrame | OpenedFrame | ChatEndedFrame | AckFrame | MessageFrame | StatusFrame
   | VisitorTypingFrame | VisitorReadFrame | VisitorPageFrame | PresenceFrame | TicketChangedFrame | MailChangedFrame | AccessFrame | PongFrame | ErrorFrame
-  | AssignedFrame | AgentStatusFrame;
+  | AssignedFrame | AgentStatusFrame | MonitorFrame;
 
 /** Every frame the server sends, on either endpoint. */
 export type ServerFrame = VisitorServerFrame | AgentServerFrame;
@@ -208,6 +221,8 @@ export type AgentClientFrame =
   | { type: 'read'; conversation: number; seq: number }
   | { type: 'end'; conversation: number }
   | { type: 'viewing'; ticket: number; state: PresenceState }
+  /** Start or stop receiving `monitor` frames (supervisors and admins). */
+  | { type: 'monitor'; watch: boolean }
   | { type: 'ping' };
 
 export type ClientFrame = VisitorClientFrame | AgentClientFrame;

@@ -15,15 +15,19 @@ import { routing_en } from './routing-en';
 import { routing_ru } from './routing-ru';
 import { routing_uk } from './routing-uk';
 import { routing_pl } from './routing-pl';
+import { reports_en } from './reports-en';
+import { reports_ru } from './reports-ru';
+import { reports_uk } from './reports-uk';
+import { reports_pl } from './reports-pl';
 
 /** Every key the console may translate: English defines them, the others must match. */
-export type Key = keyof typeof en | keyof typeof tickets_en | keyof typeof mail_en | keyof typeof routing_en;
+export type Key = keyof typeof en | keyof typeof tickets_en | keyof typeof mail_en | keyof typeof routing_en | keyof typeof reports_en;
 
 export const dicts: Record<Locale, Record<Key, Entry>> = {
-  en: { ...en, ...tickets_en, ...mail_en, ...routing_en },
-  ru: { ...ru, ...tickets_ru, ...mail_ru, ...routing_ru },
-  uk: { ...uk, ...tickets_uk, ...mail_uk, ...routing_uk },
-  pl: { ...pl, ...tickets_pl, ...mail_pl, ...routing_pl },
+  en: { ...en, ...tickets_en, ...mail_en, ...routing_en, ...reports_en },
+  ru: { ...ru, ...tickets_ru, ...mail_ru, ...routing_ru, ...reports_ru },
+  uk: { ...uk, ...tickets_uk, ...mail_uk, ...routing_uk, ...reports_uk },
+  pl: { ...pl, ...tickets_pl, ...mail_pl, ...routing_pl, ...reports_pl },
 };
 
 /** For keys built at run time from server data (event codes, error codes). */
