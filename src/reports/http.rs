@@ -156,10 +156,11 @@ pub struct Facts {
     pub names: HashMap<i64, String>,
 }
 
-pub fn load(c: &rusqlite::Connection, name: &str, start: i64, end: i64) -> Result<Facts, AppError> {
+pub fn load(c: &rusqlite::Connection, name: &str, start: i64, end: i64, now: i64) -> Result<Facts, AppError> {
     let chats = if matches!(name, "chats" | "agents" | "heatmap" | "tags") { store::chats(c, start, end)? } else { vec![] };
     let tickets = if matches!(name, "tickets" | "heatmap" | "tags") { store::tickets(c, start, end)? } else { vec![] };
-    let timelines = if matches!(name, "agents" | "heatmap") { store::timelines(c, start, end)? } else { vec![] };
+    let mut timelines = if matches!(name, "agents" | "heatmap") { store::timelines(c, start, end)? } else { vec![] };
+    super::until_now(&mut timelines, now);
     let names = if name == "agents" { store::agent_names(c)? } else { HashMap::new() };
     Ok(Facts { chats, tickets, timelines, names })
 }
@@ -332,7 +333,8 @@ async fn report(state: Data, req: HttpRequest, name: &str) -> Result<HttpRespons
     let first = if q.compare { q.range.previous()?.start()? } else { q.range.start()? };
     let end = q.range.end()?;
     let load_name = name.clone();
-    let facts = state.db.read(move |c| load(c, &load_name, first, end)).await?;
+    let now = state.now();
+    let facts = state.db.read(move |c| load(c, &load_name, first, end, now)).await?;
     let body = report_json(&name, &q, cw, &facts)?;
     if q.csv {
         return Ok(HttpResponse::Ok()

@@ -420,6 +420,15 @@ pub struct Timeline {
     pub changes: Vec<(i64, AgentStatus)>,
 }
 
+/// Nothing is known after `now`: the timelines end there (offline from then on), so a period
+/// that runs into the future does not count future hours as online.
+pub fn until_now(timelines: &mut [Timeline], now: i64) {
+    for t in timelines {
+        t.changes.retain(|c| c.0 < now);
+        t.changes.push((now, AgentStatus::Offline));
+    }
+}
+
 /// `[from, to)` spans of one status.
 pub fn intervals(t: &Timeline, start: i64, end: i64) -> Vec<(AgentStatus, i64, i64)> {
     let mut out = Vec::new();

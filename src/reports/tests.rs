@@ -146,6 +146,20 @@ fn online_time_follows_the_status_history() {
 }
 
 #[test]
+fn hours_after_now_are_not_online() {
+    let (start, end) = (at(2026, 1, 5, 0, 0), at(2026, 1, 6, 0, 0));
+    let now = at(2026, 1, 5, 10, 0);
+    let mut tls = vec![
+        Timeline { agent_id: 1, initial: Accepting, changes: vec![] },
+        // A change stored "in the future" (a clock set back) is ignored as well.
+        Timeline { agent_id: 2, initial: Offline, changes: vec![(at(2026, 1, 5, 9, 0), NotAccepting), (at(2026, 1, 5, 11, 0), Accepting)] },
+    ];
+    until_now(&mut tls, now);
+    assert_eq!(online_time(&tls[0], start, end).accepting_s, 10 * 3600);
+    assert_eq!(online_time(&tls[1], start, end), OnlineTime { accepting_s: 0, not_accepting_s: 3600, online_s: 3600 });
+}
+
+#[test]
 fn periods_in_the_shop_time_zone_across_dst() {
     let tz = warsaw();
     let r = |f, t| Range::new(f, t, tz.clone()).unwrap();

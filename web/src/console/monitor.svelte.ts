@@ -2,6 +2,7 @@
 // one live connection (`monitor` frames, pushed when the picture changes); when a department
 // turns red — its longest wait past the norm with no free slot — they hear a chime and, when
 // permitted and the tab is hidden, get a desktop notification. No polling.
+import { untrack } from 'svelte';
 import { live } from './live.svelte';
 import { t, ui } from './state.svelte';
 import { beep, notify } from './chat/store.svelte';
@@ -15,7 +16,12 @@ class MonitorStore {
     return ui.me?.role === 'supervisor' || ui.me?.role === 'admin';
   }
 
+  /** Called from the shell's effect: reads nothing reactive into it (that would restart the socket). */
   start(): void {
+    untrack(() => this.begin());
+  }
+
+  private begin(): void {
     if (this.offs.length) return;
     this.offs.push(
       live.on('monitor', (f) => {
