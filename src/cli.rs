@@ -76,6 +76,9 @@ enum Command {
         messages: usize,
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// Also a year of chats (with outcomes) and of the seeded agents' status changes.
+        #[arg(long, default_value_t = 0)]
+        chats: usize,
     },
 }
 
@@ -385,7 +388,7 @@ fn offline_command(command: &Command, cfg: &Config) -> Result<(), AppError> {
             }
             Ok(())
         }
-        Command::Seed { tickets, messages, seed } => {
+        Command::Seed { tickets, messages, seed, chats } => {
             let _lock = backup::DataDirLock::acquire(&cfg.data_dir)
                 .map_err(|e| AppError::conflict(format!("refusing to seed: {}; stop it first", e.message)))?;
             let db = open_db(cfg)?;
@@ -400,6 +403,11 @@ fn offline_command(command: &Command, cfg: &Config) -> Result<(), AppError> {
                 r.contacts,
                 started.elapsed().as_secs_f64()
             );
+            if *chats > 0 {
+                let started = std::time::Instant::now();
+                let (n, changes) = crate::db::seed::seed_chats(&conn, *chats, *seed, now())?;
+                println!("seeded {n} chats, {changes} status changes in {:.1} s", started.elapsed().as_secs_f64());
+            }
             Ok(())
         }
         Command::Contact(cmd) => {

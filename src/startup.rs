@@ -150,6 +150,7 @@ impl Application {
         spawn_scheduler(state.clone());
         actix_web::rt::spawn(crate::webhooks::delivery::run(state.clone()));
         spawn_invitation_round(state.clone());
+        crate::reports::monitor::spawn(state.clone());
         crate::mail::spawn_worker(state.clone());
         crate::inbound::imap::reload(&state).await;
         Ok(Application { server, addr, state, setup_link, _lock: lock })

@@ -219,6 +219,9 @@ impl AgentSocket {
         self.viewer = Viewer { agent_id: Some(agent_id), role: agent.role };
         self.name = agent.name;
         let socket = self.socket.expect("registered");
+        if self.viewer.role < crate::auth::Role::Supervisor {
+            st.hub.watch_monitor(socket, false).await;
+        }
         let mut unfollowed = Vec::new();
         for (id, conv) in convs {
             let visible = conv.is_some_and(|c| self.viewer.may_view_chat(c.agent_id, c.status, st.agents_see_colleagues()));
@@ -438,6 +441,18 @@ impl AgentSocket {
             }
             AgentFrame::Invite { visitor, body } => {
                 crate::visitors::live::invite(&st, self.agent_id, visitor, body).await?;
+            }
+            AgentFrame::Monitor { watch } => {
+                let socket = self.socket.expect("registered");
+                if watch && self.viewer.role < crate::auth::Role::Supervisor {
+                    return Err(AppError::forbidden("the live monitor is for supervisors and admins"));
+                }
+                st.hub.watch_monitor(socket, watch).await;
+                if watch {
+                    // The pusher sends only changes: a new watcher gets the picture now.
+                    let m = crate::reports::monitor::current(&st).await?;
+                    session.text(ServerFrame::Monitor(Box::new(m)).to_json()).await.map_err(closed)?;
+                }
             }
             AgentFrame::End { conversation } => {
                 let conv = self.conv(conversation).await?;

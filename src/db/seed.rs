@@ -226,6 +226,91 @@ pub fn seed(conn: &Connection, tickets: usize, messages: usize, seed: u64, now: 
     Ok(SeedReport { tickets, messages: made_messages, contacts: contacts_n })
 }
 
+/// A year of chats before `now` (served, missed, cancelled, a few still open) spread over the
+/// day like a shop's traffic, and the seeded agents' shifts as status changes. Needs `seed` first
+/// (its agents and departments). Returns (chats, status changes).
+pub fn seed_chats(conn: &Connection, chats: usize, seed: u64, now: i64) -> Result<(usize, usize), AppError> {
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed);
+    let agents: Vec<i64> = {
+        let mut st = conn.prepare("SELECT id FROM agents WHERE email_norm LIKE 'seed-agent%' ORDER BY id")?;
+        st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
+    };
+    let departments: Vec<i64> = {
+        let mut st = conn.prepare("SELECT id FROM departments ORDER BY id")?;
+        st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
+    };
+    if agents.is_empty() || departments.is_empty() {
+        return Err(AppError::invalid("seed tickets first (agents and departments)"));
+    }
+    let day = 86_400_000i64;
+    let year = 365 * day;
+    conn.execute_batch("BEGIN")?;
+    conn.execute("INSERT INTO visitors (token_hash, first_seen_at, last_seen_at) VALUES (randomblob(32), ?1, ?1)", [now - year])?;
+    let visitor = conn.last_insert_rowid();
+    let mut changes = 0;
+    {
+        // Shifts: each agent works 5 days a week, 8 hours from 7–10 o'clock (UTC), with a
+        // not-accepting break, some days an auto-offline in the middle.
+        let mut st =
+            conn.prepare("INSERT INTO agent_status_history (agent_id, from_status, to_status, at, reason) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+        for d in 0..365i64 {
+            let midnight = now - year + d * day - (now - year).rem_euclid(day);
+            for (i, a) in agents.iter().enumerate() {
+                if (d + i as i64) % 7 >= 5 {
+                    continue;
+                }
+                let start = midnight + (7 + rng.random_range(0..3)) * 3_600_000;
+                let lunch = start + 4 * 3_600_000;
+                let steps = [
+                    ("offline", "accepting", start, "login"),
+                    ("accepting", "not_accepting", lunch, "manual"),
+                    ("not_accepting", "accepting", lunch + 1_800_000, "manual"),
+                    ("accepting", "offline", start + 8 * 3_600_000, if rng.random_range(0..5) == 0 { "auto_offline" } else { "manual" }),
+                ];
+                for (from, to, at, why) in steps {
+                    st.execute(params![a, from, to, at, why])?;
+                    changes += 1;
+                }
+            }
+        }
+    }
+    conn.execute_batch("COMMIT")?;
+    let mut ins = conn.prepare(
+        "INSERT INTO conversations (visitor_id, department_id, agent_id, status, outcome, ended_by, created_at, assigned_at,
+                                    first_agent_reply_at, ended_at, last_seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?;
+    for batch in (0..chats).collect::<Vec<_>>().chunks(10_000) {
+        conn.execute_batch("BEGIN")?;
+        for &i in batch {
+            let base = now - year + (year / chats as i64) * i as i64;
+            // Busier in the day: shift most chats into 8–20 o'clock.
+            let created = base - base.rem_euclid(day) + (8 * 3_600_000 + rng.random_range(0..12 * 3_600_000i64));
+            let dept = departments[zipf(&mut rng, departments.len())];
+            let agent = agents[rng.random_range(0..agents.len())];
+            let wait = rng.random_range(2_000..90_000i64);
+            let (status, outcome, by, agent, assigned, reply, ended) = match rng.random_range(0..100) {
+                0..=79 => (
+                    "ended",
+                    Some("served"),
+                    Some("agent"),
+                    Some(agent),
+                    Some(created + wait),
+                    Some(created + wait + rng.random_range(5_000..60_000)),
+                    Some(created + wait + rng.random_range(120_000..1_800_000)),
+                ),
+                80..=89 => ("ended", Some("missed"), Some("timeout"), None, None, None, Some(created + 600_000)),
+                90..=97 => ("ended", Some("cancelled"), Some("visitor"), None, None, None, Some(created + rng.random_range(3_000..20_000))),
+                _ if created > now - day => ("active", None, None, Some(agent), Some(created + wait), None, None),
+                _ => ("ended", Some("missed"), Some("visitor"), None, None, None, Some(created + rng.random_range(21_000..300_000))),
+            };
+            ins.execute(params![visitor, dept, agent, status, outcome, by, created, assigned, reply, ended, rng.random_range(1..20)])?;
+        }
+        conn.execute_batch("COMMIT")?;
+    }
+    Ok((chats, changes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

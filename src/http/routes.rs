@@ -27,6 +27,9 @@ pub enum Access {
     Scope(Scope),
     /// Loopback without proxy headers, an admin session, or a token of scope metrics/admin.
     Metrics,
+    /// Read-only figures: a signed-in supervisor or admin, or a token of scope metrics/admin
+    /// (the reports and exports for scripts).
+    Reports,
 }
 
 pub struct ApiRoute {
@@ -52,8 +55,8 @@ macro_rules! route {
 /// Every route of the server except the static web assets.
 pub fn api_routes() -> Vec<ApiRoute> {
     use crate::{
-        agents, audit, backups, bans, canned, chat, contacts, departments, gdpr, inbound, mail, retention, routing, settings, tags,
-        teamchat, tickets, visitors, webhooks, widget,
+        agents, audit, backups, bans, canned, chat, contacts, departments, gdpr, inbound, mail, reports, retention, routing, settings,
+        tags, teamchat, tickets, visitors, webhooks, widget,
     };
     use Access::{Metrics, Public, Role as R};
     use Role::{Admin, Agent, Supervisor};
@@ -84,6 +87,18 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route!(PUT "/api/v1/agents/chat-limits", R(Admin), routing::http::put_chat_limits),
         route!(GET "/api/v1/agents/{id}", R(Agent), agents::http::get),
         route!(GET "/api/v1/agents/{id}/status-history", R(Supervisor), routing::http::status_history),
+        route!(GET "/api/v1/reports/chats", Access::Reports, reports::http::chats),
+        route!(GET "/api/v1/reports/tickets", Access::Reports, reports::http::tickets),
+        route!(GET "/api/v1/reports/agents", Access::Reports, reports::http::agents),
+        route!(GET "/api/v1/reports/heatmap", Access::Reports, reports::http::heatmap),
+        route!(GET "/api/v1/reports/tags", Access::Reports, reports::http::tags),
+        route!(GET "/api/v1/exports/conversations", Access::Reports, reports::http::export_conversations),
+        route!(GET "/api/v1/exports/tickets", Access::Reports, reports::http::export_tickets),
+        route!(GET "/api/v1/monitor", R(Supervisor), reports::http::monitor),
+        route!(GET "/api/v1/me/report-metrics", R(Agent), reports::http::get_metrics),
+        route!(PUT "/api/v1/me/report-metrics", R(Agent), reports::http::put_metrics),
+        route!(GET "/api/v1/settings/reports", R(Supervisor), reports::http::get_settings),
+        route!(PATCH "/api/v1/settings/reports", R(Admin), reports::http::patch_settings),
         route!(PATCH "/api/v1/agents/{id}", R(Admin), agents::http::update),
         route!(POST "/api/v1/agents/{id}/password", R(Admin), agents::http::set_password),
         route!(POST "/api/v1/agents/{id}/invite", R(Admin), auth::links::reinvite),
@@ -295,6 +310,9 @@ async fn check(req: &ServiceRequest, st: &AppState, access: Access) -> Result<Op
         Access::Role(r) => principal.has_role(r),
         Access::Scope(s) => matches!(principal.credential, Credential::Token { scope, .. } if scope == s || scope == Scope::Admin),
         Access::Metrics => principal.is_admin() || matches!(principal.credential, Credential::Token { scope: Scope::Metrics, .. }),
+        Access::Reports => {
+            principal.has_role(Role::Supervisor) || matches!(principal.credential, Credential::Token { scope: Scope::Metrics, .. })
+        }
     };
     if !allowed {
         return Err(AppError::forbidden("your role or token scope does not allow this"));

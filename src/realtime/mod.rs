@@ -70,6 +70,8 @@ pub enum Audience {
     Room(i64),
     /// Agent sockets watching the live visitors list (the `visitors` frame).
     VisitorWatchers,
+    /// Agent sockets that watch the live monitor (agent frame `monitor`).
+    Monitors,
 }
 
 enum Cmd {
@@ -89,6 +91,8 @@ enum Cmd {
     SubscribeRoom { id: SocketId, room: i64 },
     UnsubscribeRoom { id: SocketId, room: i64 },
     JoinRoom { agent_id: i64, room: i64, json: Arc<str> },
+    WatchMonitor { id: SocketId, on: bool },
+    MonitorWatchers { reply: oneshot::Sender<Vec<SocketId>> },
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -162,7 +166,11 @@ impl Hub {
                 Audience::Agents => Audience::Agents,
                 Audience::Agent(a) => Audience::Agent(a),
                 // Team rooms carry only agents, but a chat's line has no business there.
-                Audience::ConversationVisitors(_) | Audience::Visitor(_) | Audience::Room(_) | Audience::VisitorWatchers => return,
+                Audience::ConversationVisitors(_)
+                | Audience::Visitor(_)
+                | Audience::Room(_)
+                | Audience::VisitorWatchers
+                | Audience::Monitors => return,
             },
             (_, a) => a,
         };
@@ -255,6 +263,20 @@ impl Hub {
         let _ = self.tx.send(Cmd::AssignAgent { agent_id, conversation, json }).await;
     }
 
+    /// Start or stop sending this socket the live monitor's frames.
+    pub async fn watch_monitor(&self, id: SocketId, on: bool) {
+        let _ = self.tx.send(Cmd::WatchMonitor { id, on }).await;
+    }
+
+    /// Sockets that watch the monitor.
+    pub async fn monitor_watchers(&self) -> Vec<SocketId> {
+        let (reply, rx) = oneshot::channel();
+        if self.tx.send(Cmd::MonitorWatchers { reply }).await.is_err() {
+            return Vec::new();
+        }
+        rx.await.unwrap_or_default()
+    }
+
     /// Ask every socket to close with `code` (1012 on shutdown: clients reconnect).
     pub async fn close_all(&self, code: u16, reason: &'static str) {
         let (reply, rx) = oneshot::channel();
@@ -277,11 +299,13 @@ struct State {
     sockets: HashMap<SocketId, Socket>,
     by_conversation: HashMap<i64, HashSet<SocketId>>,
     by_room: HashMap<i64, HashSet<SocketId>>,
+    monitors: HashSet<SocketId>,
     dropped_slow: u64,
 }
 
 impl State {
     fn remove(&mut self, id: SocketId) {
+        self.monitors.remove(&id);
         if let Some(s) = self.sockets.remove(&id) {
             for c in s.subscriptions {
                 if let Some(set) = self.by_conversation.get_mut(&c) {
@@ -337,6 +361,7 @@ impl State {
                 })
                 .unwrap_or_default(),
             Audience::VisitorWatchers => self.sockets.iter().filter(|(_, s)| s.watches_visitors).map(|(id, _)| *id).collect(),
+            Audience::Monitors => self.monitors.iter().copied().collect(),
         }
     }
 
@@ -407,6 +432,16 @@ async fn run(mut rx: mpsc::Receiver<Cmd>) {
                     st.subscribe_room(id, room);
                     st.deliver_to(id, Outbound::FollowRoom { room, json: json.clone() });
                 }
+            }
+            Cmd::WatchMonitor { id, on } => {
+                if on && st.sockets.get(&id).is_some_and(|s| matches!(s.peer, Peer::Agent { .. })) {
+                    st.monitors.insert(id);
+                } else {
+                    st.monitors.remove(&id);
+                }
+            }
+            Cmd::MonitorWatchers { reply } => {
+                let _ = reply.send(st.monitors.iter().copied().collect());
             }
             Cmd::Stats { reply } => {
                 let agents: HashSet<i64> =

@@ -220,6 +220,10 @@ pub enum AgentFrame {
         visitor: i64,
         body: String,
     },
+    /// Start (`watch: true`) or stop receiving the live monitor (supervisors and admins).
+    Monitor {
+        watch: bool,
+    },
     Ping,
 }
 
@@ -589,6 +593,9 @@ pub enum ServerFrame {
         agent_name: String,
         at: i64,
     },
+    /// The live monitor changed (to sockets that watch it): queue, waits, slots, agents by
+    /// status, today's outcomes, red departments.
+    Monitor(Box<crate::reports::monitor::Monitor>),
 }
 
 /// A change of the live visitors list.

@@ -19,6 +19,7 @@ mod mail_out;
 mod malformed;
 mod object_matrix;
 mod object_policy;
+mod reports;
 mod retention;
 mod route_matrix;
 mod routing;

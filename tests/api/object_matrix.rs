@@ -358,6 +358,7 @@ struct FrameEntry {
 const FRAMES: &[FrameEntry] = &[
     FrameEntry { ty: "hello", frame: None },
     FrameEntry { ty: "ping", frame: None },
+    FrameEntry { ty: "monitor", frame: None },
     FrameEntry { ty: "accept", frame: Some(|w| json!({"type": "accept", "conversation": w.conv})) },
     FrameEntry { ty: "open", frame: Some(|w| json!({"type": "open", "conversation": w.conv, "last_seq": 0})) },
     FrameEntry { ty: "close", frame: Some(|w| json!({"type": "close", "conversation": w.conv})) },

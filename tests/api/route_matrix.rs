@@ -22,6 +22,8 @@ const VISITOR: [bool; 6] = [false; 6];
 const CHALLENGE: [bool; 6] = [false; 6];
 // Mail forwarders: an inbound token (or an admin token, which no column here is).
 const INBOUND: [bool; 6] = [false, false, false, false, false, true];
+// Reports and exports: supervisors and admins, and scripts with a metrics (read-only) token.
+const REPORTS: [bool; 6] = [false, false, true, true, true, false];
 
 const MATRIX: &[Row] = &[
     ("GET", "/healthz", PUBLIC),
@@ -50,6 +52,18 @@ const MATRIX: &[Row] = &[
     ("PUT", "/api/v1/agents/chat-limits", ADMIN),
     ("GET", "/api/v1/agents/{id}", AGENT),
     ("GET", "/api/v1/agents/{id}/status-history", SUPERVISOR),
+    ("GET", "/api/v1/reports/chats", REPORTS),
+    ("GET", "/api/v1/reports/tickets", REPORTS),
+    ("GET", "/api/v1/reports/agents", REPORTS),
+    ("GET", "/api/v1/reports/heatmap", REPORTS),
+    ("GET", "/api/v1/reports/tags", REPORTS),
+    ("GET", "/api/v1/exports/conversations", REPORTS),
+    ("GET", "/api/v1/exports/tickets", REPORTS),
+    ("GET", "/api/v1/monitor", SUPERVISOR),
+    ("GET", "/api/v1/me/report-metrics", AGENT),
+    ("PUT", "/api/v1/me/report-metrics", AGENT),
+    ("GET", "/api/v1/settings/reports", SUPERVISOR),
+    ("PATCH", "/api/v1/settings/reports", ADMIN),
     ("PATCH", "/api/v1/agents/{id}", ADMIN),
     ("POST", "/api/v1/agents/{id}/password", ADMIN),
     ("POST", "/api/v1/agents/{id}/invite", ADMIN),

@@ -281,6 +281,19 @@ export type VisitorsFrame = { type: 'visitors'; items: LiveVisitor[] };
 export type VisitorChangeFrame = { type: 'visitor'; op: 'update'; visitor: LiveVisitor } | { type: 'visitor'; op: 'gone'; id: number };
 /** An agent (or a rule, in an agent's name) invites the visitor to chat (W9). */
 export type InvitationFrame = { type: 'invitation'; id: number; body: string; agent_name: string; at: number };
+/** One department's line on the live monitor (`id` null: chats without a department). */
+export type MonitorLine = {
+  id: number | null; name: string | null; queue: number; longest_wait_s: number; in_progress: number;
+  free_slots: number; wait_norm_s: number; alert: boolean;
+};
+/** The live monitor (src/reports/monitor.rs), to sockets that sent `monitor` `watch: true`. */
+export type Monitor = {
+  departments: MonitorLine[]; queue: number; longest_wait_s: number; in_progress: number; free_slots: number;
+  agents: { accepting: number; not_accepting: number; offline: number };
+  today: { served: number; missed: number; cancelled: number };
+  alert: boolean;
+};
+export type MonitorFrame = { type: 'monitor' } & Monitor;
 
 /** What `/ws/visitor` sends. */
 export type VisitorServerFrame = VisitorWelcomeFrame | AckFrame | MessageFrame | HistoryFrame | StatusFrame | AgentTypingFrame | ReceiptFrame | PongFrame | ErrorFrame | InvitationFrame;
@@ -290,7 +303,7 @@ export type AgentServerFrame =
   | AgentWelcomeFrame | QueueFrame | AcceptedFrame | OpenedFrame | ChatEndedFrame | AckFrame | MessageFrame | StatusFrame
   | VisitorTypingFrame | VisitorReadFrame | VisitorPageFrame | PresenceFrame | TicketChangedFrame | MailChangedFrame | AccessFrame | PongFrame | ErrorFrame
   | AssignedFrame | AgentStatusFrame | TransferredFrame | TakenOverFrame | VisitorsFrame | VisitorChangeFrame
-  | TeamMessageFrame | TeamHistoryFrame | TeamAckFrame | TeamTypingFrame | TeamReadFrame | TeamRoomFrame | RatedFrame;
+  | TeamMessageFrame | TeamHistoryFrame | TeamAckFrame | TeamTypingFrame | TeamReadFrame | TeamRoomFrame | RatedFrame | MonitorFrame;
 
 /** Every frame the server sends, on either endpoint. */
 export type ServerFrame = VisitorServerFrame | AgentServerFrame;
@@ -341,6 +354,8 @@ export type AgentClientFrame =
   /** Start or stop getting the live visitors list (a `visitors` frame, then `visitor` frames). */
   | { type: 'visitors'; watch: boolean }
   | { type: 'invite'; visitor: number; body: string }
+  /** Start or stop receiving `monitor` frames (supervisors and admins). */
+  | { type: 'monitor'; watch: boolean }
   | { type: 'ping' };
 
 export type ClientFrame = VisitorClientFrame | AgentClientFrame;

@@ -358,7 +358,7 @@ export function beep() {
   }
 }
 
-function notify(title: string, body: string) {
+export function notify(title: string, body: string) {
   if (typeof Notification === 'undefined' || Notification.permission !== 'granted' || document.visibilityState === 'visible') return;
   try {
     new Notification(title, { body, tag: 'frontdesk' });
