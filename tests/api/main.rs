@@ -20,6 +20,7 @@ mod route_matrix;
 mod routing;
 mod server;
 mod socket_code;
+mod team;
 mod tickets;
 mod totp;
 mod world;
