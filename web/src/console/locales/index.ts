@@ -15,15 +15,19 @@ import { routing_en } from './routing-en';
 import { routing_ru } from './routing-ru';
 import { routing_uk } from './routing-uk';
 import { routing_pl } from './routing-pl';
+import { newcomer_en } from './newcomer-en';
+import { newcomer_ru } from './newcomer-ru';
+import { newcomer_uk } from './newcomer-uk';
+import { newcomer_pl } from './newcomer-pl';
 
 /** Every key the console may translate: English defines them, the others must match. */
-export type Key = keyof typeof en | keyof typeof tickets_en | keyof typeof mail_en | keyof typeof routing_en;
+export type Key = keyof typeof en | keyof typeof tickets_en | keyof typeof mail_en | keyof typeof routing_en | keyof typeof newcomer_en;
 
 export const dicts: Record<Locale, Record<Key, Entry>> = {
-  en: { ...en, ...tickets_en, ...mail_en, ...routing_en },
-  ru: { ...ru, ...tickets_ru, ...mail_ru, ...routing_ru },
-  uk: { ...uk, ...tickets_uk, ...mail_uk, ...routing_uk },
-  pl: { ...pl, ...tickets_pl, ...mail_pl, ...routing_pl },
+  en: { ...en, ...tickets_en, ...mail_en, ...routing_en, ...newcomer_en },
+  ru: { ...ru, ...tickets_ru, ...mail_ru, ...routing_ru, ...newcomer_ru },
+  uk: { ...uk, ...tickets_uk, ...mail_uk, ...routing_uk, ...newcomer_uk },
+  pl: { ...pl, ...tickets_pl, ...mail_pl, ...routing_pl, ...newcomer_pl },
 };
 
 /** For keys built at run time from server data (event codes, error codes). */

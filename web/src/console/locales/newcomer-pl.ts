@@ -1,0 +1,19 @@
+import type { Entry } from '../../shared/i18n';
+import type { newcomer_en } from './newcomer-en';
+
+export const newcomer_pl = {
+  'common.cancel': 'Anuluj',
+  'dialog.continue': 'Kontynuuj',
+  'dialog.revoke': 'Unieważnij',
+  'team.status': 'Status',
+  'team.role_of': 'Rola: {name}',
+  'team.limit_of': 'Limit czatów: {name}',
+  'team.departments_of': 'Działy: {name}',
+  'team.no_department': 'Bez działu',
+  'team.password_set': 'Ustawiono nowe hasło dla {name}.',
+  'team.members': 'Członkowie',
+  'team.members_of': 'Członkowie działu „{name}”',
+  'team.no_members': 'Jeszcze bez członków',
+  'team.no_agents': 'Nie ma jeszcze agentów.',
+  'team.save_members': 'Zapisz członków',
+} satisfies Record<keyof typeof newcomer_en, Entry>;

@@ -1,0 +1,19 @@
+import type { Entry } from '../../shared/i18n';
+import type { newcomer_en } from './newcomer-en';
+
+export const newcomer_uk = {
+  'common.cancel': 'Скасувати',
+  'dialog.continue': 'Продовжити',
+  'dialog.revoke': 'Відкликати',
+  'team.status': 'Статус',
+  'team.role_of': 'Роль: {name}',
+  'team.limit_of': 'Ліміт чатів: {name}',
+  'team.departments_of': 'Відділи: {name}',
+  'team.no_department': 'Без відділу',
+  'team.password_set': 'Новий пароль для {name} встановлено.',
+  'team.members': 'Учасники',
+  'team.members_of': 'Учасники відділу «{name}»',
+  'team.no_members': 'Поки без учасників',
+  'team.no_agents': 'Операторів поки немає.',
+  'team.save_members': 'Зберегти учасників',
+} satisfies Record<keyof typeof newcomer_en, Entry>;
