@@ -4,6 +4,7 @@ import { mergeBySeq, newClientId, type ChatMessage, type Conversation } from '..
 import type { Attachment } from '../../shared/api';
 import { codeText, t, ui } from '../state.svelte';
 import { live, type LiveFrame } from '../live.svelte';
+import { notifier } from '../notify/notifier.svelte';
 
 export type { Conversation };
 export type Message = ChatMessage;
@@ -13,6 +14,12 @@ export interface Pending {
   body: string;
   attachment?: Attachment;
   failed?: string;
+}
+
+/** The chat page is on screen (the console's start page is the chat page). */
+function onChatsPage(): boolean {
+  const page = ui.path.split('/')[1] || 'chats';
+  return page === 'chats';
 }
 
 function visitorLabel(c: Conversation): string {
@@ -88,6 +95,7 @@ class ChatStore {
     } else {
       this.queue = this.queue.filter((c) => c.id !== f.conversation);
       if (this.incoming?.id === f.conversation) this.incoming = null;
+      notifier.clear(f.conversation, ['queued']);
     }
   }
 
@@ -96,14 +104,21 @@ class ChatStore {
     this.queue = this.queue.filter((c) => c.id !== f.conversation.id);
     this.selected = f.conversation.id;
     this.incoming = null;
+    notifier.clear(f.conversation.id);
   }
 
   /** Routing gave me a chat: it joins My chats (and opens when nothing else is open). */
   private onAssigned(f: LiveFrame<'assigned'>) {
+    const known = this.mine.some((c) => c.id === f.conversation.id);
     this.mine = this.upsert(this.mine, f.conversation);
     this.queue = this.queue.filter((c) => c.id !== f.conversation.id);
     if (this.selected === null) this.selected = f.conversation.id;
     if (this.incoming?.id === f.conversation.id) this.incoming = null;
+    notifier.clear(f.conversation.id, ['queued']);
+    // A chat routed to me (not a replay after a reconnect) is new work wherever I am.
+    if (!known) {
+      notifier.raise({ kind: 'assigned', conversation: f.conversation.id, who: visitorLabel(f.conversation), preview: f.conversation.preview ?? '' }, t('notify.assigned'));
+    }
   }
 
   private onOpened(f: LiveFrame<'opened'>) {
@@ -142,6 +157,7 @@ class ChatStore {
   private onEnded(conversation: number) {
     const c = this.mine.find((x) => x.id === conversation) ?? this.supervised.find((x) => x.id === conversation);
     if (c) c.status = 'ended';
+    notifier.clear(conversation);
   }
 
   private onError(f: LiveFrame<'error'>) {
@@ -170,23 +186,24 @@ class ChatStore {
     }
     if (m.author.kind === 'visitor' && this.isMine(m.conversation)) {
       live.send({ type: 'delivered', conversation: m.conversation, seq: m.seq });
-      if (this.selected === m.conversation && document.visibilityState === 'visible') this.markRead(m.conversation);
+      if (this.selected === m.conversation && document.visibilityState === 'visible' && onChatsPage()) this.markRead(m.conversation);
       else {
         this.unread[m.conversation] = (this.unread[m.conversation] ?? 0) + 1;
-        notify(t('chat.new_message_from', { name: c ? visitorLabel(c) : '' }), m.body);
+        const who = c ? visitorLabel(c) : '';
+        notifier.raise({ kind: 'message', conversation: m.conversation, who, preview: m.body || m.attachment?.name || '' }, t('chat.new_message_from', { name: who }));
       }
     }
   }
 
   private notifyIncoming(c: Conversation) {
     this.incoming = c;
-    beep();
-    notify(t('chat.incoming'), c.preview ?? '');
+    notifier.raise({ kind: 'queued', conversation: c.id, who: visitorLabel(c), preview: c.preview ?? '' }, t('chat.incoming'));
   }
 
   select(id: number) {
     this.selected = id;
     this.unread[id] = 0;
+    notifier.clear(id, ['assigned', 'message']);
     const known = this.messages[id];
     if (!this.isMine(id) && !this.following.has(id)) {
       live.send({ type: 'open', conversation: id, last_seq: known?.at(-1)?.seq ?? 0 });
@@ -221,34 +238,5 @@ class ChatStore {
 
 export const chat = new ChatStore();
 
-/** A short two-tone chime made on the spot (no sound file to fetch). */
-export function beep() {
-  try {
-    const ctx = new AudioContext();
-    const o = ctx.createOscillator();
-    const g = ctx.createGain();
-    o.connect(g);
-    g.connect(ctx.destination);
-    o.frequency.setValueAtTime(880, ctx.currentTime);
-    o.frequency.setValueAtTime(660, ctx.currentTime + 0.12);
-    g.gain.setValueAtTime(0.15, ctx.currentTime);
-    g.gain.exponentialRampToValueAtTime(0.001, ctx.currentTime + 0.35);
-    o.start();
-    o.stop(ctx.currentTime + 0.35);
-  } catch {
-    // no audio available
-  }
-}
-
-function notify(title: string, body: string) {
-  if (typeof Notification === 'undefined' || Notification.permission !== 'granted' || document.visibilityState === 'visible') return;
-  try {
-    new Notification(title, { body, tag: 'frontdesk' });
-  } catch {
-    // some browsers only allow notifications from a service worker
-  }
-}
-
-export function askNotificationPermission() {
-  if (typeof Notification !== 'undefined' && Notification.permission === 'default') void Notification.requestPermission();
-}
+/** Ask for desktop notifications (on a click: browsers allow it only then). */
+export { askPermission as askNotificationPermission } from '../notify/notifier.svelte';
