@@ -152,6 +152,8 @@ pub struct ConvRow {
     pub first_agent_reply_at: Option<i64>,
     pub agent_delivered_seq: i64,
     pub agent_read_seq: i64,
+    /// The last message the visitor has seen.
+    pub visitor_read_seq: i64,
 }
 
 fn conv_row(r: &Row) -> rusqlite::Result<ConvRow> {
@@ -165,10 +167,11 @@ fn conv_row(r: &Row) -> rusqlite::Result<ConvRow> {
         first_agent_reply_at: r.get(6)?,
         agent_delivered_seq: r.get(7)?,
         agent_read_seq: r.get(8)?,
+        visitor_read_seq: r.get(9)?,
     })
 }
 
-const CONV_ROW: &str = "SELECT id, visitor_id, agent_id, status, last_seq, created_at, first_agent_reply_at, agent_delivered_seq, agent_read_seq FROM conversations";
+const CONV_ROW: &str = "SELECT id, visitor_id, agent_id, status, last_seq, created_at, first_agent_reply_at, agent_delivered_seq, agent_read_seq, visitor_read_seq FROM conversations";
 
 pub fn conv(conn: &Connection, id: i64) -> Result<Option<ConvRow>, AppError> {
     Ok(conn.query_row(&format!("{CONV_ROW} WHERE id = ?1"), [id], conv_row).optional()?)

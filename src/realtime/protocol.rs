@@ -448,6 +448,9 @@ pub struct WelcomeConversation {
     pub agent_name: Option<String>,
     pub agent_delivered_seq: i64,
     pub agent_read_seq: i64,
+    /// The last message the visitor has seen: later agent messages are unread (the launcher's
+    /// badge for a returning visitor).
+    pub visitor_read_seq: i64,
 }
 
 #[derive(Serialize, Debug, Clone)]
@@ -693,6 +696,7 @@ mod tests {
                         agent_name: None,
                         agent_delivered_seq: 0,
                         agent_read_seq: 0,
+                        visitor_read_seq: 1,
                     }),
                     sneak_peek: false,
                     routing: crate::routing::ops::WidgetRouting {
@@ -710,7 +714,7 @@ mod tests {
                         default_department: Some(3),
                     },
                 }),
-                r#"{"agents_online":2,"closed":null,"default_department":3,"departments":[{"closed":"hours","id":3,"name":"Sales","offline":"form","open":false}],"offline":"hide","open":true,"conversation":{"agent_delivered_seq":0,"agent_name":null,"agent_read_seq":0,"id":12,"last_seq":1,"status":"active"},"sneak_peek":false,"token":"Vx3","type":"welcome","v":1,"visitor":{"id":7}}"#.into(),
+                r#"{"agents_online":2,"closed":null,"default_department":3,"departments":[{"closed":"hours","id":3,"name":"Sales","offline":"form","open":false}],"offline":"hide","open":true,"conversation":{"agent_delivered_seq":0,"agent_name":null,"agent_read_seq":0,"id":12,"last_seq":1,"status":"active","visitor_read_seq":1},"sneak_peek":false,"token":"Vx3","type":"welcome","v":1,"visitor":{"id":7}}"#.into(),
             ),
             (
                 ServerFrame::AgentWelcome(AgentWelcome {

@@ -83,6 +83,8 @@ export interface VisitorConversation {
   agent_name: string | null;
   agent_delivered_seq: number;
   agent_read_seq: number;
+  /** The last message the visitor has seen (agent messages after it are unread). */
+  visitor_read_seq: number;
 }
 
 // ---------------------------------------------------------------------------------------------
