@@ -118,6 +118,8 @@ class ChatStore {
     // A chat routed to me (not a replay after a reconnect) is new work wherever I am.
     if (!known) {
       notifier.raise({ kind: 'assigned', conversation: f.conversation.id, who: visitorLabel(f.conversation), preview: f.conversation.preview ?? '' }, t('notify.assigned'));
+      // Opened on the chat page in front of the agent: the chime was enough.
+      if (this.selected === f.conversation.id && onChatsPage() && document.visibilityState === 'visible') notifier.clear(f.conversation.id, ['assigned']);
     }
   }
 
