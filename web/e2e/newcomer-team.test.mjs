@@ -98,6 +98,14 @@ test('add agent, then department, then membership from both pages', async (t) =>
   await rename.getByLabel('Name').fill('Customer care');
   await rename.getByLabel('Name').press('Enter');
   await page.getByTestId('departments-list').getByText('Customer care', { exact: true }).waitFor();
+
+  // The audit log says it in plain words, with the details spelled out.
+  await page.getByTestId('nav-audit').click();
+  const audit = page.getByTestId('audit-table');
+  const members = audit.getByRole('row').filter({ hasText: 'Changed department members' }).first();
+  await members.waitFor();
+  assert.match(await members.innerText(), /Support[\s\S]*added/);
+  assert.equal(await audit.getByText('department.members').count(), 0, 'no raw action codes');
   assert.deepEqual(errors, []);
   await ctx.close();
 });
