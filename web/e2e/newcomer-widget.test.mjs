@@ -30,7 +30,11 @@ test('open state survives reload and navigation; unread badge; keyboard file; fo
   const ctx = await env.browser.newContext({ locale: 'en-US' });
   const visitor = await ctx.newPage();
   watchErrors(visitor, errors, 'visitor');
+  const favicon = visitor.waitForResponse((r) => r.url().endsWith('/favicon.svg'));
   await visitor.goto(`${server.url}/demo`);
+  assert.equal((await favicon).status(), 200, 'the demo page has a favicon');
+  // The demo shows the snippet for this server, not a placeholder.
+  await visitor.getByText(`<script async src="${server.url}/widget.js"></script>`).waitFor();
   const launcher = visitor.getByRole('button', { name: /^Chat/ });
   const frame = visitor.locator('iframe[title="Chat"]');
   const w = visitor.frameLocator('iframe[title="Chat"]');
