@@ -456,6 +456,15 @@ pub fn conversations_of_contact(conn: &Connection, contact_id: i64, limit: u32) 
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// A visitor's ended chats as (id, created_at), newest first: what a returning visitor sees
+/// under "Earlier chats" in the widget.
+pub fn ended_convs_of_visitor(conn: &Connection, visitor_id: i64, limit: u32) -> Result<Vec<(i64, i64)>, AppError> {
+    let mut st = conn
+        .prepare_cached("SELECT id, created_at FROM conversations WHERE visitor_id = ?1 AND status = 'ended' ORDER BY id DESC LIMIT ?2")?;
+    let rows = st.query_map(params![visitor_id, limit], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// What the access rules need about every chat of a visitor.
 pub fn chats_of_visitor(conn: &Connection, visitor_id: i64) -> Result<Vec<crate::auth::policy::ChatFacts>, AppError> {
     let mut st = conn.prepare_cached("SELECT agent_id, status FROM conversations WHERE visitor_id = ?1")?;

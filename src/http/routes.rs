@@ -137,6 +137,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route!(POST "/api/v1/conversations/{id}/ticket", R(Agent), tickets::http::from_conversation),
         route!(POST "/api/v1/widget/offline", Public, tickets::widget::offline),
         route!(GET "/api/v1/widget/tickets", Public, tickets::widget::tickets),
+        route!(GET "/api/v1/widget/chats", Public, chat::http::widget_chats),
         route!(POST "/api/v1/widget/callback", Public, routing::http::callback),
         route!(GET "/api/v1/views", R(Agent), tickets::views::list),
         route!(POST "/api/v1/views", R(Agent), tickets::views::create),

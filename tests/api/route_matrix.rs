@@ -108,6 +108,7 @@ const MATRIX: &[Row] = &[
     ("POST", "/api/v1/conversations/{id}/ticket", AGENT),
     ("POST", "/api/v1/widget/offline", VISITOR),
     ("GET", "/api/v1/widget/tickets", VISITOR),
+    ("GET", "/api/v1/widget/chats", VISITOR),
     ("POST", "/api/v1/widget/callback", VISITOR),
     ("GET", "/api/v1/views", AGENT),
     ("POST", "/api/v1/views", AGENT),

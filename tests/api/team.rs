@@ -112,3 +112,23 @@ async fn notification_settings_are_each_agents_own() {
     let r = app.plain().get(&url).bearer_auth(&token).send().await.unwrap();
     assert!(r.status().is_client_error(), "{}", r.status());
 }
+
+#[actix_web::test]
+async fn earlier_chats_need_the_visitors_own_token() {
+    let app = spawn_app().await;
+    let url = app.url("/api/v1/widget/chats");
+    // No token, an unknown one, an oversized one: refused alike.
+    for token in [None, Some("nope"), Some(&*"x".repeat(200))] {
+        let mut rb = app.plain().get(&url);
+        if let Some(t) = token {
+            rb = rb.header("x-visitor-token", t);
+        }
+        let (status, code) = error_code(rb.send().await.unwrap()).await;
+        assert_eq!((status, code.as_str()), (StatusCode::UNAUTHORIZED, "unauthenticated"), "{token:?}");
+    }
+    // A new visitor has no earlier chats.
+    let (_ws, welcome) = crate::ws::visitor(&app.address, None, None).await;
+    let token = welcome["token"].as_str().unwrap();
+    let got: Value = app.plain().get(&url).header("x-visitor-token", token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(got, json!({"items": []}));
+}

@@ -55,3 +55,46 @@ test('contacts: search, open, merge a duplicate (confirmed, audited)', async (t)
   assert.deepEqual(errors, []);
   await ctx.close();
 });
+
+test('a returning visitor sees their earlier chats in the widget, newest first', async (t) => {
+  const server = await ownServer(t);
+  const errors = [];
+  const actx = await env.browser.newContext({ locale: 'en-US' });
+  const agent = await actx.newPage();
+  watchErrors(agent, errors, 'agent');
+  await setupAdmin(agent, server.setupLink, { name: 'Ann', email: 'ann@shop.example' });
+  await agent.getByTestId('nav-chats').click();
+
+  const vctx = await env.browser.newContext({ locale: 'en-US' });
+  const visitor = await vctx.newPage();
+  watchErrors(visitor, errors, 'visitor');
+  await visitor.goto(`${server.url}/demo`);
+  await visitor.getByRole('button', { name: /^Chat/ }).click();
+  const w = visitor.frameLocator('iframe[title="Chat"]');
+  for (const text of ['First question about boots', 'Second question about tents']) {
+    await w.getByTestId('w-input').fill(text);
+    await w.getByTestId('w-send').click();
+    await agent.getByTestId('mine').getByRole('button').filter({ hasText: text }).click();
+    await agent.getByTestId('transcript').getByText(text).waitFor();
+    await agent.getByTestId('end-chat').click();
+    await w.getByTestId('w-status').getByText('The chat has ended').waitFor();
+  }
+  // Back later, a new question: both earlier chats are listed, newest first.
+  await visitor.reload();
+  await w.getByTestId('w-input').fill('Third question');
+  await w.getByTestId('w-send').click();
+  await agent.getByTestId('mine').getByRole('button').filter({ hasText: 'Third question' }).waitFor();
+  const earlier = w.getByTestId('w-earlier');
+  await earlier.getByText('Earlier chats (2)').click();
+  const chats = earlier.locator('details');
+  assert.equal(await chats.count(), 2);
+  await chats.nth(0).locator('summary').click();
+  await chats.nth(1).locator('summary').click();
+  await chats.nth(0).getByText('Second question about tents').waitFor();
+  await chats.nth(1).getByText('First question about boots').waitFor();
+  await chats.nth(1).getByText('Ann joined the chat').waitFor();
+  await screenshot(visitor, 'newcomer-earlier-chats');
+  assert.deepEqual(errors, []);
+  await vctx.close();
+  await actx.close();
+});

@@ -61,4 +61,5 @@ export const en = {
   end_confirm: "End this chat?",
   end_yes: "Yes, end it",
   end_no: "Cancel",
+  earlier_chats: "Earlier chats ({n})",
 } satisfies Dict;

@@ -62,4 +62,5 @@ export const pl = {
   end_confirm: "Zakończyć ten czat?",
   end_yes: "Tak, zakończ",
   end_no: "Anuluj",
+  earlier_chats: "Wcześniejsze czaty ({n})",
 } satisfies Record<keyof typeof en, Entry>;

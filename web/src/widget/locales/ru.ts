@@ -62,4 +62,5 @@ export const ru = {
   end_confirm: "Завершить этот чат?",
   end_yes: "Да, завершить",
   end_no: "Отмена",
+  earlier_chats: "Прошлые чаты ({n})",
 } satisfies Record<keyof typeof en, Entry>;

@@ -62,4 +62,5 @@ export const uk = {
   end_confirm: "Завершити цей чат?",
   end_yes: "Так, завершити",
   end_no: "Скасувати",
+  earlier_chats: "Попередні чати ({n})",
 } satisfies Record<keyof typeof en, Entry>;
