@@ -67,3 +67,18 @@ pub async fn set_password(
     state.hub.agent_changed(id).await;
     Ok(HttpResponse::NoContent().finish())
 }
+
+/// `GET /api/v1/me/notifications` — the caller's notification settings.
+pub async fn get_notify(state: Data, p: Principal) -> Result<HttpResponse, AppError> {
+    let id = p.agent_id()?;
+    let prefs = state.db.read(move |c| store::notify_prefs(c, id)).await?.ok_or_else(|| AppError::not_found("agent"))?;
+    Ok(HttpResponse::Ok().json(prefs))
+}
+
+/// `PUT /api/v1/me/notifications` — replace them (every field required).
+pub async fn put_notify(state: Data, p: Principal, body: web::Json<super::NotifyPrefs>) -> Result<HttpResponse, AppError> {
+    let id = p.agent_id()?;
+    let prefs = body.into_inner();
+    state.db.write(move |c| store::set_notify_prefs(c, id, &prefs)).await?;
+    Ok(HttpResponse::Ok().json(prefs))
+}

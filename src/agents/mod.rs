@@ -54,6 +54,28 @@ pub struct AgentPatch {
     pub locale: Option<String>,
 }
 
+/// How the console tells this agent about new work (issue 14): a sound, which events raise the
+/// popup, and desktop notifications while the tab is hidden. Every field is required on
+/// write, so a client cannot half-set it by accident.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyPrefs {
+    /// Play a chime.
+    pub sound: bool,
+    /// A new chat waiting in the queue, or one routed to me.
+    pub new_chat: bool,
+    /// A new visitor message in one of my chats while I am elsewhere.
+    pub new_message: bool,
+    /// Desktop notifications while the console tab is hidden.
+    pub desktop: bool,
+}
+
+impl Default for NotifyPrefs {
+    fn default() -> Self {
+        NotifyPrefs { sound: true, new_chat: true, new_message: true, desktop: true }
+    }
+}
+
 pub fn validate_name(name: &str) -> Result<String, AppError> {
     let n = name.trim();
     if n.is_empty() {

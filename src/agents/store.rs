@@ -161,3 +161,18 @@ pub fn set_totp_last_step(conn: &Connection, id: i64, step: i64) -> Result<(), A
     conn.execute("UPDATE agents SET totp_last_step = max(coalesce(totp_last_step, ?2), ?2) WHERE id = ?1", params![id, step])?;
     Ok(())
 }
+
+/// The agent's notification settings (defaults when never set or unreadable).
+pub fn notify_prefs(conn: &Connection, id: i64) -> Result<Option<super::NotifyPrefs>, AppError> {
+    let raw: Option<Option<String>> = conn.query_row("SELECT notify FROM agents WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+    Ok(raw.map(|json| json.and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default()))
+}
+
+pub fn set_notify_prefs(conn: &Connection, id: i64, prefs: &super::NotifyPrefs) -> Result<(), AppError> {
+    let json = serde_json::to_string(prefs).map_err(|e| AppError::internal(format!("notify prefs: {e}")))?;
+    let n = conn.execute("UPDATE agents SET notify = ?2 WHERE id = ?1", params![id, json])?;
+    if n == 0 {
+        return Err(AppError::not_found("agent"));
+    }
+    Ok(())
+}

@@ -163,3 +163,29 @@ pub async fn set_tags(state: Data, p: Principal, path: web::Path<i64>, body: web
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"tags": tags})))
 }
+
+/// Earlier chats shown to a returning visitor: at most this many, each with at most
+/// `EARLIER_MESSAGES` of its last messages.
+pub const EARLIER_CHATS: u32 = 20;
+pub const EARLIER_MESSAGES: usize = 200;
+
+/// `GET /api/v1/widget/chats` (visitor token) — the visitor's ended chats, newest first, with
+/// their messages (system lines carry their event for the widget to translate).
+pub async fn widget_chats(state: Data, req: actix_web::HttpRequest) -> Result<HttpResponse, AppError> {
+    let visitor = super::visitor_from_request(&state, &req).await?;
+    let items = state
+        .db
+        .read(move |c| {
+            let mut out = Vec::new();
+            for (id, created_at) in store::ended_convs_of_visitor(c, visitor, EARLIER_CHATS)? {
+                // What the visitor saw: never the agents' internal lines (whispers, notes).
+                let mut messages = store::visitor_messages_between(c, id, 0, i64::MAX)?;
+                let skip = messages.len().saturating_sub(EARLIER_MESSAGES);
+                messages.drain(..skip);
+                out.push(serde_json::json!({"id": id, "created_at": created_at, "messages": messages}));
+            }
+            Ok(out)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"items": items})))
+}

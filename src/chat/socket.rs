@@ -461,6 +461,7 @@ pub fn conv_frame(c: &ConvRow, agent_name: Option<String>) -> WelcomeConversatio
         agent_name,
         agent_delivered_seq: c.agent_delivered_seq,
         agent_read_seq: c.agent_read_seq,
+        visitor_read_seq: c.visitor_read_seq,
     }
 }
 

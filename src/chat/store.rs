@@ -179,6 +179,8 @@ pub struct ConvRow {
     pub first_agent_reply_at: Option<i64>,
     pub agent_delivered_seq: i64,
     pub agent_read_seq: i64,
+    /// The last message the visitor has seen.
+    pub visitor_read_seq: i64,
 }
 
 fn conv_row(r: &Row) -> rusqlite::Result<ConvRow> {
@@ -192,10 +194,11 @@ fn conv_row(r: &Row) -> rusqlite::Result<ConvRow> {
         first_agent_reply_at: r.get(6)?,
         agent_delivered_seq: r.get(7)?,
         agent_read_seq: r.get(8)?,
+        visitor_read_seq: r.get(9)?,
     })
 }
 
-const CONV_ROW: &str = "SELECT id, visitor_id, agent_id, status, last_seq, created_at, first_agent_reply_at, agent_delivered_seq, agent_read_seq FROM conversations";
+const CONV_ROW: &str = "SELECT id, visitor_id, agent_id, status, last_seq, created_at, first_agent_reply_at, agent_delivered_seq, agent_read_seq, visitor_read_seq FROM conversations";
 
 pub fn conv(conn: &Connection, id: i64) -> Result<Option<ConvRow>, AppError> {
     Ok(conn.query_row(&format!("{CONV_ROW} WHERE id = ?1"), [id], conv_row).optional()?)
@@ -568,6 +571,15 @@ pub fn conversations_of_contact(conn: &Connection, contact_id: i64, limit: u32) 
     let rows = st.query_map(params![contact_id, limit], |r| {
         Ok(ContactChat { id: r.get(0)?, agent_id: r.get(1)?, status: Status::parse(&r.get::<_, String>(2)?), created_at: r.get(3)? })
     })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// A visitor's ended chats as (id, created_at), newest first: what a returning visitor sees
+/// under "Earlier chats" in the widget.
+pub fn ended_convs_of_visitor(conn: &Connection, visitor_id: i64, limit: u32) -> Result<Vec<(i64, i64)>, AppError> {
+    let mut st = conn
+        .prepare_cached("SELECT id, created_at FROM conversations WHERE visitor_id = ?1 AND status = 'ended' ORDER BY id DESC LIMIT ?2")?;
+    let rows = st.query_map(params![visitor_id, limit], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 

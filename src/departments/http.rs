@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 
-use super::{DepartmentPatch, NewDepartment, store};
+use super::{DepartmentPatch, Members, NewDepartment, store};
 use crate::audit::Actor;
 use crate::auth::Principal;
 use crate::error::AppError;
@@ -45,6 +45,22 @@ pub async fn delete(state: Data, p: Principal, path: web::Path<i64>) -> Result<H
     // Internal chat: its team room is gone; consoles re-read their rooms.
     state.hub.agents_changed().await;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// `PUT /api/v1/departments/{id}/members` — exactly these agents are the department's members.
+pub async fn set_members(state: Data, p: Principal, path: web::Path<i64>, body: web::Json<Members>) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let body = body.into_inner();
+    let actor = Actor::from(&p);
+    let now = state.now();
+    let changed = state.db.write(move |c| super::set_members(c, id, &body, &actor, now)).await?;
+    // Committed: the agents who joined or left re-check what their sockets may see.
+    for a in changed.added.iter().chain(&changed.removed) {
+        state.hub.agent_changed(*a).await;
+    }
+    // Routing: new members may take waiting chats of this department.
+    crate::routing::dispatch(&state).await;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"agent_ids": changed.agent_ids})))
 }
 
 /// `GET /api/v1/departments/overview` — per department: open, pending and unassigned tickets,

@@ -136,6 +136,45 @@ pub fn delete(conn: &rusqlite::Connection, id: i64, actor: &Actor, now: i64) -> 
     Ok(())
 }
 
+/// `PUT /departments/{id}/members`: the whole member list at once (the Departments page edits
+/// membership in bulk; the Agents page edits one agent's departments with `agents::update`).
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct Members {
+    pub agent_ids: Vec<i64>,
+}
+
+/// What a membership change did: the new member list, and who joined or left (their sockets
+/// re-check their rights after the commit).
+#[derive(Serialize, Debug)]
+pub struct MembersChanged {
+    pub agent_ids: Vec<i64>,
+    pub added: Vec<i64>,
+    pub removed: Vec<i64>,
+}
+
+/// At most this many agents in one membership request.
+pub const MAX_MEMBERS: usize = 1000;
+
+pub fn set_members(conn: &rusqlite::Connection, id: i64, body: &Members, actor: &Actor, now: i64) -> Result<MembersChanged, AppError> {
+    if body.agent_ids.len() > MAX_MEMBERS {
+        return Err(AppError::invalid(format!("agent_ids: at most {MAX_MEMBERS}")));
+    }
+    let d = store::get(conn, id)?.ok_or_else(|| AppError::not_found("department"))?;
+    let mut wanted = body.agent_ids.clone();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let before = store::member_ids(conn, id)?;
+    store::set_members(conn, id, &wanted)?;
+    let added: Vec<i64> = wanted.iter().copied().filter(|a| !before.contains(a)).collect();
+    let removed: Vec<i64> = before.iter().copied().filter(|a| !wanted.contains(a)).collect();
+    if !added.is_empty() || !removed.is_empty() {
+        let details = serde_json::json!({"added": added, "removed": removed});
+        audit::store::record(conn, now, actor, "department.members", Some(&d.name), Some(&details))?;
+    }
+    Ok(MembersChanged { agent_ids: wanted, added, removed })
+}
+
 // ---- ticket options (moved from tickets)
 
 /// What a department asks of its tickets: a subject rule (T2), "Next only" (T5) and the reply

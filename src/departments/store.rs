@@ -112,6 +112,28 @@ pub fn of_agent(conn: &Connection, agent_id: i64) -> Result<Vec<i64>, AppError> 
     Ok(st.query_map([agent_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
 }
 
+/// Every member of a department (disabled agents too), by id.
+pub fn member_ids(conn: &Connection, department_id: i64) -> Result<Vec<i64>, AppError> {
+    let mut st = conn.prepare_cached("SELECT agent_id FROM department_members WHERE department_id = ?1 ORDER BY agent_id")?;
+    Ok(st.query_map([department_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Make exactly `agent_ids` the members of a department; every id must be an agent.
+pub fn set_members(conn: &Connection, department_id: i64, agent_ids: &[i64]) -> Result<(), AppError> {
+    for a in agent_ids {
+        let exists: bool = conn.query_row("SELECT count(*) > 0 FROM agents WHERE id = ?1", [a], |r| r.get(0))?;
+        if !exists {
+            return Err(AppError::invalid(format!("agent_ids: no agent {a}")));
+        }
+    }
+    conn.execute("DELETE FROM department_members WHERE department_id = ?1", [department_id])?;
+    let mut st = conn.prepare("INSERT OR IGNORE INTO department_members (department_id, agent_id) VALUES (?1, ?2)")?;
+    for a in agent_ids {
+        st.execute(params![department_id, a])?;
+    }
+    Ok(())
+}
+
 /// Enabled members of a department as (agent id, name), by name.
 pub fn members(conn: &Connection, department_id: i64) -> Result<Vec<(i64, String)>, AppError> {
     let mut st = conn.prepare(

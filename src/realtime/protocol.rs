@@ -650,6 +650,9 @@ pub struct WelcomeConversation {
     pub agent_name: Option<String>,
     pub agent_delivered_seq: i64,
     pub agent_read_seq: i64,
+    /// The last message the visitor has seen: later agent messages are unread (the launcher's
+    /// badge for a returning visitor).
+    pub visitor_read_seq: i64,
 }
 
 #[derive(Serialize, Debug, Clone)]
@@ -922,6 +925,7 @@ mod tests {
                         agent_name: None,
                         agent_delivered_seq: 0,
                         agent_read_seq: 0,
+                        visitor_read_seq: 1,
                     }),
                     sneak_peek: false,
                     routing: crate::routing::ops::WidgetRouting {
@@ -948,7 +952,7 @@ mod tests {
                     .into(),
                     known: Some(crate::widget::Known { name: Some("Ann".into()), email: None, phone: None, consent: false }),
                 }),
-                r#"{"agents_online":2,"closed":null,"default_department":3,"departments":[{"closed":"hours","id":3,"name":"Sales","offline":"form","open":false}],"offline":"hide","open":true,"conversation":{"agent_delivered_seq":0,"agent_name":null,"agent_read_seq":0,"id":12,"last_seq":1,"status":"active"},"known":{"consent":false,"email":null,"name":"Ann","phone":null},"prechat":{"3":{"consent":"I agree","fields":[{"kind":"email","required":true}]}},"sneak_peek":false,"token":"Vx3","type":"welcome","v":1,"visitor":{"id":7}}"#.into(),
+                r#"{"agents_online":2,"closed":null,"default_department":3,"departments":[{"closed":"hours","id":3,"name":"Sales","offline":"form","open":false}],"offline":"hide","open":true,"conversation":{"agent_delivered_seq":0,"agent_name":null,"agent_read_seq":0,"id":12,"last_seq":1,"status":"active","visitor_read_seq":1},"known":{"consent":false,"email":null,"name":"Ann","phone":null},"prechat":{"3":{"consent":"I agree","fields":[{"kind":"email","required":true}]}},"sneak_peek":false,"token":"Vx3","type":"welcome","v":1,"visitor":{"id":7}}"#.into(),
             ),
             (
                 ServerFrame::AgentWelcome(AgentWelcome {

@@ -27,6 +27,7 @@ mod server;
 mod socket_code;
 mod summary;
 mod team;
+mod team_setup;
 mod teamchat;
 mod tickets;
 mod totp;

@@ -142,6 +142,14 @@ const ENTRIES: &[Entry] = &[
         tables: &["departments", "audit_log"],
     },
     Entry {
+        method: "PUT",
+        path: "/api/v1/departments/{id}/members",
+        obj: Obj::NewDepartment,
+        body: |_, _| Some(json!({"agent_ids": []})),
+        allowed: ADMINS,
+        tables: &["department_members", "audit_log"],
+    },
+    Entry {
         method: "DELETE",
         path: "/api/v1/departments/{id}",
         obj: Obj::NewDepartment,

@@ -313,6 +313,20 @@ async fn a_whisper_reaches_agents_only_never_the_visitor_socket_replay_or_transc
     assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
     let tm = app.dump("ticket_messages").await;
     assert!(tm.iter().any(|row| row.contains("We have 5% today")) && !tm.iter().any(|row| row.contains("Offer 10%")), "{tm:?}");
+    // The visitor's earlier chats (shown when they come back) hold what they saw, not the whisper.
+    wa.send(json!({"type": "end", "conversation": conv})).await;
+    until(&mut wa, "the end of the chat", |f| f["type"] == "chat" && f["op"] == "ended").await;
+    let earlier: Value = reqwest::Client::new()
+        .get(app.url("/api/v1/widget/chats"))
+        .header("X-Visitor-Token", &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let text = earlier.to_string();
+    assert!(text.contains("We have 5% today") && !text.contains("Offer 10%"), "earlier chats carry the whisper: {text}");
 
     // Ann, an agent, can neither whisper nor take over, and nothing changes.
     let before = (app.dump("conversations").await, app.dump("messages").await);

@@ -92,6 +92,8 @@ test('departments, a token shown once, the audit log, and the phone layout', asy
   assert.match(await page.getByTestId('token-value').innerText(), /^fdt_/);
   await page.getByTestId('tokens-table').getByText('backup script').waitFor();
   await page.getByTestId('tokens-table').getByRole('button').first().click();
+  // Revoking asks first, in the console's own dialog.
+  await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
   await page.getByTestId('tokens-table').getByText('backup script').waitFor({ state: 'detached' });
 
   await page.getByTestId('nav-audit').click();

@@ -141,8 +141,8 @@ test('ticket desk: create, reply, note, status, snooze, canned, next, merge, vie
   await admin.getByTestId('other-tickets').getByText('#1001').waitFor();
   await admin.getByTestId('merge-toggle').click();
   await admin.getByTestId('merge-into').fill('1001');
-  admin.once('dialog', (d) => d.accept());
   await admin.getByTestId('merge').click();
+  await admin.getByRole('dialog').getByRole('button', { name: 'Continue' }).click();
   await admin.waitForURL(/\/tickets\/1001$/);
   await thread.getByText('Also, the invoice address is wrong.').waitFor();
   await thread.getByText(/merged ticket #1003 into this one/).waitFor();
@@ -150,8 +150,8 @@ test('ticket desk: create, reply, note, status, snooze, canned, next, merge, vie
   await screenshot(admin, 'tickets-merged');
 
   // Split that message off again, then transfer the new ticket to Ben with a note.
-  admin.once('dialog', (d) => d.accept());
   await thread.getByTestId('thread-customer').filter({ hasText: 'invoice address is wrong' }).getByTestId('split').click();
+  await admin.getByRole('dialog').getByRole('button', { name: 'Continue' }).click();
   await admin.waitForURL(/\/tickets\/1004$/);
   await admin.getByTestId('ticket-subject').getByText('Refund for order 1042 (split from #1001)').waitFor();
   await thread.getByText('Also, the invoice address is wrong.').waitFor();

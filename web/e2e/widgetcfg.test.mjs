@@ -235,8 +235,9 @@ test('appearance: live preview of the real widget, then /demo after reload in ea
   assert.match(secret, /^[0-9a-f]{64}$/);
   await admin.page.getByRole('button', { name: 'Python' }).click();
   await admin.page.getByText('hmac.new(os.environ["FRONTDESK_IDENTITY_SECRET"]').waitFor();
-  admin.page.once('dialog', (d) => d.accept());
   await admin.page.getByRole('button', { name: 'Make a new secret' }).click();
+  // The in-app dialog asks first; its confirm button carries the same words.
+  await admin.page.getByRole('dialog').getByRole('button', { name: 'Make a new secret' }).click();
   await admin.page.getByRole('status').getByText('A new secret is in force. Update your site.').waitFor();
   assert.notEqual(await admin.page.getByTestId('identity-secret').inputValue(), secret);
   await admin.ctx.close();

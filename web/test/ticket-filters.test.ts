@@ -51,6 +51,8 @@ describe('composer helpers', () => {
   // Unit names come from the ICU data of the runtime, so only their shape is checked.
   it.each([
     [512, 'en', /^512\sbyte/],
+    [83, 'en', /^83\sbytes$/],
+    [83, 'ru', /^83\sбайта$/],
     [2048, 'en', /^2\skB$/],
     [2048, 'ru', /^2\s[кК]Б$/],
     [5 * 1024 * 1024 + 200_000, 'pl', /^5,2\sMB$/],

@@ -24,6 +24,10 @@ declare global {
     get: () => { try { return localStorage.getItem(KEY) || ''; } catch { return ''; } },
     set: (v: string) => { try { localStorage.setItem(KEY, v); } catch { /* blocked */ } },
   };
+  // Open or closed, for this tab: a reload or the next page of the site restores it.
+  const OPEN = 'frontdesk_open';
+  const remember = (open: boolean) => { try { if (open) sessionStorage.setItem(OPEN, '1'); else sessionStorage.removeItem(OPEN); } catch { /* blocked */ } };
+  const wasOpen = () => { try { return sessionStorage.getItem(OPEN) === '1'; } catch { return false; } };
 
   const css = (el: HTMLElement, s: Record<string, string>) => Object.assign(el.style, s);
   const mobile = () => innerWidth < 480;
@@ -41,7 +45,17 @@ declare global {
   const button = document.createElement('button');
   button.type = 'button';
   button.setAttribute('aria-label', 'Chat');
-  button.appendChild(document.createTextNode('💬'));
+  // An inline SVG, not an emoji: without an emoji font that would be an empty box.
+  // Built with DOM calls (no markup, no style attribute: a host page's CSP may forbid inline styles).
+  const SVG = 'http://www.w3.org/2000/svg';
+  const icon = document.createElementNS(SVG, 'svg');
+  const path = document.createElementNS(SVG, 'path');
+  for (const [k, v] of Object.entries({ viewBox: '0 0 24 24', width: '28', height: '28', fill: 'none', stroke: 'currentColor', 'stroke-width': '2', 'stroke-linejoin': 'round', 'aria-hidden': 'true', focusable: 'false' })) icon.setAttribute(k, v);
+  path.setAttribute('d', 'M21 15a2 2 0 0 1-2 2H7l-4 4V5a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2z');
+  icon.appendChild(path);
+  css(icon as unknown as HTMLElement, { display: 'block', margin: 'auto' });
+  button.appendChild(icon);
+  let label: HTMLSpanElement | undefined;
   css(button, { position: 'fixed', right: '20px', bottom: '20px', width: '60px', height: '60px', borderRadius: '50%', border: '0', background: '#2563eb', color: '#fff', fontSize: '28px', cursor: 'pointer', boxShadow: '0 4px 14px rgba(0,0,0,.25)', zIndex: '2147483000', display: hideLauncher ? 'none' : 'block' });
   const badge = document.createElement('span');
   css(badge, { position: 'absolute', top: '-4px', right: '-4px', minWidth: '20px', height: '20px', borderRadius: '10px', background: '#dc2626', color: '#fff', font: 'bold 12px/20px sans-serif', display: 'none' });
@@ -55,6 +69,15 @@ declare global {
   let side = 'right';
   let x = 20;
   let y = 20;
+  const show = (focus: boolean) => {
+    place();
+    frame.style.display = 'block';
+    button.style.display = 'none';
+    remember(true);
+    // Opened by the visitor: the keyboard focus moves into the chat (not on a restore).
+    if (focus) frame.focus();
+    post({ type: 'fd:open', department: dept, focus });
+  };
   const place = () => {
     const m = mobile();
     css(frame, m ? { inset: '0', width: '100%', height: '100%', left: '0', right: '0', bottom: '0' } : { inset: 'auto', [side]: `${x}px`, bottom: `${y}px`, width: '370px', height: `min(600px, calc(100% - ${2 * y}px))`, borderRadius: '12px', boxShadow: '0 8px 30px rgba(0,0,0,.25)' });
@@ -63,15 +86,18 @@ declare global {
   const api: FrontdeskApi & { loaded: boolean } = {
     loaded: true,
     open(opts) {
-      place();
-      frame.style.display = 'block';
-      button.style.display = 'none';
       dept = opts?.department ?? null;
-      post({ type: 'fd:open', department: dept });
+      show(true);
     },
     close() {
+      const hadFocus = document.activeElement === frame;
       frame.style.display = 'none';
-      if (!hideLauncher) button.style.display = 'block';
+      remember(false);
+      if (!hideLauncher) {
+        button.style.display = 'block';
+        // Focus goes back where the visitor opened the chat from.
+        if (hadFocus) button.focus();
+      }
       post({ type: 'fd:closed' });
     },
   };
@@ -100,7 +126,10 @@ declare global {
       y = Number(st.y) || 0;
       css(button, { left: 'auto', right: 'auto', [side]: `${x}px`, bottom: `${y}px`, background: String(st.color), color: String(st.text) });
       if (st.label) {
-        button.firstChild!.textContent = `💬 ${st.label}`;
+        // The admin's launcher text next to the icon (the icon stays: it is the button's shape).
+        if (!label) button.appendChild((label = document.createElement('span')));
+        label.textContent = st.label;
+        css(icon as unknown as HTMLElement, { display: 'inline-block', margin: '0 8px 0 0', verticalAlign: 'middle' });
         css(button, { width: 'auto', borderRadius: '30px', padding: '0 20px', fontSize: '16px' });
       }
       if (frame.style.display === 'block') place();
@@ -108,6 +137,7 @@ declare global {
     else if (d.type === 'fd:unread') {
       badge.textContent = String(d.count || '');
       badge.style.display = d.count ? 'block' : 'none';
+      button.setAttribute('aria-label', d.count ? `Chat (${d.count})` : 'Chat');
     }
   });
   // Single-page sites change pages without reloading: report those navigations too.
@@ -126,6 +156,7 @@ declare global {
   const mountAll = () => {
     document.body.appendChild(frame);
     document.body.appendChild(button);
+    if (wasOpen()) show(false);
   };
   if (document.body) mountAll();
   else addEventListener('DOMContentLoaded', mountAll);

@@ -94,6 +94,8 @@ export interface VisitorConversation {
   agent_name: string | null;
   agent_delivered_seq: number;
   agent_read_seq: number;
+  /** The last message the visitor has seen (agent messages after it are unread). */
+  visitor_read_seq: number;
 }
 
 /** A team room of the internal chat as one agent sees it (`teamchat::RoomSummary`). */

@@ -5,6 +5,7 @@ import { api, type Attachment } from '../../shared/api';
 import { codeText, isSupervisor, t, ui } from '../state.svelte';
 import { live, type LiveFrame } from '../live.svelte';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './colours';
+import { notifier } from '../notify/notifier.svelte';
 
 export type { Conversation };
 export type Message = ChatMessage;
@@ -16,6 +17,12 @@ export interface Pending {
   failed?: string;
   /** A whisper on its way. */
   internal?: boolean;
+}
+
+/** The chat page is on screen (the console's start page is the chat page). */
+function onChatsPage(): boolean {
+  const page = ui.path.split('/')[1] || 'chats';
+  return page === 'chats';
 }
 
 function visitorLabel(c: Conversation): string {
@@ -155,6 +162,7 @@ class ChatStore {
     } else {
       this.queue = this.queue.filter((c) => c.id !== f.conversation);
       if (this.incoming?.id === f.conversation) this.incoming = null;
+      notifier.clear(f.conversation, ['queued']);
       // Supervisors see every chat live (C3/C7): a colleague's new chat joins Supervised.
       if (f.agent_id != null && f.agent_id !== ui.me?.id && isSupervisor()) void this.supervise(f.conversation);
     }
@@ -177,16 +185,25 @@ class ChatStore {
     this.queue = this.queue.filter((c) => c.id !== f.conversation.id);
     this.selected = f.conversation.id;
     this.incoming = null;
+    notifier.clear(f.conversation.id);
   }
 
   /** Routing gave me a chat: it joins My chats (and opens when nothing else is open). */
   private onAssigned(f: LiveFrame<'assigned'>) {
+    const known = this.mine.some((c) => c.id === f.conversation.id);
     this.mine = this.upsert(this.mine, f.conversation);
     this.supervised = this.supervised.filter((c) => c.id !== f.conversation.id);
     this.finishWaiting(f.conversation.id, '');
     this.queue = this.queue.filter((c) => c.id !== f.conversation.id);
     if (this.selected === null) this.selected = f.conversation.id;
     if (this.incoming?.id === f.conversation.id) this.incoming = null;
+    notifier.clear(f.conversation.id, ['queued']);
+    // A chat routed to me (not a replay after a reconnect) is new work wherever I am.
+    if (!known) {
+      notifier.raise({ kind: 'assigned', conversation: f.conversation.id, who: visitorLabel(f.conversation), preview: f.conversation.preview ?? '' }, t('notify.assigned'));
+      // Opened on the chat page in front of the agent: the chime was enough.
+      if (this.selected === f.conversation.id && onChatsPage() && document.visibilityState === 'visible') notifier.clear(f.conversation.id, ['assigned']);
+    }
   }
 
   private onOpened(f: LiveFrame<'opened'>) {
@@ -225,6 +242,7 @@ class ChatStore {
   private onEnded(conversation: number) {
     const c = this.mine.find((x) => x.id === conversation) ?? this.supervised.find((x) => x.id === conversation);
     if (c) c.status = 'ended';
+    notifier.clear(conversation);
   }
 
   private onError(f: LiveFrame<'error'>) {
@@ -260,23 +278,24 @@ class ChatStore {
     }
     if (m.author.kind === 'visitor' && this.isMine(m.conversation)) {
       live.send({ type: 'delivered', conversation: m.conversation, seq: m.seq });
-      if (this.selected === m.conversation && document.visibilityState === 'visible') this.markRead(m.conversation);
+      if (this.selected === m.conversation && document.visibilityState === 'visible' && onChatsPage()) this.markRead(m.conversation);
       else {
         this.unread[m.conversation] = (this.unread[m.conversation] ?? 0) + 1;
-        notify(t('chat.new_message_from', { name: c ? visitorLabel(c) : '' }), m.body);
+        const who = c ? visitorLabel(c) : '';
+        notifier.raise({ kind: 'message', conversation: m.conversation, who, preview: m.body || m.attachment?.name || '' }, t('chat.new_message_from', { name: who }));
       }
     }
   }
 
   private notifyIncoming(c: Conversation) {
     this.incoming = c;
-    beep();
-    notify(t('chat.incoming'), c.preview ?? '');
+    notifier.raise({ kind: 'queued', conversation: c.id, who: visitorLabel(c), preview: c.preview ?? '' }, t('chat.incoming'));
   }
 
   select(id: number) {
     this.selected = id;
     this.unread[id] = 0;
+    notifier.clear(id, ['assigned', 'message']);
     const known = this.messages[id];
     if (!this.isMine(id) && !this.following.has(id)) {
       live.send({ type: 'open', conversation: id, last_seq: known?.at(-1)?.seq ?? 0 });
@@ -367,6 +386,5 @@ export function notify(title: string, body: string) {
   }
 }
 
-export function askNotificationPermission() {
-  if (typeof Notification !== 'undefined' && Notification.permission === 'default') void Notification.requestPermission();
-}
+/** Ask for desktop notifications (on a click: browsers allow it only then). */
+export { askPermission as askNotificationPermission } from '../notify/notifier.svelte';

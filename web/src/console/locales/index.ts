@@ -39,15 +39,19 @@ import { reports_en } from './reports-en';
 import { reports_ru } from './reports-ru';
 import { reports_uk } from './reports-uk';
 import { reports_pl } from './reports-pl';
+import { newcomer_en } from './newcomer-en';
+import { newcomer_ru } from './newcomer-ru';
+import { newcomer_uk } from './newcomer-uk';
+import { newcomer_pl } from './newcomer-pl';
 
 /** Every key the console may translate: English defines them, the others must match. */
-export type Key = keyof typeof en | keyof typeof tickets_en | keyof typeof admin_en | keyof typeof mail_en | keyof typeof routing_en | keyof typeof team_en | keyof typeof bans_en | keyof typeof visitors_en | keyof typeof widget_en | keyof typeof reports_en;
+export type Key = keyof typeof en | keyof typeof tickets_en | keyof typeof admin_en | keyof typeof mail_en | keyof typeof routing_en | keyof typeof team_en | keyof typeof bans_en | keyof typeof visitors_en | keyof typeof widget_en | keyof typeof reports_en | keyof typeof newcomer_en;
 
 export const dicts: Record<Locale, Record<Key, Entry>> = {
-  en: { ...en, ...tickets_en, ...admin_en, ...mail_en, ...routing_en, ...team_en, ...bans_en, ...visitors_en, ...widget_en, ...reports_en },
-  ru: { ...ru, ...tickets_ru, ...admin_ru, ...mail_ru, ...routing_ru, ...team_ru, ...bans_ru, ...visitors_ru, ...widget_ru, ...reports_ru },
-  uk: { ...uk, ...tickets_uk, ...admin_uk, ...mail_uk, ...routing_uk, ...team_uk, ...bans_uk, ...visitors_uk, ...widget_uk, ...reports_uk },
-  pl: { ...pl, ...tickets_pl, ...admin_pl, ...mail_pl, ...routing_pl, ...team_pl, ...bans_pl, ...visitors_pl, ...widget_pl, ...reports_pl },
+  en: { ...en, ...tickets_en, ...admin_en, ...mail_en, ...routing_en, ...team_en, ...bans_en, ...visitors_en, ...widget_en, ...reports_en, ...newcomer_en },
+  ru: { ...ru, ...tickets_ru, ...admin_ru, ...mail_ru, ...routing_ru, ...team_ru, ...bans_ru, ...visitors_ru, ...widget_ru, ...reports_ru, ...newcomer_ru },
+  uk: { ...uk, ...tickets_uk, ...admin_uk, ...mail_uk, ...routing_uk, ...team_uk, ...bans_uk, ...visitors_uk, ...widget_uk, ...reports_uk, ...newcomer_uk },
+  pl: { ...pl, ...tickets_pl, ...admin_pl, ...mail_pl, ...routing_pl, ...team_pl, ...bans_pl, ...visitors_pl, ...widget_pl, ...reports_pl, ...newcomer_pl },
 };
 
 /** For keys built at run time from server data (event codes, error codes). */

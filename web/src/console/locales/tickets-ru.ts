@@ -52,7 +52,7 @@ export const tickets_ru = {
   'tickets.customer': 'Клиент',
   'tickets.customer_hint': 'Имя или email',
   'tickets.customer_name': 'Имя клиента',
-  'tickets.customer_email': 'Email клиента',
+  'tickets.customer_email': 'Эл. почта клиента',
   'tickets.search': 'Поиск',
   'tickets.search_hint': 'Слова из темы и сообщений',
   'tickets.date_from': 'Создан с',

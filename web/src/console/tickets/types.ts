@@ -215,5 +215,7 @@ export function localDateTime(v: string): number | null {
 /** "2 kB", "2 КБ", … in the agent's language (Intl knows the unit names, no dictionary needed). */
 export function fileSize(n: number, locale: string): string {
   const [value, unit] = n < 1024 ? [n, 'byte'] : n < 1024 * 1024 ? [n / 1024, 'kilobyte'] : [n / 1024 / 1024, 'megabyte'];
-  return new Intl.NumberFormat(locale, { style: 'unit', unit, unitDisplay: 'short', maximumFractionDigits: unit === 'megabyte' ? 1 : 0 }).format(value as number);
+  // Bytes spelled out ("83 bytes", "83 байта"): the short form is "83 byte" in English.
+  const unitDisplay = unit === 'byte' ? 'long' : 'short';
+  return new Intl.NumberFormat(locale, { style: 'unit', unit, unitDisplay, maximumFractionDigits: unit === 'megabyte' ? 1 : 0 }).format(value as number);
 }

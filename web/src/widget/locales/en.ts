@@ -84,4 +84,5 @@ export const en = {
   rate_comment: "Comment (optional)",
   rate_send: "Send rating",
   rate_thanks: "Thank you for your rating!",
+  earlier_chats: "Earlier chats ({n})",
 } satisfies Dict;

@@ -85,4 +85,5 @@ export const pl = {
   rate_comment: "Komentarz (opcjonalnie)",
   rate_send: "Wyślij ocenę",
   rate_thanks: "Dziękujemy za ocenę!",
+  earlier_chats: "Wcześniejsze czaty ({n})",
 } satisfies Record<keyof typeof en, Entry>;

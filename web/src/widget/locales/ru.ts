@@ -85,4 +85,5 @@ export const ru = {
   rate_comment: "Комментарий (необязательно)",
   rate_send: "Отправить оценку",
   rate_thanks: "Спасибо за оценку!",
+  earlier_chats: "Прошлые чаты ({n})",
 } satisfies Record<keyof typeof en, Entry>;

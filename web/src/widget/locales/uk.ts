@@ -85,4 +85,5 @@ export const uk = {
   rate_comment: "Коментар (необовʼязково)",
   rate_send: "Надіслати оцінку",
   rate_thanks: "Дякуємо за оцінку!",
+  earlier_chats: "Попередні чати ({n})",
 } satisfies Record<keyof typeof en, Entry>;

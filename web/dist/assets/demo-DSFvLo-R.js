@@ -1,0 +1,1 @@
+var e=document.querySelector(`[data-snippet]`);e&&(e.textContent=`<script async src="${location.origin}/widget.js"><\/script>`);
