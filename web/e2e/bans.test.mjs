@@ -123,7 +123,9 @@ test('required tag, tags in the archive, bans by token and by range with unban',
   await row.getByRole('button', { name: 'Lift ban' }).click();
   await agent.getByRole('status').getByText('Ban lifted.').waitFor();
   assert.equal(await visit(visitor, frames), 'welcome');
-  await launcher.click();
+  // The widget keeps its open state across reloads: it comes back open, or the launcher opens it.
+  await Promise.race([launcher.waitFor(), w.getByTestId('w-input').waitFor()]);
+  if (await launcher.isVisible()) await launcher.click();
   await w.getByTestId('w-input').waitFor();
 
   // Separately: an address range holding 127.0.0.1, banned on the Bans page.
@@ -149,7 +151,8 @@ test('required tag, tags in the archive, bans by token and by range with unban',
   await table.getByRole('row').filter({ hasText: 'bot farm' }).getByRole('button', { name: 'Lift ban' }).click();
   await agent.getByRole('status').getByText('Ban lifted.').waitFor();
   assert.equal(await visit(visitor, frames), 'welcome');
-  await launcher.waitFor();
+  // Back: the launcher, or the widget itself when it was open before the ban (it keeps its state).
+  await Promise.race([launcher.waitFor(), w.getByTestId('w-input').waitFor()]);
   assert.equal(await visit(other, otherFrames), 'welcome');
 
   const audit = await (await agent.request.get(`${server.url}/api/v1/audit`)).json();

@@ -222,6 +222,9 @@ test('appearance: live preview of the real widget, then /demo after reload in ea
   await launcher.click();
   await v.w.getByText('Hi from Acme! How can we help?').waitFor();
   await v.page.reload();
+  // The widget comes back open after a reload (it keeps its state); closed, the launcher shows the text.
+  await v.w.getByText('Hi from Acme! How can we help?').waitFor();
+  await v.w.getByRole('button', { name: 'Close' }).click();
   await v.page.getByRole('button', { name: 'Chat' }).getByText('Questions?').waitFor();
   await screenshot(v.page, 'widgetcfg-demo');
   await v.ctx.close();
