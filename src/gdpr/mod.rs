@@ -54,10 +54,12 @@ pub fn export_zip(c: &Connection, contact_id: i64, now: i64) -> Result<(Vec<u8>,
     store::in_read_tx(c, || {
         let s = store::scope(c, contact_id)?.ok_or_else(|| AppError::not_found("contact"))?;
         let contact = store::contact_row(c, contact_id)?.pop().map(Value::Object).unwrap_or(Value::Null);
+        let notes = store::contact_note_rows(c, contact_id)?;
         let mut visitors = Vec::new();
         for &v in &s.visitors {
             for mut row in store::visitor_rows(c, v)? {
                 row.insert("page_views".into(), json!(store::page_view_rows(c, v)?));
+                row.insert("invitations".into(), json!(store::invitation_rows(c, v)?));
                 visitors.push(Value::Object(row));
             }
         }
@@ -65,6 +67,8 @@ pub fn export_zip(c: &Connection, contact_id: i64, now: i64) -> Result<(Vec<u8>,
         for &id in &s.conversations {
             for mut row in store::conversation_rows(c, id)? {
                 row.insert("messages".into(), json!(store::message_rows(c, id)?));
+                row.insert("tags".into(), json!(store::conversation_tags(c, id)?));
+                row.insert("rating".into(), json!(store::rating_rows(c, id)?.pop()));
                 conversations.push(Value::Object(row));
             }
         }
@@ -109,6 +113,7 @@ pub fn export_zip(c: &Connection, contact_id: i64, now: i64) -> Result<(Vec<u8>,
             "format": "frontdesk-contact-export/1",
             "exported_at": now,
             "contact": contact,
+            "notes": notes,
             "visitors": visitors,
             "conversations": conversations,
             "tickets": tickets,

@@ -141,6 +141,23 @@ pub fn page_view_rows(c: &Connection, visitor: i64) -> Result<Rows, AppError> {
 pub fn conversation_rows(c: &Connection, id: i64) -> Result<Rows, AppError> {
     rows(c, "SELECT * FROM conversations WHERE id = ?1", [id])
 }
+/// A chat's rating by the visitor (W8) and its tags.
+pub fn rating_rows(c: &Connection, conversation: i64) -> Result<Rows, AppError> {
+    rows(c, "SELECT * FROM chat_ratings WHERE conversation_id = ?1", [conversation])
+}
+pub fn conversation_tags(c: &Connection, conversation: i64) -> Result<Vec<String>, AppError> {
+    let mut st = c.prepare("SELECT tag FROM conversation_tags WHERE conversation_id = ?1 ORDER BY tag")?;
+    let tags = st.query_map([conversation], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?;
+    Ok(tags)
+}
+/// Agents' notes on the contact (the visitor panel, C5).
+pub fn contact_note_rows(c: &Connection, contact: i64) -> Result<Rows, AppError> {
+    rows(c, "SELECT * FROM contact_notes WHERE contact_id = ?1 ORDER BY created_at, id", [contact])
+}
+/// Invitations shown to one of their visitors (W9).
+pub fn invitation_rows(c: &Connection, visitor: i64) -> Result<Rows, AppError> {
+    rows(c, "SELECT * FROM invitations WHERE visitor_id = ?1 ORDER BY id", [visitor])
+}
 pub fn message_rows(c: &Connection, conversation: i64) -> Result<Rows, AppError> {
     rows(c, "SELECT * FROM messages WHERE conversation_id = ?1 ORDER BY seq", [conversation])
 }

@@ -193,7 +193,7 @@ pub struct ChatFact {
     pub outcome: Option<Outcome>,
     /// The chat's tags (SPEC C9), when tags are stored.
     pub tags: Vec<String>,
-    /// The visitor's rating 1–5, when ratings are stored.
+    /// The visitor's rating on a 1–5 scale (a good/bad rating is stored as 5 / 1).
     pub rating: Option<u8>,
 }
 

@@ -53,7 +53,32 @@ pub fn chats(conn: &Connection, start: i64, end: i64) -> Result<Vec<ChatFact>, A
             rating: None,
         })
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let mut out: Vec<ChatFact> = rows.collect::<rusqlite::Result<_>>()?;
+    // Their tags (C9) and the visitors' ratings (W8, good = 5, bad = 1 on the report's 1–5
+    // scale, so CSAT is the share of good ones), one query each, joined here.
+    let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
+    let mut st = conn.prepare_cached(
+        "SELECT t.conversation_id, t.tag FROM conversation_tags t JOIN conversations c ON c.id = t.conversation_id
+         WHERE c.created_at >= ?1 AND c.created_at < ?2 ORDER BY t.tag",
+    )?;
+    for row in st.query_map(params![start, end], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
+        let (id, tag) = row?;
+        tags.entry(id).or_default().push(tag);
+    }
+    let mut ratings: HashMap<i64, u8> = HashMap::new();
+    let mut st = conn.prepare_cached(
+        "SELECT r.conversation_id, r.rating FROM chat_ratings r JOIN conversations c ON c.id = r.conversation_id
+         WHERE c.created_at >= ?1 AND c.created_at < ?2",
+    )?;
+    for row in st.query_map(params![start, end], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
+        let (id, rating) = row?;
+        ratings.insert(id, if rating == "good" { 5 } else { 1 });
+    }
+    for c in &mut out {
+        c.tags = tags.remove(&c.id).unwrap_or_default();
+        c.rating = ratings.get(&c.id).copied();
+    }
+    Ok(out)
 }
 
 /// Tickets that bear on `[start, end)`: created before its end and not solved before its
@@ -283,8 +308,8 @@ pub fn save_settings(conn: &Connection, s: &super::monitor::ReportSettings) -> R
 // The facts of one agent's local day (`reports::daily::DayFacts`), who gets a summary, and the
 // ledger that sends it at most once per agent and day.
 
-/// The facts of agent `agent`'s day `[start, end)` (ms). Chat ratings are not stored yet, so
-/// `ratings` stays empty (the summary says "no ratings").
+/// The facts of agent `agent`'s day `[start, end)` (ms); `ratings` are the visitors' ratings
+/// given that day to chats the agent served (true = good).
 pub fn daily_facts(conn: &Connection, agent: i64, start: i64, end: i64) -> Result<DayFacts, AppError> {
     let mut st = conn.prepare_cached(
         "SELECT coalesce(assigned_at, created_at), first_agent_reply_at, outcome FROM conversations
@@ -307,7 +332,11 @@ pub fn daily_facts(conn: &Connection, agent: i64, start: i64, end: i64) -> Resul
         params![agent, start, end],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
-    Ok(DayFacts { chats, ratings: vec![], tickets_opened, tickets_solved, tickets_open, replies_at })
+    let mut st = conn.prepare_cached(
+        "SELECT rating = 'good' FROM chat_ratings WHERE agent_id = ?1 AND rated_at >= ?2 AND rated_at < ?3 ORDER BY rated_at",
+    )?;
+    let ratings = st.query_map(params![agent, start, end], |r| r.get(0))?.collect::<rusqlite::Result<Vec<bool>>>()?;
+    Ok(DayFacts { chats, ratings, tickets_opened, tickets_solved, tickets_open, replies_at })
 }
 
 /// An agent who gets summaries: (id, email, name, locale).

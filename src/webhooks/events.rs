@@ -28,3 +28,20 @@ pub fn conversation_ended(
 pub fn message_created(c: &Connection, m: &MessageOut, now: i64) -> Result<(), AppError> {
     enqueue(c, "message.created", json!({"message": m}), now)
 }
+
+/// The visitor rated a chat (W8), or rated it again (the newer rating replaces the older).
+pub fn rating_created(
+    c: &Connection,
+    conversation: i64,
+    agent_id: Option<i64>,
+    rating: &str,
+    comment: Option<&str>,
+    now: i64,
+) -> Result<(), AppError> {
+    enqueue(
+        c,
+        "rating.created",
+        json!({"rating": {"conversation": conversation, "agent_id": agent_id, "rating": rating, "comment": comment, "rated_at": now}}),
+        now,
+    )
+}

@@ -28,6 +28,7 @@ pub const EVENTS: &[&str] = &[
     "ticket.updated",
     "ticket.replied",
     "contact.created",
+    "rating.created",
 ];
 
 pub const PING: &str = "ping";

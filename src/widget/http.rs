@@ -169,6 +169,7 @@ pub async fn rate(state: Data, req: HttpRequest, body: web::Bytes) -> Result<Htt
                 return Err(AppError::conflict("a chat is rated after it ended"));
             }
             store::rate(c, conv.id, conv.agent_id, b.rating, comment.as_deref(), now)?;
+            crate::webhooks::events::rating_created(c, conv.id, conv.agent_id, b.rating.as_str(), comment.as_deref(), now)?;
             Ok(conv.id)
         })
         .await?;

@@ -121,6 +121,16 @@ async fn seed(app: &TestApp, token: &str, marker: &str, shared_blob: Option<i64>
                     rusqlite::params![conv, seq, body, att, now],
                 )?;
             }
+            // What agents and the visitor added later: a rating, a chat tag, a note on the contact.
+            c.execute(
+                "INSERT INTO chat_ratings (conversation_id, rating, comment, rated_at) VALUES (?1, 'good', ?2, ?3)",
+                rusqlite::params![conv, format!("{m} liked it"), now],
+            )?;
+            c.execute("INSERT INTO conversation_tags (conversation_id, tag) VALUES (?1, ?2)", rusqlite::params![conv, format!("{m}chattag")])?;
+            c.execute(
+                "INSERT INTO contact_notes (contact_id, body, created_at) VALUES (?1, ?2, ?3)",
+                rusqlite::params![contact, format!("{m} prefers email"), now],
+            )?;
             Ok((contact, shared))
         })
         .await
@@ -223,6 +233,9 @@ async fn export_holds_everything_of_theirs_and_erase_leaves_nothing() {
     let convs = doc["conversations"].as_array().unwrap();
     assert_eq!(convs.len(), 1);
     assert_eq!(ids_in(&convs[0]["messages"]), ids_with(&app, "messages", "body", "alicezq").await);
+    assert_eq!(convs[0]["rating"]["comment"], "alicezq liked it");
+    assert_eq!(convs[0]["tags"], json!(["alicezqchattag"]));
+    assert_eq!(ids_in(&doc["notes"]), ids_with(&app, "contact_notes", "body", "alicezq").await);
     let tickets = doc["tickets"].as_array().unwrap();
     assert_eq!(tickets.len(), 1);
     assert_eq!(tickets[0]["number"], alice.ticket);

@@ -443,3 +443,53 @@ async fn the_monitor_turns_red_past_the_norm_without_free_slots_and_back_when_se
     s.send(json!({"type": "ping"})).await;
     s.recv_type("pong").await;
 }
+
+#[actix_web::test]
+async fn visitors_ratings_and_chat_tags_feed_csat_and_the_non_target_exclusion() {
+    let app = spawn_app().await;
+    app.add_agent("admin@shop.example", Role::Admin).await;
+    let ann = app.add_agent("ann@shop.example", Role::Agent).await;
+    let day = local_ms(FROM) + 10 * 3_600_000;
+    // Three served chats of Ann's: rated good, rated bad, and one tagged non-target (rated good).
+    app.db
+        .write(move |c| {
+            for (i, (rating, tag)) in [("good", None), ("bad", None), ("good", Some("non-target"))].into_iter().enumerate() {
+                let at = day + i as i64 * 60_000;
+                c.execute("INSERT INTO visitors (token_hash, first_seen_at, last_seen_at) VALUES (randomblob(32), ?1, ?1)", [at])?;
+                let visitor = c.last_insert_rowid();
+                c.execute(
+                    "INSERT INTO conversations (visitor_id, agent_id, status, outcome, ended_by, created_at, assigned_at, first_agent_reply_at, ended_at)
+                     VALUES (?1, ?2, 'ended', 'served', 'agent', ?3, ?3, ?3 + 5000, ?3 + 30000)",
+                    rusqlite::params![visitor, ann, at],
+                )?;
+                let conv = c.last_insert_rowid();
+                c.execute(
+                    "INSERT INTO chat_ratings (conversation_id, agent_id, rating, rated_at) VALUES (?1, ?2, ?3, ?4)",
+                    rusqlite::params![conv, ann, rating, at + 40_000],
+                )?;
+                if let Some(t) = tag {
+                    c.execute("INSERT INTO conversation_tags (conversation_id, tag) VALUES (?1, ?2)", rusqlite::params![conv, t])?;
+                }
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let client = app.login("admin@shop.example").await;
+    let report = |extra: &'static str| {
+        let client = client.clone();
+        let url = app.url(&format!("/api/v1/reports/chats?from={FROM}&to={FROM}&granularity=day{extra}"));
+        async move {
+            let (status, body) = get(&client, url).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            serde_json::from_str::<Value>(&body).unwrap()["totals"].clone()
+        }
+    };
+    let all = report("").await;
+    assert_eq!((all["rated"].as_i64(), all["csat"].as_f64().map(f64::round)), (Some(3), Some(67.0)), "{all}");
+    let target = report("&exclude_non_target=true").await;
+    assert_eq!((target["rated"].as_i64(), target["csat"].as_f64()), (Some(2), Some(50.0)), "{target}");
+    let (status, body) = get(&client, app.url(&format!("/api/v1/reports/tags?from={FROM}&to={FROM}"))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("non-target"), "the tags report counts the tagged chat: {body}");
+}

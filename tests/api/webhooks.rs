@@ -171,10 +171,19 @@ async fn every_event_kind_arrives_signed() {
     app.set_routing(|s| s.mode = frontdesk::routing::Mode::Manual).await;
     let accepting = app.add_agent("accepting@shop.example", frontdesk::auth::Role::Agent).await;
     app.set_status(accepting, frontdesk::routing::AgentStatus::Accepting).await;
-    let (mut v, _) = ws::visitor(&app.address, None, None).await;
+    let (mut v, welcome) = ws::visitor(&app.address, None, None).await;
     v.send(json!({"type": "message", "client_id": "m1", "body": "Hello there"})).await;
     let conv = v.recv_type("ack").await["conversation"].as_i64().unwrap();
     frontdesk::chat::end_idle(&app.state, conv).await.unwrap();
+    // The visitor rates the ended chat.
+    let r = c
+        .post(app.url("/api/v1/widget/rating"))
+        .header("X-Visitor-Token", welcome["token"].as_str().unwrap())
+        .json(&json!({"rating": "good", "comment": "Quick answer"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
     // Tickets: created (with a new contact), updated, replied.
     let number = create_ticket(&app, &token, "Parcel", "buyer@shop.example").await;
     let r = c
