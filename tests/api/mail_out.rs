@@ -785,8 +785,17 @@ async fn transcripts_and_offline_answers_go_out_in_the_visitors_language() {
     assert!(text.contains("Dziękujemy za wiadomość. Oto nasza odpowiedź:") && text.contains("Tak, mamy."), "{text}");
     assert!(text.contains(&format!("Zgłoszenie #{number}")), "{text}");
     assert!(header(&m[2], "Auto-Submitted").is_none());
-    let (_, page) = call(&st.admin, &app, "GET", "/api/v1/mail/outbox?status=sent", None).await;
-    assert!(page["items"].as_array().unwrap().iter().any(|r| r["kind"] == "offline_answer" && r["ticket"] == number), "{page}");
+    // The server hears the SMTP server's answer a moment after the mail arrived there: the row
+    // turns `sent` then.
+    let deadline = Deadline::secs(10, "the offline answer marked sent");
+    loop {
+        let (_, page) = call(&st.admin, &app, "GET", "/api/v1/mail/outbox?status=sent", None).await;
+        if page["items"].as_array().unwrap().iter().any(|r| r["kind"] == "offline_answer" && r["ticket"] == number) {
+            break;
+        }
+        deadline.check_progress(|| format!("{page}"));
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
 
     chat_once(&app, &cookie, Some(&token), "A rozmiar 39?").await;
     let m = sink.wait_for(4).await;
