@@ -124,6 +124,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route!(GET "/api/v1/mail/outbox", R(Admin), mail::http::outbox),
         route!(POST "/api/v1/mail/outbox/{id}/retry", R(Agent), mail::http::retry),
         route!(GET "/api/v1/settings/security", R(Admin), auth::totp_http::get_security),
+        route!(GET "/api/v1/onboarding", R(Admin), settings::http::onboarding),
         route!(PATCH "/api/v1/settings/security", R(Admin), auth::totp_http::update_security),
         route!(GET "/api/v1/settings/routing", R(Agent), routing::http::get_settings),
         route!(GET "/api/v1/settings/widget", R(Admin), widget::http::get),

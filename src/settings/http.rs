@@ -93,3 +93,24 @@ pub async fn update_chat(state: web::Data<AppState>, p: Principal, body: web::Js
     }
     Ok(HttpResponse::Ok().json(chat_json(&state)))
 }
+
+/// `GET /api/v1/onboarding` (admin): the first steps of a new shop, each done or not — another
+/// agent, the widget snippet on the shop's site, a look at `/demo`, outgoing mail. The console
+/// shows the list on its first page until every step is done.
+pub async fn onboarding(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let own = state.public_url.origin().ascii_serialization();
+    let config = state.config.clone();
+    let (agents, demo, snippet, mail) = state
+        .db
+        .read(move |c| {
+            let (agents, demo, snippet) = super::store::onboarding_facts(c, &own)?;
+            let mail = crate::mail::settings(c, &config)?.not_ready().is_none();
+            Ok((agents, demo, snippet, mail))
+        })
+        .await?;
+    let steps = [("agent", agents > 1), ("snippet", snippet), ("demo", demo), ("mail", mail)];
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "steps": steps.iter().map(|(key, done)| serde_json::json!({"key": key, "done": done})).collect::<Vec<_>>(),
+        "done": steps.iter().all(|(_, d)| *d),
+    })))
+}

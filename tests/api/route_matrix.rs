@@ -89,6 +89,7 @@ const MATRIX: &[Row] = &[
     ("GET", "/api/v1/mail/outbox", ADMIN),
     ("POST", "/api/v1/mail/outbox/{id}/retry", AGENT),
     ("GET", "/api/v1/settings/security", ADMIN),
+    ("GET", "/api/v1/onboarding", ADMIN),
     ("PATCH", "/api/v1/settings/security", ADMIN),
     ("GET", "/api/v1/settings/routing", AGENT),
     ("PATCH", "/api/v1/settings/routing", ADMIN),

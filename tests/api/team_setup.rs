@@ -132,3 +132,46 @@ async fn earlier_chats_need_the_visitors_own_token() {
     let got: Value = app.plain().get(&url).header("x-visitor-token", token).send().await.unwrap().json().await.unwrap();
     assert_eq!(got, json!({"items": []}));
 }
+
+/// The first-steps checklist (issue 14): each step turns done from what really happened.
+#[actix_web::test]
+async fn onboarding_steps_follow_what_the_shop_did() {
+    let app = spawn_app().await;
+    app.add_agent("root@shop.example", Role::Admin).await;
+    let admin = app.login("root@shop.example").await;
+    let steps = || async {
+        let r = admin.get(app.url("/api/v1/onboarding")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let v: Value = r.json().await.unwrap();
+        let done: Vec<(String, bool)> =
+            v["steps"].as_array().unwrap().iter().map(|s| (s["key"].as_str().unwrap().to_string(), s["done"].as_bool().unwrap())).collect();
+        (done, v["done"].as_bool().unwrap())
+    };
+    let all = |agent, snippet, demo, mail| {
+        vec![("agent".to_string(), agent), ("snippet".to_string(), snippet), ("demo".to_string(), demo), ("mail".to_string(), mail)]
+    };
+    assert_eq!(steps().await, (all(false, false, false, false), false));
+
+    app.add_agent("ann@shop.example", Role::Agent).await;
+    // A look at this server's /demo page…
+    let mut demo = crate::ws::Ws::connect(&app.address, "/ws/visitor", &app.address, None).await.unwrap();
+    demo.send(json!({"type": "hello", "v": 1, "page": {"url": format!("{}/demo", app.address)}})).await;
+    demo.recv_type("welcome").await;
+    assert_eq!(steps().await, (all(true, false, true, false), false));
+    // …then the widget on the shop's own site.
+    let (_site, _) = crate::ws::visitor(&app.address, None, None).await;
+    assert_eq!(steps().await, (all(true, true, true, false), false));
+    let r = admin
+        .patch(app.url("/api/v1/settings/mail"))
+        .header("origin", &app.address)
+        .json(&json!({"smtp_url": "smtp://127.0.0.1:2525", "mail_from": "Shop <support@shop.example>"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{:?}", r.text().await);
+    assert_eq!(steps().await, (all(true, true, true, true), true));
+
+    // Agents do not see it.
+    let ann = app.login("ann@shop.example").await;
+    assert_eq!(ann.get(app.url("/api/v1/onboarding")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+}

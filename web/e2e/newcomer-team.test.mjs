@@ -20,6 +20,12 @@ test('add agent, then department, then membership from both pages', async (t) =>
   });
   await setupAdmin(page, server.setupLink);
 
+  // The first page lists the first steps, none done yet; the first one leads to the Agents page.
+  await page.getByTestId('nav-chats').click();
+  const steps = page.getByRole('region', { name: 'First steps' });
+  await steps.getByRole('listitem').filter({ hasText: 'To do: Add a colleague as an agent' }).waitFor();
+  assert.equal(await steps.getByRole('listitem').filter({ hasText: 'To do:' }).count(), 4);
+
   // 1. Add Ben (no departments exist yet).
   await page.getByTestId('nav-agents').click();
   await page.getByTestId('agent-email').fill('ben@shop.example');
@@ -28,6 +34,9 @@ test('add agent, then department, then membership from both pages', async (t) =>
   await page.getByTestId('agent-submit').click();
   const benRow = page.getByRole('row', { name: /Ben/ });
   await benRow.waitFor();
+  // Back on the first page, that step is done.
+  await page.getByTestId('nav-chats').click();
+  await steps.getByRole('listitem').filter({ hasText: 'Done: Add a colleague as an agent' }).waitFor();
 
   // 2. Add the departments Sales and Support.
   await page.getByTestId('nav-departments').click();

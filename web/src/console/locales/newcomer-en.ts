@@ -72,4 +72,11 @@ export const newcomer_en = {
   'contacts.merge': 'Merge',
   'contacts.merge_title': 'Merge {from} into {into}?',
   'contacts.merge_message': 'Their tickets and chats move to {into}, each ticket gets a note, and the audit log records it. This cannot be undone.',
+  'onboarding.title': 'First steps',
+  'onboarding.agent': 'Add a colleague as an agent',
+  'onboarding.snippet': 'Put the chat snippet on your site',
+  'onboarding.demo': 'Try the widget on the demo page',
+  'onboarding.mail': 'Set up outgoing mail',
+  'onboarding.done': 'Done',
+  'onboarding.todo': 'To do',
 };

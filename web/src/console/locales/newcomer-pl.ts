@@ -74,4 +74,11 @@ export const newcomer_pl = {
   'contacts.merge': 'Połącz',
   'contacts.merge_title': 'Połączyć {from} z {into}?',
   'contacts.merge_message': 'Zgłoszenia i czaty przejdą do {into}, w każdym zgłoszeniu pojawi się adnotacja, a dziennik zapisze zmianę. Tego nie można cofnąć.',
+  'onboarding.title': 'Pierwsze kroki',
+  'onboarding.agent': 'Dodaj współpracownika jako konsultanta',
+  'onboarding.snippet': 'Umieść kod czatu na swojej stronie',
+  'onboarding.demo': 'Wypróbuj widżet na stronie demo',
+  'onboarding.mail': 'Skonfiguruj pocztę wychodzącą',
+  'onboarding.done': 'Zrobione',
+  'onboarding.todo': 'Do zrobienia',
 } satisfies Record<keyof typeof newcomer_en, Entry>;

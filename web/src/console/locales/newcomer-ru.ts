@@ -74,4 +74,11 @@ export const newcomer_ru = {
   'contacts.merge': 'Объединить',
   'contacts.merge_title': 'Объединить {from} с {into}?',
   'contacts.merge_message': 'Тикеты и чаты перейдут к {into}, в каждом тикете появится отметка, действие попадёт в журнал. Отменить нельзя.',
+  'onboarding.title': 'Первые шаги',
+  'onboarding.agent': 'Добавьте коллегу как оператора',
+  'onboarding.snippet': 'Разместите код чата на своём сайте',
+  'onboarding.demo': 'Попробуйте виджет на демо-странице',
+  'onboarding.mail': 'Настройте исходящую почту',
+  'onboarding.done': 'Готово',
+  'onboarding.todo': 'Сделать',
 } satisfies Record<keyof typeof newcomer_en, Entry>;

@@ -74,4 +74,11 @@ export const newcomer_uk = {
   'contacts.merge': 'Об’єднати',
   'contacts.merge_title': 'Об’єднати {from} з {into}?',
   'contacts.merge_message': 'Тікети й чати перейдуть до {into}, у кожному тікеті з’явиться позначка, дію буде записано в журнал. Скасувати не можна.',
+  'onboarding.title': 'Перші кроки',
+  'onboarding.agent': 'Додайте колегу як оператора',
+  'onboarding.snippet': 'Розмістіть код чату на своєму сайті',
+  'onboarding.demo': 'Спробуйте віджет на демо-сторінці',
+  'onboarding.mail': 'Налаштуйте вихідну пошту',
+  'onboarding.done': 'Готово',
+  'onboarding.todo': 'Зробити',
 } satisfies Record<keyof typeof newcomer_en, Entry>;
