@@ -752,6 +752,8 @@ async fn xmpp_acks(mut rx: futures_util::stream::SplitStream<Ws>, seen: Arc<Seen
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
+    // The workspace builds reqwest on rustls without a provider: one, installed once.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let a = match parse_args() {
         Ok(a) => Arc::new(a),
         Err(e) => {
