@@ -5,7 +5,8 @@
 import { untrack } from 'svelte';
 import { live } from './live.svelte';
 import { t, ui } from './state.svelte';
-import { beep, notify } from './chat/store.svelte';
+import { notify } from './chat/store.svelte';
+import { chime } from './notify/notifier.svelte';
 import type { Monitor } from '../shared/protocol';
 
 class MonitorStore {
@@ -29,7 +30,7 @@ class MonitorStore {
         const was = this.current?.alert ?? false;
         this.current = m;
         if (m.alert && !was) {
-          beep();
+          chime();
           const red = m.departments.filter((d) => d.alert).map((d) => d.name ?? t('monitor.no_department'));
           notify(t('monitor.alert_title'), t('monitor.alert_body', { departments: red.join(', ') }));
         }

@@ -358,25 +358,6 @@ class ChatStore {
 
 export const chat = new ChatStore();
 
-/** A short two-tone chime made on the spot (no sound file to fetch). */
-export function beep() {
-  try {
-    const ctx = new AudioContext();
-    const o = ctx.createOscillator();
-    const g = ctx.createGain();
-    o.connect(g);
-    g.connect(ctx.destination);
-    o.frequency.setValueAtTime(880, ctx.currentTime);
-    o.frequency.setValueAtTime(660, ctx.currentTime + 0.12);
-    g.gain.setValueAtTime(0.15, ctx.currentTime);
-    g.gain.exponentialRampToValueAtTime(0.001, ctx.currentTime + 0.35);
-    o.start();
-    o.stop(ctx.currentTime + 0.35);
-  } catch {
-    // no audio available
-  }
-}
-
 export function notify(title: string, body: string) {
   if (typeof Notification === 'undefined' || Notification.permission !== 'granted' || document.visibilityState === 'visible') return;
   try {
