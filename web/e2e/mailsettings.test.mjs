@@ -10,25 +10,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
-import { createInterface } from 'node:readline';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { apiAs, ownServer, screenshot, setupAdmin, sharedBrowser, watchErrors } from './helpers.mjs';
+import { freePort, smtpSink } from './smtp.mjs';
 
 const env = sharedBrowser();
 const DOVECOT = '/usr/sbin/dovecot';
 const USER = 'support@shop.example';
 const PASSWORD = 's3cret pass';
-
-const freePort = () =>
-  new Promise((ok) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-  });
 
 const listening = (port) =>
   new Promise((ok) => {
@@ -213,51 +205,6 @@ test('IMAP settings: check names the failing step, saved URL is masked and fetch
   await screenshot(page, 'mailsettings-profile');
   assert.deepEqual(errors, []);
 });
-
-function python() {
-  if (process.env.FRONTDESK_TEST_PYTHON) return process.env.FRONTDESK_TEST_PYTHON;
-  for (const p of ['/usr/bin/python3', 'python3']) {
-    if (spawnSync(p, ['-c', 'import aiosmtpd']).status === 0) return p;
-  }
-  throw new Error('no python3 with aiosmtpd: apt-get install python3-aiosmtpd (tests/run.sh does)');
-}
-
-/** aiosmtpd on a free loopback port writing a Maildir; `waitFor(n)` returns the first n mails. */
-async function smtpSink(t) {
-  const here = new URL('.', import.meta.url).pathname;
-  const dir = mkdtempSync(join(tmpdir(), 'fd-mail-'));
-  const maildir = join(dir, 'Maildir');
-  const port = await freePort();
-  const child = spawn(python(), [resolve(here, '../../tests/support/smtp_sink.py'), String(port), maildir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error('aiosmtpd did not start')), 20_000);
-    createInterface({ input: child.stdout }).on('line', (l) => l === 'ready' && (clearTimeout(timer), ok()));
-    child.on('exit', (c) => fail(new Error(`aiosmtpd exited with ${c}`)));
-  });
-  t.after(() => {
-    child.kill();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const mails = () => {
-    let files = [];
-    try {
-      files = readdirSync(join(maildir, 'new')).map((f) => join(maildir, 'new', f));
-    } catch {}
-    return files.sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs).map((f) => readFileSync(f, 'utf8'));
-  };
-  return {
-    url: `smtp://127.0.0.1:${port}`,
-    async waitFor(n) {
-      const deadline = Date.now() + 20_000;
-      for (;;) {
-        const m = mails();
-        if (m.length >= n) return m;
-        if (Date.now() > deadline) throw new Error(`${n} mails expected, ${m.length} arrived`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    },
-  };
-}
 
 /** The reset/invitation link of a mail, whatever transfer encoding its parts use. */
 function linkIn(mail) {

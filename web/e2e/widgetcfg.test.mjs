@@ -4,50 +4,12 @@
 // live preview and, after saving, on /demo in each language.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { ownServer, screenshot, setupAdmin, sharedBrowser, watchErrors } from './helpers.mjs';
+import { smtpSink } from './smtp.mjs';
 
-const here = new URL('.', import.meta.url).pathname;
 const env = sharedBrowser();
 
-function python() {
-  if (process.env.FRONTDESK_TEST_PYTHON) return process.env.FRONTDESK_TEST_PYTHON;
-  for (const p of ['/usr/bin/python3', 'python3']) if (spawnSync(p, ['-c', 'import aiosmtpd']).status === 0) return p;
-  throw new Error('no python3 with aiosmtpd: apt-get install python3-aiosmtpd (tests/run.sh does)');
-}
-const freePort = () => new Promise((ok) => { const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => ok(port)); }); });
 
-/** aiosmtpd on a free loopback port writing a Maildir; stopped when the test ends. */
-async function smtpSink(t) {
-  const dir = mkdtempSync(join(tmpdir(), 'fd-wcfg-'));
-  const maildir = join(dir, 'Maildir');
-  const port = await freePort();
-  const child = spawn(python(), [resolve(here, '../../tests/support/smtp_sink.py'), String(port), maildir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error('aiosmtpd did not start')), 20_000);
-    createInterface({ input: child.stdout }).on('line', (l) => l === 'ready' && (clearTimeout(timer), ok()));
-    child.on('exit', (c) => fail(new Error(`aiosmtpd exited with ${c}`)));
-  });
-  t.after(() => { child.kill(); rmSync(dir, { recursive: true, force: true }); });
-  const mails = () => { try { return readdirSync(join(maildir, 'new')).map((f) => readFileSync(join(maildir, 'new', f), 'utf8')); } catch { return []; } };
-  return {
-    url: `smtp://127.0.0.1:${port}`,
-    async waitFor(n) {
-      const deadline = Date.now() + 20_000;
-      for (;;) {
-        const m = mails();
-        if (m.length >= n) return m;
-        if (Date.now() > deadline) throw new Error(`${n} mails expected, ${m.length} arrived`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    },
-  };
-}
 
 /** The admin's page (through setup) and an API caller on its cookie. */
 async function adminSession(browser, server, errors) {
