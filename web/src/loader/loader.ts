@@ -104,6 +104,8 @@ declare global {
   window.frontdesk = api;
 
   button.addEventListener('click', () => api.open());
+  // About to be opened: the widget fetches its panel now, so opening shows it at once.
+  for (const ev of ['pointerenter', 'focus', 'touchstart']) button.addEventListener(ev, () => post({ type: 'fd:warm' }), { passive: true });
   document.addEventListener('click', (e) => {
     const el = (e.target as Element | null)?.closest?.('[data-frontdesk-open]') as HTMLElement | null;
     if (el) {
