@@ -2,6 +2,12 @@
 //! department, today's outcomes, and the queue-wait norm that turns a department red. `build`
 //! is pure; `current` reads the facts; `spawn` pushes a `monitor` frame to every console that
 //! watches (supervisors and admins, agent frame `monitor`) whenever the picture changes.
+//!
+//! The graphs of the last hours (`history`) are computed from the stored facts — the chats'
+//! times and the agents' status history — not kept in memory, so they are the same after a
+//! restart: `history` is pure; `current` reads the facts for the window, and the pusher
+//! re-reads them when a new 5-minute point starts (in between it raises the current point to
+//! the live figures).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -97,6 +103,131 @@ pub struct Monitor {
     pub today: Today,
     /// Some department is red.
     pub alert: bool,
+    /// The graphs of the last [`HISTORY_HOURS`] hours.
+    pub history: History,
+}
+
+/// How far back the monitor's graphs go, and the width of one point.
+pub const HISTORY_HOURS: i64 = 6;
+pub const HISTORY_STEP_MS: i64 = 5 * 60_000;
+/// Chats that started this long before the graphs' window are not read: a chat still waiting
+/// or in progress after more than a day is left out of the graphs (not of the live figures).
+pub const HISTORY_LOOKBACK_MS: i64 = 24 * 3_600_000;
+
+/// One point of the graphs: the highest value within `[at, at + step)` (milliseconds).
+#[derive(Serialize, Debug, Clone, Default, PartialEq)]
+pub struct HistoryPoint {
+    pub at: i64,
+    /// Chats waiting in the queue at once.
+    pub queue: u64,
+    /// Chats with an agent at once.
+    pub in_progress: u64,
+    /// Agents accepting chats at once.
+    pub accepting: u64,
+    /// Agents online (accepting or not accepting) at once.
+    pub online: u64,
+}
+
+#[derive(Serialize, Debug, Clone, Default, PartialEq)]
+pub struct History {
+    pub step_s: i64,
+    /// Oldest first; the last one is the current (still open) 5 minutes.
+    pub points: Vec<HistoryPoint>,
+}
+
+/// The graphs' window at `now`: `[start, end)`, `end` the end of the point `now` falls in.
+pub fn history_window(now: i64) -> (i64, i64) {
+    let end = (now.div_euclid(HISTORY_STEP_MS) + 1) * HISTORY_STEP_MS;
+    (end - HISTORY_HOURS * 3_600_000, end)
+}
+
+/// The highest number of `[from, to)` spans that overlap at once within each step of
+/// `[start, start + n * step)`.
+fn peaks(spans: &[(i64, i64)], start: i64, step: i64, n: usize) -> Vec<u64> {
+    let end = start + step * n as i64;
+    let mut events: Vec<(i64, i64)> = Vec::with_capacity(spans.len() * 2);
+    for &(a, b) in spans.iter().filter(|(a, b)| a < b && *b > start && *a < end) {
+        events.push((a.max(start), 1));
+        events.push((b, -1));
+    }
+    // At the same instant an end comes before a start: `[a, b)` and `[b, c)` never overlap.
+    events.sort_unstable();
+    let (mut cur, mut i) = (0i64, 0usize);
+    (0..n)
+        .map(|k| {
+            let (bs, be) = (start + step * k as i64, start + step * (k as i64 + 1));
+            while i < events.len() && events[i].0 <= bs {
+                cur += events[i].1;
+                i += 1;
+            }
+            let mut peak = cur;
+            while i < events.len() && events[i].0 < be {
+                cur += events[i].1;
+                peak = peak.max(cur);
+                i += 1;
+            }
+            peak.max(0) as u64
+        })
+        .collect()
+}
+
+/// The graphs from the stored facts: chats (a chat waits from its start until an agent has it
+/// or it ends, and is in progress from then until it ends) and the agents' status timelines.
+/// Nothing is known after `now`.
+pub fn history(chats: &[super::ChatFact], timelines: &[super::Timeline], now: i64) -> History {
+    let (start, end) = history_window(now);
+    let n = ((end - start) / HISTORY_STEP_MS) as usize;
+    let open = |t: Option<i64>| t.unwrap_or(i64::MAX).min(now + 1);
+    let waiting: Vec<(i64, i64)> = chats
+        .iter()
+        .map(|c| {
+            (
+                c.created_at,
+                open(match (c.assigned_at, c.ended_at) {
+                    (Some(a), Some(e)) => Some(a.min(e)),
+                    (a, e) => a.or(e),
+                }),
+            )
+        })
+        .collect();
+    let serving: Vec<(i64, i64)> = chats.iter().filter_map(|c| Some((c.assigned_at?, open(c.ended_at)))).collect();
+    let mut timelines = timelines.to_vec();
+    super::until_now(&mut timelines, now + 1);
+    let (mut accepting, mut online) = (Vec::new(), Vec::new());
+    for t in &timelines {
+        for (status, a, b) in super::intervals(t, start, end) {
+            match status {
+                AgentStatus::Accepting => {
+                    accepting.push((a, b));
+                    online.push((a, b));
+                }
+                AgentStatus::NotAccepting => online.push((a, b)),
+                AgentStatus::Offline => {}
+            }
+        }
+    }
+    let (q, p, a, o) = (
+        peaks(&waiting, start, HISTORY_STEP_MS, n),
+        peaks(&serving, start, HISTORY_STEP_MS, n),
+        peaks(&accepting, start, HISTORY_STEP_MS, n),
+        peaks(&online, start, HISTORY_STEP_MS, n),
+    );
+    History {
+        step_s: HISTORY_STEP_MS / 1000,
+        points: (0..n)
+            .map(|k| HistoryPoint { at: start + HISTORY_STEP_MS * k as i64, queue: q[k], in_progress: p[k], accepting: a[k], online: o[k] })
+            .collect(),
+    }
+}
+
+/// The current point is at least what the monitor shows now (between two reads of the facts).
+fn raise_last(m: &mut Monitor) {
+    if let Some(last) = m.history.points.last_mut() {
+        last.queue = last.queue.max(m.queue);
+        last.in_progress = last.in_progress.max(m.in_progress.max(0) as u64);
+        last.accepting = last.accepting.max(m.agents.accepting);
+        last.online = last.online.max(m.agents.accepting + m.agents.not_accepting);
+    }
 }
 
 /// What the monitor is computed from.
@@ -151,12 +282,20 @@ pub fn build(f: &Facts, s: &ReportSettings) -> Monitor {
         departments: lines,
         agents,
         today: f.today.clone(),
+        history: History::default(),
     }
 }
 
-/// The monitor now.
+/// The monitor now, its graphs read from the stored facts.
 pub async fn current(state: &AppState) -> Result<Monitor, AppError> {
+    current_with(state, None).await
+}
+
+/// The monitor now; the graphs of `known` when they cover the same window (only the current
+/// point moves then: raised to the live figures), else read from the stored facts.
+async fn current_with(state: &AppState, known: Option<History>) -> Result<Monitor, AppError> {
     let now = state.now();
+    let (start, end) = history_window(now);
     state
         .db
         .read(move |c| {
@@ -178,7 +317,14 @@ pub async fn current(state: &AppState) -> Result<Monitor, AppError> {
                 agents: snap.agents,
                 today: Today { served, missed, cancelled },
             };
-            Ok(build(&facts, &s))
+            let mut m = build(&facts, &s);
+            let same_window = known.as_ref().and_then(|h| h.points.first()).is_some_and(|p| p.at == start);
+            m.history = match known {
+                Some(h) if same_window => h,
+                _ => history(&super::store::chats(c, start - HISTORY_LOOKBACK_MS, end)?, &super::store::timelines(c, start, end)?, now),
+            };
+            raise_last(&mut m);
+            Ok(m)
         })
         .await
 }
@@ -196,7 +342,7 @@ pub fn spawn(state: web::Data<AppState>) {
                 last = None;
                 continue;
             }
-            match current(&state).await {
+            match current_with(&state, last.as_ref().map(|m| m.history.clone())).await {
                 Ok(m) if last.as_ref() != Some(&m) => {
                     state.hub.publish(Audience::Monitors, ServerFrame::Monitor(Box::new(m.clone()))).await;
                     last = Some(m);
@@ -206,4 +352,95 @@ pub fn spawn(state: web::Data<AppState>) {
             }
         }
     });
+}
+
+#[cfg(test)]
+mod history_tests {
+    use super::*;
+    use crate::reports::{ChatFact, Timeline};
+
+    const MIN: i64 = 60_000;
+    const H: i64 = 60 * MIN;
+
+    fn chat(created: i64, assigned: Option<i64>, ended: Option<i64>) -> ChatFact {
+        ChatFact { created_at: created, assigned_at: assigned, ended_at: ended, ..Default::default() }
+    }
+
+    fn at(h: &History, t: i64) -> &HistoryPoint {
+        h.points.iter().find(|p| p.at == t).unwrap_or_else(|| panic!("no point at {t}"))
+    }
+
+    #[test]
+    fn spans_that_touch_do_not_overlap_and_each_step_keeps_its_peak() {
+        assert_eq!(peaks(&[(0, 10), (10, 20)], 0, 5, 4), vec![1, 1, 1, 1]);
+        assert_eq!(peaks(&[(0, 10), (9, 20), (2, 3)], 0, 5, 4), vec![2, 2, 1, 1]);
+        // Before the window, after it, empty: nothing; an open span runs to the end.
+        assert_eq!(peaks(&[(-10, -1), (40, 50), (3, 3), (12, i64::MAX)], 0, 5, 4), vec![0, 0, 1, 1]);
+    }
+
+    #[test]
+    fn the_graphs_follow_the_chats_and_the_status_history() {
+        let now = 10 * H + 2 * MIN; // 10:02: the last point is 10:00–10:05
+        let chats = [
+            chat(9 * H, Some(9 * H + 3 * MIN), Some(9 * H + 30 * MIN)), // waited 3 min, then served
+            chat(9 * H + MIN, None, Some(9 * H + 2 * MIN)),             // cancelled while waiting
+            chat(9 * H + 58 * MIN, None, None),                         // still waiting
+            chat(3 * H, Some(3 * H + 10 * MIN), None),                  // started before the window, still going
+        ];
+        let timelines = [
+            Timeline {
+                agent_id: 1,
+                initial: AgentStatus::Offline,
+                changes: vec![
+                    (8 * H, AgentStatus::Accepting),
+                    (9 * H + 10 * MIN, AgentStatus::NotAccepting),
+                    (9 * H + 40 * MIN, AgentStatus::Offline),
+                ],
+            },
+            Timeline { agent_id: 2, initial: AgentStatus::Accepting, changes: vec![] },
+        ];
+        let h = history(&chats, &timelines, now);
+        assert_eq!(h.step_s, 300);
+        assert_eq!(h.points.len(), 72, "6 hours of 5 minutes");
+        assert_eq!(h.points[0].at, 4 * H + 5 * MIN);
+        assert_eq!(h.points.last().unwrap().at, 10 * H);
+
+        // The queue: two at once at 9:01, none from 9:05, the waiting one from 9:58.
+        assert_eq!(at(&h, 9 * H).queue, 2);
+        assert_eq!(at(&h, 9 * H + 5 * MIN).queue, 0);
+        assert_eq!(at(&h, 9 * H + 55 * MIN).queue, 1);
+        assert_eq!(at(&h, 10 * H).queue, 1);
+        // In progress: the long chat all along, the served one from 9:03 until 9:30 (exclusive).
+        assert_eq!(at(&h, 4 * H + 5 * MIN).in_progress, 1);
+        assert_eq!(at(&h, 9 * H).in_progress, 2);
+        assert_eq!(at(&h, 9 * H + 25 * MIN).in_progress, 2);
+        assert_eq!(at(&h, 9 * H + 30 * MIN).in_progress, 1);
+        // Agents: 2 accepting all along; 1 accepting 8:00–9:10, online until 9:40.
+        assert_eq!((at(&h, 7 * H).accepting, at(&h, 7 * H).online), (1, 1));
+        assert_eq!((at(&h, 9 * H + 5 * MIN).accepting, at(&h, 9 * H + 5 * MIN).online), (2, 2));
+        assert_eq!((at(&h, 9 * H + 10 * MIN).accepting, at(&h, 9 * H + 10 * MIN).online), (1, 2));
+        assert_eq!((at(&h, 9 * H + 40 * MIN).accepting, at(&h, 9 * H + 40 * MIN).online), (1, 1));
+        assert_eq!(at(&h, 10 * H).accepting, 1, "the current point runs until now");
+    }
+
+    #[test]
+    fn the_current_point_is_raised_to_the_live_figures_only() {
+        let now = 10 * H + 2 * MIN;
+        let mut m = build(
+            &Facts {
+                now,
+                departments: vec![],
+                waiting: vec![(None, now - 1000), (None, now - 2000)],
+                in_progress: vec![(None, 3)],
+                agents: vec![],
+                today: Today::default(),
+            },
+            &ReportSettings::default(),
+        );
+        m.history = history(&[], &[], now);
+        raise_last(&mut m);
+        let last = m.history.points.last().unwrap();
+        assert_eq!((last.queue, last.in_progress), (2, 3));
+        assert!(m.history.points[..71].iter().all(|p| p.queue == 0 && p.in_progress == 0));
+    }
 }

@@ -17,6 +17,7 @@ mod live;
 mod mail_corpus;
 mod mail_out;
 mod malformed;
+mod monitor_history;
 mod object_matrix;
 mod object_policy;
 mod reports;

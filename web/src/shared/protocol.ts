@@ -294,7 +294,10 @@ export type Monitor = {
   agents: { accepting: number; not_accepting: number; offline: number };
   today: { served: number; missed: number; cancelled: number };
   alert: boolean;
+  /** The graphs of the last 6 hours: one point per `step_s`, oldest first, each the highest value within it. */
+  history: { step_s: number; points: MonitorPoint[] };
 };
+export type MonitorPoint = { at: number; queue: number; in_progress: number; accepting: number; online: number };
 export type MonitorFrame = { type: 'monitor' } & Monitor;
 
 /** What `/ws/visitor` sends. */
