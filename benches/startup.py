@@ -3,12 +3,12 @@
 
 Baseline measured in the same run: `sqlite3 DB 'SELECT 1'` (the cost of just opening the
 database file with the stock CLI), so the start-up figure reads as a ratio against it.
-Usage: benches/startup.py [path/to/frontdesk]   (build with `cargo build --release` first)
+Usage: benches/startup.py [path/to/frontdesk [RUNS]]   (build with `cargo build --release` first; 15 runs)
 """
 import os, re, shutil, socket, statistics, subprocess, sys, tempfile, time, urllib.request
 
 binary = sys.argv[1] if len(sys.argv) > 1 else "target/release/frontdesk"
-runs = 15
+runs = int(sys.argv[2]) if len(sys.argv) > 2 else 15
 data = tempfile.mkdtemp(prefix="fd-bench-")
 subprocess.run([binary, "migrate", "--data-dir", data], check=True, capture_output=True)
 

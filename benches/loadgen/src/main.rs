@@ -4,11 +4,16 @@
 //!
 //! ```text
 //! loadgen pairs --target frontdesk|relay --url http://127.0.0.1:P --pairs 500 --rates 1000,2000,5000
-//!         [--seconds 5] [--agents a@x:pw,b@x:pw] [--pid SERVER_PID]
-//! loadgen pairs --target xmpp --url http://127.0.0.1:P --pairs 500 --rates …   (ejabberd, users registered in-band)
-//! loadgen idle  --target frontdesk|relay|tcp|xmpp --url … --n 20000 [--hold 5] [--pid SERVER_PID]
-//! loadgen storm --url … --n 10000 --agents a@x:pw [--pid SERVER_PID]
+//!         [--seconds 5] [--agents a@x:pw,b@x:pw] [--pid SERVER_PID] [--stop-p99-ms 15]
+//! loadgen pairs --target xmpp --url http://127.0.0.1:P --pairs 500 --rates …   (ejabberd: users a{p}, v{p})
+//! loadgen idle  --target frontdesk|relay|tcp|xmpp --url … --n 20000 [--hold 3] [--pid SERVER_PID]
+//! loadgen storm --target frontdesk|relay --url … --n 10000 [--agents a@x:pw] [--pid SERVER_PID]
 //! ```
+//!
+//! XMPP users (`a{p}`, `v{p}`, `idle{i}`, password `pw-{user}`) are expected to exist
+//! (benches/run.py imports them in bulk with `ejabberdctl import_piefxis`); `--register 1`
+//! registers each one in-band first instead. Every socket set-up is retried a few times and
+//! bounded in time (`--connect-timeout`, 30 s), and every wait has a deadline.
 //!
 //! `pairs`: every pair is one visitor socket and its chat on an agent socket. Each visitor
 //! sends `rate / pairs` messages a second (open loop: a late send goes out at once, it does
@@ -23,7 +28,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt as _, StreamExt as _};
+use futures_util::{FutureExt as _, SinkExt as _, StreamExt as _};
 use serde_json::{Value, json};
 use tokio::net::TcpSocket;
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest as _, http::HeaderValue};
@@ -52,6 +57,11 @@ struct Args {
     hold: f64,
     pid: Option<u32>,
     sources: u8,
+    /// Stop climbing the ladder after a rate whose send→receive p99 is above this.
+    stop_p99_ms: f64,
+    /// XMPP: register each user in-band before signing in.
+    register: bool,
+    connect_timeout: Duration,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -97,6 +107,9 @@ fn parse_args() -> Result<Args, String> {
         hold: num("hold", "3")?,
         pid: kv.get("pid").map(|p| p.parse().map_err(|_| "--pid must be a number".to_string())).transpose()?,
         sources: num("sources", "16")?.clamp(1.0, 250.0) as u8,
+        stop_p99_ms: num("stop-p99-ms", "inf")?,
+        register: num("register", "0")? != 0.0,
+        connect_timeout: Duration::from_secs_f64(num("connect-timeout", "30")?.max(0.1)),
     })
 }
 
@@ -129,7 +142,14 @@ async fn tcp(server: SocketAddr, i: usize, sources: u8) -> std::io::Result<tokio
     sock.connect(server).await
 }
 
+/// A WebSocket to `path`, connect and handshake bounded by `--connect-timeout`.
 async fn ws(a: &Args, path: &str, i: usize, cookie: Option<&str>) -> Result<Ws, String> {
+    tokio::time::timeout(a.connect_timeout, ws_inner(a, path, i, cookie))
+        .await
+        .map_err(|_| format!("connect {path}: no handshake within {:?}", a.connect_timeout))?
+}
+
+async fn ws_inner(a: &Args, path: &str, i: usize, cookie: Option<&str>) -> Result<Ws, String> {
     let stream = tcp(a.server, i, a.sources).await.map_err(|e| format!("connect: {e}"))?;
     let mut req = format!("ws://{}{path}", a.server).into_client_request().map_err(|e| e.to_string())?;
     req.headers_mut().insert("Origin", HeaderValue::from_str(&a.base).unwrap());
@@ -387,8 +407,17 @@ async fn ladder(
                 }
             }));
         }
-        for t in tasks {
-            let _ = t.await;
+        // A server that stops reading stalls the senders: bounded, and the rate fails.
+        let send_deadline = tokio::time::Instant::from_std(start + Duration::from_secs_f64(a.seconds * 3.0 + 30.0));
+        let mut stalled = false;
+        for mut t in tasks {
+            if tokio::time::timeout_at(send_deadline, &mut t).await.is_err() {
+                stalled = true;
+                t.abort();
+            }
+        }
+        if stalled {
+            seen.error(format!("senders stalled at {rate} msg/s (server not reading)"));
         }
         let send_s = start.elapsed().as_secs_f64();
         let expected = per_pair * a.pairs as u64;
@@ -405,20 +434,29 @@ async fn ladder(
         let (dup, reo, err) = (seen.dup.load(Relaxed) - d0, seen.reordered.load(Relaxed) - r0, seen.errors.load(Relaxed) - e0);
         let mut rl = seen.recv_lat.lock().unwrap().clone();
         let mut al = seen.ack_lat.lock().unwrap().clone();
-        let ok = received == expected && acked == expected && dup == 0 && reo == 0 && err == 0;
+        let ok = !stalled && received == expected && acked == expected && dup == 0 && reo == 0 && err == 0;
+        let p99 = pct(&mut rl, 0.99);
+        // A lossy rate stops the ladder (its latency means nothing); so does one past the p99 bound.
+        let stop = if !ok {
+            Some("lost, duplicated, reordered or an error")
+        } else if p99 > a.stop_p99_ms {
+            Some("p99 above the bound")
+        } else {
+            None
+        };
         println!(
             "{}",
             json!({
                 "scenario": "pairs", "pairs": a.pairs, "rate": rate, "achieved_rate": (expected as f64 / send_s).round(),
                 "sent": expected, "received": received, "acked": acked, "lost": expected.saturating_sub(received),
                 "duplicates": dup, "reordered": reo, "errors": err, "first_error": seen.first_error.lock().unwrap().clone(),
-                "recv_ms": {"p50": pct(&mut rl, 0.5), "p99": pct(&mut rl, 0.99), "p999": pct(&mut rl, 0.999), "max": pct(&mut rl, 1.0)},
+                "recv_ms": {"p50": pct(&mut rl, 0.5), "p99": p99, "p999": pct(&mut rl, 0.999), "max": pct(&mut rl, 1.0)},
                 "ack_ms": {"p50": pct(&mut al, 0.5), "p99": pct(&mut al, 0.99), "max": pct(&mut al, 1.0)},
-                "server_cpu_pct": cpu, "verdict": if ok { "ok" } else { "FAILED" },
+                "server_cpu_pct": cpu, "verdict": if ok { "ok" } else { "FAILED" }, "stopped": stop,
             })
         );
         k0 += per_pair;
-        if !ok {
+        if stop.is_some() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -457,7 +495,17 @@ async fn wait_for(seen: &Seen, target: u64, limit: Duration) {
     }
 }
 
-/// Opens N idle sockets (64 at a time) and holds them; prints the server's RSS growth.
+/// An idle socket held open: a WebSocket, or a bare TCP connection (the baseline).
+enum Held {
+    Ws(Box<Ws>),
+    Tcp(tokio::net::TcpStream),
+}
+
+/// Opens N idle sockets (64 at a time, each retried and bounded in time) and holds them;
+/// prints the server's RSS growth per socket. Every socket is what a real client would hold:
+/// a frontdesk visitor after its hello and welcome, an XMPP user signed in with a bound
+/// resource and presence, a relay socket, or (the baseline) a TCP connection that sends
+/// nothing. A socket the server closed while held counts as failed.
 async fn idle(a: Arc<Args>) -> Result<(), String> {
     let before = rss_kib(a.pid);
     let start = Instant::now();
@@ -467,39 +515,45 @@ async fn idle(a: Arc<Args>) -> Result<(), String> {
         let a = a.clone();
         let permit = sem.clone().acquire_owned().await.unwrap();
         tasks.push(tokio::spawn(async move {
-            let r: Result<Option<Ws>, String> = async {
-                match a.target {
-                    Target::Tcp => {
-                        // Held open by leaking the stream into the task below.
-                        let s = tcp(a.server, i, a.sources).await.map_err(|e| e.to_string())?;
-                        std::mem::forget(s);
-                        Ok(None)
-                    }
-                    Target::Relay => Ok(Some(ws(&a, &format!("/ws?pair={}&role=v", i + 1_000_000), i, None).await?)),
-                    Target::Xmpp => Ok(Some(xmpp_login(&a, &format!("idle{i}"), i).await?)),
-                    Target::Frontdesk => {
+            let r: Result<Held, String> = match a.target {
+                Target::Tcp => {
+                    retried(|| async {
+                        tokio::time::timeout(a.connect_timeout, tcp(a.server, i, a.sources))
+                            .await
+                            .map_err(|_| "connect: timed out".to_string())?
+                            .map(Held::Tcp)
+                            .map_err(|e| format!("connect: {e}"))
+                    })
+                    .await
+                }
+                Target::Relay => {
+                    let path = format!("/ws?pair={}&role=v", i + 1_000_000);
+                    retried(|| ws(&a, &path, i, None)).await.map(|w| Held::Ws(Box::new(w)))
+                }
+                Target::Xmpp => xmpp_login(&a, &format!("idle{i}"), i).await.map(|w| Held::Ws(Box::new(w))),
+                Target::Frontdesk => {
+                    retried(|| async {
                         let mut w = ws(&a, "/ws/visitor", i, None).await?;
                         send(&mut w, json!({"type": "hello", "v": 1})).await?;
                         let f = recv(&mut w).await?;
                         if f["type"] != "welcome" {
                             return Err(format!("hello: {f}"));
                         }
-                        Ok(Some(w))
-                    }
+                        Ok(Held::Ws(Box::new(w)))
+                    })
+                    .await
                 }
-            }
-            .await;
+            };
             drop(permit);
             r
         }));
     }
-    let mut socks = Vec::new();
+    let mut held = Vec::new();
     let mut failed = 0;
     let mut first = None;
     for t in tasks {
         match t.await.map_err(|e| e.to_string())? {
-            Ok(Some(w)) => socks.push(w),
-            Ok(None) => {}
+            Ok(h) => held.push(h),
             Err(e) => {
                 failed += 1;
                 first.get_or_insert(e);
@@ -509,6 +563,22 @@ async fn idle(a: Arc<Args>) -> Result<(), String> {
     let opened = start.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs_f64(a.hold)).await;
     let after = rss_kib(a.pid);
+    // Still open? None may have been closed by the server while held (e.g. by a request timeout).
+    let mut closed = 0;
+    for h in &mut held {
+        let gone = match h {
+            Held::Tcp(s) => match s.try_read(&mut [0u8; 1]) {
+                Ok(n) => n == 0,
+                Err(e) => e.kind() != std::io::ErrorKind::WouldBlock,
+            },
+            Held::Ws(w) => matches!(w.next().now_or_never(), Some(None | Some(Err(_)) | Some(Ok(Message::Close(_))))),
+        };
+        closed += gone as usize;
+    }
+    if closed > 0 {
+        first.get_or_insert(format!("{closed} idle sockets closed by the server while held"));
+    }
+    let failed = failed + closed;
     let per = before.zip(after).map(|(b, a2)| (a2 as f64 - b as f64) / (a.n - failed).max(1) as f64);
     println!(
         "{}",
@@ -516,24 +586,36 @@ async fn idle(a: Arc<Args>) -> Result<(), String> {
                "rss_before_kib": before, "rss_after_kib": after, "kib_per_socket": per,
                "verdict": if failed == 0 { "ok" } else { "FAILED" }})
     );
-    drop(socks);
+    drop(held);
     Ok(())
 }
 
 /// N visitors each with one stored message drop at once and resume; how long until every one
-/// has its message back (nothing lost).
+/// has its message back (nothing lost). Against the relay (no storage, nothing to resume) the
+/// same N sockets drop and reconnect, each sending one message and waiting for its ack: the
+/// cost of the reconnects alone. Set-ups and resumes are retried like a widget's reconnect
+/// (up to 3 attempts; the time counts), and every step is bounded.
 async fn storm(a: Arc<Args>) -> Result<(), String> {
+    let frontdesk = match a.target {
+        Target::Frontdesk => true,
+        Target::Relay => false,
+        _ => return Err("storm: --target frontdesk or relay".into()),
+    };
     for (email, pw) in &a.agents {
         agent_cookie(&a, email, pw).await?;
     }
-    // Phase 1: N visitors, one message each (chats queue when no agent has a slot).
+    // Phase 1: N visitors, one stored message each (chats queue when no agent has a slot).
     let sem = Arc::new(tokio::sync::Semaphore::new(64));
     let mut tasks = Vec::new();
     for i in 0..a.n {
         let a = a.clone();
         let permit = sem.clone().acquire_owned().await.unwrap();
         tasks.push(tokio::spawn(async move {
-            let r: Result<(String, i64, Ws), String> = async {
+            let r: Result<(String, i64, Ws), String> = retried(|| async {
+                if !frontdesk {
+                    let w = ws(&a, &format!("/ws?pair={}&role=v", i + 2_000_000), i, None).await?;
+                    return Ok((String::new(), 0, w));
+                }
                 let mut w = ws(&a, "/ws/visitor", i, None).await?;
                 send(&mut w, json!({"type": "hello", "v": 1})).await?;
                 let f = recv(&mut w).await?;
@@ -547,24 +629,28 @@ async fn storm(a: Arc<Args>) -> Result<(), String> {
                         _ => {}
                     }
                 }
-            }
+            })
             .await;
             drop(permit);
             r
         }));
     }
-    let mut visitors = Vec::new();
+    let mut sessions = Vec::new();
+    let mut first = None;
     for t in tasks {
-        visitors.push(t.await.map_err(|e| e.to_string())??);
+        match t.await.map_err(|e| e.to_string())? {
+            Ok(s) => sessions.push(s),
+            Err(e) => {
+                first.get_or_insert(e);
+            }
+        }
     }
-    // Phase 2: every socket drops at once (no close frame), then all resume together.
-    let sessions: Vec<(String, i64)> = visitors
-        .into_iter()
-        .map(|(t, c, w)| {
-            drop(w);
-            (t, c)
-        })
-        .collect();
+    if sessions.len() < a.n {
+        return Err(format!("storm set-up: {} of {} visitors failed: {}", a.n - sessions.len(), a.n, first.unwrap_or_default()));
+    }
+    // Phase 2: every socket drops at once (no close frame), then all resume together (512
+    // connecting at a time).
+    let sessions: Vec<(String, i64)> = sessions.into_iter().map(|(t, c, _w)| (t, c)).collect();
     tokio::time::sleep(Duration::from_millis(500)).await;
     let cpu0 = cpu_s(a.pid);
     let start = Instant::now();
@@ -575,16 +661,28 @@ async fn storm(a: Arc<Args>) -> Result<(), String> {
         let sem = sem.clone();
         tasks.push(tokio::spawn(async move {
             let _p = sem.acquire_owned().await.unwrap();
-            let mut w = ws(&a, "/ws/visitor", i, None).await?;
-            send(&mut w, json!({"type": "hello", "v": 1, "token": token, "resume": {"conversation": conv, "last_seq": 0}})).await?;
-            loop {
-                let f = recv(&mut w).await?;
-                match f["type"].as_str() {
-                    Some("message") if f["client_id"] == format!("s{i}").as_str() => return Ok::<_, String>((start.elapsed(), w)),
-                    Some("error") => return Err(format!("resume: {f}")),
-                    _ => {}
+            retried(|| async {
+                let cid = format!("s{i}");
+                let mut w = if frontdesk {
+                    let mut w = ws(&a, "/ws/visitor", i, None).await?;
+                    send(&mut w, json!({"type": "hello", "v": 1, "token": token, "resume": {"conversation": conv, "last_seq": 0}})).await?;
+                    w
+                } else {
+                    let mut w = ws(&a, &format!("/ws?pair={}&role=v", i + 2_000_000), i, None).await?;
+                    send(&mut w, json!({"type": "message", "client_id": cid, "body": "storm"})).await?;
+                    w
+                };
+                loop {
+                    let f = recv(&mut w).await?;
+                    match f["type"].as_str() {
+                        Some("message") if frontdesk && f["client_id"] == cid.as_str() => return Ok((start.elapsed(), w)),
+                        Some("ack") if !frontdesk && f["client_id"] == cid.as_str() => return Ok((start.elapsed(), w)),
+                        Some("error") => return Err(format!("resume: {f}")),
+                        _ => {}
+                    }
                 }
-            }
+            })
+            .await
         }));
     }
     let mut lat = Vec::new();
@@ -611,6 +709,7 @@ async fn storm(a: Arc<Args>) -> Result<(), String> {
                "resume_ms": {"p50": pct(&mut lat, 0.5), "p99": pct(&mut lat, 0.99), "max": pct(&mut lat, 1.0)},
                "server_cpu_pct": cpu, "verdict": if lost == 0 { "ok" } else { "FAILED" }})
     );
+    drop(keep);
     Ok(())
 }
 
@@ -653,17 +752,28 @@ const OPEN: &str = r#"<open xmlns="urn:ietf:params:xml:ns:xmpp-framing" to="loca
 /// SASL PLAIN, binds a resource, turns on stream management (its `<a h=…/>` answers are the
 /// acks) and says it is available.
 async fn xmpp_login(a: &Args, user: &str, i: usize) -> Result<Ws, String> {
+    retried(|| async {
+        tokio::time::timeout(a.connect_timeout, xmpp_login_once(a, user, i))
+            .await
+            .unwrap_or_else(|_| Err(format!("{user}: signed in not within {:?}", a.connect_timeout)))
+    })
+    .await
+}
+
+async fn xmpp_login_once(a: &Args, user: &str, i: usize) -> Result<Ws, String> {
     use base64::Engine as _;
     let mut w = ws(a, "/ws", i, None).await?;
     xsend(&mut w, OPEN.into()).await?;
     xexpect(&mut w, "stream:features").await?;
-    xsend(&mut w, format!("<iq type='set' id='reg' xmlns='jabber:client'><query xmlns='jabber:iq:register'><username>{user}</username><password>pw-{user}</password></query></iq>")).await?;
-    let r = xrecv(&mut w).await?;
-    while !r.contains("id='reg'") && !r.contains("id=\"reg\"") {
-        return Err(format!("register {user}: {r}"));
-    }
-    if r.contains("error") && !r.contains("conflict") {
-        return Err(format!("register {user}: {r}"));
+    if a.register {
+        xsend(&mut w, format!("<iq type='set' id='reg' xmlns='jabber:client'><query xmlns='jabber:iq:register'><username>{user}</username><password>pw-{user}</password></query></iq>")).await?;
+        let r = xrecv(&mut w).await?;
+        if !r.contains("id='reg'") && !r.contains("id=\"reg\"") {
+            return Err(format!("register {user}: {r}"));
+        }
+        if r.contains("error") && !r.contains("conflict") {
+            return Err(format!("register {user}: {r}"));
+        }
     }
     let plain = base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0pw-{user}"));
     xsend(&mut w, format!("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{plain}</auth>")).await?;
@@ -681,6 +791,26 @@ async fn xmpp_login(a: &Args, user: &str, i: usize) -> Result<Ws, String> {
     xexpect(&mut w, "<enabled").await?;
     xsend(&mut w, "<presence xmlns='jabber:client'/>".into()).await?;
     Ok(w)
+}
+
+/// Up to 3 attempts, 250 ms then 500 ms apart: a reset while thousands of sockets open at
+/// once is retried, a server that keeps refusing fails with its last error.
+async fn retried<T, F, Fut>(mut f: F) -> Result<T, String>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let mut last = String::new();
+    for attempt in 0..3u32 {
+        if attempt > 0 {
+            tokio::time::sleep(Duration::from_millis(250 << (attempt - 1))).await;
+        }
+        match f().await {
+            Ok(v) => return Ok(v),
+            Err(e) => last = e,
+        }
+    }
+    Err(format!("{last} (3 attempts)"))
 }
 
 fn body_of(stanza: &str) -> Option<&str> {

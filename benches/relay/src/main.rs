@@ -14,11 +14,13 @@ use futures_util::StreamExt as _;
 use tokio::sync::mpsc;
 
 type Tx = mpsc::Sender<String>;
+/// A pair's two sides: (visitor, agent).
+type Slot = (Option<Tx>, Option<Tx>);
 
 #[derive(Default)]
 struct Pairs {
-    // pair id → (visitor, agent) senders
-    slots: Mutex<HashMap<u64, (Option<Tx>, Option<Tx>)>>,
+    // pair id → its sides' senders
+    slots: Mutex<HashMap<u64, Slot>>,
 }
 
 async fn ws(req: HttpRequest, body: web::Payload, pairs: web::Data<Arc<Pairs>>) -> actix_web::Result<HttpResponse> {
