@@ -84,7 +84,10 @@ pub async fn dispatch(state: &AppState) -> Vec<i64> {
         crate::visitors::live::changed(state, visitor).await;
     }
     let settings = state.routing.settings();
-    told.retain(|conv, _| queue.iter().any(|p| p.conversation == *conv));
+    // A set, not a scan per entry: with thousands waiting (a reconnect storm behind few agents)
+    // the scan made every dispatch quadratic in the queue.
+    let waiting: std::collections::HashSet<i64> = queue.iter().map(|p| p.conversation).collect();
+    told.retain(|conv, _| waiting.contains(conv));
     for p in queue {
         let before = told.insert(p.conversation, p.position);
         if before.is_none() {

@@ -595,17 +595,30 @@ pub fn available_agents(s: &Snapshot, department: Option<i64>) -> usize {
 /// without one).
 pub fn positions(s: &Snapshot) -> Vec<(i64, i64)> {
     let q = queue_order(s);
-    let servers = |d: Option<i64>| -> Vec<i64> { s.agents.iter().filter(|a| a.serves(d)).map(|a| a.id).collect() };
-    let served: Vec<Vec<i64>> = q.iter().map(|w| servers(w.department_id)).collect();
+    // Whether two chats compete depends only on their departments, so it is decided once per
+    // pair of departments and each place is a sum over departments of the chats ahead: linear
+    // in the queue, which matters when thousands wait (a reconnect storm behind few agents).
+    let mut depts: Vec<Option<i64>> = q.iter().map(|w| w.department_id).collect();
+    depts.sort_unstable();
+    depts.dedup();
+    let served: Vec<Vec<i64>> = depts.iter().map(|d| s.agents.iter().filter(|a| a.serves(*d)).map(|a| a.id).collect()).collect();
     let compete = |i: usize, j: usize| {
-        let (a, b) = (&q[i], &q[j]);
         if served[i].is_empty() && served[j].is_empty() {
-            a.department_id == b.department_id || a.department_id.is_none() || b.department_id.is_none()
+            depts[i] == depts[j] || depts[i].is_none() || depts[j].is_none()
         } else {
             served[i].iter().any(|x| served[j].contains(x))
         }
     };
-    (0..q.len()).map(|i| (q[i].conversation, (0..i).filter(|&j| compete(i, j)).count() as i64 + 1)).collect()
+    let rivals: Vec<Vec<usize>> = (0..depts.len()).map(|i| (0..depts.len()).filter(|&j| compete(i, j)).collect()).collect();
+    let mut ahead = vec![0i64; depts.len()];
+    q.iter()
+        .map(|w| {
+            let k = depts.binary_search(&w.department_id).expect("every department of the queue is listed");
+            let place = rivals[k].iter().map(|&j| ahead[j]).sum::<i64>() + 1;
+            ahead[k] += 1;
+            (w.conversation, place)
+        })
+        .collect()
 }
 
 /// A rough wait estimate in seconds: with `slots` chats running in parallel, each as long as

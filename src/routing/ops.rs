@@ -56,10 +56,11 @@ pub fn assign_waiting(c: &Connection, mode: Mode, now: i64) -> Result<Dispatched
 /// Places of every waiting chat, with an estimate.
 pub fn places(c: &Connection, now: i64) -> Result<Vec<Place>, AppError> {
     let snap = store::snapshot(c, now)?;
+    let waiting: std::collections::HashMap<i64, _> = snap.waiting.iter().map(|w| (w.conversation, w)).collect();
     Ok(super::positions(&snap)
         .into_iter()
         .map(|(conv, position)| {
-            let w = snap.waiting.iter().find(|w| w.conversation == conv).expect("positions come from the waiting list");
+            let w = waiting[&conv];
             Place {
                 conversation: conv,
                 position,

@@ -108,6 +108,43 @@ fn positions_table() {
     assert_eq!(positions(&apart), vec![(3, 1), (1, 2), (2, 2), (4, 3)]);
 }
 
+/// The linear `positions` agrees with the definition it replaced (a pairwise scan of all
+/// earlier chats) on mixed queues: departments with shared, separate and no agents.
+#[test]
+fn positions_match_the_pairwise_definition() {
+    let naive = |s: &Snapshot| -> Vec<(i64, i64)> {
+        let q = queue_order(s);
+        let served: Vec<Vec<i64>> =
+            q.iter().map(|w| s.agents.iter().filter(|a| a.serves(w.department_id)).map(|a| a.id).collect()).collect();
+        let compete = |i: usize, j: usize| {
+            let (a, b) = (&q[i], &q[j]);
+            if served[i].is_empty() && served[j].is_empty() {
+                a.department_id == b.department_id || a.department_id.is_none() || b.department_id.is_none()
+            } else {
+                served[i].iter().any(|x| served[j].contains(x))
+            }
+        };
+        (0..q.len()).map(|i| (q[i].conversation, (0..i).filter(|&j| compete(i, j)).count() as i64 + 1)).collect()
+    };
+    let mut seed = 7u64;
+    let mut next = |n: u64| {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (seed >> 33) % n
+    };
+    let staffings: Vec<Vec<AgentLoad>> = vec![
+        vec![],
+        vec![agent(1, A, 1, 1, None, &[1, 2]), agent(2, A, 1, 1, None, &[3])],
+        vec![agent(1, A, 1, 1, None, &[1]), agent(2, A, 1, 1, None, &[2]), agent(3, N, 1, 0, None, &[2, 4])],
+        vec![agent(1, A, 1, 1, None, &[])],
+    ];
+    for agents in staffings {
+        let waiting =
+            (1..=300).map(|c| waiting(c, [None, Some(1), Some(2), Some(3), Some(4)][next(5) as usize], next(50) as i64)).collect();
+        let s = Snapshot { agents, departments: vec![dept(1, 0), dept(2, 3), dept(3, 0), dept(4, 1)], waiting, ..Default::default() };
+        assert_eq!(positions(&s), naive(&s));
+    }
+}
+
 #[test]
 fn hours_and_holidays_table() {
     // 2026-03-02 is a Monday. Europe/Warsaw is UTC+1 in March before the DST switch.
