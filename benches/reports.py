@@ -5,8 +5,10 @@ release build with a metrics (read-only) token, as a script would call it. Targe
 
 Baseline in the same run: GET /healthz (the bare HTTP round trip through the same server).
 Usage: cargo build --release && python3 benches/reports.py [--tickets N --messages M --chats C]
+       [--data-dir DIR]  (reuse a directory seeded before, e.g. to run two builds back to back
+       on the same data; it is seeded first when empty, and kept)
 """
-import argparse, datetime, shutil, socket, statistics, subprocess, tempfile, time, urllib.request
+import argparse, datetime, os, shutil, socket, statistics, subprocess, tempfile, time, urllib.request
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--binary", default="target/release/frontdesk")
@@ -14,12 +16,18 @@ ap.add_argument("--tickets", type=int, default=100_000)
 ap.add_argument("--messages", type=int, default=1_000_000)
 ap.add_argument("--chats", type=int, default=100_000)
 ap.add_argument("--runs", type=int, default=40)
+ap.add_argument("--data-dir", help="seeded data to reuse (seeded here when empty; kept)")
 a = ap.parse_args()
 
-data = tempfile.mkdtemp(prefix="fd-reports-")
+keep = a.data_dir is not None
+data = a.data_dir or tempfile.mkdtemp(prefix="fd-reports-")
 try:
-    print(subprocess.run([a.binary, "seed", "--data-dir", data, "--tickets", str(a.tickets), "--messages", str(a.messages),
-                          "--chats", str(a.chats)], check=True, capture_output=True, text=True).stdout.strip())
+    os.makedirs(data, exist_ok=True)
+    if not os.path.exists(os.path.join(data, "frontdesk.db")):
+        t = time.perf_counter()
+        print(subprocess.run([a.binary, "seed", "--data-dir", data, "--tickets", str(a.tickets), "--messages", str(a.messages),
+                              "--chats", str(a.chats)], check=True, capture_output=True, text=True).stdout.strip())
+        print(f"seeding took {time.perf_counter() - t:.0f} s")
     s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
     server = subprocess.Popen([a.binary, "serve", "--data-dir", data, "--listen", f"127.0.0.1:{port}"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -71,6 +79,8 @@ try:
     print(f"export conversations, year: {n - 1} rows, {size / 1e6:.1f} MB in {(time.perf_counter() - t) * 1000:.0f} ms (streamed)")
     worst = max(r[2] for r in rows[1:])
     print(f"worst p95 {worst:.1f} ms (target <= 200 ms); baseline p95 {rows[0][2]:.2f} ms")
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
     server.terminate(); server.wait()
 finally:
-    shutil.rmtree(data, ignore_errors=True)
+    if not keep:
+        shutil.rmtree(data, ignore_errors=True)

@@ -431,17 +431,33 @@ pub fn insert_message(conn: &Connection, m: &NewMessage) -> Result<(MessageOut, 
     }
     // An internal line takes the next seq (agents read it in order) but is no one's message
     // for lists, reply times or first response: the visitor never sees it.
-    let kind = if m.internal { "internal" } else { m.author_kind };
-    let seq: i64 = conn.query_row(
-        "UPDATE conversations SET last_seq = last_seq + 1,
-            last_message_at = CASE WHEN ?3 = 'internal' THEN last_message_at ELSE ?2 END,
-            last_visitor_message_at = CASE WHEN ?3 = 'visitor' THEN ?2 ELSE last_visitor_message_at END,
-            last_agent_message_at = CASE WHEN ?3 = 'agent' THEN ?2 ELSE last_agent_message_at END,
-            first_agent_reply_at = CASE WHEN ?3 = 'agent' AND first_agent_reply_at IS NULL THEN ?2 ELSE first_agent_reply_at END
-         WHERE id = ?1 RETURNING last_seq",
-        params![m.conversation, m.now, kind],
-        |r| r.get(0),
-    )?;
+    // The response-time counters (`reports::response_turns`, V27) change with the message, in
+    // this transaction: a visitor's message opens a turn unless one is waiting; an agent's
+    // answers it. Only an agent's message names the columns of the reports' covering index
+    // (`conversations_report`), so other lines leave that index alone.
+    let sql = match m.author_kind {
+        _ if m.internal => "UPDATE conversations SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq",
+        "visitor" => {
+            "UPDATE conversations SET last_seq = last_seq + 1, last_message_at = ?2, last_visitor_message_at = ?2,
+                awaiting_reply_since = coalesce(awaiting_reply_since, ?2)
+             WHERE id = ?1 RETURNING last_seq"
+        }
+        "agent" => {
+            "UPDATE conversations SET last_seq = last_seq + 1, last_message_at = ?2, last_agent_message_at = ?2,
+                first_agent_reply_at = coalesce(first_agent_reply_at, ?2),
+                response_sum_ms = response_sum_ms + coalesce(?2 - awaiting_reply_since, 0),
+                responses = responses + (awaiting_reply_since IS NOT NULL),
+                awaiting_reply_since = NULL
+             WHERE id = ?1 RETURNING last_seq"
+        }
+        _ => "UPDATE conversations SET last_seq = last_seq + 1, last_message_at = ?2 WHERE id = ?1 RETURNING last_seq",
+    };
+    let mut st = conn.prepare_cached(sql)?;
+    let seq: i64 = if m.internal {
+        st.query_row([m.conversation], |r| r.get(0))?
+    } else {
+        st.query_row(params![m.conversation, m.now], |r| r.get(0))?
+    };
     conn.execute(
         "INSERT INTO messages (conversation_id, seq, author_kind, agent_id, client_id, body, attachment_id, created_at, internal)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",

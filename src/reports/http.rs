@@ -30,11 +30,14 @@ pub const REPORTS: &[(&str, &[&str])] = &[
             "cancelled",
             "open",
             "first_response_avg_s",
+            "response_avg_s",
             "queue_wait_avg_s",
             "queue_wait_max_s",
             "duration_avg_s",
             "csat",
             "rated",
+            "invitations_sent",
+            "invitations_accepted",
         ],
     ),
     ("tickets", &["created", "solved", "backlog", "offline_messages", "first_reply_avg_s", "resolution_avg_s"]),
@@ -153,16 +156,28 @@ pub struct Facts {
     pub chats: Vec<super::ChatFact>,
     pub tickets: Vec<super::TicketFact>,
     pub timelines: Vec<super::Timeline>,
+    pub invitations: Vec<super::InvitationFact>,
     pub names: HashMap<i64, String>,
 }
 
 pub fn load(c: &rusqlite::Connection, name: &str, start: i64, end: i64, now: i64) -> Result<Facts, AppError> {
-    let chats = if matches!(name, "chats" | "agents" | "heatmap" | "tags") { store::chats(c, start, end)? } else { vec![] };
-    let tickets = if matches!(name, "tickets" | "heatmap" | "tags") { store::tickets(c, start, end)? } else { vec![] };
+    use store::Needed;
+    let chats = match name {
+        "chats" | "agents" | "heatmap" => store::chats(c, start, end, Needed::All)?,
+        "tags" => store::chats(c, start, end, Needed::Tagged)?,
+        _ => vec![],
+    };
+    let tickets = match name {
+        "tickets" => store::tickets(c, start, end, Needed::All)?,
+        "heatmap" => store::tickets(c, start, end, Needed::Offline)?,
+        "tags" => store::tickets(c, start, end, Needed::Tagged)?,
+        _ => vec![],
+    };
     let mut timelines = if matches!(name, "agents" | "heatmap") { store::timelines(c, start, end)? } else { vec![] };
     super::until_now(&mut timelines, now);
+    let invitations = if name == "chats" { store::invitations(c, start, end)? } else { vec![] };
     let names = if name == "agents" { store::agent_names(c)? } else { HashMap::new() };
-    Ok(Facts { chats, tickets, timelines, names })
+    Ok(Facts { chats, tickets, timelines, invitations, names })
 }
 
 fn compute(name: &str, range: &Range, q: &Query, cw: i64, f: &Facts) -> Result<(Vec<Value>, Map<String, Value>), AppError> {
@@ -172,7 +187,12 @@ fn compute(name: &str, range: &Range, q: &Query, cw: i64, f: &Facts) -> Result<(
     Ok(match name {
         "chats" => {
             let periods = super::periods(range, q.granularity)?;
-            let (rows, totals) = super::chat_rows(&f.chats, &periods, &q.filter, cw);
+            let (mut rows, mut totals) = super::chat_rows(&f.chats, &periods, &q.filter, cw);
+            let (invited, invited_total) = super::invitation_rows(&f.invitations, &periods, &q.filter);
+            for (r, (sent, accepted)) in rows.iter_mut().zip(invited) {
+                (r.invitations_sent, r.invitations_accepted) = (sent, accepted);
+            }
+            (totals.invitations_sent, totals.invitations_accepted) = invited_total;
             let rows = periods.iter().zip(rows).map(|(p, r)| period_row(&p.period, pick(&val(&r), cols))).collect();
             (rows, pick(&val(&totals), cols))
         }

@@ -180,10 +180,10 @@ pub struct ChatFact {
     pub department_id: Option<i64>,
     /// The agent who had the chat last.
     pub agent_id: Option<i64>,
-    /// Every agent who had the chat, in order (a transfer adds one); `[agent_id]` until
-    /// transfers are stored.
+    /// Every agent who had the chat, in order (a transfer adds one); empty when only
+    /// `agent_id` is known (as the store loads chats until transfers are stored).
     pub handlers: Vec<i64>,
-    pub channel: String,
+    pub channel: &'static str,
     pub created_at: i64,
     pub assigned_at: Option<i64>,
     pub first_agent_reply_at: Option<i64>,
@@ -195,6 +195,65 @@ pub struct ChatFact {
     pub tags: Vec<String>,
     /// The visitor's rating on a 1–5 scale (a good/bad rating is stored as 5 / 1).
     pub rating: Option<u8>,
+    /// The chat's answered visitor turns ([`response_turns`]): their summed time and number.
+    pub response_sum_ms: i64,
+    pub responses: u64,
+}
+
+/// Who wrote a chat line, as the response time sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Speaker {
+    Visitor,
+    Agent,
+    /// System lines and internal lines (whispers, transfer notes): the visitor's question is
+    /// not answered by them, and they ask nothing.
+    Other,
+}
+
+impl Speaker {
+    /// A stored line: its `author_kind` and whether it is internal.
+    pub fn of(author_kind: &str, internal: bool) -> Speaker {
+        match (author_kind, internal) {
+            (_, true) => Speaker::Other,
+            ("visitor", _) => Speaker::Visitor,
+            ("agent", _) => Speaker::Agent,
+            _ => Speaker::Other,
+        }
+    }
+}
+
+/// One chat's response turns: `sum_ms` and `answered` over the answered ones, and when the
+/// turn now waiting for an answer began.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Turns {
+    pub sum_ms: i64,
+    pub answered: u64,
+    pub waiting_since: Option<i64>,
+}
+
+/// The response time's definition, over a chat's lines in order (speaker, time): a turn runs
+/// from the first visitor message after the last agent message (or after the start) to the next
+/// agent message. Several visitor messages in a row are one turn, timed from the first; an agent
+/// message with no visitor message before it (an invitation's text, a second reply) ends no
+/// turn. `chat::store::insert_message` keeps the same counters on the conversation as each line
+/// is stored; the V27 migration rebuilt them with SQL; a test holds all three equal.
+pub fn response_turns(lines: impl IntoIterator<Item = (Speaker, i64)>) -> Turns {
+    let mut t = Turns::default();
+    for (who, at) in lines {
+        match who {
+            Speaker::Visitor => {
+                t.waiting_since.get_or_insert(at);
+            }
+            Speaker::Agent => {
+                if let Some(since) = t.waiting_since.take() {
+                    t.sum_ms += at - since;
+                    t.answered += 1;
+                }
+            }
+            Speaker::Other => {}
+        }
+    }
+    t
 }
 
 /// The outcome of an ended chat (SPEC R5), `None` while it is open. Served: an agent replied;
@@ -251,6 +310,8 @@ pub struct ChatFigures {
     pub open: u64,
     /// Mean time from the start to the first agent reply, over chats with a reply.
     pub first_response_avg_s: Option<f64>,
+    /// Mean time of every answered visitor turn ([`response_turns`]), over all such turns.
+    pub response_avg_s: Option<f64>,
     /// Mean time from the start to an agent taking it, over chats that got one.
     pub queue_wait_avg_s: Option<f64>,
     pub queue_wait_max_s: Option<f64>,
@@ -259,12 +320,17 @@ pub struct ChatFigures {
     /// Share of ratings 4–5 in percent (CSAT), over rated chats.
     pub csat: Option<f64>,
     pub rated: u64,
+    /// Proactive invitations sent in the period, and those the visitor accepted
+    /// ([`invitation_rows`]).
+    pub invitations_sent: u64,
+    pub invitations_accepted: u64,
 }
 
 #[derive(Default, Clone)]
 struct ChatAcc {
     f: ChatFigures,
     first: (i64, u64),
+    resp: (i64, u64),
     wait: (i64, u64, i64),
     dur: (i64, u64),
     good: u64,
@@ -289,6 +355,8 @@ impl ChatAcc {
             self.first.0 += r - c.created_at;
             self.first.1 += 1;
         }
+        self.resp.0 += c.response_sum_ms;
+        self.resp.1 += c.responses;
         if let Some(a) = c.assigned_at {
             let w = a - c.created_at;
             self.wait.0 += w;
@@ -302,6 +370,7 @@ impl ChatAcc {
     }
     fn finish(mut self) -> ChatFigures {
         self.f.first_response_avg_s = avg_s(self.first.0, self.first.1);
+        self.f.response_avg_s = avg_s(self.resp.0, self.resp.1);
         self.f.queue_wait_avg_s = avg_s(self.wait.0, self.wait.1);
         self.f.queue_wait_max_s = (self.wait.1 > 0).then(|| (self.wait.2 as f64 / 100.0).round() / 10.0);
         self.f.duration_avg_s = avg_s(self.dur.0, self.dur.1);
@@ -340,6 +409,45 @@ pub fn chat_rows(chats: &[ChatFact], periods: &[Period], filter: &Filter, cancel
     (rows.into_iter().map(ChatAcc::finish).collect(), total.finish())
 }
 
+/// What is stored about one proactive invitation (SPEC W9).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InvitationFact {
+    pub sent_at: i64,
+    pub department_id: Option<i64>,
+    /// The inviting agent (None for one whose agent was deleted).
+    pub agent_id: Option<i64>,
+    /// The visitor answered: the invitation's chat began.
+    pub accepted: bool,
+    /// The tags of the invitation's chat (none until accepted).
+    pub tags: Vec<String>,
+}
+
+impl Filter {
+    /// An invitation by its department, its agent, the widget channel and its chat's tags.
+    pub fn invitation(&self, i: &InvitationFact) -> bool {
+        self.department_id.is_none_or(|d| i.department_id == Some(d))
+            && self.agent_id.is_none_or(|a| i.agent_id == Some(a))
+            && self.channel.as_deref().is_none_or(|c| c == CHAT_CHANNEL)
+            && self.tag.as_deref().is_none_or(|t| i.tags.iter().any(|x| x == t))
+            && !(self.exclude_non_target && i.tags.iter().any(|x| x == NON_TARGET))
+    }
+}
+
+/// Invitations per period by when they were sent: (sent, accepted) per row and in total.
+pub fn invitation_rows(invitations: &[InvitationFact], periods: &[Period], filter: &Filter) -> (Vec<(u64, u64)>, (u64, u64)) {
+    let mut rows = vec![(0u64, 0u64); periods.len()];
+    let mut total = (0, 0);
+    for inv in invitations.iter().filter(|i| filter.invitation(i)) {
+        if let Some(i) = bucket(periods, inv.sent_at) {
+            rows[i].0 += 1;
+            rows[i].1 += u64::from(inv.accepted);
+            total.0 += 1;
+            total.1 += u64::from(inv.accepted);
+        }
+    }
+    (rows, total)
+}
+
 /// Chats per tag (chats that started in the range); with `exclude_non_target` the
 /// non-target tag's chats are left out entirely.
 pub fn tag_counts(chats: &[ChatFact], start: i64, end: i64, filter: &Filter) -> BTreeMap<String, u64> {
@@ -357,7 +465,6 @@ pub fn tag_counts(chats: &[ChatFact], start: i64, end: i64, filter: &Filter) -> 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TicketFact {
     pub id: i64,
-    pub number: i64,
     pub department_id: Option<i64>,
     pub agent_id: Option<i64>,
     /// manual, chat, offline, email, api, callback: the ticket's channel.
@@ -580,19 +687,26 @@ pub fn heatmap(
     let (start, end) = (range.start()?, range.end()?);
     let mut cells: Vec<HeatCell> =
         (0..168).map(|i| HeatCell { weekday: (i / 24 + 1) as i8, hour: (i % 24) as i8, ..Default::default() }).collect();
-    for c in chats.iter().filter(|c| (start..end).contains(&c.created_at) && filter.chat(c)) {
-        let i = local_cell(&range.tz, c.created_at);
-        cells[i].chats += 1;
-        cells[i].missed += u64::from(outcome_of(c, cancel_window_ms) == Some(Outcome::Missed));
+    // The range's local hours and each one's cell, found once: a time's cell is then its hour's
+    // (a binary search) instead of a time zone conversion per chat and per interval.
+    let hours = periods(range, Granularity::Hour)?;
+    let cell_of: Vec<usize> = hours.iter().map(|h| local_cell(&range.tz, h.start)).collect();
+    let cell = |t: i64| bucket(&hours, t).map(|i| cell_of[i]);
+    for c in chats.iter().filter(|c| filter.chat(c)) {
+        if let Some(i) = cell(c.created_at) {
+            cells[i].chats += 1;
+            cells[i].missed += u64::from(outcome_of(c, cancel_window_ms) == Some(Outcome::Missed));
+        }
     }
-    for t in tickets.iter().filter(|t| t.source == "offline" && (start..end).contains(&t.created_at) && filter.ticket(t)) {
-        cells[local_cell(&range.tz, t.created_at)].offline_messages += 1;
+    for t in tickets.iter().filter(|t| t.source == "offline" && filter.ticket(t)) {
+        if let Some(i) = cell(t.created_at) {
+            cells[i].offline_messages += 1;
+        }
     }
     // Agent-milliseconds online per cell, over how many hours of that cell the range has.
-    let hours = periods(range, Granularity::Hour)?;
     let mut occurs = [0u32; 168];
-    for h in &hours {
-        occurs[local_cell(&range.tz, h.start)] += 1;
+    for &i in &cell_of {
+        occurs[i] += 1;
     }
     let mut online = [0i64; 168];
     for t in timelines.iter().filter(|t| filter.agent_id.is_none_or(|a| a == t.agent_id)) {
@@ -603,7 +717,7 @@ pub fn heatmap(
             let mut i = bucket(&hours, a).unwrap_or(hours.len());
             while i < hours.len() && hours[i].start < b {
                 let (lo, hi) = (a.max(hours[i].start), b.min(hours[i].end));
-                online[local_cell(&range.tz, hours[i].start)] += hi - lo;
+                online[cell_of[i]] += hi - lo;
                 i += 1;
             }
         }
@@ -635,6 +749,7 @@ pub fn better(metric: &str) -> Better {
         | "cancelled"
         | "backlog"
         | "first_response_avg_s"
+        | "response_avg_s"
         | "queue_wait_avg_s"
         | "queue_wait_max_s"
         | "first_reply_avg_s"

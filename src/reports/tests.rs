@@ -20,7 +20,7 @@ fn at(y: i16, m: i8, d: i8, h: i8, min: i8) -> i64 {
 }
 
 fn chat(created_at: i64) -> ChatFact {
-    ChatFact { id: created_at, created_at, channel: CHAT_CHANNEL.into(), ..Default::default() }
+    ChatFact { id: created_at, created_at, channel: CHAT_CHANNEL, ..Default::default() }
 }
 
 fn ended(mut c: ChatFact, after: i64, by: EndedBy) -> ChatFact {
@@ -379,5 +379,102 @@ fn report_settings_validate() {
         ReportSettings { department_wait_norm_s: [(1, 100_000)].into(), ..Default::default() },
     ] {
         assert!(bad.validate().is_err(), "{bad:?}");
+    }
+}
+
+#[test]
+fn response_time_counts_every_answered_turn() {
+    use Speaker::{Agent as A, Other as O, Visitor as V};
+    let s = |v: &[(Speaker, i64)]| response_turns(v.iter().map(|&(w, t)| (w, t * S)));
+    let cases: &[(&str, Turns, Turns)] = &[
+        ("no lines", s(&[]), Turns::default()),
+        ("one question, one answer", s(&[(V, 0), (A, 30)]), Turns { sum_ms: 30 * S, answered: 1, waiting_since: None }),
+        (
+            "every turn, not only the first: 30 s and 10 s",
+            s(&[(V, 0), (A, 30), (V, 100), (A, 110)]),
+            Turns { sum_ms: 40 * S, answered: 2, waiting_since: None },
+        ),
+        (
+            "visitor messages in a row are one turn, timed from the first",
+            s(&[(V, 0), (V, 5), (V, 20), (A, 50)]),
+            Turns { sum_ms: 50 * S, answered: 1, waiting_since: None },
+        ),
+        (
+            "a second agent message answers nothing more",
+            s(&[(V, 0), (A, 10), (A, 60)]),
+            Turns { sum_ms: 10 * S, answered: 1, waiting_since: None },
+        ),
+        (
+            "an invitation's text first: no turn until the visitor writes",
+            s(&[(A, 0), (V, 40), (A, 45)]),
+            Turns { sum_ms: 5 * S, answered: 1, waiting_since: None },
+        ),
+        (
+            "whispers, transfer notes and system lines neither ask nor answer",
+            s(&[(V, 0), (O, 5), (O, 8), (A, 20), (O, 30), (V, 40), (O, 41), (A, 43)]),
+            Turns { sum_ms: 23 * S, answered: 2, waiting_since: None },
+        ),
+        (
+            "a transfer mid-chat: the new agent's reply answers the waiting turn",
+            s(&[(V, 0), (A, 10), (V, 20), (O, 25), (A, 80)]),
+            Turns { sum_ms: 70 * S, answered: 2, waiting_since: None },
+        ),
+        (
+            "the last question still waiting does not count, but is remembered",
+            s(&[(V, 0), (A, 10), (V, 20), (V, 30)]),
+            Turns { sum_ms: 10 * S, answered: 1, waiting_since: Some(20 * S) },
+        ),
+    ];
+    for (name, got, want) in cases {
+        assert_eq!(got, want, "{name}");
+    }
+    for (kind, internal, want) in
+        [("visitor", false, V), ("agent", false, A), ("agent", true, O), ("system", false, O), ("system", true, O), ("visitor", true, O)]
+    {
+        assert_eq!(Speaker::of(kind, internal), want, "{kind} internal={internal}");
+    }
+    // The figure is the mean over all turns of all chats, not a mean of the chats' means.
+    let t0 = at(2026, 1, 5, 10, 0);
+    let mut a = chat(t0);
+    (a.response_sum_ms, a.responses) = (30 * S, 1);
+    let mut b = chat(t0 + S);
+    (b.response_sum_ms, b.responses) = (30 * S, 3);
+    let f = chat_figures([&a, &b, &chat(t0 + 2 * S)], CW);
+    assert_eq!(f.response_avg_s, Some(15.0));
+    assert_eq!(chat_figures([&chat(t0)], CW).response_avg_s, None);
+}
+
+#[test]
+fn invitations_sent_and_accepted_by_period_and_filter() {
+    let tz = warsaw();
+    let range = Range::new(date(2026, 3, 28), date(2026, 3, 29), tz).unwrap();
+    let ps = periods(&range, Granularity::Day).unwrap();
+    let inv = |sent_at, dept: Option<i64>, agent: Option<i64>, accepted, tags: &[&str]| InvitationFact {
+        sent_at,
+        department_id: dept,
+        agent_id: agent,
+        accepted,
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+    };
+    let all = vec![
+        inv(at(2026, 3, 28, 23, 59), Some(7), Some(1), true, &[]),
+        inv(at(2026, 3, 29, 0, 0), None, Some(2), false, &[]),
+        inv(at(2026, 3, 29, 12, 0), Some(7), Some(2), true, &["promo", NON_TARGET]),
+        inv(at(2026, 3, 29, 13, 0), None, None, false, &[]),
+        inv(at(2026, 3, 30, 0, 0), Some(7), Some(1), true, &[]),
+        inv(at(2026, 3, 27, 23, 59), Some(7), Some(1), true, &[]),
+    ];
+    type Case = (&'static str, Filter, Vec<(u64, u64)>, (u64, u64));
+    let cases: &[Case] = &[
+        ("all, by local day; the day before and after left out", Filter::default(), vec![(1, 1), (3, 1)], (4, 2)),
+        ("a department", Filter { department_id: Some(7), ..Default::default() }, vec![(1, 1), (1, 1)], (2, 2)),
+        ("the inviting agent", Filter { agent_id: Some(2), ..Default::default() }, vec![(0, 0), (2, 1)], (2, 1)),
+        ("the widget channel", Filter { channel: Some(CHAT_CHANNEL.into()), ..Default::default() }, vec![(1, 1), (3, 1)], (4, 2)),
+        ("another channel", Filter { channel: Some("email".into()), ..Default::default() }, vec![(0, 0), (0, 0)], (0, 0)),
+        ("a tag of the invitation's chat", Filter { tag: Some("promo".into()), ..Default::default() }, vec![(0, 0), (1, 1)], (1, 1)),
+        ("non-target left out", Filter { exclude_non_target: true, ..Default::default() }, vec![(1, 1), (2, 0)], (3, 1)),
+    ];
+    for (name, filter, rows, total) in cases {
+        assert_eq!(invitation_rows(&all, &ps, filter), (rows.clone(), *total), "{name}");
     }
 }

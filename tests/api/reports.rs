@@ -493,3 +493,149 @@ async fn visitors_ratings_and_chat_tags_feed_csat_and_the_non_target_exclusion()
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body.contains("non-target"), "the tags report counts the tagged chat: {body}");
 }
+
+/// The rebuild part of the V27 migration (between its markers): the response counters of every
+/// chat from its stored messages.
+fn v27_rebuild() -> &'static str {
+    const V27: &str = include_str!("../../migrations/V27__report_facts.sql");
+    V27.split("-- rebuild: begin").nth(1).and_then(|s| s.split("-- rebuild: end").next()).expect("markers in V27")
+}
+
+/// Per chat: (response sum ms, answered turns, waiting since) as stored, and as recomputed from
+/// its messages by the figure's one definition (`reports::response_turns`).
+async fn response_counters(app: &TestApp, ids: Vec<i64>) -> Vec<((i64, u64, Option<i64>), (i64, u64, Option<i64>))> {
+    app.db
+        .read(move |c| {
+            let mut out = Vec::new();
+            for id in &ids {
+                let stored =
+                    c.query_row("SELECT response_sum_ms, responses, awaiting_reply_since FROM conversations WHERE id = ?1", [id], |r| {
+                        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)? as u64, r.get::<_, Option<i64>>(2)?))
+                    })?;
+                let mut st = c.prepare("SELECT author_kind, internal, created_at FROM messages WHERE conversation_id = ?1 ORDER BY seq")?;
+                let lines = st
+                    .query_map([id], |r| {
+                        Ok((frontdesk::reports::Speaker::of(&r.get::<_, String>(0)?, r.get::<_, bool>(1)?), r.get::<_, i64>(2)?))
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                let t = frontdesk::reports::response_turns(lines);
+                out.push((stored, (t.sum_ms, t.answered, t.waiting_since)));
+            }
+            Ok(out)
+        })
+        .await
+        .unwrap()
+}
+
+/// Response time and invitations (issue 13's figures) against the stored rows: after random
+/// chat activity — visitor and agent lines from two agents, internal whispers and transfer
+/// notes, system lines — each chat's response counters (kept by every message in its own
+/// transaction) equal a recompute from its messages, the V27 migration's rebuild gives the
+/// same, and the chats report's `response_avg_s` is the mean over every answered turn;
+/// `invitations_sent` / `invitations_accepted` equal the invitation rows of the period, with
+/// the department filter and a tag filter (only accepted ones have a chat to carry a tag).
+#[actix_web::test]
+async fn response_time_and_invitations_equal_the_stored_rows() {
+    use frontdesk::chat::store::{NewMessage, insert_message};
+    let app = spawn_app_with(|c| c.chat_idle_timeout = std::time::Duration::from_secs(20 * 365 * 86_400)).await;
+    app.add_agent("admin@shop.example", Role::Admin).await;
+    let ann = app.add_agent("ann@shop.example", Role::Agent).await;
+    let bob = app.add_agent("bob@shop.example", Role::Agent).await;
+    let day = local_ms(FROM) + 9 * 3_600_000;
+    let (ids, dept) = app
+        .db
+        .write(move |c| {
+            c.execute("INSERT INTO departments (name, visible, created_at) VALUES ('Sales', 1, 0)", [])?;
+            let dept = c.last_insert_rowid();
+            let mut ids = Vec::new();
+            for _ in 0..12 {
+                c.execute("INSERT INTO visitors (token_hash, first_seen_at, last_seen_at) VALUES (randomblob(32), ?1, ?1)", [day])?;
+                let visitor = c.last_insert_rowid();
+                c.execute(
+                    "INSERT INTO conversations (visitor_id, agent_id, status, created_at, assigned_at) VALUES (?1, ?2, 'active', ?3, ?3)",
+                    rusqlite::params![visitor, ann, day],
+                )?;
+                ids.push(c.last_insert_rowid());
+            }
+            let mut rng = Lcg(7);
+            let mut t = day;
+            for _ in 0..600 {
+                t += 1 + rng.next(90_000) as i64;
+                let conversation = ids[rng.next(ids.len() as u64) as usize];
+                let (author_kind, agent_id, internal) = match rng.next(10) {
+                    0..=3 => ("visitor", None, false),
+                    4 | 5 => ("agent", Some(ann), false),
+                    6 => ("agent", Some(bob), false),
+                    7 => ("agent", Some(bob), true),
+                    8 => ("system", None, false),
+                    _ => ("system", Some(ann), true),
+                };
+                let m =
+                    NewMessage { conversation, author_kind, agent_id, client_id: None, body: "x", attachment_id: None, internal, now: t };
+                insert_message(c, &m)?;
+            }
+            // Invitations that day: accepted (two with a chat, one tagged), still sent, ignored,
+            // closed; one of Sales; and one the day after (outside the period).
+            for (status, conv, d, at) in [
+                ("accepted", Some(ids[0]), Some(dept), day),
+                ("accepted", Some(ids[1]), None, day + 60_000),
+                ("sent", None, Some(dept), day + 120_000),
+                ("ignored", None, None, day + 180_000),
+                ("closed", None, None, day + 240_000),
+                ("accepted", Some(ids[2]), None, day + 86_400_000),
+            ] {
+                c.execute(
+                    "INSERT INTO invitations (visitor_id, agent_id, agent_name, department_id, body, status, sent_at, conversation_id)
+                     SELECT visitor_id, ?1, 'Ann', ?2, 'Hi', ?3, ?4, ?5 FROM conversations WHERE id = ?6",
+                    rusqlite::params![ann, d, status, at, conv, ids[0]],
+                )?;
+            }
+            c.execute("INSERT INTO conversation_tags (conversation_id, tag) VALUES (?1, 'promo')", [ids[1]])?;
+            Ok((ids, dept))
+        })
+        .await
+        .unwrap();
+
+    let live = response_counters(&app, ids.clone()).await;
+    for (i, (stored, recomputed)) in live.iter().enumerate() {
+        assert_eq!(stored, recomputed, "chat {}", ids[i]);
+    }
+    let (sum, n): (i64, u64) = live.iter().fold((0, 0), |a, (s, _)| (a.0 + s.0, a.1 + s.1));
+    assert!(n > 50 && live.iter().any(|(s, _)| s.2.is_some()), "the activity made {n} answered turns: {live:?}");
+    // The migration's rebuild from the messages gives the same counters.
+    app.db
+        .write(|c| {
+            c.execute_batch("UPDATE conversations SET response_sum_ms = 0, responses = 0, awaiting_reply_since = NULL")?;
+            c.execute_batch(v27_rebuild())?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(response_counters(&app, ids.clone()).await, live);
+
+    let client = app.login("admin@shop.example").await;
+    let totals = |extra: String| {
+        let client = client.clone();
+        let url = app.url(&format!("/api/v1/reports/chats?from={FROM}&to={FROM}{extra}"));
+        async move {
+            let (status, body) = get(&client, url).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            serde_json::from_str::<Value>(&body).unwrap()["totals"].clone()
+        }
+    };
+    let all = totals(String::new()).await;
+    let mean = ((sum as f64 / n as f64) / 100.0).round() / 10.0;
+    assert_eq!(all["response_avg_s"].as_f64(), Some(mean), "{all}");
+    assert_eq!((all["invitations_sent"].as_u64(), all["invitations_accepted"].as_u64()), (Some(5), Some(2)), "{all}");
+    let sales = totals(format!("&department_id={dept}")).await;
+    assert_eq!((sales["invitations_sent"].as_u64(), sales["invitations_accepted"].as_u64()), (Some(2), Some(1)), "{sales}");
+    let promo = totals("&tag=promo".into()).await;
+    assert_eq!((promo["invitations_sent"].as_u64(), promo["invitations_accepted"].as_u64()), (Some(1), Some(1)), "{promo}");
+    // The CSV carries the new columns too.
+    let (status, csv) = get(&client, app.url(&format!("/api/v1/reports/chats?from={FROM}&to={FROM}&format=csv"))).await;
+    assert_eq!(status, StatusCode::OK);
+    let header = csv.lines().next().unwrap();
+    for col in ["response_avg_s", "invitations_sent", "invitations_accepted"] {
+        assert!(header.split(',').any(|c| c == col), "{col} in {header}");
+    }
+}
