@@ -329,27 +329,33 @@ impl AgentSocket {
                 self.delivery.unfollow(conversation);
             }
             AgentFrame::Message { conversation, client_id, body, attachment } => {
-                self.writable(conversation).await?;
-                let (agent_id, viewer) = (self.agent_id, self.viewer);
-                let attachment_id = match attachment {
-                    Some(tok) => st.db.read(move |c| viewer.attachable(c, std::slice::from_ref(&tok))).await?.pop(),
-                    None => None,
-                };
-                let m = socket::post_message(
-                    &st.db,
-                    &st.hub,
-                    st.now(),
-                    OwnedMessage {
-                        conversation,
-                        author_kind: "agent",
-                        agent_id: Some(agent_id),
-                        client_id: Some(client_id.clone()),
-                        body,
-                        attachment_id,
-                        internal: false,
-                    },
-                )
-                .await?;
+                // One write job (SPEC P2): the right to write, the attachment, the message.
+                let (agent_id, viewer, now) = (self.agent_id, self.viewer, st.now());
+                let cid = client_id.clone();
+                let (m, new) = st
+                    .db
+                    .write(move |c| {
+                        let conv = store::conv(c, conversation)?.ok_or_else(|| AppError::not_found("conversation"))?;
+                        viewer.may_write_chat(conv.agent_id, conv.status)?;
+                        let attachment_id = match attachment {
+                            Some(tok) => viewer.attachable(c, std::slice::from_ref(&tok))?.pop(),
+                            None => None,
+                        };
+                        let msg = OwnedMessage {
+                            conversation,
+                            author_kind: "agent",
+                            agent_id: Some(agent_id),
+                            client_id: Some(cid),
+                            body,
+                            attachment_id,
+                            internal: false,
+                        };
+                        socket::store_message(c, &msg, now)
+                    })
+                    .await?;
+                if new {
+                    socket::publish_message(&st.hub, &m).await;
+                }
                 let ack = ServerFrame::Ack { client_id, conversation, seq: m.seq, id: m.id, at: m.at };
                 session.text(ack.to_json()).await.map_err(closed)?;
             }

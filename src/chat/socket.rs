@@ -357,31 +357,33 @@ pub async fn send_error(session: &mut Session, e: &AppError, reference: Option<&
 
 /// Commit one message, then publish it. Returns the stored message (the ack's content).
 pub async fn post_message(db: &Db, hub: &Hub, now: i64, msg: OwnedMessage) -> Result<MessageOut, AppError> {
-    let (m, new) = db
-        .write(move |c| {
-            let (m, new) = store::insert_message(
-                c,
-                &NewMessage {
-                    conversation: msg.conversation,
-                    author_kind: msg.author_kind,
-                    agent_id: msg.agent_id,
-                    client_id: msg.client_id.as_deref(),
-                    body: &msg.body,
-                    attachment_id: msg.attachment_id,
-                    internal: msg.internal,
-                    now,
-                },
-            )?;
-            if new {
-                crate::webhooks::events::message_created(c, &m, now)?;
-            }
-            Ok((m, new))
-        })
-        .await?;
+    let (m, new) = db.write(move |c| store_message(c, &msg, now)).await?;
     if new {
         publish_message(hub, &m).await;
     }
     Ok(m)
+}
+
+/// Store one message inside a write job (with its webhook event when it is new); the caller
+/// publishes it with [`publish_message`] after the commit when the bool says it is new.
+pub fn store_message(c: &rusqlite::Connection, msg: &OwnedMessage, now: i64) -> Result<(MessageOut, bool), AppError> {
+    let (m, new) = store::insert_message(
+        c,
+        &NewMessage {
+            conversation: msg.conversation,
+            author_kind: msg.author_kind,
+            agent_id: msg.agent_id,
+            client_id: msg.client_id.as_deref(),
+            body: &msg.body,
+            attachment_id: msg.attachment_id,
+            internal: msg.internal,
+            now,
+        },
+    )?;
+    if new {
+        crate::webhooks::events::message_created(c, &m, now)?;
+    }
+    Ok((m, new))
 }
 
 pub async fn publish_message(hub: &Hub, m: &MessageOut) {

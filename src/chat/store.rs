@@ -198,22 +198,32 @@ fn conv_row(r: &Row) -> rusqlite::Result<ConvRow> {
     })
 }
 
-const CONV_ROW: &str = "SELECT id, visitor_id, agent_id, status, last_seq, created_at, first_agent_reply_at, agent_delivered_seq, agent_read_seq, visitor_read_seq FROM conversations";
+/// The columns [`conv_row`] reads (a macro, so each query below is one literal for
+/// `prepare_cached`).
+macro_rules! conv_row_sql {
+    ($($where:literal)*) => {
+        concat!("SELECT id, visitor_id, agent_id, status, last_seq, created_at, first_agent_reply_at, agent_delivered_seq, agent_read_seq, visitor_read_seq FROM conversations ", $($where),*)
+    };
+}
 
 pub fn conv(conn: &Connection, id: i64) -> Result<Option<ConvRow>, AppError> {
-    Ok(conn.query_row(&format!("{CONV_ROW} WHERE id = ?1"), [id], conv_row).optional()?)
+    Ok(conn.prepare_cached(conv_row_sql!("WHERE id = ?1"))?.query_row([id], conv_row).optional()?)
 }
 
 /// The visitor's open conversation, if any.
 pub fn open_conv_of(conn: &Connection, visitor_id: i64) -> Result<Option<ConvRow>, AppError> {
     Ok(conn
-        .query_row(&format!("{CONV_ROW} WHERE visitor_id = ?1 AND status != 'ended' ORDER BY id DESC LIMIT 1"), [visitor_id], conv_row)
+        .prepare_cached(conv_row_sql!("WHERE visitor_id = ?1 AND status != 'ended' ORDER BY id DESC LIMIT 1"))?
+        .query_row([visitor_id], conv_row)
         .optional()?)
 }
 
 /// The visitor's most recent conversation (open or ended): what a returning visitor sees.
 pub fn latest_conv_of(conn: &Connection, visitor_id: i64) -> Result<Option<ConvRow>, AppError> {
-    Ok(conn.query_row(&format!("{CONV_ROW} WHERE visitor_id = ?1 ORDER BY id DESC LIMIT 1"), [visitor_id], conv_row).optional()?)
+    Ok(conn
+        .prepare_cached(conv_row_sql!("WHERE visitor_id = ?1 ORDER BY id DESC LIMIT 1"))?
+        .query_row([visitor_id], conv_row)
+        .optional()?)
 }
 
 pub fn create_conv(conn: &Connection, visitor_id: i64, page_url: Option<&str>, now: i64) -> Result<i64, AppError> {
@@ -415,40 +425,75 @@ pub struct NewMessage<'a> {
 
 /// Insert with the next sequence number, or return the already stored message when the same
 /// client id arrives again (a resend after a lost ack). The bool says whether it is new.
+///
+/// The hot path of chat (SPEC P2): two cached statements. The insert takes `last_seq + 1` from
+/// the conversation row and skips a duplicate client id by the table's unique key (no lookup
+/// first); the update then moves the conversation's counters. The stored message is rebuilt
+/// from what was inserted; only an attachment or an agent's name needs the joined re-read.
 pub fn insert_message(conn: &Connection, m: &NewMessage) -> Result<(MessageOut, bool), AppError> {
-    if let Some(cid) = m.client_id {
-        let existing: Option<i64> = conn
-            .query_row(
-                "SELECT seq FROM messages WHERE conversation_id = ?1 AND author_kind = ?2 AND client_id = ?3",
-                params![m.conversation, m.author_kind, cid],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if let Some(seq) = existing {
-            let msg = messages_between(conn, m.conversation, seq - 1, seq)?.pop().ok_or_else(|| AppError::internal("message vanished"))?;
-            return Ok((msg, false));
-        }
-    }
     // An internal line takes the next seq (agents read it in order) but is no one's message
     // for lists, reply times or first response: the visitor never sees it.
     let kind = if m.internal { "internal" } else { m.author_kind };
-    let seq: i64 = conn.query_row(
-        "UPDATE conversations SET last_seq = last_seq + 1,
+    let inserted: Option<(i64, i64)> = conn
+        .prepare_cached(
+            "INSERT INTO messages (conversation_id, seq, author_kind, agent_id, client_id, body, attachment_id, created_at, internal)
+             SELECT id, last_seq + 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 FROM conversations WHERE id = ?1
+             ON CONFLICT (conversation_id, author_kind, client_id) DO NOTHING
+             RETURNING id, seq",
+        )?
+        .query_row(params![m.conversation, m.author_kind, m.agent_id, m.client_id, m.body, m.attachment_id, m.now, m.internal], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    let Some((id, seq)) = inserted else {
+        // Either the client id was seen before (return that message) or there is no such
+        // conversation.
+        let existing: Option<i64> = match m.client_id {
+            Some(cid) => conn
+                .prepare_cached("SELECT seq FROM messages WHERE conversation_id = ?1 AND author_kind = ?2 AND client_id = ?3")?
+                .query_row(params![m.conversation, m.author_kind, cid], |r| r.get(0))
+                .optional()?,
+            None => None,
+        };
+        let seq = existing.ok_or_else(|| AppError::not_found("conversation"))?;
+        let msg = messages_between(conn, m.conversation, seq - 1, seq)?.pop().ok_or_else(|| AppError::internal("message vanished"))?;
+        return Ok((msg, false));
+    };
+    conn.prepare_cached(
+        "UPDATE conversations SET last_seq = ?4,
             last_message_at = CASE WHEN ?3 = 'internal' THEN last_message_at ELSE ?2 END,
             last_visitor_message_at = CASE WHEN ?3 = 'visitor' THEN ?2 ELSE last_visitor_message_at END,
             last_agent_message_at = CASE WHEN ?3 = 'agent' THEN ?2 ELSE last_agent_message_at END,
             first_agent_reply_at = CASE WHEN ?3 = 'agent' AND first_agent_reply_at IS NULL THEN ?2 ELSE first_agent_reply_at END
-         WHERE id = ?1 RETURNING last_seq",
-        params![m.conversation, m.now, kind],
-        |r| r.get(0),
-    )?;
-    conn.execute(
-        "INSERT INTO messages (conversation_id, seq, author_kind, agent_id, client_id, body, attachment_id, created_at, internal)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![m.conversation, seq, m.author_kind, m.agent_id, m.client_id, m.body, m.attachment_id, m.now, m.internal],
-    )?;
-    let msg = messages_between(conn, m.conversation, seq - 1, seq)?.pop().ok_or_else(|| AppError::internal("message vanished"))?;
+         WHERE id = ?1",
+    )?
+    .execute(params![m.conversation, m.now, kind, seq])?;
+    if m.agent_id.is_some() || m.attachment_id.is_some() {
+        let msg = messages_between(conn, m.conversation, seq - 1, seq)?.pop().ok_or_else(|| AppError::internal("message vanished"))?;
+        return Ok((msg, true));
+    }
+    let msg = MessageOut {
+        conversation: m.conversation,
+        id,
+        seq,
+        author: Author { kind: author_kind_out(m.author_kind), agent_id: None, name: None },
+        body: m.body.to_string(),
+        at: m.now,
+        client_id: m.client_id.map(str::to_string),
+        attachment: None,
+        event: None,
+        internal: m.internal,
+    };
     Ok((msg, true))
+}
+
+/// The author kind as frames name it (`internal` is a flag, never a kind).
+fn author_kind_out(kind: &str) -> &'static str {
+    match kind {
+        "visitor" => "visitor",
+        "agent" => "agent",
+        _ => "system",
+    }
 }
 
 /// The invitation's text opens an invited chat as the agent's message, but it is no reply to
@@ -531,15 +576,7 @@ fn messages_in(conn: &Connection, conversation: i64, after: i64, upto: i64, publ
             conversation,
             id: r.get(0)?,
             seq: r.get(1)?,
-            author: Author {
-                kind: match kind.as_str() {
-                    "visitor" => "visitor",
-                    "agent" => "agent",
-                    _ => "system",
-                },
-                agent_id: r.get(3)?,
-                name: r.get(4)?,
-            },
+            author: Author { kind: author_kind_out(&kind), agent_id: r.get(3)?, name: r.get(4)? },
             body: r.get(5)?,
             at: r.get(6)?,
             client_id: r.get(7)?,
