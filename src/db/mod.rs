@@ -73,6 +73,10 @@ impl Db {
             return Err(AppError::internal(format!("database refused WAL mode (got {mode})")));
         }
         let report = migrate(&mut conn, backups_dir, backup_keep)?;
+        // Messages committed before a crash but not yet in the full-text index go in now.
+        let tx = conn.transaction()?;
+        fts::catch_up_messages(&tx)?;
+        tx.commit()?;
         let readers = ReaderPool::new(path, reader_count(), open_reader)?;
         let writer = Writer::start(conn)?;
         Ok((Db { writer, readers: Arc::new(readers), path: Arc::new(path.to_path_buf()) }, report))
