@@ -75,7 +75,7 @@ pub enum Audience {
 }
 
 enum Cmd {
-    Register { id: SocketId, peer: Peer, tx: mpsc::Sender<Outbound> },
+    Register { id: SocketId, peer: Peer, session: Option<i64>, tx: mpsc::Sender<Outbound> },
     Unregister { id: SocketId },
     Subscribe { id: SocketId, conversation: i64 },
     Unsubscribe { id: SocketId, conversation: i64 },
@@ -93,6 +93,8 @@ enum Cmd {
     JoinRoom { agent_id: i64, room: i64, json: Arc<str> },
     WatchMonitor { id: SocketId, on: bool },
     MonitorWatchers { reply: oneshot::Sender<Vec<SocketId>> },
+    Sessions { reply: oneshot::Sender<Vec<i64>> },
+    EndSessions { sessions: Vec<i64>, code: u16, reason: &'static str },
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -119,10 +121,36 @@ impl Hub {
 
     /// Register a socket; returns its id and the receiving end of its queue.
     pub async fn register(&self, peer: Peer) -> (SocketId, mpsc::Receiver<Outbound>) {
+        self.register_with(peer, None).await
+    }
+
+    /// Register a console socket opened with `session`: [`Hub::end_sessions`] closes it when
+    /// that session ends.
+    pub async fn register_session(&self, peer: Peer, session: i64) -> (SocketId, mpsc::Receiver<Outbound>) {
+        self.register_with(peer, Some(session)).await
+    }
+
+    async fn register_with(&self, peer: Peer, session: Option<i64>) -> (SocketId, mpsc::Receiver<Outbound>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(SOCKET_QUEUE);
-        let _ = self.tx.send(Cmd::Register { id, peer, tx }).await;
+        let _ = self.tx.send(Cmd::Register { id, peer, session, tx }).await;
         (id, rx)
+    }
+
+    /// The sessions behind open console sockets (each once).
+    pub async fn sessions(&self) -> Vec<i64> {
+        let (reply, rx) = oneshot::channel();
+        if self.tx.send(Cmd::Sessions { reply }).await.is_err() {
+            return Vec::new();
+        }
+        rx.await.unwrap_or_default()
+    }
+
+    /// Close every socket opened with one of these sessions (ended, expired, revoked).
+    pub async fn end_sessions(&self, sessions: Vec<i64>, code: u16, reason: &'static str) {
+        if !sessions.is_empty() {
+            let _ = self.tx.send(Cmd::EndSessions { sessions, code, reason }).await;
+        }
     }
 
     pub async fn unregister(&self, id: SocketId) {
@@ -291,6 +319,7 @@ struct Socket {
     tx: mpsc::Sender<Outbound>,
     subscriptions: HashSet<i64>,
     rooms: HashSet<i64>,
+    session: Option<i64>,
 }
 
 /// The hub's indexes are kept up to date as sockets come and go, so no question (who is
@@ -303,6 +332,7 @@ struct State {
     by_room: HashMap<i64, HashSet<SocketId>>,
     by_agent: HashMap<i64, HashSet<SocketId>>,
     by_visitor: HashMap<i64, HashSet<SocketId>>,
+    by_session: HashMap<i64, HashSet<SocketId>>,
     /// Agent sockets watching the live visitors list.
     watchers: HashSet<SocketId>,
     monitors: HashSet<SocketId>,
@@ -323,12 +353,15 @@ fn index_remove(map: &mut HashMap<i64, HashSet<SocketId>>, key: i64, id: SocketI
 }
 
 impl State {
-    fn add(&mut self, id: SocketId, peer: Peer, tx: mpsc::Sender<Outbound>) {
+    fn add(&mut self, id: SocketId, peer: Peer, session: Option<i64>, tx: mpsc::Sender<Outbound>) {
         match peer {
             Peer::Agent { agent_id } => index_add(&mut self.by_agent, agent_id, id),
             Peer::Visitor { visitor_id } => index_add(&mut self.by_visitor, visitor_id, id),
         }
-        self.sockets.insert(id, Socket { peer, tx, subscriptions: HashSet::new(), rooms: HashSet::new() });
+        if let Some(s) = session {
+            index_add(&mut self.by_session, s, id);
+        }
+        self.sockets.insert(id, Socket { peer, tx, subscriptions: HashSet::new(), rooms: HashSet::new(), session });
     }
 
     fn remove(&mut self, id: SocketId) {
@@ -338,6 +371,9 @@ impl State {
             match s.peer {
                 Peer::Agent { agent_id } => index_remove(&mut self.by_agent, agent_id, id),
                 Peer::Visitor { visitor_id } => index_remove(&mut self.by_visitor, visitor_id, id),
+            }
+            if let Some(session) = s.session {
+                index_remove(&mut self.by_session, session, id);
             }
             for c in s.subscriptions {
                 if let Some(set) = self.by_conversation.get_mut(&c) {
@@ -428,7 +464,18 @@ async fn run(mut rx: mpsc::Receiver<Cmd>) {
     let mut st = State::default();
     while let Some(cmd) = rx.recv().await {
         match cmd {
-            Cmd::Register { id, peer, tx } => st.add(id, peer, tx),
+            Cmd::Register { id, peer, session, tx } => st.add(id, peer, session, tx),
+            Cmd::Sessions { reply } => {
+                let _ = reply.send(st.by_session.keys().copied().collect());
+            }
+            Cmd::EndSessions { sessions, code, reason } => {
+                for session in sessions {
+                    let ids: Vec<SocketId> = st.by_session.get(&session).map(|set| set.iter().copied().collect()).unwrap_or_default();
+                    for id in ids {
+                        st.deliver_to(id, Outbound::Close(code, reason));
+                    }
+                }
+            }
             Cmd::Unregister { id } => st.remove(id),
             Cmd::Subscribe { id, conversation } => {
                 if let Some(s) = st.sockets.get_mut(&id) {
