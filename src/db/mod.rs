@@ -30,6 +30,9 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
+    // Room for every statement the message path and the jobs around it cache (the default, 16,
+    // let them push each other out on the writer).
+    conn.set_prepared_statement_cache_capacity(128);
     Ok(())
 }
 

@@ -65,7 +65,9 @@ impl Writer {
     {
         let (otx, orx) = oneshot::channel();
         let job: Job = Box::new(move |conn: &Connection| -> Done {
-            if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+            // Cached: every job opens and releases its savepoint (two statements parsed per job
+            // otherwise, on the message path's one thread).
+            if let Err(e) = conn.prepare_cached("SAVEPOINT job").and_then(|mut s| s.execute([])) {
                 let e = AppError::from(e);
                 return Box::new(move |_| {
                     let _ = otx.send(Err(e));
@@ -74,7 +76,7 @@ impl Writer {
             let outcome = catch_unwind(AssertUnwindSafe(|| f(conn))).unwrap_or_else(|_| Err(AppError::internal("write job panicked")));
             match outcome {
                 Ok(v) => {
-                    if let Err(e) = conn.execute_batch("RELEASE job") {
+                    if let Err(e) = conn.prepare_cached("RELEASE job").and_then(|mut s| s.execute([])) {
                         let e = AppError::from(e);
                         let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
                         return Box::new(move |_| {
