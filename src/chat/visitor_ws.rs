@@ -201,10 +201,17 @@ impl VisitorSocket {
         // Routing decides between chat, the offline form and hiding (W6, W7, R6): accepting
         // agents with free slots, hours, queue limits; never the number of open console tabs.
         let settings = st.routing.settings();
+        // One read for the rest of the hello (a reconnect storm runs thousands of these): what
+        // routing offers, the pre-chat forms, an invitation still showing.
+        let not_before = now - crate::visitors::INVITATION_TTL_MS;
         let view = move |c: &rusqlite::Connection| {
-            Ok((crate::routing::ops::widget_view(c, &settings, origin.as_deref(), now)?, crate::widget::store::prechat_forms(c)?))
+            Ok((
+                crate::routing::ops::widget_view(c, &settings, origin.as_deref(), now)?,
+                crate::widget::store::prechat_forms(c)?,
+                crate::visitors::store::pending_of(c, visitor_id, not_before).ok().flatten(),
+            ))
         };
-        let (routing, prechat) = match st.db.read(view).await {
+        let (routing, prechat, invitation) = match st.db.read(view).await {
             Ok(r) => r,
             Err(e) => {
                 socket::send_error(session, &e, None).await?;
@@ -236,8 +243,7 @@ impl VisitorSocket {
             }
         }
         // An invitation still showing follows the visitor from page to page (W9).
-        let not_before = now - crate::visitors::INVITATION_TTL_MS;
-        if let Ok(Some(inv)) = st.db.read(move |c| crate::visitors::store::pending_of(c, visitor_id, not_before)).await {
+        if let Some(inv) = invitation {
             session.text(crate::visitors::live::invitation_frame(&inv).to_json()).await.map_err(|_| Closed)?;
         }
         // The consoles' live visitors list (C13).
