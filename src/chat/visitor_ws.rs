@@ -347,11 +347,12 @@ impl VisitorSocket {
         // write job (SPEC P2), so a new chat and its first message appear together and a
         // message costs one trip through the writer.
         let cid = client_id.clone();
+        let known = self.conversation;
         let (conv_id, created, invited, m, new) = st
             .db
             .write(move |c| {
                 let (conv_id, created, attachment_id, invited) =
-                    open_for_message(c, visitor_id, attachment, page_url, settings, origin, opening, now)?;
+                    open_for_message(c, visitor_id, known, attachment, page_url, settings, origin, opening, now)?;
                 let msg = OwnedMessage {
                     conversation: conv_id,
                     author_kind: "visitor",
@@ -402,11 +403,14 @@ impl VisitorSocket {
 
 /// The conversation a visitor's message goes into (inside its write job): the open one, else a
 /// new one (an answered invitation's, or one routing admits); with the attachment resolved.
-/// Returns (conversation, created, attachment, the inviting agent).
+/// `known`: the conversation this socket is in, looked up by id first (a visitor has at most
+/// one open conversation; the lookup by visitor is the slower statement). Returns
+/// (conversation, created, attachment, the inviting agent).
 #[allow(clippy::too_many_arguments)]
 fn open_for_message(
     c: &rusqlite::Connection,
     visitor_id: i64,
+    known: Option<i64>,
     attachment: Option<String>,
     page_url: Option<String>,
     settings: crate::routing::RoutingSettings,
@@ -425,6 +429,12 @@ fn open_for_message(
         }
         None => None,
     };
+    if let Some(conv) = known.map(|id| store::conv(c, id)).transpose()?.flatten()
+        && conv.visitor_id == visitor_id
+        && conv.status != Status::Ended
+    {
+        return Ok((conv.id, false, attachment_id, None));
+    }
     match store::open_conv_of(c, visitor_id)? {
         Some(conv) => Ok((conv.id, false, attachment_id, None)),
         None => {
