@@ -2,8 +2,8 @@
 //! batched indexer.
 //!
 //! Chat messages are indexed off the message path (SPEC P2): the writer thread calls
-//! [`index_messages`] when its queue is empty (and at least every [`INDEX_EVERY`] under
-//! constant load), and once at start. Each call indexes the rows after the stored watermark
+//! [`index_messages`] when its queue is empty (at most every [`INDEX_PAUSE`], and at least every
+//! [`INDEX_EVERY`] under constant load), and once at start. Each call indexes the rows after the stored watermark
 //! (`fts_progress`) and moves the watermark in the same transaction, so the index never holds
 //! a row twice or misses one, whatever crashes when. A search first asks the writer to catch
 //! up ([`catch_up_messages`]), so it finds every committed message.
@@ -16,6 +16,8 @@ use crate::error::AppError;
 
 /// Rows indexed per transaction: bounds how long a job that arrives meanwhile waits.
 pub const INDEX_CHUNK: i64 = 512;
+/// The writer indexes at most this often when idle (each run commits and syncs on its own).
+pub const INDEX_PAUSE: Duration = Duration::from_millis(200);
 /// Under a load that never leaves the writer idle, it still indexes this often.
 pub const INDEX_EVERY: Duration = Duration::from_millis(500);
 

@@ -150,12 +150,15 @@ impl Writer {
 fn run(conn: Connection, mut rx: mpsc::Receiver<Msg>, counters: Arc<Counters>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     let mut stop: Option<std::sync::mpsc::SyncSender<()>> = None;
-    // Chat messages wait for the full-text indexer (db::fts); it runs when the queue is empty,
-    // so it never stands between a job and its commit, and at least every INDEX_EVERY.
+    // Chat messages wait for the full-text indexer (db::fts); it runs when the queue is empty
+    // and INDEX_PAUSE has passed since its last run (each run is a commit with its own fsync:
+    // after every batch, at low rates it doubled the fsyncs a message could wait behind), and
+    // at least every INDEX_EVERY under constant load. Rows left over when the writer goes idle
+    // wait for the next job, a search (which catches up first) or the next start.
     let mut index_more = true;
     let mut last_index = Instant::now();
     while stop.is_none() {
-        let first = if index_more {
+        let first = if index_more && last_index.elapsed() >= fts::INDEX_PAUSE {
             match rx.try_recv() {
                 Ok(m) => Some(m),
                 Err(mpsc::error::TryRecvError::Empty) => None,
@@ -183,7 +186,8 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Msg>, counters: Arc<Counters>) {
             commit_batch(&conn, &mut batch, &counters);
             index_more = true;
         }
-        if stop.is_none() && index_more && (rx.is_empty() || last_index.elapsed() >= fts::INDEX_EVERY) {
+        let since = last_index.elapsed();
+        if stop.is_none() && index_more && ((rx.is_empty() && since >= fts::INDEX_PAUSE) || since >= fts::INDEX_EVERY) {
             index_more = index_chunk(&conn);
             last_index = Instant::now();
         }
