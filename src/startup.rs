@@ -150,6 +150,7 @@ impl Application {
         spawn_scheduler(state.clone());
         actix_web::rt::spawn(crate::webhooks::delivery::run(state.clone()));
         spawn_invitation_round(state.clone());
+        spawn_session_sweep(state.clone());
         crate::reports::monitor::spawn(state.clone());
         crate::mail::spawn_worker(state.clone());
         crate::inbound::imap::reload(&state).await;
@@ -393,6 +394,19 @@ fn spawn_invitation_round(state: web::Data<AppState>) {
         loop {
             tick.tick().await;
             crate::visitors::live::auto_round(&state).await;
+        }
+    });
+}
+
+/// Sessions ended by another process (the CLI) or by expiry close their console sockets
+/// (SPEC S6, within 1 s): one query per sweep for all open sockets, none per socket.
+fn spawn_session_sweep(state: web::Data<AppState>) {
+    actix_web::rt::spawn(async move {
+        let mut tick = tokio::time::interval(crate::chat::agent_ws::SESSION_SWEEP);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            crate::chat::agent_ws::sweep_sessions(&state).await;
         }
     });
 }

@@ -138,6 +138,18 @@ pub fn session_valid(conn: &Connection, session_id: i64, now: i64, idle_ms: i64)
     )? > 0)
 }
 
+/// Of these sessions, the ones that no longer stand (deleted, expired, agent disabled): one
+/// query for every open console socket, however many (the server's session sweep).
+pub fn invalid_sessions(conn: &Connection, ids: &[i64], now: i64, idle_ms: i64) -> Result<Vec<i64>, AppError> {
+    let ids = serde_json::to_string(ids).map_err(|e| AppError::internal(e.to_string()))?;
+    let mut st = conn.prepare_cached(
+        "SELECT j.value FROM json_each(?1) j WHERE NOT EXISTS (
+             SELECT 1 FROM sessions s JOIN agents a ON a.id = s.agent_id
+             WHERE s.id = j.value AND a.disabled = 0 AND s.expires_at > ?2 AND s.last_seen_at > ?2 - ?3)",
+    )?;
+    Ok(st.query_map(params![ids, now, idle_ms], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+}
+
 /// Stored console sessions (the metrics gauge).
 pub fn count_sessions(conn: &Connection) -> Result<i64, AppError> {
     crate::db::count(conn, "SELECT count(*) FROM sessions", [])

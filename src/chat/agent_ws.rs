@@ -2,9 +2,11 @@
 //! follow live changes: when an agent's role, departments, account or sessions change, the
 //! operation tells the hub after commit ([`crate::realtime::Hub::agent_changed`]) and every socket
 //! of that agent re-reads them at once ([`AgentSocket::reload_rights`]): it closes with 4001 when its
-//! session is gone, else takes the new role and stops following chats it may no longer see. A
-//! slow session check (every [`SESSION_CHECK`]) is the fallback for changes made by another
-//! process (the CLI) and for session expiry.
+//! session is gone, else takes the new role and stops following chats it may no longer see.
+//! Changes made by another process (the CLI) and session expiry are found by one server-wide
+//! sweep ([`sweep_sessions`], every [`SESSION_SWEEP`]): one query for the sessions of all open
+//! console sockets, then the hub closes the sockets of those that ended. No socket polls the
+//! database itself.
 
 use std::time::Duration;
 
@@ -22,9 +24,29 @@ use crate::db::Db;
 use crate::error::{AppError, Kind};
 use crate::realtime::protocol::{self, AgentFrame, AgentInfo, AgentWelcome, QueueChange, ServerFrame, StatusChange, Typing, close};
 
-/// How often an agent socket re-checks its session by itself (changes made through this server
-/// are pushed at once; this catches the CLI and expiry).
-pub const SESSION_CHECK: Duration = Duration::from_secs(5);
+/// How often the server checks the sessions behind open console sockets (changes made through
+/// this server are pushed at once; this catches the CLI and expiry). SPEC S6: within 1 s.
+pub const SESSION_SWEEP: Duration = Duration::from_millis(500);
+
+/// One sweep: close the sockets whose session no longer stands (deleted by another process,
+/// expired, agent disabled). Returns those sessions.
+pub async fn sweep_sessions(state: &AppState) -> Vec<i64> {
+    let ids = state.hub.sessions().await;
+    if ids.is_empty() {
+        return ids;
+    }
+    let (now, idle_ms) = (state.now(), state.config.session_idle.as_millis() as i64);
+    match state.db.read(move |c| crate::auth::store::invalid_sessions(c, &ids, now, idle_ms)).await {
+        Ok(gone) => {
+            state.hub.end_sessions(gone.clone(), close::UNAUTHENTICATED, "session ended").await;
+            gone
+        }
+        Err(e) => {
+            tracing::warn!(error = %e.message, "session sweep failed");
+            Vec::new()
+        }
+    }
+}
 use crate::realtime::{Audience, Peer, SocketId};
 use crate::state::AppState;
 use crate::teamchat::live::TeamSocket;
@@ -118,7 +140,7 @@ impl AgentSocket {
                 return Ok(None);
             }
         };
-        let (id, rx) = st.hub.register(Peer::Agent { agent_id }).await;
+        let (id, rx) = st.hub.register_session(Peer::Agent { agent_id }, self.session_id).await;
         self.socket = Some(id);
         let team = match self.team.start(&st, id, self.viewer).await {
             Ok(t) => t,
@@ -329,27 +351,33 @@ impl AgentSocket {
                 self.delivery.unfollow(conversation);
             }
             AgentFrame::Message { conversation, client_id, body, attachment } => {
-                self.writable(conversation).await?;
-                let (agent_id, viewer) = (self.agent_id, self.viewer);
-                let attachment_id = match attachment {
-                    Some(tok) => st.db.read(move |c| viewer.attachable(c, std::slice::from_ref(&tok))).await?.pop(),
-                    None => None,
-                };
-                let m = socket::post_message(
-                    &st.db,
-                    &st.hub,
-                    st.now(),
-                    OwnedMessage {
-                        conversation,
-                        author_kind: "agent",
-                        agent_id: Some(agent_id),
-                        client_id: Some(client_id.clone()),
-                        body,
-                        attachment_id,
-                        internal: false,
-                    },
-                )
-                .await?;
+                // One write job (SPEC P2): the right to write, the attachment, the message.
+                let (agent_id, viewer, now) = (self.agent_id, self.viewer, st.now());
+                let cid = client_id.clone();
+                let (m, new) = st
+                    .db
+                    .write(move |c| {
+                        let conv = store::conv(c, conversation)?.ok_or_else(|| AppError::not_found("conversation"))?;
+                        viewer.may_write_chat(conv.agent_id, conv.status)?;
+                        let attachment_id = match attachment {
+                            Some(tok) => viewer.attachable(c, std::slice::from_ref(&tok))?.pop(),
+                            None => None,
+                        };
+                        let msg = OwnedMessage {
+                            conversation,
+                            author_kind: "agent",
+                            agent_id: Some(agent_id),
+                            client_id: Some(cid),
+                            body,
+                            attachment_id,
+                            internal: false,
+                        };
+                        socket::store_message(c, &msg, now)
+                    })
+                    .await?;
+                if new {
+                    socket::publish_message(&st.hub, &m).await;
+                }
                 let ack = ServerFrame::Ack { client_id, conversation, seq: m.seq, id: m.id, at: m.at };
                 session.text(ack.to_json()).await.map_err(closed)?;
             }
@@ -492,15 +520,6 @@ impl Handler for AgentSocket {
     }
     fn db(&self) -> &Db {
         &self.state.db
-    }
-    fn check_every(&self) -> Duration {
-        SESSION_CHECK
-    }
-    async fn check(&mut self) -> Step {
-        let (session_id, now) = (self.session_id, self.state.now());
-        let idle_ms = self.state.config.session_idle.as_millis() as i64;
-        let valid = self.state.db.read(move |c| crate::auth::store::session_valid(c, session_id, now, idle_ms)).await.unwrap_or(true);
-        if valid { Step::Continue } else { Step::Close(close::UNAUTHENTICATED, "session ended") }
     }
     async fn recheck(&mut self, session: &mut Session) -> Step {
         match self.reload_rights(session).await {

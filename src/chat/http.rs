@@ -61,6 +61,11 @@ pub async fn list(state: Data, p: Principal, q: web::Query<ListQuery>) -> Result
                 before_id: q.before,
                 limit,
             };
+            // Messages are indexed in batches off the message path (db::fts): a text search
+            // first has the writer index what is still waiting, so it finds every committed one.
+            if filter.text.as_deref().and_then(crate::db::fts::query).is_some() {
+                state.db.write(crate::db::fts::catch_up_messages).await?;
+            }
             state.db.read(move |c| store::archive(c, &filter)).await?
         }
         other => return Err(AppError::invalid(format!("status: {other:?} is not queued, active or ended"))),

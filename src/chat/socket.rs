@@ -183,9 +183,9 @@ pub enum Step {
     Close(u16, &'static str),
 }
 
-/// The event loop both socket kinds run. `on_text` handles one client frame; `check` runs every
-/// `check_every` (agents re-check their session there, for changes made by another process);
-/// `recheck` runs when the hub pushes [`Outbound::Recheck`].
+/// The event loop both socket kinds run. `on_text` handles one client frame; `recheck` runs when
+/// the hub pushes [`Outbound::Recheck`]. Nothing here polls the database: an ended session
+/// arrives as [`Outbound::Close`] (see `agent_ws::sweep_sessions`).
 pub async fn run_loop<H: Handler>(
     mut handler: H,
     mut session: Session,
@@ -195,8 +195,6 @@ pub async fn run_loop<H: Handler>(
     let mut last_heard = Instant::now();
     let mut heartbeat = tokio::time::interval(HEARTBEAT);
     heartbeat.tick().await;
-    let mut check = tokio::time::interval(handler.check_every());
-    check.tick().await;
     let result: (u16, &'static str) = loop {
         tokio::select! {
             // Outbound first: everything queued for this client goes out before its next frame
@@ -299,11 +297,6 @@ pub async fn run_loop<H: Handler>(
                     break (close::NORMAL, "closed");
                 }
             }
-            _ = check.tick() => {
-                if let Step::Close(code, why) = handler.check().await {
-                    break (code, why);
-                }
-            }
         }
     };
     handler.finish().await;
@@ -319,12 +312,6 @@ pub trait Handler {
         None
     }
     fn db(&self) -> &Db;
-    fn check_every(&self) -> Duration {
-        Duration::from_secs(3600)
-    }
-    async fn check(&mut self) -> Step {
-        Step::Continue
-    }
     /// The hub says the person behind this socket changed: re-read their rights now.
     async fn recheck(&mut self, _session: &mut Session) -> Step {
         Step::Continue
@@ -357,31 +344,33 @@ pub async fn send_error(session: &mut Session, e: &AppError, reference: Option<&
 
 /// Commit one message, then publish it. Returns the stored message (the ack's content).
 pub async fn post_message(db: &Db, hub: &Hub, now: i64, msg: OwnedMessage) -> Result<MessageOut, AppError> {
-    let (m, new) = db
-        .write(move |c| {
-            let (m, new) = store::insert_message(
-                c,
-                &NewMessage {
-                    conversation: msg.conversation,
-                    author_kind: msg.author_kind,
-                    agent_id: msg.agent_id,
-                    client_id: msg.client_id.as_deref(),
-                    body: &msg.body,
-                    attachment_id: msg.attachment_id,
-                    internal: msg.internal,
-                    now,
-                },
-            )?;
-            if new {
-                crate::webhooks::events::message_created(c, &m, now)?;
-            }
-            Ok((m, new))
-        })
-        .await?;
+    let (m, new) = db.write(move |c| store_message(c, &msg, now)).await?;
     if new {
         publish_message(hub, &m).await;
     }
     Ok(m)
+}
+
+/// Store one message inside a write job (with its webhook event when it is new); the caller
+/// publishes it with [`publish_message`] after the commit when the bool says it is new.
+pub fn store_message(c: &rusqlite::Connection, msg: &OwnedMessage, now: i64) -> Result<(MessageOut, bool), AppError> {
+    let (m, new) = store::insert_message(
+        c,
+        &NewMessage {
+            conversation: msg.conversation,
+            author_kind: msg.author_kind,
+            agent_id: msg.agent_id,
+            client_id: msg.client_id.as_deref(),
+            body: &msg.body,
+            attachment_id: msg.attachment_id,
+            internal: msg.internal,
+            now,
+        },
+    )?;
+    if new {
+        crate::webhooks::events::message_created(c, &m, now)?;
+    }
+    Ok((m, new))
 }
 
 pub async fn publish_message(hub: &Hub, m: &MessageOut) {

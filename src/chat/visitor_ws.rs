@@ -201,10 +201,17 @@ impl VisitorSocket {
         // Routing decides between chat, the offline form and hiding (W6, W7, R6): accepting
         // agents with free slots, hours, queue limits; never the number of open console tabs.
         let settings = st.routing.settings();
+        // One read for the rest of the hello (a reconnect storm runs thousands of these): what
+        // routing offers, the pre-chat forms, an invitation still showing.
+        let not_before = now - crate::visitors::INVITATION_TTL_MS;
         let view = move |c: &rusqlite::Connection| {
-            Ok((crate::routing::ops::widget_view(c, &settings, origin.as_deref(), now)?, crate::widget::store::prechat_forms(c)?))
+            Ok((
+                crate::routing::ops::widget_view(c, &settings, origin.as_deref(), now)?,
+                crate::widget::store::prechat_forms(c)?,
+                crate::visitors::store::pending_of(c, visitor_id, not_before).ok().flatten(),
+            ))
         };
-        let (routing, prechat) = match st.db.read(view).await {
+        let (routing, prechat, invitation) = match st.db.read(view).await {
             Ok(r) => r,
             Err(e) => {
                 socket::send_error(session, &e, None).await?;
@@ -236,8 +243,7 @@ impl VisitorSocket {
             }
         }
         // An invitation still showing follows the visitor from page to page (W9).
-        let not_before = now - crate::visitors::INVITATION_TTL_MS;
-        if let Ok(Some(inv)) = st.db.read(move |c| crate::visitors::store::pending_of(c, visitor_id, not_before)).await {
+        if let Some(inv) = invitation {
             session.text(crate::visitors::live::invitation_frame(&inv).to_json()).await.map_err(|_| Closed)?;
         }
         // The consoles' live visitors list (C13).
@@ -332,61 +338,32 @@ impl VisitorSocket {
         attachment: Option<String>,
         opening: Opening,
     ) -> Result<(), AppError> {
-        let Opening { department, invitation, prechat } = opening;
         let st = self.state.clone();
         let visitor_id = self.visitor.expect("hello done");
         let now = st.now();
         let page_url = self.page_url.clone();
         let (settings, origin) = (st.routing.settings(), self.origin.clone());
-        // Find or open the conversation, resolve the attachment: one transaction, so a new
-        // chat and its first message appear together.
-        let (conv_id, created, attachment_id, invited) = st
+        // Find or open the conversation, resolve the attachment and store the message: ONE
+        // write job (SPEC P2), so a new chat and its first message appear together and a
+        // message costs one trip through the writer.
+        let cid = client_id.clone();
+        let known = self.conversation;
+        let (conv_id, created, invited, m, new) = st
             .db
             .write(move |c| {
-                let attachment_id = match attachment {
-                    Some(tok) => {
-                        let (id, ..) =
-                            files::store::attachment_by_token(c, &tok)?.ok_or_else(|| AppError::invalid("unknown attachment"))?;
-                        if !files::store::attachment_owned_by_visitor(c, id, visitor_id)? {
-                            return Err(AppError::forbidden("that attachment is not yours"));
-                        }
-                        Some(id)
-                    }
-                    None => None,
+                let (conv_id, created, attachment_id, invited) =
+                    open_for_message(c, visitor_id, known, attachment, page_url, settings, origin, opening, now)?;
+                let msg = OwnedMessage {
+                    conversation: conv_id,
+                    author_kind: "visitor",
+                    agent_id: None,
+                    client_id: Some(cid),
+                    body,
+                    attachment_id,
+                    internal: false,
                 };
-                match store::open_conv_of(c, visitor_id)? {
-                    Some(conv) => Ok((conv.id, false, attachment_id, None)),
-                    None => {
-                        // Answering an invitation (W9): the chat starts with the inviting agent.
-                        let answered = match invitation {
-                            Some(i) => crate::visitors::ops::pending_for_answer(c, visitor_id, i, now)?,
-                            None => None,
-                        };
-                        if let Some(inv) = answered
-                            && let Some(joined) = start_invited_chat(c, &inv, page_url.as_deref(), settings.default_department, now)?
-                        {
-                            return Ok((joined.0, true, attachment_id, Some(joined.1)));
-                        }
-                        // Routing: the department, and whether chat is open at all.
-                        let department = crate::routing::ops::admit(c, &settings, department, origin.as_deref(), now)?;
-                        // W3: the department's pre-chat form, answered before anything is stored.
-                        let answers = match department.map(|d| crate::widget::store::prechat_form(c, d)).transpose()?.flatten() {
-                            Some(form) => {
-                                let known = crate::widget::store::known(c, visitor_id)?;
-                                Some(crate::widget::check_answers(&form, &prechat.unwrap_or_default(), &known)?)
-                            }
-                            None => None,
-                        };
-                        let id = store::create_conv(c, visitor_id, page_url.as_deref(), now)?;
-                        crate::routing::store::set_conv_department(c, id, department)?;
-                        crate::webhooks::events::conversation_started(c, id, visitor_id, page_url.as_deref(), now)?;
-                        if let Some(a) = &answers {
-                            crate::widget::store::set_answers(c, id, a)?;
-                            crate::widget::store::keep_on_contact(c, visitor_id, a, now)?;
-                        }
-                        Ok((id, true, attachment_id, None))
-                    }
-                }
+                let (m, new) = socket::store_message(c, &msg, now)?;
+                Ok((conv_id, created, invited, m, new))
             })
             .await?;
         if created {
@@ -399,21 +376,9 @@ impl VisitorSocket {
             self.delivery.last_sent.insert(conv_id, 0);
             self.conversation = Some(conv_id);
         }
-        let m = socket::post_message(
-            &st.db,
-            &st.hub,
-            now,
-            OwnedMessage {
-                conversation: conv_id,
-                author_kind: "visitor",
-                agent_id: None,
-                client_id: Some(client_id.clone()),
-                body,
-                attachment_id,
-                internal: false,
-            },
-        )
-        .await?;
+        if new {
+            socket::publish_message(&st.hub, &m).await;
+        }
         let ack = ServerFrame::Ack { client_id, conversation: conv_id, seq: m.seq, id: m.id, at: m.at };
         session.text(ack.to_json()).await.map_err(|_| AppError::unavailable("socket closed"))?;
         if let Some((agent_id, agent_name)) = invited {
@@ -433,6 +398,75 @@ impl VisitorSocket {
             crate::visitors::live::changed(&st, visitor_id).await;
         }
         Ok(())
+    }
+}
+
+/// The conversation a visitor's message goes into (inside its write job): the open one, else a
+/// new one (an answered invitation's, or one routing admits); with the attachment resolved.
+/// `known`: the conversation this socket is in, looked up by id first (a visitor has at most
+/// one open conversation; the lookup by visitor is the slower statement). Returns
+/// (conversation, created, attachment, the inviting agent).
+#[allow(clippy::too_many_arguments)]
+fn open_for_message(
+    c: &rusqlite::Connection,
+    visitor_id: i64,
+    known: Option<i64>,
+    attachment: Option<String>,
+    page_url: Option<String>,
+    settings: crate::routing::RoutingSettings,
+    origin: Option<String>,
+    opening: Opening,
+    now: i64,
+) -> Result<(i64, bool, Option<i64>, Option<InvitedBy>), AppError> {
+    let Opening { department, invitation, prechat } = opening;
+    let attachment_id = match attachment {
+        Some(tok) => {
+            let (id, ..) = files::store::attachment_by_token(c, &tok)?.ok_or_else(|| AppError::invalid("unknown attachment"))?;
+            if !files::store::attachment_owned_by_visitor(c, id, visitor_id)? {
+                return Err(AppError::forbidden("that attachment is not yours"));
+            }
+            Some(id)
+        }
+        None => None,
+    };
+    if let Some(conv) = known.map(|id| store::conv(c, id)).transpose()?.flatten()
+        && conv.visitor_id == visitor_id
+        && conv.status != Status::Ended
+    {
+        return Ok((conv.id, false, attachment_id, None));
+    }
+    match store::open_conv_of(c, visitor_id)? {
+        Some(conv) => Ok((conv.id, false, attachment_id, None)),
+        None => {
+            // Answering an invitation (W9): the chat starts with the inviting agent.
+            let answered = match invitation {
+                Some(i) => crate::visitors::ops::pending_for_answer(c, visitor_id, i, now)?,
+                None => None,
+            };
+            if let Some(inv) = answered
+                && let Some(joined) = start_invited_chat(c, &inv, page_url.as_deref(), settings.default_department, now)?
+            {
+                return Ok((joined.0, true, attachment_id, Some(joined.1)));
+            }
+            // Routing: the department, and whether chat is open at all.
+            let department = crate::routing::ops::admit(c, &settings, department, origin.as_deref(), now)?;
+            // W3: the department's pre-chat form, answered before anything is stored.
+            let answers = match department.map(|d| crate::widget::store::prechat_form(c, d)).transpose()?.flatten() {
+                Some(form) => {
+                    let known = crate::widget::store::known(c, visitor_id)?;
+                    Some(crate::widget::check_answers(&form, &prechat.unwrap_or_default(), &known)?)
+                }
+                None => None,
+            };
+            let id = store::create_conv(c, visitor_id, page_url.as_deref(), now)?;
+            crate::routing::store::set_conv_department(c, id, department)?;
+            crate::webhooks::events::conversation_started(c, id, visitor_id, page_url.as_deref(), now)?;
+            if let Some(a) = &answers {
+                crate::widget::store::set_answers(c, id, a)?;
+                crate::widget::store::keep_on_contact(c, visitor_id, a, now)?;
+            }
+            Ok((id, true, attachment_id, None))
+        }
     }
 }
 

@@ -30,6 +30,9 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
+    // Room for every statement the message path and the jobs around it cache (the default, 16,
+    // let them push each other out on the writer).
+    conn.set_prepared_statement_cache_capacity(128);
     Ok(())
 }
 
@@ -73,6 +76,10 @@ impl Db {
             return Err(AppError::internal(format!("database refused WAL mode (got {mode})")));
         }
         let report = migrate(&mut conn, backups_dir, backup_keep)?;
+        // Messages committed before a crash but not yet in the full-text index go in now.
+        let tx = conn.transaction()?;
+        fts::catch_up_messages(&tx)?;
+        tx.commit()?;
         let readers = ReaderPool::new(path, reader_count(), open_reader)?;
         let writer = Writer::start(conn)?;
         Ok((Db { writer, readers: Arc::new(readers), path: Arc::new(path.to_path_buf()) }, report))

@@ -3,10 +3,12 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
+use super::fts;
 use crate::error::AppError;
 
 /// Bounded so a write flood applies back-pressure to request handlers instead of growing memory.
@@ -63,7 +65,9 @@ impl Writer {
     {
         let (otx, orx) = oneshot::channel();
         let job: Job = Box::new(move |conn: &Connection| -> Done {
-            if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+            // Cached: every job opens and releases its savepoint (two statements parsed per job
+            // otherwise, on the message path's one thread).
+            if let Err(e) = conn.prepare_cached("SAVEPOINT job").and_then(|mut s| s.execute([])) {
                 let e = AppError::from(e);
                 return Box::new(move |_| {
                     let _ = otx.send(Err(e));
@@ -72,7 +76,7 @@ impl Writer {
             let outcome = catch_unwind(AssertUnwindSafe(|| f(conn))).unwrap_or_else(|_| Err(AppError::internal("write job panicked")));
             match outcome {
                 Ok(v) => {
-                    if let Err(e) = conn.execute_batch("RELEASE job") {
+                    if let Err(e) = conn.prepare_cached("RELEASE job").and_then(|mut s| s.execute([])) {
                         let e = AppError::from(e);
                         let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
                         return Box::new(move |_| {
@@ -146,11 +150,30 @@ impl Writer {
 fn run(conn: Connection, mut rx: mpsc::Receiver<Msg>, counters: Arc<Counters>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     let mut stop: Option<std::sync::mpsc::SyncSender<()>> = None;
+    // Chat messages wait for the full-text indexer (db::fts); it runs when the queue is empty
+    // and INDEX_PAUSE has passed since its last run (each run is a commit with its own fsync:
+    // after every batch, at low rates it doubled the fsyncs a message could wait behind), and
+    // at least every INDEX_EVERY under constant load. Rows left over when the writer goes idle
+    // wait for the next job, a search (which catches up first) or the next start.
+    let mut index_more = true;
+    let mut last_index = Instant::now();
     while stop.is_none() {
-        match rx.blocking_recv() {
+        let first = if index_more && last_index.elapsed() >= fts::INDEX_PAUSE {
+            match rx.try_recv() {
+                Ok(m) => Some(m),
+                Err(mpsc::error::TryRecvError::Empty) => None,
+                Err(mpsc::error::TryRecvError::Disconnected) => break,
+            }
+        } else {
+            match rx.blocking_recv() {
+                Some(m) => Some(m),
+                None => break,
+            }
+        };
+        match first {
             Some(Msg::Job(j)) => batch.push(j),
             Some(Msg::Shutdown(ack)) => stop = Some(ack),
-            None => break,
+            None => {}
         }
         while batch.len() < MAX_BATCH && stop.is_none() {
             match rx.try_recv() {
@@ -161,6 +184,12 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Msg>, counters: Arc<Counters>) {
         }
         if !batch.is_empty() {
             commit_batch(&conn, &mut batch, &counters);
+            index_more = true;
+        }
+        let since = last_index.elapsed();
+        if stop.is_none() && index_more && ((rx.is_empty() && since >= fts::INDEX_PAUSE) || since >= fts::INDEX_EVERY) {
+            index_more = index_chunk(&conn);
+            last_index = Instant::now();
         }
     }
     // Anything still queued behind the shutdown request is refused by dropping it: callers get
@@ -169,6 +198,38 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Msg>, counters: Arc<Counters>) {
     drop(conn);
     if let Some(ack) = stop {
         let _ = ack.send(());
+    }
+}
+
+/// One chunk of full-text indexing in its own transaction. True when more is waiting.
+fn index_chunk(conn: &Connection) -> bool {
+    match fts::messages_pending(conn) {
+        Ok(false) => return false,
+        Ok(true) => {}
+        Err(e) => {
+            tracing::error!(error = %e, "full-text index: cannot read progress");
+            return false;
+        }
+    }
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        tracing::error!(error = %e, "full-text index: cannot begin");
+        return false;
+    }
+    match fts::index_messages(conn, fts::INDEX_CHUNK) {
+        Ok(n) => match conn.execute_batch("COMMIT") {
+            Ok(()) => n == fts::INDEX_CHUNK,
+            Err(e) => {
+                tracing::error!(error = %e, "full-text index: commit failed");
+                let _ = conn.execute_batch("ROLLBACK");
+                false
+            }
+        },
+        Err(e) => {
+            // Left for the next start (or the next search's catch-up) rather than retried in a loop.
+            tracing::error!(error = %e, "full-text index: indexing failed");
+            let _ = conn.execute_batch("ROLLBACK");
+            false
+        }
     }
 }
 

@@ -336,6 +336,9 @@ fn erase_rows(c: &Connection, s: &Scope) -> Result<Erased, AppError> {
 /// Rewrite the full-text indexes so deleted text no longer lingers in their segments (an FTS5
 /// delete only records a tombstone until segments merge).
 pub fn purge_search_index(c: &Connection) -> Result<(), AppError> {
+    // Chat messages still waiting for the batched indexer go in first (they are whatever the
+    // erase left), so the rewritten index is complete.
+    crate::db::fts::catch_up_messages(c)?;
     c.pragma_update(None, "secure_delete", "ON")?;
     let r = c.execute_batch(
         "INSERT INTO messages_fts (messages_fts) VALUES ('optimize');

@@ -75,7 +75,7 @@ pub enum Audience {
 }
 
 enum Cmd {
-    Register { id: SocketId, peer: Peer, tx: mpsc::Sender<Outbound> },
+    Register { id: SocketId, peer: Peer, session: Option<i64>, tx: mpsc::Sender<Outbound> },
     Unregister { id: SocketId },
     Subscribe { id: SocketId, conversation: i64 },
     Unsubscribe { id: SocketId, conversation: i64 },
@@ -93,6 +93,8 @@ enum Cmd {
     JoinRoom { agent_id: i64, room: i64, json: Arc<str> },
     WatchMonitor { id: SocketId, on: bool },
     MonitorWatchers { reply: oneshot::Sender<Vec<SocketId>> },
+    Sessions { reply: oneshot::Sender<Vec<i64>> },
+    EndSessions { sessions: Vec<i64>, code: u16, reason: &'static str },
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -119,10 +121,36 @@ impl Hub {
 
     /// Register a socket; returns its id and the receiving end of its queue.
     pub async fn register(&self, peer: Peer) -> (SocketId, mpsc::Receiver<Outbound>) {
+        self.register_with(peer, None).await
+    }
+
+    /// Register a console socket opened with `session`: [`Hub::end_sessions`] closes it when
+    /// that session ends.
+    pub async fn register_session(&self, peer: Peer, session: i64) -> (SocketId, mpsc::Receiver<Outbound>) {
+        self.register_with(peer, Some(session)).await
+    }
+
+    async fn register_with(&self, peer: Peer, session: Option<i64>) -> (SocketId, mpsc::Receiver<Outbound>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(SOCKET_QUEUE);
-        let _ = self.tx.send(Cmd::Register { id, peer, tx }).await;
+        let _ = self.tx.send(Cmd::Register { id, peer, session, tx }).await;
         (id, rx)
+    }
+
+    /// The sessions behind open console sockets (each once).
+    pub async fn sessions(&self) -> Vec<i64> {
+        let (reply, rx) = oneshot::channel();
+        if self.tx.send(Cmd::Sessions { reply }).await.is_err() {
+            return Vec::new();
+        }
+        rx.await.unwrap_or_default()
+    }
+
+    /// Close every socket opened with one of these sessions (ended, expired, revoked).
+    pub async fn end_sessions(&self, sessions: Vec<i64>, code: u16, reason: &'static str) {
+        if !sessions.is_empty() {
+            let _ = self.tx.send(Cmd::EndSessions { sessions, code, reason }).await;
+        }
     }
 
     pub async fn unregister(&self, id: SocketId) {
@@ -291,22 +319,62 @@ struct Socket {
     tx: mpsc::Sender<Outbound>,
     subscriptions: HashSet<i64>,
     rooms: HashSet<i64>,
-    watches_visitors: bool,
+    session: Option<i64>,
 }
 
+/// The hub's indexes are kept up to date as sockets come and go, so no question (who is
+/// online, is this visitor watched, the statistics) scans every socket: in a reconnect storm
+/// each hello asked several such questions of 10,000 sockets.
 #[derive(Default)]
 struct State {
     sockets: HashMap<SocketId, Socket>,
     by_conversation: HashMap<i64, HashSet<SocketId>>,
     by_room: HashMap<i64, HashSet<SocketId>>,
+    by_agent: HashMap<i64, HashSet<SocketId>>,
+    by_visitor: HashMap<i64, HashSet<SocketId>>,
+    by_session: HashMap<i64, HashSet<SocketId>>,
+    /// Agent sockets watching the live visitors list.
+    watchers: HashSet<SocketId>,
     monitors: HashSet<SocketId>,
     dropped_slow: u64,
 }
 
+fn index_add(map: &mut HashMap<i64, HashSet<SocketId>>, key: i64, id: SocketId) {
+    map.entry(key).or_default().insert(id);
+}
+
+fn index_remove(map: &mut HashMap<i64, HashSet<SocketId>>, key: i64, id: SocketId) {
+    if let Some(set) = map.get_mut(&key) {
+        set.remove(&id);
+        if set.is_empty() {
+            map.remove(&key);
+        }
+    }
+}
+
 impl State {
+    fn add(&mut self, id: SocketId, peer: Peer, session: Option<i64>, tx: mpsc::Sender<Outbound>) {
+        match peer {
+            Peer::Agent { agent_id } => index_add(&mut self.by_agent, agent_id, id),
+            Peer::Visitor { visitor_id } => index_add(&mut self.by_visitor, visitor_id, id),
+        }
+        if let Some(s) = session {
+            index_add(&mut self.by_session, s, id);
+        }
+        self.sockets.insert(id, Socket { peer, tx, subscriptions: HashSet::new(), rooms: HashSet::new(), session });
+    }
+
     fn remove(&mut self, id: SocketId) {
         self.monitors.remove(&id);
+        self.watchers.remove(&id);
         if let Some(s) = self.sockets.remove(&id) {
+            match s.peer {
+                Peer::Agent { agent_id } => index_remove(&mut self.by_agent, agent_id, id),
+                Peer::Visitor { visitor_id } => index_remove(&mut self.by_visitor, visitor_id, id),
+            }
+            if let Some(session) = s.session {
+                index_remove(&mut self.by_session, session, id);
+            }
             for c in s.subscriptions {
                 if let Some(set) = self.by_conversation.get_mut(&c) {
                     set.remove(&id);
@@ -343,16 +411,16 @@ impl State {
                 .map(|set| set.iter().copied().filter(|id| self.sockets.get(id).is_some_and(|s| want(&s.peer))).collect())
                 .unwrap_or_default()
         };
-        let all = |want: &dyn Fn(&Peer) -> bool| -> Vec<SocketId> {
-            self.sockets.iter().filter(|(_, s)| want(&s.peer)).map(|(id, _)| *id).collect()
+        let of = |map: &HashMap<i64, HashSet<SocketId>>, key: i64| -> Vec<SocketId> {
+            map.get(&key).map(|set| set.iter().copied().collect()).unwrap_or_default()
         };
         match audience {
             Audience::Conversation(c) => in_conv(c, |_| true),
             Audience::ConversationAgents(c) => in_conv(c, |p| matches!(p, Peer::Agent { .. })),
             Audience::ConversationVisitors(c) => in_conv(c, |p| matches!(p, Peer::Visitor { .. })),
-            Audience::Agents => all(&|p| matches!(p, Peer::Agent { .. })),
-            Audience::Agent(a) => all(&|p| *p == Peer::Agent { agent_id: a }),
-            Audience::Visitor(v) => all(&|p| *p == Peer::Visitor { visitor_id: v }),
+            Audience::Agents => self.by_agent.values().flatten().copied().collect(),
+            Audience::Agent(a) => of(&self.by_agent, a),
+            Audience::Visitor(v) => of(&self.by_visitor, v),
             Audience::Room(r) => self
                 .by_room
                 .get(&r)
@@ -360,7 +428,7 @@ impl State {
                     set.iter().copied().filter(|id| self.sockets.get(id).is_some_and(|s| matches!(s.peer, Peer::Agent { .. }))).collect()
                 })
                 .unwrap_or_default(),
-            Audience::VisitorWatchers => self.sockets.iter().filter(|(_, s)| s.watches_visitors).map(|(id, _)| *id).collect(),
+            Audience::VisitorWatchers => self.watchers.iter().copied().collect(),
             Audience::Monitors => self.monitors.iter().copied().collect(),
         }
     }
@@ -396,8 +464,17 @@ async fn run(mut rx: mpsc::Receiver<Cmd>) {
     let mut st = State::default();
     while let Some(cmd) = rx.recv().await {
         match cmd {
-            Cmd::Register { id, peer, tx } => {
-                st.sockets.insert(id, Socket { peer, tx, subscriptions: HashSet::new(), rooms: HashSet::new(), watches_visitors: false });
+            Cmd::Register { id, peer, session, tx } => st.add(id, peer, session, tx),
+            Cmd::Sessions { reply } => {
+                let _ = reply.send(st.by_session.keys().copied().collect());
+            }
+            Cmd::EndSessions { sessions, code, reason } => {
+                for session in sessions {
+                    let ids: Vec<SocketId> = st.by_session.get(&session).map(|set| set.iter().copied().collect()).unwrap_or_default();
+                    for id in ids {
+                        st.deliver_to(id, Outbound::Close(code, reason));
+                    }
+                }
             }
             Cmd::Unregister { id } => st.remove(id),
             Cmd::Subscribe { id, conversation } => {
@@ -444,51 +521,35 @@ async fn run(mut rx: mpsc::Receiver<Cmd>) {
                 let _ = reply.send(st.monitors.iter().copied().collect());
             }
             Cmd::Stats { reply } => {
-                let agents: HashSet<i64> =
-                    st.sockets.values().filter_map(|s| if let Peer::Agent { agent_id } = s.peer { Some(agent_id) } else { None }).collect();
-                let visitors: HashSet<i64> = st
-                    .sockets
-                    .values()
-                    .filter_map(|s| if let Peer::Visitor { visitor_id } = s.peer { Some(visitor_id) } else { None })
-                    .collect();
                 let _ = reply.send(HubStats {
                     sockets: st.sockets.len(),
-                    agents_online: agents.len(),
-                    visitors_online: visitors.len(),
+                    agents_online: st.by_agent.len(),
+                    visitors_online: st.by_visitor.len(),
                     dropped_slow: st.dropped_slow,
                 });
             }
             Cmd::OnlineAgents { reply } => {
-                let mut ids: Vec<i64> =
-                    st.sockets.values().filter_map(|s| if let Peer::Agent { agent_id } = s.peer { Some(agent_id) } else { None }).collect();
+                let mut ids: Vec<i64> = st.by_agent.keys().copied().collect();
                 ids.sort_unstable();
-                ids.dedup();
                 let _ = reply.send(ids);
             }
             Cmd::OnlineVisitors { reply } => {
-                let mut ids: Vec<i64> = st
-                    .sockets
-                    .values()
-                    .filter_map(|s| if let Peer::Visitor { visitor_id } = s.peer { Some(visitor_id) } else { None })
-                    .collect();
+                let mut ids: Vec<i64> = st.by_visitor.keys().copied().collect();
                 ids.sort_unstable();
-                ids.dedup();
                 let _ = reply.send(ids);
             }
             Cmd::Watch { id, on } => {
-                if let Some(s) = st.sockets.get_mut(&id)
-                    && matches!(s.peer, Peer::Agent { .. })
-                {
-                    s.watches_visitors = on;
+                if on && st.sockets.get(&id).is_some_and(|s| matches!(s.peer, Peer::Agent { .. })) {
+                    st.watchers.insert(id);
+                } else {
+                    st.watchers.remove(&id);
                 }
             }
             Cmd::Watched { visitor_id, reply } => {
-                let watched =
-                    st.sockets.values().any(|s| s.watches_visitors) && st.sockets.values().any(|s| s.peer == Peer::Visitor { visitor_id });
-                let _ = reply.send(watched);
+                let _ = reply.send(!st.watchers.is_empty() && st.by_visitor.contains_key(&visitor_id));
             }
             Cmd::VisitorSockets { visitor_id, reply } => {
-                let _ = reply.send(st.sockets.values().filter(|s| s.peer == Peer::Visitor { visitor_id }).count());
+                let _ = reply.send(st.by_visitor.get(&visitor_id).map_or(0, HashSet::len));
             }
             Cmd::AssignAgent { agent_id, conversation, json } => {
                 let ids: Vec<SocketId> = st.targets(Audience::Agent(agent_id));
@@ -547,6 +608,39 @@ mod tests {
             n += 1;
         }
         assert_eq!(n, SOCKET_QUEUE, "queue drained, then closed");
+    }
+
+    /// The counts a hello asks for (online lists, watched, sockets of a visitor, statistics)
+    /// come from indexes kept as sockets come and go; they must match the sockets after
+    /// registering, watching, unregistering and a slow socket's drop.
+    #[tokio::test]
+    async fn online_indexes_follow_sockets() {
+        let hub = Hub::start();
+        let (a1, _a1_rx) = hub.register(Peer::Agent { agent_id: 1 }).await;
+        let (a1b, _a1b_rx) = hub.register(Peer::Agent { agent_id: 1 }).await;
+        let (v9, v9_rx) = hub.register(Peer::Visitor { visitor_id: 9 }).await;
+        let (_v9b, _v9b_rx) = hub.register(Peer::Visitor { visitor_id: 9 }).await;
+        let (_v8, _v8_rx) = hub.register(Peer::Visitor { visitor_id: 8 }).await;
+        assert_eq!(hub.online_agents().await, vec![1]);
+        assert_eq!(hub.online_visitors().await, vec![8, 9]);
+        assert_eq!(hub.visitor_sockets(9).await, 2);
+        assert!(!hub.visitor_watched(9).await, "nobody watches yet");
+        hub.watch_visitors(v9, true).await;
+        assert!(!hub.visitor_watched(9).await, "a visitor socket cannot watch");
+        hub.watch_visitors(a1, true).await;
+        assert!(hub.visitor_watched(9).await);
+        assert!(!hub.visitor_watched(7).await, "not online");
+        hub.unregister(a1).await;
+        assert!(!hub.visitor_watched(9).await, "the watcher left");
+        assert_eq!(hub.online_agents().await, vec![1], "another socket of agent 1 is open");
+        hub.unregister(a1b).await;
+        assert!(hub.online_agents().await.is_empty());
+        // Visitor 9's first socket stops reading: dropped as slow, the indexes follow.
+        drop(v9_rx);
+        hub.publish_item(Audience::Visitor(9), Outbound::Frame("x".into())).await;
+        assert_eq!(hub.visitor_sockets(9).await, 1);
+        let stats = hub.stats().await;
+        assert_eq!((stats.sockets, stats.agents_online, stats.visitors_online), (2, 0, 2));
     }
 
     /// Internal chat: a room's frames reach only agent sockets following it; a visitor socket

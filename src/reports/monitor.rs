@@ -321,7 +321,11 @@ async fn current_with(state: &AppState, known: Option<History>) -> Result<Monito
             let same_window = known.as_ref().and_then(|h| h.points.first()).is_some_and(|p| p.at == start);
             m.history = match known {
                 Some(h) if same_window => h,
-                _ => history(&super::store::chats(c, start - HISTORY_LOOKBACK_MS, end, super::store::Needed::All)?, &super::store::timelines(c, start, end)?, now),
+                _ => history(
+                    &super::store::chats(c, start - HISTORY_LOOKBACK_MS, end, super::store::Needed::All)?,
+                    &super::store::timelines(c, start, end)?,
+                    now,
+                ),
             };
             raise_last(&mut m);
             Ok(m)

@@ -26,6 +26,10 @@ pub fn conversation_ended(
 
 /// `message.created`: `{"message":Message}` (the protocol's message shape).
 pub fn message_created(c: &Connection, m: &MessageOut, now: i64) -> Result<(), AppError> {
+    // Every chat message passes here: build the payload only when some webhook wants it.
+    if !super::store::anyone_listens(c, "message.created")? {
+        return Ok(());
+    }
     enqueue(c, "message.created", json!({"message": m}), now)
 }
 

@@ -408,6 +408,63 @@ async fn sigkill_mid_stream_loses_no_acknowledged_message() {
     }
 }
 
+/// Full-text indexing runs in batches after the commit (SPEC P2). A message committed just
+/// before a crash, before the indexer reached it, is on disk without index rows and behind the
+/// watermark: the next start indexes it before serving, so search still finds it.
+#[tokio::test]
+async fn a_message_committed_before_a_crash_is_indexed_at_the_next_start() {
+    use crate::ws;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = Server::start(&data);
+    accepting_agent(&data, &server).await;
+    let (mut v, _) = ws::visitor(&server.url, None, None).await;
+    v.send(json!({"type": "message", "client_id": "m1", "body": "hello"})).await;
+    let deadline = Deadline::secs(30, "the ack");
+    let conv = loop {
+        deadline.check();
+        let f = v.recv().await;
+        if f["type"] == "ack" {
+            break f["conversation"].as_i64().unwrap();
+        }
+    };
+    server.kill();
+    // What a SIGKILL between a message's commit and its indexing leaves on disk: the row,
+    // no index entry, the watermark behind it.
+    let db = rusqlite::Connection::open(data.join("frontdesk.db")).unwrap();
+    let hits = |db: &rusqlite::Connection| -> i64 {
+        db.query_row("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'zanzibarquartz'", [], |r| r.get(0)).unwrap()
+    };
+    db.execute(
+        "INSERT INTO messages (conversation_id, seq, author_kind, client_id, body, created_at)
+         SELECT id, last_seq + 1, 'visitor', 'm2', 'the zanzibarquartz order', 0 FROM conversations WHERE id = ?1",
+        [conv],
+    )
+    .unwrap();
+    db.execute("UPDATE conversations SET last_seq = last_seq + 1, status = 'ended' WHERE id = ?1", [conv]).unwrap();
+    assert_eq!(hits(&db), 0, "not indexed before the restart");
+    drop(db);
+    let server = Server::start(&data);
+    let db = rusqlite::Connection::open(data.join("frontdesk.db")).unwrap();
+    assert_eq!(hits(&db), 1, "indexed during start, before the first request");
+    let (pending, upto): (i64, i64) = db
+        .query_row("SELECT (SELECT max(id) FROM messages), (SELECT upto FROM fts_progress WHERE name = 'messages')", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(pending, upto, "the watermark caught up");
+    db.execute("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)", []).unwrap();
+    // And the archive's search finds it (an admin sees every ended chat).
+    let args = ["agent", "add", "--email", "root@shop.example", "--name", "Root", "--role", "admin", "--password-stdin"];
+    let out = frontdesk(&data, &args, Some("a long password\n"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (status, admin) = login(&server, "root@shop.example", "a long password").await;
+    assert_eq!(status, StatusCode::OK);
+    let found: Value = admin.get(server.url("/api/v1/conversations?status=ended&q=zanzibar")).send().await.unwrap().json().await.unwrap();
+    let ids: Vec<i64> = found["items"].as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, vec![conv]);
+}
+
 /// SPEC S3: on SIGTERM the server closes sockets with 1012 (clients reconnect and resume),
 /// finishes, and exits cleanly.
 #[tokio::test]

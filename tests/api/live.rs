@@ -184,6 +184,32 @@ async fn disable_logout_and_password_change_close_the_right_sockets() {
     assert_eq!(ended_within(&mut sock2, 3).await, Ended::Closed(4001));
 }
 
+/// Sessions ended behind the server's back (the CLI, another process) or by idle expiry close
+/// their console sockets at the server's next session sweep (SPEC S6: within 1 s), with no
+/// socket polling the database; a session that still stands keeps its socket.
+#[actix_web::test]
+async fn sessions_ended_elsewhere_or_expired_close_their_sockets_at_the_sweep() {
+    let app = spawn_manual_app().await;
+    let ann = app.add_agent("ann@shop.example", Role::Agent).await;
+    let bob = app.add_agent("bob@shop.example", Role::Agent).await;
+    let (mut ann_sock, _) = ws::agent(&app.address, &app.cookie_header(&app.session_for(ann).await)).await;
+    let (mut bob_sock, _) = ws::agent(&app.address, &app.cookie_header(&app.session_for(bob).await)).await;
+    // As `frontdesk agent disable` would: straight in the database, nobody tells the hub.
+    app.db.write(move |c| frontdesk::auth::store::delete_agent_sessions(c, ann, None).map(|_| ())).await.unwrap();
+    frontdesk::chat::agent_ws::sweep_sessions(&app.state).await;
+    assert_eq!(ended_within(&mut ann_sock, 3).await, Ended::Closed(4001));
+    bob_sock.send(json!({"type": "ping"})).await;
+    assert_eq!(bob_sock.recv_type("pong").await["type"], "pong", "Bob's session stands");
+
+    // Bob's session passes its idle time: the sweep ends it (by the manual clock).
+    app.clock.advance(app.state.config.session_idle.as_millis() as i64 + 1);
+    let (mut fresh, _) = ws::agent(&app.address, &app.cookie_header(&app.session_for(bob).await)).await;
+    frontdesk::chat::agent_ws::sweep_sessions(&app.state).await;
+    assert_eq!(ended_within(&mut bob_sock, 3).await, Ended::Closed(4001));
+    fresh.send(json!({"type": "ping"})).await;
+    assert_eq!(fresh.recv_type("pong").await["type"], "pong", "a session opened since stands");
+}
+
 /// Wait for the socket to end, failing after `secs` (the fallback session check runs far less
 /// often, so ending within this deadline means the change was pushed).
 async fn ended_within(ws: &mut Ws, secs: u64) -> Ended {
