@@ -138,7 +138,11 @@ impl Application {
             .disable_signals()
             .shutdown_timeout(10)
             .client_request_timeout(Duration::from_secs(10))
-            .max_connection_rate(512);
+            .max_connection_rate(512)
+            // Chat frames are small and latency-bound: without TCP_NODELAY an agent socket
+            // receiving many of them waits on Nagle + the peer's delayed ACK (up to 40 ms on
+            // Linux), which was the p99 tail of the rate ladder at 4,000 msg/s (BENCHMARKS P2).
+            .tcp_nodelay(true);
         let server = match tls {
             Some(tls) => server.listen_rustls_0_23(listener, tls),
             None => server.listen(listener),
