@@ -200,6 +200,7 @@ async fn every_status_transition() {
     assert_eq!(only["items"][0]["number"], follow_up, "the Snoozed view shows it");
     let (_, counts) = d.admin("GET", "/api/v1/tickets/counts", None).await;
     assert_eq!(counts["snoozed"], 1);
+    assert_eq!(counts["pending"].as_i64().unwrap(), list["items"].as_array().unwrap().len() as i64, "Pending counts what its list shows");
     let woken = d.app.db.write(move |c| frontdesk::jobs::wake_snoozed(c, now + 1_000)).await.unwrap();
     assert!(woken.is_empty(), "not yet");
     d.app.clock.advance(3_600_001);
