@@ -109,6 +109,14 @@ impl TestApp {
             .expect("status set");
     }
 
+    /// An agent who is accepting but has no free slot (chat limit 0): new chats wait (SPEC W6).
+    pub async fn accepting_without_slots(&self, agent_id: i64) {
+        let now = self.clock.now_ms();
+        let patch = frontdesk::agents::AgentPatch { chat_limit: Some(0), ..Default::default() };
+        self.db.write(move |c| frontdesk::agents::update(c, agent_id, patch, &frontdesk::audit::Actor::cli(), now)).await.unwrap();
+        self.set_status(agent_id, frontdesk::routing::AgentStatus::Accepting).await;
+    }
+
     /// Change the routing settings (stored and in force, as the admin page does).
     pub async fn set_routing(&self, change: impl FnOnce(&mut frontdesk::routing::RoutingSettings)) {
         let mut s = self.state.routing.settings();

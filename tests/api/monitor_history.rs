@@ -4,7 +4,6 @@
 
 use frontdesk::auth::Role;
 use frontdesk::clock::Clock;
-use frontdesk::routing::AgentStatus;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -27,9 +26,7 @@ async fn the_monitor_graphs_follow_the_queue_and_are_the_stored_facts() {
     let agent = app.add_agent("ann@shop.example", Role::Agent).await;
     // Accepting with no slot: a chat waits.
     let now = app.clock.now_ms();
-    let patch = frontdesk::agents::AgentPatch { chat_limit: Some(0), ..Default::default() };
-    app.db.write(move |c| frontdesk::agents::update(c, agent, patch, &frontdesk::audit::Actor::cli(), now)).await.unwrap();
-    app.set_status(agent, AgentStatus::Accepting).await;
+    app.accepting_without_slots(agent).await;
 
     let (mut s, _) = ws::agent(&app.address, &app.cookie_header(&app.session_for(sup).await)).await;
     s.send(json!({"type": "monitor", "watch": true})).await;

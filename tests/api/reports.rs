@@ -5,7 +5,6 @@
 
 use frontdesk::auth::{Role, Scope};
 use frontdesk::clock::Clock;
-use frontdesk::routing::AgentStatus;
 use jiff::civil::{Date, date};
 use jiff::tz::TimeZone;
 use reqwest::StatusCode;
@@ -377,10 +376,7 @@ async fn the_monitor_turns_red_past_the_norm_without_free_slots_and_back_when_se
     let sup = app.add_agent("sue@shop.example", Role::Supervisor).await;
     let agent = app.add_agent("ann@shop.example", Role::Agent).await;
     // Accepting but with no slot: the chat starts and waits (SPEC W6).
-    let now = app.clock.now_ms();
-    let patch = frontdesk::agents::AgentPatch { chat_limit: Some(0), ..Default::default() };
-    app.db.write(move |c| frontdesk::agents::update(c, agent, patch, &frontdesk::audit::Actor::cli(), now)).await.unwrap();
-    app.set_status(agent, AgentStatus::Accepting).await;
+    app.accepting_without_slots(agent).await;
 
     // An agent may not watch the monitor; malformed frames are refused.
     let (mut plain, _) = ws::agent(&app.address, &app.cookie_header(&app.session_for(agent).await)).await;
