@@ -36,7 +36,7 @@ pub fn list(conn: &Connection) -> Result<Vec<Agent>, AppError> {
 }
 
 pub fn get(conn: &Connection, id: i64) -> Result<Option<Agent>, AppError> {
-    Ok(conn.query_row(&format!("SELECT {COLUMNS} FROM agents a WHERE a.id = ?1"), [id], from_row).optional()?)
+    Ok(conn.prepare_cached(&format!("SELECT {COLUMNS} FROM agents a WHERE a.id = ?1"))?.query_row([id], from_row).optional()?)
 }
 
 pub fn find_by_email(conn: &Connection, email_norm: &str) -> Result<Option<Agent>, AppError> {

@@ -11,10 +11,12 @@ use crate::realtime::protocol::{AttachmentInfo, Author, MessageOut};
 /// The visitor a widget token belongs to: a verified visitor's other devices lead to it through
 /// `visitor_tokens` (W12), every other token to the visitor it was made for.
 pub fn visitor_by_token(conn: &Connection, hash: &[u8]) -> Result<Option<i64>, AppError> {
-    if let Some(id) = conn.query_row("SELECT visitor_id FROM visitor_tokens WHERE token_hash = ?1", [hash], |r| r.get(0)).optional()? {
+    // Cached statements: every widget hello runs these (a reconnect storm, thousands a second).
+    let mut st = conn.prepare_cached("SELECT visitor_id FROM visitor_tokens WHERE token_hash = ?1")?;
+    if let Some(id) = st.query_row([hash], |r| r.get(0)).optional()? {
         return Ok(Some(id));
     }
-    Ok(conn.query_row("SELECT id FROM visitors WHERE token_hash = ?1", [hash], |r| r.get(0)).optional()?)
+    Ok(conn.prepare_cached("SELECT id FROM visitors WHERE token_hash = ?1")?.query_row([hash], |r| r.get(0)).optional()?)
 }
 
 pub struct VisitorSeen<'a> {
@@ -25,17 +27,17 @@ pub struct VisitorSeen<'a> {
 }
 
 pub fn create_visitor(conn: &Connection, hash: &[u8], now: i64, seen: &VisitorSeen) -> Result<i64, AppError> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO visitors (token_hash, first_seen_at, last_seen_at, visit_started_at, ip, user_agent, timezone, language)
          VALUES (?1, ?2, ?2, ?2, ?3, ?4, ?5, ?6)",
-        params![hash, now, seen.ip, seen.user_agent, seen.timezone, seen.language],
-    )?;
+    )?
+    .execute(params![hash, now, seen.ip, seen.user_agent, seen.timezone, seen.language])?;
     Ok(conn.last_insert_rowid())
 }
 
 /// A returning visitor: a new visit when they were away for more than 30 minutes.
 pub fn touch_visitor(conn: &Connection, id: i64, now: i64, seen: &VisitorSeen) -> Result<(), AppError> {
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE visitors SET
             visits = visits + (CASE WHEN last_seen_at < ?2 - 1800000 THEN 1 ELSE 0 END),
             visit_started_at = CASE WHEN last_seen_at < ?2 - 1800000 OR visit_started_at IS NULL THEN ?2 ELSE visit_started_at END,
@@ -43,8 +45,8 @@ pub fn touch_visitor(conn: &Connection, id: i64, now: i64, seen: &VisitorSeen) -
             last_seen_at = ?2, ip = ?3, user_agent = ?4,
             timezone = coalesce(?5, timezone), language = coalesce(?6, language)
          WHERE id = ?1",
-        params![id, now, seen.ip, seen.user_agent, seen.timezone, seen.language],
-    )?;
+    )?
+    .execute(params![id, now, seen.ip, seen.user_agent, seen.timezone, seen.language])?;
     Ok(())
 }
 
@@ -82,15 +84,14 @@ pub fn record_page(
 ) -> Result<(), AppError> {
     // Reloads of the same page are not new page views.
     let last: Option<String> =
-        conn.query_row("SELECT current_url FROM visitors WHERE id = ?1", [visitor_id], |r| r.get(0)).optional()?.flatten();
+        conn.prepare_cached("SELECT current_url FROM visitors WHERE id = ?1")?.query_row([visitor_id], |r| r.get(0)).optional()?.flatten();
     if last.as_deref() != Some(url) {
-        conn.execute("INSERT INTO page_views (visitor_id, url, title, at) VALUES (?1, ?2, ?3, ?4)", params![visitor_id, url, title, now])?;
-        conn.execute("UPDATE visitors SET page_started_at = ?2 WHERE id = ?1", params![visitor_id, now])?;
+        conn.prepare_cached("INSERT INTO page_views (visitor_id, url, title, at) VALUES (?1, ?2, ?3, ?4)")?
+            .execute(params![visitor_id, url, title, now])?;
+        conn.prepare_cached("UPDATE visitors SET page_started_at = ?2 WHERE id = ?1")?.execute(params![visitor_id, now])?;
     }
-    conn.execute(
-        "UPDATE visitors SET current_url = ?2, current_title = ?3, last_seen_at = ?4 WHERE id = ?1",
-        params![visitor_id, url, title, now],
-    )?;
+    conn.prepare_cached("UPDATE visitors SET current_url = ?2, current_title = ?3, last_seen_at = ?4 WHERE id = ?1")?
+        .execute(params![visitor_id, url, title, now])?;
     if let Some(r) = external_referrer {
         conn.execute("UPDATE visitors SET referrer = ?2, search_query = ?3 WHERE id = ?1", params![visitor_id, r, search_query])?;
     }
@@ -344,7 +345,7 @@ fn conversation(r: &Row) -> rusqlite::Result<Conversation> {
 }
 
 pub fn conversation_view(conn: &Connection, id: i64) -> Result<Option<Conversation>, AppError> {
-    Ok(conn.query_row(&format!("{CONV_LIST} WHERE c.id = ?1"), [id], conversation).optional()?)
+    Ok(conn.prepare_cached(&format!("{CONV_LIST} WHERE c.id = ?1"))?.query_row([id], conversation).optional()?)
 }
 
 pub fn queue(conn: &Connection) -> Result<Vec<Conversation>, AppError> {

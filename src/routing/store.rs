@@ -121,7 +121,7 @@ fn rules_row(r: &Row) -> rusqlite::Result<DeptRules> {
 }
 
 pub fn departments(conn: &Connection) -> Result<Vec<DeptRules>, AppError> {
-    let mut st = conn.prepare(&format!("{RULES} ORDER BY name COLLATE NOCASE, id"))?;
+    let mut st = conn.prepare_cached(&format!("{RULES} ORDER BY name COLLATE NOCASE, id"))?;
     Ok(st.query_map([], rules_row)?.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -147,8 +147,8 @@ pub fn set_department_rules(conn: &Connection, d: &DeptRules) -> Result<(), AppE
 /// Everything the decision needs, read inside the caller's transaction.
 pub fn snapshot(conn: &Connection, now: i64) -> Result<Snapshot, AppError> {
     let mut st = conn.prepare_cached(
-        "SELECT a.id, a.status, a.chat_limit,
-                (SELECT count(*) FROM conversations c WHERE c.agent_id = a.id AND c.status = 'active'),
+        // active_chats is kept by V29's triggers: counting them here cost every hello a scan.
+        "SELECT a.id, a.status, a.chat_limit, a.active_chats,
                 (SELECT max(assigned_at) FROM conversations c WHERE c.agent_id = a.id),
                 (SELECT group_concat(department_id) FROM department_members m WHERE m.agent_id = a.id)
          FROM agents a WHERE a.disabled = 0 ORDER BY a.id",
@@ -179,13 +179,12 @@ pub fn snapshot(conn: &Connection, now: i64) -> Result<Snapshot, AppError> {
     let avg: Option<f64> = if waiting.is_empty() {
         None
     } else {
-        conn.query_row(
+        conn.prepare_cached(
             "SELECT avg(ended_at - assigned_at) FROM (
                 SELECT ended_at, assigned_at FROM conversations
-                WHERE created_at >= ?1 AND outcome = 'served' AND assigned_at IS NOT NULL ORDER BY created_at DESC LIMIT 200)",
-            [now - 7 * 86_400_000],
-            |r| r.get(0),
+                WHERE created_at >= CAST(?1 AS INTEGER) AND outcome = 'served' AND assigned_at IS NOT NULL ORDER BY created_at DESC LIMIT 200)",
         )?
+        .query_row([now - 7 * 86_400_000], |r| r.get(0))?
     };
     Ok(Snapshot { agents, departments: departments(conn)?, waiting, avg_chat_ms: avg.map(|a| a as i64) })
 }
@@ -210,4 +209,96 @@ pub fn settings(conn: &Connection) -> Result<RoutingSettings, AppError> {
 pub fn save_settings(conn: &Connection, s: &RoutingSettings) -> Result<(), AppError> {
     let json = serde_json::to_string(s).map_err(|e| AppError::internal(e.to_string()))?;
     crate::settings::store::set(conn, SETTINGS_KEY, &json)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chat::store as chat;
+
+    /// V29's triggers keep `agents.active_chats` equal to a fresh count through every way a
+    /// chat changes hands: assign, reassign (transfer, take-over), requeue, end, delete.
+    #[test]
+    fn active_chats_follow_every_change_of_a_chat() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let (db, _) = crate::db::Db::open(&path, &dir.path().join("b"), 3).unwrap();
+        db.close().unwrap();
+        let c = crate::db::open_connection(&path).unwrap();
+        let agent = |n: i64| {
+            let email = format!("a{n}@example.com");
+            crate::agents::store::insert(
+                &c,
+                &crate::agents::store::Insert {
+                    email: &email,
+                    email_norm: &email,
+                    name: "A",
+                    role: crate::auth::Role::Agent,
+                    password_hash: None,
+                    chat_limit: 100,
+                    locale: "en",
+                    now: 0,
+                },
+            )
+            .unwrap()
+        };
+        let agents = [agent(1), agent(2), agent(3)];
+        let dept = c.query_row("INSERT INTO departments (name, created_at) VALUES ('D', 0) RETURNING id", [], |r| r.get(0)).unwrap();
+        let seen = chat::VisitorSeen { ip: "", user_agent: "", timezone: None, language: None };
+        let visitor = chat::create_visitor(&c, b"t", 0, &seen).unwrap();
+        let check = |step: usize| {
+            let snap = snapshot(&c, 0).unwrap();
+            for a in &snap.agents {
+                let counted: i64 = c
+                    .query_row("SELECT count(*) FROM conversations WHERE agent_id = ?1 AND status = 'active'", [a.id], |r| r.get(0))
+                    .unwrap();
+                assert_eq!(a.active, counted, "agent {} after step {step}", a.id);
+            }
+        };
+        // A fixed pseudo-random walk (xorshift), so a failure is reproducible.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % n) as usize
+        };
+        let mut convs: Vec<i64> = Vec::new();
+        for step in 0..400 {
+            let pick = |i: usize| agents[i % agents.len()];
+            match next(6) {
+                0 => convs.push(chat::create_conv(&c, visitor, None, step as i64).unwrap()),
+                1 if !convs.is_empty() => {
+                    chat::assign(&c, convs[next(convs.len() as u64)], pick(next(3)), 1).unwrap();
+                }
+                2 if !convs.is_empty() => {
+                    let id = convs[next(convs.len() as u64)];
+                    let from = chat::conv(&c, id).unwrap().and_then(|r| r.agent_id);
+                    chat::reassign(&c, id, from, pick(next(3)), 2).unwrap();
+                }
+                3 if !convs.is_empty() => {
+                    let id = convs[next(convs.len() as u64)];
+                    let from = chat::conv(&c, id).unwrap().and_then(|r| r.agent_id);
+                    chat::requeue(&c, id, from, dept, 3).unwrap();
+                }
+                4 if !convs.is_empty() => {
+                    let row = chat::conv(&c, convs[next(convs.len() as u64)]).unwrap().unwrap();
+                    chat::end(&c, &row, crate::chat::EndedBy::Agent, 4, 0).unwrap();
+                }
+                5 if !convs.is_empty() => {
+                    let id = convs.swap_remove(next(convs.len() as u64));
+                    c.execute("DELETE FROM conversations WHERE id = ?1", [id]).unwrap();
+                }
+                _ => {}
+            }
+            check(step);
+        }
+        // An agent who is deleted takes nothing with them: their chats lose the agent.
+        c.execute("DELETE FROM agents WHERE id = ?1", [agents[0]]).unwrap();
+        check(400);
+        let total: i64 = c.query_row("SELECT coalesce(sum(active_chats), 0) FROM agents", [], |r| r.get(0)).unwrap();
+        let counted: i64 =
+            c.query_row("SELECT count(*) FROM conversations WHERE agent_id IS NOT NULL AND status = 'active'", [], |r| r.get(0)).unwrap();
+        assert_eq!(total, counted);
+    }
 }

@@ -148,11 +148,12 @@ pub fn invitation(conn: &Connection, id: i64) -> Result<Option<InvitationRow>, A
 /// The visitor's invitation still showing (sent, not answered, not expired).
 pub fn pending_of(conn: &Connection, visitor_id: i64, not_before: i64) -> Result<Option<InvitationRow>, AppError> {
     Ok(conn
-        .query_row(
-            &format!("{INVITATION} WHERE visitor_id = ?1 AND status = 'sent' AND sent_at >= ?2 ORDER BY id DESC LIMIT 1"),
-            params![visitor_id, not_before],
-            invitation_row,
-        )
+        // Cached, and CAST so STAT4 does not re-plan it per value (see chat::store::open_conv_of):
+        // every widget hello runs it.
+        .prepare_cached(&format!(
+            "{INVITATION} WHERE visitor_id = CAST(?1 AS INTEGER) AND status = 'sent' AND sent_at >= ?2 ORDER BY id DESC LIMIT 1"
+        ))?
+        .query_row(params![visitor_id, not_before], invitation_row)
         .optional()?)
 }
 

@@ -65,7 +65,7 @@ pub fn prechat_form(conn: &Connection, department: i64) -> Result<Option<Prechat
 
 /// Every department's form, by department id.
 pub fn prechat_forms(conn: &Connection) -> Result<BTreeMap<i64, PrechatForm>, AppError> {
-    let mut st = conn.prepare("SELECT id, prechat FROM departments WHERE prechat IS NOT NULL")?;
+    let mut st = conn.prepare_cached("SELECT id, prechat FROM departments WHERE prechat IS NOT NULL")?;
     let rows: Vec<(i64, String)> = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
     rows.into_iter().map(|(id, s)| Ok((id, parse("pre-chat form", &s)?))).collect()
 }
@@ -230,7 +230,8 @@ pub fn link_identity(conn: &Connection, visitor: i64, token_hash: &[u8], v: &Ver
 /// The shop's id of a verified visitor.
 pub fn external_id(conn: &Connection, visitor: i64) -> Result<Option<String>, AppError> {
     Ok(conn
-        .query_row("SELECT external_id FROM visitors WHERE id = ?1 AND verified_at IS NOT NULL", [visitor], |r| r.get(0))
+        .prepare_cached("SELECT external_id FROM visitors WHERE id = ?1 AND verified_at IS NOT NULL")?
+        .query_row([visitor], |r| r.get(0))
         .optional()?
         .flatten())
 }
