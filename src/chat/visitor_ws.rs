@@ -146,6 +146,14 @@ impl VisitorSocket {
         let tz = tz.filter(|t| t.len() <= 64);
         let lang = lang.filter(|l| l.len() <= 35);
         let page_clone = page.clone();
+        // Routing decides between chat, the offline form and hiding (W6, W7, R6): accepting
+        // agents with free slots, hours, queue limits; never the number of open console tabs.
+        let settings = st.routing.settings();
+        let not_before = now - crate::visitors::INVITATION_TTL_MS;
+        let view_origin = origin.clone();
+        // One write job for the whole hello, what routing offers, the pre-chat forms and an
+        // invitation still showing included: the writer's page cache is warm, a reader's is
+        // emptied by every commit, and a reconnect storm runs thousands of these (P4).
         let result = st
             .db
             .write(move |c| {
@@ -178,10 +186,15 @@ impl VisitorSocket {
                     Some(a) => crate::agents::store::get(c, a)?.map(|a| a.name),
                     None => None,
                 };
-                Ok((id, conv, agent_name, known, rejected))
+                let view = (
+                    crate::routing::ops::widget_view(c, &settings, view_origin.as_deref(), now)?,
+                    crate::widget::store::prechat_forms(c)?,
+                    crate::visitors::store::pending_of(c, id, not_before).ok().flatten(),
+                );
+                Ok((id, conv, agent_name, known, rejected, view))
             })
             .await;
-        let (visitor_id, conv, agent_name, known, rejected) = match result {
+        let (visitor_id, conv, agent_name, known, rejected, (routing, prechat, invitation)) = match result {
             Ok(r) => r,
             Err(e) => {
                 socket::send_error(session, &e, None).await?;
@@ -198,26 +211,6 @@ impl VisitorSocket {
         self.page_url = page.map(|p| p.url);
         let (id, rx) = st.hub.register(Peer::Visitor { visitor_id }).await;
         self.socket = Some(id);
-        // Routing decides between chat, the offline form and hiding (W6, W7, R6): accepting
-        // agents with free slots, hours, queue limits; never the number of open console tabs.
-        let settings = st.routing.settings();
-        // One read for the rest of the hello (a reconnect storm runs thousands of these): what
-        // routing offers, the pre-chat forms, an invitation still showing.
-        let not_before = now - crate::visitors::INVITATION_TTL_MS;
-        let view = move |c: &rusqlite::Connection| {
-            Ok((
-                crate::routing::ops::widget_view(c, &settings, origin.as_deref(), now)?,
-                crate::widget::store::prechat_forms(c)?,
-                crate::visitors::store::pending_of(c, visitor_id, not_before).ok().flatten(),
-            ))
-        };
-        let (routing, prechat, invitation) = match st.db.read(view).await {
-            Ok(r) => r,
-            Err(e) => {
-                socket::send_error(session, &e, None).await?;
-                return Ok(None);
-            }
-        };
         let welcome = ServerFrame::VisitorWelcome(VisitorWelcome {
             v: protocol::VERSION,
             token,

@@ -146,23 +146,27 @@ pub fn set_department_rules(conn: &Connection, d: &DeptRules) -> Result<(), AppE
 
 /// Everything the decision needs, read inside the caller's transaction.
 pub fn snapshot(conn: &Connection, now: i64) -> Result<Snapshot, AppError> {
-    let mut st = conn.prepare_cached(
-        // active_chats is kept by V29's triggers: counting them here cost every hello a scan.
-        "SELECT a.id, a.status, a.chat_limit, a.active_chats,
-                (SELECT max(assigned_at) FROM conversations c WHERE c.agent_id = a.id),
-                (SELECT group_concat(department_id) FROM department_members m WHERE m.agent_id = a.id)
-         FROM agents a WHERE a.disabled = 0 ORDER BY a.id",
-    )?;
+    // active_chats and last_assigned_at are kept by V29's triggers and the departments read in
+    // one pass: counting and seeking per agent cost every widget hello hundreds of index
+    // lookups (BENCHMARKS P4).
+    let mut members: std::collections::HashMap<i64, Vec<i64>> = std::collections::HashMap::new();
+    let mut st = conn.prepare_cached("SELECT agent_id, department_id FROM department_members ORDER BY agent_id, department_id")?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        members.entry(r.get(0)?).or_default().push(r.get(1)?);
+    }
+    let mut st =
+        conn.prepare_cached("SELECT id, status, chat_limit, active_chats, last_assigned_at FROM agents WHERE disabled = 0 ORDER BY id")?;
     let agents = st
         .query_map([], |r| {
-            let depts: Option<String> = r.get(5)?;
+            let id = r.get(0)?;
             Ok(AgentLoad {
-                id: r.get(0)?,
+                id,
                 status: AgentStatus::parse(&r.get::<_, String>(1)?).unwrap_or(AgentStatus::Offline),
                 chat_limit: r.get(2)?,
                 active: r.get(3)?,
                 last_assigned_at: r.get(4)?,
-                departments: depts.unwrap_or_default().split(',').filter_map(|s| s.parse().ok()).collect(),
+                departments: members.remove(&id).unwrap_or_default(),
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
@@ -216,8 +220,9 @@ mod tests {
     use super::*;
     use crate::chat::store as chat;
 
-    /// V29's triggers keep `agents.active_chats` equal to a fresh count through every way a
-    /// chat changes hands: assign, reassign (transfer, take-over), requeue, end, delete.
+    /// V29's triggers keep `agents.active_chats` equal to a fresh count, and `last_assigned_at`
+    /// at the agent's latest assignment, through every way a chat changes hands: assign,
+    /// reassign (transfer, take-over), requeue, end, delete.
     #[test]
     fn active_chats_follow_every_change_of_a_chat() {
         let dir = tempfile::tempdir().unwrap();
@@ -246,6 +251,7 @@ mod tests {
         let dept = c.query_row("INSERT INTO departments (name, created_at) VALUES ('D', 0) RETURNING id", [], |r| r.get(0)).unwrap();
         let seen = chat::VisitorSeen { ip: "", user_agent: "", timezone: None, language: None };
         let visitor = chat::create_visitor(&c, b"t", 0, &seen).unwrap();
+        let last_assigned = std::cell::RefCell::new(std::collections::HashMap::<i64, i64>::new());
         let check = |step: usize| {
             let snap = snapshot(&c, 0).unwrap();
             for a in &snap.agents {
@@ -253,6 +259,7 @@ mod tests {
                     .query_row("SELECT count(*) FROM conversations WHERE agent_id = ?1 AND status = 'active'", [a.id], |r| r.get(0))
                     .unwrap();
                 assert_eq!(a.active, counted, "agent {} after step {step}", a.id);
+                assert_eq!(a.last_assigned_at, last_assigned.borrow().get(&a.id).copied(), "agent {} after step {step}", a.id);
             }
         };
         // A fixed pseudo-random walk (xorshift), so a failure is reproducible.
@@ -269,12 +276,17 @@ mod tests {
             match next(6) {
                 0 => convs.push(chat::create_conv(&c, visitor, None, step as i64).unwrap()),
                 1 if !convs.is_empty() => {
-                    chat::assign(&c, convs[next(convs.len() as u64)], pick(next(3)), 1).unwrap();
+                    let to = pick(next(3));
+                    if chat::assign(&c, convs[next(convs.len() as u64)], to, step as i64).unwrap() {
+                        last_assigned.borrow_mut().insert(to, step as i64);
+                    }
                 }
                 2 if !convs.is_empty() => {
-                    let id = convs[next(convs.len() as u64)];
+                    let (id, to) = (convs[next(convs.len() as u64)], pick(next(3)));
                     let from = chat::conv(&c, id).unwrap().and_then(|r| r.agent_id);
-                    chat::reassign(&c, id, from, pick(next(3)), 2).unwrap();
+                    if chat::reassign(&c, id, from, to, step as i64).unwrap() {
+                        last_assigned.borrow_mut().insert(to, step as i64);
+                    }
                 }
                 3 if !convs.is_empty() => {
                     let id = convs[next(convs.len() as u64)];
