@@ -46,6 +46,12 @@ pub async fn upgrade(state: web::Data<AppState>, req: HttpRequest, body: web::Pa
     Ok(resp)
 }
 
+/// Why a hello was refused before anything was written.
+enum Refusal {
+    Banned,
+    Limited(String),
+}
+
 /// The `rate_limited` refusal, with when to retry.
 fn limited(what: &str, wait: u64) -> AppError {
     let mut e = AppError::new(Kind::RateLimited, format!("too many {what}; retry in {wait} s"));
@@ -103,45 +109,10 @@ impl VisitorSocket {
             return Ok(None);
         }
         self.origin = origin.clone();
-        let hash = token.as_deref().filter(|t| !t.is_empty() && t.len() <= 128).map(auth::token_hash);
-        let ip = self.ip.parse::<std::net::IpAddr>().ok();
-        let (known_visitor, banned) = st
-            .db
-            .read(move |c| {
-                let known = match hash {
-                    Some(h) => store::visitor_by_token(c, &h)?,
-                    None => None,
-                };
-                Ok((known, crate::bans::is_banned(c, known, ip, now)?))
-            })
-            .await
-            .map_err(|_| Closed)?;
-        // W10: a banned visitor (token or address) gets no widget: the socket is refused.
-        if banned {
-            let e = crate::bans::banned();
-            let _ = session.text(protocol::error_frame(e.kind.code(), &e.message, None)).await;
-            let _ = session.clone().close(socket::close_reason(close::POLICY, "banned")).await;
-            return Ok(None);
-        }
-        // Every connection counts (per visitor and per IP); a new visitor also against the
-        // new-visitors budget.
-        let refused = match st.visitor_budgets.hellos.take(known_visitor, &self.ip, now) {
-            Err(wait) => Some(format!("too many connections; retry in {wait} s")),
-            Ok(()) if known_visitor.is_none() => {
-                st.widget_sessions.take(&self.ip, now).err().map(|wait| format!("too many new chats from this address; retry in {wait} s"))
-            }
-            Ok(()) => None,
-        };
-        if let Some(message) = refused {
-            session.text(protocol::error_frame("rate_limited", &message, None)).await.map_err(|_| Closed)?;
-            let _ = session.clone().close(socket::close_reason(close::TRY_AGAIN, &message)).await;
-            return Ok(None);
-        }
-        let token = match (&known_visitor, token) {
-            (Some(_), Some(t)) => t,
-            _ => auth::new_secret_token(),
-        };
-        let hash = auth::token_hash(&token);
+        let client_hash = token.as_deref().filter(|t| !t.is_empty() && t.len() <= 128).map(auth::token_hash);
+        // The token a visitor we do not know gets (used only then).
+        let fresh_token = auth::new_secret_token();
+        let ip_addr = self.ip.parse::<std::net::IpAddr>().ok();
         let (ip, ua) = (self.ip.clone(), self.user_agent.clone());
         let tz = tz.filter(|t| t.len() <= 64);
         let lang = lang.filter(|l| l.len() <= 35);
@@ -151,19 +122,46 @@ impl VisitorSocket {
         let settings = st.routing.settings();
         let not_before = now - crate::visitors::INVITATION_TTL_MS;
         let view_origin = origin.clone();
-        // One write job for the whole hello, what routing offers, the pre-chat forms and an
-        // invitation still showing included: the writer's page cache is warm, a reader's is
-        // emptied by every commit, and a reconnect storm runs thousands of these (P4).
+        let budgets = st.clone();
+        // The whole hello is one write job — who the visitor is, bans, budgets, the visit,
+        // what routing offers, the pre-chat forms and an invitation still showing: one trip to
+        // another thread instead of three, on the writer's warm page cache (a reader's is
+        // emptied by every commit), and a reconnect storm runs thousands of these (P4).
         let result = st
             .db
             .write(move |c| {
+                let known_visitor = match &client_hash {
+                    Some(h) => store::visitor_by_token(c, h)?,
+                    None => None,
+                };
+                // W10: a banned visitor (token or address) gets no widget.
+                if crate::bans::is_banned(c, known_visitor, ip_addr, now)? {
+                    return Ok(Err(Refusal::Banned));
+                }
+                // Every connection counts (per visitor and per IP); a new visitor also against
+                // the new-visitors budget.
+                let refused = match budgets.visitor_budgets.hellos.take(known_visitor, &ip, now) {
+                    Err(wait) => Some(format!("too many connections; retry in {wait} s")),
+                    Ok(()) if known_visitor.is_none() => budgets
+                        .widget_sessions
+                        .take(&ip, now)
+                        .err()
+                        .map(|wait| format!("too many new chats from this address; retry in {wait} s")),
+                    Ok(()) => None,
+                };
+                if let Some(message) = refused {
+                    return Ok(Err(Refusal::Limited(message)));
+                }
                 let seen = VisitorSeen { ip: &ip, user_agent: &ua, timezone: tz.as_deref(), language: lang.as_deref() };
-                let id = match known_visitor {
-                    Some(id) => {
+                let (id, hash) = match (known_visitor, client_hash) {
+                    (Some(id), Some(hash)) => {
                         store::touch_visitor(c, id, now, &seen)?;
-                        id
+                        (id, hash)
                     }
-                    None => store::create_visitor(c, &hash, now, &seen)?,
+                    _ => {
+                        let hash = auth::token_hash(&fresh_token);
+                        (store::create_visitor(c, &hash, now, &seen)?, hash)
+                    }
                 };
                 if let Some(p) = &page_clone {
                     record_page(c, id, p, now)?;
@@ -191,11 +189,27 @@ impl VisitorSocket {
                     crate::widget::store::prechat_forms(c)?,
                     crate::visitors::store::pending_of(c, id, not_before).ok().flatten(),
                 );
-                Ok((id, conv, agent_name, known, rejected, view))
+                // A returning visitor keeps their token; anyone else gets the new one.
+                let token = match (known_visitor, token) {
+                    (Some(_), Some(t)) => (t, true),
+                    _ => (fresh_token, false),
+                };
+                Ok(Ok((id, token, conv, agent_name, known, rejected, view)))
             })
             .await;
-        let (visitor_id, conv, agent_name, known, rejected, (routing, prechat, invitation)) = match result {
-            Ok(r) => r,
+        let (visitor_id, (token, returning), conv, agent_name, known, rejected, (routing, prechat, invitation)) = match result {
+            Ok(Ok(r)) => r,
+            Ok(Err(Refusal::Banned)) => {
+                let e = crate::bans::banned();
+                let _ = session.text(protocol::error_frame(e.kind.code(), &e.message, None)).await;
+                let _ = session.clone().close(socket::close_reason(close::POLICY, "banned")).await;
+                return Ok(None);
+            }
+            Ok(Err(Refusal::Limited(message))) => {
+                session.text(protocol::error_frame("rate_limited", &message, None)).await.map_err(|_| Closed)?;
+                let _ = session.clone().close(socket::close_reason(close::TRY_AGAIN, &message)).await;
+                return Ok(None);
+            }
             Err(e) => {
                 socket::send_error(session, &e, None).await?;
                 return Ok(None);
@@ -204,7 +218,7 @@ impl VisitorSocket {
         if let Some(why) = rejected {
             tracing::warn!(visitor = visitor_id, ip = %self.ip, reason = ?why, "signed identity ignored");
         }
-        if known_visitor.is_none() {
+        if !returning {
             st.visitor_budgets.hellos.charge_visitor(visitor_id, now);
         }
         self.visitor = Some(visitor_id);
