@@ -19,7 +19,7 @@ use rusqlite::Connection;
 
 use crate::error::AppError;
 pub use pool::ReaderPool;
-pub use writer::{WriteStats, Writer};
+pub use writer::{COMMIT_BUCKETS, WriteStats, Writer};
 
 mod embedded {
     refinery::embed_migrations!("migrations");

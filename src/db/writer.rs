@@ -26,11 +26,28 @@ enum Msg {
     Shutdown(std::sync::mpsc::SyncSender<()>),
 }
 
+/// Upper bounds (seconds) of the commit-time histogram's buckets; the last one is +Inf. A commit
+/// is where the fsync happens: one slow disk flush holds every message of its batch, so the
+/// benchmark reads these to tell a storage stall from a slow server (BENCHMARKS P2).
+pub const COMMIT_BUCKETS: [f64; 4] = [0.005, 0.025, 0.1, f64::INFINITY];
+
 #[derive(Default)]
 struct Counters {
     jobs: AtomicU64,
     batches: AtomicU64,
     failed_commits: AtomicU64,
+    /// Commits per bucket of [`COMMIT_BUCKETS`] (not cumulative), and their total time.
+    commit_buckets: [AtomicU64; 4],
+    commit_micros: AtomicU64,
+}
+
+impl Counters {
+    fn commit_took(&self, took: std::time::Duration) {
+        let s = took.as_secs_f64();
+        let i = COMMIT_BUCKETS.iter().position(|&le| s <= le).unwrap_or(COMMIT_BUCKETS.len() - 1);
+        self.commit_buckets[i].fetch_add(1, Ordering::Relaxed);
+        self.commit_micros.fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -38,6 +55,9 @@ pub struct WriteStats {
     pub jobs: u64,
     pub batches: u64,
     pub failed_commits: u64,
+    /// Commits per bucket of [`COMMIT_BUCKETS`] (not cumulative).
+    pub commit_buckets: [u64; 4],
+    pub commit_seconds: f64,
 }
 
 #[derive(Clone)]
@@ -143,6 +163,8 @@ impl Writer {
             jobs: self.counters.jobs.load(Ordering::Relaxed),
             batches: self.counters.batches.load(Ordering::Relaxed),
             failed_commits: self.counters.failed_commits.load(Ordering::Relaxed),
+            commit_buckets: std::array::from_fn(|i| self.counters.commit_buckets[i].load(Ordering::Relaxed)),
+            commit_seconds: self.counters.commit_micros.load(Ordering::Relaxed) as f64 / 1e6,
         }
     }
 }
@@ -235,11 +257,15 @@ fn index_chunk(conn: &Connection) -> bool {
 
 fn commit_batch(conn: &Connection, batch: &mut Vec<Job>, counters: &Counters) {
     let n = batch.len() as u64;
-    let done: Vec<Done> = match conn.execute_batch("BEGIN IMMEDIATE") {
-        Ok(()) => {
+    // Cached like every statement on the message path: one batch per few messages at speed.
+    let done: Vec<Done> = match conn.prepare_cached("BEGIN IMMEDIATE").and_then(|mut s| s.execute([])) {
+        Ok(_) => {
             let done: Vec<Done> = batch.drain(..).map(|job| job(conn)).collect();
-            match conn.execute_batch("COMMIT") {
-                Ok(()) => {
+            let started = Instant::now();
+            let committed = conn.prepare_cached("COMMIT").and_then(|mut s| s.execute([]));
+            counters.commit_took(started.elapsed());
+            match committed {
+                Ok(_) => {
                     for d in done {
                         d(Ok(()));
                     }

@@ -50,6 +50,24 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, AppErro
     metric("frontdesk_db_write_jobs_total", "counter", "Write jobs committed", &[("", w.jobs as f64)]);
     metric("frontdesk_db_write_batches_total", "counter", "Write transactions committed", &[("", w.batches as f64)]);
     metric("frontdesk_db_failed_commits_total", "counter", "Write transactions that failed", &[("", w.failed_commits as f64)]);
+    // A histogram by hand: cumulative buckets, then sum and count.
+    let _ = writeln!(
+        out,
+        "# HELP frontdesk_db_commit_seconds Time each write transaction took to commit (the fsync)\n# TYPE frontdesk_db_commit_seconds histogram"
+    );
+    let mut cumulative = 0;
+    for (le, n) in crate::db::COMMIT_BUCKETS.iter().zip(w.commit_buckets) {
+        cumulative += n;
+        let le = if le.is_infinite() { "+Inf".to_string() } else { le.to_string() };
+        let _ = writeln!(out, "frontdesk_db_commit_seconds_bucket{{le=\"{le}\"}} {cumulative}");
+    }
+    let _ = writeln!(out, "frontdesk_db_commit_seconds_sum {}\nfrontdesk_db_commit_seconds_count {cumulative}", w.commit_seconds);
+    let mut metric = |name: &str, kind: &str, help: &str, samples: &[(&str, f64)]| {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for (labels, v) in samples {
+            let _ = writeln!(out, "{name}{labels} {v}");
+        }
+    };
     metric("frontdesk_agents_enabled", "gauge", "Enabled agents", &[("", agents as f64)]);
     metric("frontdesk_sessions", "gauge", "Stored console sessions", &[("", sessions as f64)]);
     metric("frontdesk_sockets", "gauge", "Open WebSockets", &[("", hub.sockets as f64)]);

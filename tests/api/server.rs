@@ -24,6 +24,21 @@ async fn metrics_only_for_direct_loopback_or_tokens() {
     assert!(text.contains("# TYPE frontdesk_http_responses_total counter"));
     assert!(text.contains("frontdesk_process_resident_bytes"));
     assert!(text.contains("frontdesk_sockets 0"));
+    // The commit-time histogram: cumulative buckets ending in +Inf, whose count is the number
+    // of commits (the set-up wrote at least one).
+    assert!(text.contains("# TYPE frontdesk_db_commit_seconds histogram"));
+    let sample = |name: &str| -> f64 {
+        let line = text.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("{name} missing"));
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    let buckets: Vec<f64> = ["0.005", "0.025", "0.1", "+Inf"]
+        .iter()
+        .map(|le| sample(&format!("frontdesk_db_commit_seconds_bucket{{le=\"{le}\"}}")))
+        .collect();
+    assert!(buckets.windows(2).all(|w| w[0] <= w[1]), "cumulative: {buckets:?}");
+    assert!(buckets[3] >= 1.0);
+    assert_eq!(buckets[3], sample("frontdesk_db_commit_seconds_count "));
+    assert!(sample("frontdesk_db_commit_seconds_sum ") > 0.0);
     // Through a proxy on the same host, loopback proves nothing.
     let r = app.plain().get(app.url("/metrics")).header("x-forwarded-for", "203.0.113.9").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
