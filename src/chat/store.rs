@@ -656,11 +656,7 @@ mod tests {
     /// cache by its text, as `prepare_cached` does.
     #[test]
     fn hot_statements_are_not_prepared_again_on_each_run() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.db");
-        let (db, _) = crate::db::Db::open(&path, &dir.path().join("b"), 3).unwrap();
-        db.close().unwrap();
-        let c = crate::db::open_connection(&path).unwrap();
+        let (_dir, c) = crate::db::test_connection();
         let seen = VisitorSeen { ip: "", user_agent: "", timezone: None, language: None };
         let visitor = create_visitor(&c, b"t", 0, &seen).unwrap();
         let conv_id = create_conv(&c, visitor, None, 0).unwrap();

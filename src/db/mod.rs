@@ -199,6 +199,18 @@ pub fn count(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Res
     Ok(conn.query_row(sql, params, |r| r.get(0))?)
 }
 
+/// A connection to a fresh, migrated database in a temp dir (kept alive by the returned dir),
+/// for unit tests of store functions.
+#[cfg(test)]
+pub fn test_connection() -> (tempfile::TempDir, Connection) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let (db, _) = Db::open(&path, &dir.path().join("backups"), 3).unwrap();
+    db.close().unwrap();
+    let conn = open_connection(&path).unwrap();
+    (dir, conn)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -225,11 +225,7 @@ mod tests {
     /// reassign (transfer, take-over), requeue, end, delete.
     #[test]
     fn active_chats_follow_every_change_of_a_chat() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.db");
-        let (db, _) = crate::db::Db::open(&path, &dir.path().join("b"), 3).unwrap();
-        db.close().unwrap();
-        let c = crate::db::open_connection(&path).unwrap();
+        let (_dir, c) = crate::db::test_connection();
         let agent = |n: i64| {
             let email = format!("a{n}@example.com");
             crate::agents::store::insert(

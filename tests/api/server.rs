@@ -31,10 +31,8 @@ async fn metrics_only_for_direct_loopback_or_tokens() {
         let line = text.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("{name} missing"));
         line.rsplit(' ').next().unwrap().parse().unwrap()
     };
-    let buckets: Vec<f64> = ["0.005", "0.025", "0.1", "+Inf"]
-        .iter()
-        .map(|le| sample(&format!("frontdesk_db_commit_seconds_bucket{{le=\"{le}\"}}")))
-        .collect();
+    let buckets: Vec<f64> =
+        ["0.005", "0.025", "0.1", "+Inf"].iter().map(|le| sample(&format!("frontdesk_db_commit_seconds_bucket{{le=\"{le}\"}}"))).collect();
     assert!(buckets.windows(2).all(|w| w[0] <= w[1]), "cumulative: {buckets:?}");
     assert!(buckets[3] >= 1.0);
     assert_eq!(buckets[3], sample("frontdesk_db_commit_seconds_count "));
