@@ -122,6 +122,8 @@ test('routing as the visitor sees it', async () => {
   await admin.page.getByLabel('Sites allowed to embed the widget (one per line)').fill('https://Shop.example/');
   await admin.page.getByTestId('routing-settings').getByRole('button', { name: 'Save' }).click();
   await admin.page.getByTestId('origins-warning').waitFor({ state: 'detached' });
+  // The warning goes as soon as the field is filled; "Saved" appears once the server took it.
+  await admin.page.getByTestId('routing-settings').getByRole('status').filter({ hasText: 'Saved' }).waitFor();
   const settings = await admin.call('GET', '/api/v1/settings/routing');
   assert.deepEqual(settings.allowed_origins, ['https://shop.example']);
   const widget = await admin.page.request.get(`${server.url}/widget`);
