@@ -50,6 +50,16 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, AppErro
     metric("frontdesk_db_write_jobs_total", "counter", "Write jobs committed", &[("", w.jobs as f64)]);
     metric("frontdesk_db_write_batches_total", "counter", "Write transactions committed", &[("", w.batches as f64)]);
     metric("frontdesk_db_failed_commits_total", "counter", "Write transactions that failed", &[("", w.failed_commits as f64)]);
+    metric("frontdesk_agents_enabled", "gauge", "Enabled agents", &[("", agents as f64)]);
+    metric("frontdesk_sessions", "gauge", "Stored console sessions", &[("", sessions as f64)]);
+    metric("frontdesk_sockets", "gauge", "Open WebSockets", &[("", hub.sockets as f64)]);
+    metric("frontdesk_agents_online", "gauge", "Agents with an open console", &[("", hub.agents_online as f64)]);
+    metric("frontdesk_visitors_online", "gauge", "Visitors with an open widget", &[("", hub.visitors_online as f64)]);
+    metric("frontdesk_sockets_dropped_slow_total", "counter", "Sockets dropped for falling behind", &[("", hub.dropped_slow as f64)]);
+    metric("frontdesk_uptime_seconds", "gauge", "Seconds since start", &[("", state.started_at.elapsed().as_secs_f64())]);
+    if let Some(rss) = resident_bytes() {
+        metric("frontdesk_process_resident_bytes", "gauge", "Resident memory", &[("", rss as f64)]);
+    }
     // A histogram by hand: cumulative buckets, then sum and count.
     let _ = writeln!(
         out,
@@ -62,22 +72,6 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, AppErro
         let _ = writeln!(out, "frontdesk_db_commit_seconds_bucket{{le=\"{le}\"}} {cumulative}");
     }
     let _ = writeln!(out, "frontdesk_db_commit_seconds_sum {}\nfrontdesk_db_commit_seconds_count {cumulative}", w.commit_seconds);
-    let mut metric = |name: &str, kind: &str, help: &str, samples: &[(&str, f64)]| {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-        for (labels, v) in samples {
-            let _ = writeln!(out, "{name}{labels} {v}");
-        }
-    };
-    metric("frontdesk_agents_enabled", "gauge", "Enabled agents", &[("", agents as f64)]);
-    metric("frontdesk_sessions", "gauge", "Stored console sessions", &[("", sessions as f64)]);
-    metric("frontdesk_sockets", "gauge", "Open WebSockets", &[("", hub.sockets as f64)]);
-    metric("frontdesk_agents_online", "gauge", "Agents with an open console", &[("", hub.agents_online as f64)]);
-    metric("frontdesk_visitors_online", "gauge", "Visitors with an open widget", &[("", hub.visitors_online as f64)]);
-    metric("frontdesk_sockets_dropped_slow_total", "counter", "Sockets dropped for falling behind", &[("", hub.dropped_slow as f64)]);
-    metric("frontdesk_uptime_seconds", "gauge", "Seconds since start", &[("", state.started_at.elapsed().as_secs_f64())]);
-    if let Some(rss) = resident_bytes() {
-        metric("frontdesk_process_resident_bytes", "gauge", "Resident memory", &[("", rss as f64)]);
-    }
     Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(out))
 }
 
