@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { chromium, request } from 'playwright-core';
 import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
 
 const here = new URL('.', import.meta.url).pathname;
 export const BIN = process.env.FRONTDESK_BIN || resolve(here, '../../target/debug/frontdesk');
@@ -107,6 +108,32 @@ export async function apiAs(url, email, password) {
   };
   await call('POST', '/api/v1/auth/login', { email, password });
   return { call, dispose: () => ctx.dispose() };
+}
+
+/**
+ * A JSON API caller riding on a signed-in browser page's cookie, sending this server's Origin as
+ * the console does. Every answer must be 2xx; 204 gives null.
+ */
+export function pageApi(page, server) {
+  return async (method, path, data) => {
+    const r = await page.request.fetch(`${server.url}${path}`, { method, headers: { Origin: server.url }, ...(data ? { data } : {}) });
+    const body = r.status() === 204 ? null : await r.json();
+    assert.ok(r.ok(), `${method} ${path}: ${r.status()} ${JSON.stringify(body)}`);
+    return body;
+  };
+}
+
+/**
+ * The admin's page (signed in through setup) and an API caller on its cookie, with the admin's
+ * own record. Console errors are collected into `errors` when it is given.
+ */
+export async function adminSession(browser, server, errors) {
+  const ctx = await browser.newContext({ locale: 'en-US' });
+  const page = await ctx.newPage();
+  if (errors) watchErrors(page, errors, 'admin');
+  await setupAdmin(page, server.setupLink);
+  const call = pageApi(page, server);
+  return { ctx, page, call, me: await call('GET', '/api/v1/me') };
 }
 
 /** Chromium for a file's tests (each test starts its own server with ownServer). */

@@ -5,7 +5,7 @@
 // readable as a table, whose current row follows a waiting chat live.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ownServer, screenshot, setupAdmin, sharedBrowser, watchErrors } from './helpers.mjs';
+import { adminSession, ownServer, screenshot, sharedBrowser, watchErrors } from './helpers.mjs';
 import { axeViolations, FAILING } from './axe.mjs';
 
 const env = sharedBrowser();
@@ -14,17 +14,7 @@ const SOON = { timeout: 10_000 };
 test('monitor settings saved and applied; graphs of the last hours with a table', async (t) => {
   const server = await ownServer(t);
   const errors = [];
-  const ctx = await env.browser.newContext({ locale: 'en-US' });
-  const page = await ctx.newPage();
-  watchErrors(page, errors, 'admin');
-  await setupAdmin(page, server.setupLink);
-  const call = async (method, path, data) => {
-    const r = await page.request.fetch(`${server.url}${path}`, { method, headers: { Origin: server.url }, ...(data ? { data } : {}) });
-    const body = r.status() === 204 ? null : await r.json();
-    assert.ok(r.ok(), `${method} ${path}: ${r.status()} ${JSON.stringify(body)}`);
-    return body;
-  };
-  const me = await call('GET', '/api/v1/me');
+  const { ctx, page, call, me } = await adminSession(env.browser, server, errors);
   const sales = await call('POST', '/api/v1/departments', { name: 'Sales' });
   // Accepting with no free slot: a new chat waits.
   await call('PUT', '/api/v1/agents/chat-limits', { agent_ids: [me.id], chat_limit: 0 });

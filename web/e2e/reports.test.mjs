@@ -5,23 +5,10 @@
 // survives a reload (saved per user on the server).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { screenshot, serverAndBrowser, setupAdmin, watchErrors } from './helpers.mjs';
+import { adminSession, screenshot, serverAndBrowser, watchErrors } from './helpers.mjs';
 
 const env = serverAndBrowser();
 
-async function adminSession(browser, server) {
-  const ctx = await browser.newContext({ locale: 'en-US' });
-  const page = await ctx.newPage();
-  await setupAdmin(page, server.setupLink);
-  const call = async (method, path, data) => {
-    const r = await page.request.fetch(`${server.url}${path}`, { method, headers: { Origin: server.url }, ...(data ? { data } : {}) });
-    const body = r.status() === 204 ? null : await r.json();
-    assert.ok(r.ok(), `${method} ${path}: ${r.status()} ${JSON.stringify(body)}`);
-    return body;
-  };
-  const me = await call('GET', '/api/v1/me');
-  return { ctx, page, call, me };
-}
 
 test('the monitor turns red past the norm and back when served', async () => {
   const { server, browser } = env;

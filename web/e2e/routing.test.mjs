@@ -5,24 +5,10 @@
 // with the End chat button.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { screenshot, serverAndBrowser, setupAdmin, watchErrors } from './helpers.mjs';
+import { adminSession, screenshot, serverAndBrowser, watchErrors } from './helpers.mjs';
 
 const env = serverAndBrowser();
 
-/** The admin's page (signed in through setup) and a JSON API caller riding on its cookie. */
-async function adminSession(browser, server) {
-  const ctx = await browser.newContext({ locale: 'en-US' });
-  const page = await ctx.newPage();
-  await setupAdmin(page, server.setupLink);
-  const call = async (method, path, data) => {
-    const r = await page.request.fetch(`${server.url}${path}`, { method, headers: { Origin: server.url }, ...(data ? { data } : {}) });
-    const body = r.status() === 204 ? null : await r.json();
-    assert.ok(r.ok(), `${method} ${path}: ${r.status()} ${JSON.stringify(body)}`);
-    return body;
-  };
-  const me = await call('GET', '/api/v1/me');
-  return { ctx, page, call, me };
-}
 
 async function openWidget(browser, server, errors, prepare) {
   const ctx = await browser.newContext({ locale: 'en-US' });

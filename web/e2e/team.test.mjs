@@ -4,7 +4,7 @@
 // hand-over line and B's answer, never the note or the whisper. No 5xx anywhere.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { login, ownServer, screenshot, setupAdmin, sharedBrowser, watchErrors } from './helpers.mjs';
+import { adminSession, login, ownServer, screenshot, sharedBrowser, watchErrors } from './helpers.mjs';
 
 const env = sharedBrowser();
 const PASSWORD = 'correct horse battery';
@@ -15,16 +15,7 @@ test('transfer with a note, whisper, hand-over line', async (t) => {
   const errors = [];
 
   // The admin sets up the team and routes by hand (Ann accepts from the queue).
-  const adminCtx = await browser.newContext({ locale: 'en-US' });
-  const admin = await adminCtx.newPage();
-  watchErrors(admin, errors, 'admin');
-  await setupAdmin(admin, server.setupLink);
-  const call = async (method, path, data) => {
-    const r = await admin.request.fetch(`${server.url}${path}`, { method, headers: { Origin: server.url }, ...(data ? { data } : {}) });
-    const body = r.status() === 204 ? null : await r.json();
-    assert.ok(r.ok(), `${method} ${path}: ${r.status()} ${JSON.stringify(body)}`);
-    return body;
-  };
+  const { ctx: adminCtx, page: admin, call } = await adminSession(browser, server, errors);
   await call('PATCH', '/api/v1/settings/routing', { mode: 'manual' });
   for (const [name, email, role] of [['Ann Agent', 'ann@shop.example', 'agent'], ['Bob Agent', 'bob@shop.example', 'agent'], ['Sue Supervisor', 'sue@shop.example', 'supervisor']]) {
     await call('POST', '/api/v1/agents', { name, email, role, password: PASSWORD });

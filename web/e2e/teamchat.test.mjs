@@ -4,7 +4,7 @@
 // typing first); then a 1:1 room between them, opened from the colleague picker.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { login, screenshot, serverAndBrowser, setupAdmin, watchErrors } from './helpers.mjs';
+import { login, pageApi, screenshot, serverAndBrowser, setupAdmin, watchErrors } from './helpers.mjs';
 
 const env = serverAndBrowser();
 
@@ -15,12 +15,7 @@ test('two agents talk in the team chat', async () => {
   const olga = await olgaCtx.newPage();
   watchErrors(olga, errors, 'olga');
   await setupAdmin(olga, server.setupLink);
-  const call = async (method, path, data) => {
-    const r = await olga.request.fetch(`${server.url}${path}`, { method, headers: { Origin: server.url }, ...(data ? { data } : {}) });
-    const body = await r.json();
-    assert.ok(r.ok(), `${method} ${path}: ${r.status()} ${JSON.stringify(body)}`);
-    return body;
-  };
+  const call = pageApi(olga, server);
   const dept = await call('POST', '/api/v1/departments', { name: 'Support' });
   const ticket = await call('POST', '/api/v1/tickets', { subject: 'Broken zipper', body: 'The zipper broke.', department_id: dept.id });
   const n = ticket.number;

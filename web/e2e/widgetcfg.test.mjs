@@ -4,27 +4,13 @@
 // live preview and, after saving, on /demo in each language.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ownServer, screenshot, setupAdmin, sharedBrowser, watchErrors } from './helpers.mjs';
+import { adminSession, ownServer, screenshot, sharedBrowser, watchErrors } from './helpers.mjs';
 import { smtpSink } from './smtp.mjs';
 
 const env = sharedBrowser();
 
 
 
-/** The admin's page (through setup) and an API caller on its cookie. */
-async function adminSession(browser, server, errors) {
-  const ctx = await browser.newContext({ locale: 'en-US' });
-  const page = await ctx.newPage();
-  watchErrors(page, errors, 'admin');
-  await setupAdmin(page, server.setupLink);
-  const call = async (method, path, data) => {
-    const r = await page.request.fetch(`${server.url}${path}`, { method, headers: { Origin: server.url }, ...(data ? { data } : {}) });
-    const body = r.status() === 204 ? null : await r.json();
-    assert.ok(r.ok(), `${method} ${path}: ${r.status()} ${JSON.stringify(body)}`);
-    return body;
-  };
-  return { ctx, page, call, me: await call('GET', '/api/v1/me') };
-}
 
 async function visitor(browser, server, errors, locale = 'en-US') {
   const ctx = await browser.newContext({ locale });
