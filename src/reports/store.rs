@@ -77,15 +77,13 @@ pub fn chats(conn: &Connection, start: i64, end: i64, needed: Needed) -> Result<
     let mut out: Vec<ChatFact> = rows.collect::<rusqlite::Result<_>>()?;
     // Their tags (C9) and the visitors' ratings (W8, good = 5, bad = 1 on the report's 1–5
     // scale, so CSAT is the share of good ones), one query each, joined here.
-    let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
-    let mut st = conn.prepare_cached(
+    let mut tags = tags_by_id(
+        conn,
         "SELECT t.conversation_id, t.tag FROM conversation_tags t JOIN conversations c ON c.id = t.conversation_id
          WHERE c.created_at >= ?1 AND c.created_at < ?2 ORDER BY t.tag",
+        start,
+        end,
     )?;
-    for row in st.query_map(params![start, end], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
-        let (id, tag) = row?;
-        tags.entry(id).or_default().push(tag);
-    }
     let mut ratings: HashMap<i64, u8> = HashMap::new();
     let mut st = conn.prepare_cached(
         "SELECT r.conversation_id, r.rating FROM chat_ratings r JOIN conversations c ON c.id = r.conversation_id
@@ -177,15 +175,13 @@ pub fn invitations(conn: &Connection, start: i64, end: i64) -> Result<Vec<Invita
             })
         })
         .collect::<rusqlite::Result<_>>()?;
-    let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
-    let mut st = conn.prepare_cached(
+    let mut tags = tags_by_id(
+        conn,
         "SELECT i.id, t.tag FROM invitations i JOIN conversation_tags t ON t.conversation_id = i.conversation_id
          WHERE i.sent_at >= ?1 AND i.sent_at < ?2 ORDER BY t.tag",
+        start,
+        end,
     )?;
-    for row in st.query_map(params![start, end], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
-        let (id, tag) = row?;
-        tags.entry(id).or_default().push(tag);
-    }
     for (f, id) in out.iter_mut().zip(&ids) {
         f.tags = tags.remove(id).unwrap_or_default();
     }
@@ -463,4 +459,16 @@ pub fn daily_opted_in(conn: &Connection, agent: i64) -> Result<bool, AppError> {
 pub fn daily_set_opted_in(conn: &Connection, agent: i64, on: bool) -> Result<(), AppError> {
     conn.execute("UPDATE agents SET daily_summary = ?2 WHERE id = ?1", params![agent, on])?;
     Ok(())
+}
+
+/// Tags grouped by the id in the first column of `sql` (`id, tag` rows for a `[?1, ?2)` range,
+/// in tag order): one query, joined to its rows by the caller.
+fn tags_by_id(conn: &Connection, sql: &str, start: i64, end: i64) -> Result<HashMap<i64, Vec<String>>, AppError> {
+    let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
+    let mut st = conn.prepare_cached(sql)?;
+    for row in st.query_map(params![start, end], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
+        let (id, tag) = row?;
+        tags.entry(id).or_default().push(tag);
+    }
+    Ok(tags)
 }
