@@ -244,22 +244,23 @@ export class WidgetCore {
   }
 
   async loadEarlier() {
-    if (!this.token) return;
-    try {
-      const r = await fetch('/api/v1/widget/chats', { headers: { 'X-Visitor-Token': this.token } });
-      if (r.ok) this.earlier = ((await r.json()) as { items: WidgetCore['earlier'] }).items;
-    } catch {
-      // shown next time
-    }
+    const items = await this.visitorItems<WidgetCore['earlier'][number]>('/api/v1/widget/chats');
+    if (items) this.earlier = items;
   }
 
   async loadTickets() {
-    if (!this.token) return;
+    const items = await this.visitorItems<WidgetCore['tickets'][number]>('/api/v1/widget/tickets');
+    if (items) this.tickets = items;
+  }
+
+  /** A list of this visitor's (`{ items }` with their token); null when it cannot be had now: shown next time. */
+  private async visitorItems<T>(path: string): Promise<T[] | null> {
+    if (!this.token) return null;
     try {
-      const r = await fetch('/api/v1/widget/tickets', { headers: { 'X-Visitor-Token': this.token } });
-      if (r.ok) this.tickets = ((await r.json()) as { items: WidgetCore['tickets'] }).items;
+      const r = await fetch(path, { headers: { 'X-Visitor-Token': this.token } });
+      return r.ok ? ((await r.json()) as { items: T[] }).items : null;
     } catch {
-      // shown next time
+      return null;
     }
   }
 
