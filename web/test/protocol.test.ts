@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { backoffDelay, ChatSocket, mergeAll, mergeBySeq, newClientId, parseFrame, type ClientFrame, type ServerFrame, type VisitorClientFrame, type VisitorServerFrame } from '../src/shared/protocol';
+import { backoffDelay, ChatSocket, coalesce, mergeAll, mergeBySeq, newClientId, parseFrame, type ClientFrame, type ServerFrame, type VisitorClientFrame, type VisitorServerFrame } from '../src/shared/protocol';
 
 class FakeSocket {
   static all: FakeSocket[] = [];
@@ -156,4 +156,28 @@ it('client ids fit the protocol', () => {
   const id = newClientId();
   expect(id).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
   expect(id).not.toBe(newClientId());
+});
+
+describe('coalesce (a long chat caught up at once sent, and re-drew, one receipt per message)', () => {
+  it('runs the first value at once, merges a burst into one trailing call, then rests', () => {
+    vi.useFakeTimers();
+    try {
+      const runs: number[] = [];
+      const push = coalesce<number>(100, (v) => runs.push(v), Math.max);
+      push(1);
+      expect(runs).toEqual([1]);
+      for (let seq = 2; seq <= 2000; seq++) push(seq);
+      push(7); // an older one arriving late does not move it back
+      expect(runs).toEqual([1]);
+      vi.advanceTimersByTime(100);
+      expect(runs).toEqual([1, 2000]);
+      // Nothing pending: the window closes without a call, and the next value goes at once.
+      vi.advanceTimersByTime(100);
+      expect(runs).toEqual([1, 2000]);
+      push(2001);
+      expect(runs).toEqual([1, 2000, 2001]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });

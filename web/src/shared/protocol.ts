@@ -514,6 +514,30 @@ export class ChatSocket<Out extends ClientFrame, In extends ServerFrame> {
   }
 }
 
+/** Calls `run(value)` at most once per `ms`: the first value at once, the ones after it merged
+ *  (`merge`) into one trailing call. A burst of N frames — a replay's receipts, 2,000 messages
+ *  arriving — costs two sends or renders instead of N, and a lone one is not delayed. */
+export function coalesce<T>(ms: number, run: (v: T) => void, merge: (older: T, newer: T) => T): (v: T) => void {
+  let pending: { v: T } | null = null;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const tick = () => {
+    timer = null;
+    if (!pending) return;
+    const { v } = pending;
+    pending = null;
+    run(v);
+    timer = setTimeout(tick, ms);
+  };
+  return (v: T) => {
+    if (timer !== null) {
+      pending = { v: pending ? merge(pending.v, v) : v };
+      return;
+    }
+    run(v);
+    timer = setTimeout(tick, ms);
+  };
+}
+
 /** Messages of one conversation kept in seq order without duplicates. */
 export function mergeBySeq<T extends { seq: number }>(list: T[], m: T): T[] {
   return mergeAll(list, [m]);

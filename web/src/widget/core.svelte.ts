@@ -4,7 +4,7 @@
 // draws it (Panel.svelte: messages, composer, offline form, department picker, icons, emoji,
 // styles) is a lazy chunk, mounted when the widget opens (or is restored open, or an invitation
 // opens it) and fetched ahead when the visitor points at or focuses the launcher (`fd:warm`).
-import { ChatSocket, mergeAll, newClientId, socketUrl, type ChatMessage, type IdentityClaim, type Known, type PrechatAnswers, type ResolvedAppearance, type VisitorClientFrame, type VisitorConversation, type VisitorServerFrame, type VisitorWelcomeFrame } from '../shared/protocol';
+import { ChatSocket, coalesce, mergeAll, newClientId, socketUrl, type ChatMessage, type IdentityClaim, type Known, type PrechatAnswers, type ResolvedAppearance, type VisitorClientFrame, type VisitorConversation, type VisitorServerFrame, type VisitorWelcomeFrame } from '../shared/protocol';
 import { upload, parseError, ApiError, type Attachment } from '../shared/api';
 import { detectLocale, translate, type Locale } from '../shared/i18n';
 import { embedderOrigin, fromWindow } from '../shared/embed';
@@ -50,6 +50,16 @@ export class WidgetCore {
   replay: Msg[] = [];
   pending = $state<Pending[]>([]);
   receipts = $state({ delivered: 0, read: 0 });
+  /** Every message line shows its receipt, so each change re-draws them all: an agent's console
+   *  catching up on a long chat sends one receipt per message, and those land here as one
+   *  change per 100 ms (receipts only move forward). */
+  private takeReceipt = coalesce<{ conversation: number; delivered: number; read: number }>(
+    100,
+    ({ delivered, read }) => {
+      if (delivered !== this.receipts.delivered || read !== this.receipts.read) this.receipts = { delivered, read };
+    },
+    (a, b) => (a.conversation === b.conversation ? { ...b, delivered: Math.max(a.delivered, b.delivered), read: Math.max(a.read, b.read) } : b),
+  );
   agentTyping = $state<string | null>(null);
   connected = $state(false);
   // Refused by a ban (W10): the socket was closed with 1008 (final), the widget shows nothing.
@@ -196,7 +206,7 @@ export class WidgetCore {
         }
         break;
       case 'receipt':
-        this.receipts = { delivered: f.delivered_seq, read: f.read_seq };
+        this.takeReceipt({ conversation: f.conversation, delivered: f.delivered_seq, read: f.read_seq });
         break;
       case 'error':
         if (f.code === 'banned') {

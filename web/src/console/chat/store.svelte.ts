@@ -1,6 +1,6 @@
 // The console's live chat state, fed by the agent socket through the live connection
 // (../live.svelte.ts), which owns the socket.
-import { mergeBySeq, newClientId, type ChatMessage, type Conversation } from '../../shared/protocol';
+import { coalesce, mergeBySeq, newClientId, type ChatMessage, type Conversation } from '../../shared/protocol';
 import { api, type Attachment } from '../../shared/api';
 import { codeText, isSupervisor, t, ui } from '../state.svelte';
 import { live, type LiveFrame } from '../live.svelte';
@@ -53,6 +53,7 @@ class ChatStore {
   private waiting: { conversation: number; done: (error: string) => void } | null = null;
   /** Conversations opened read-only (not mine). */
   private following = new Set<number>();
+  private receipts = new Map<string, (seq: number) => void>();
 
   label = visitorLabel;
 
@@ -277,7 +278,7 @@ class ChatStore {
       this.unread[m.conversation] = (this.unread[m.conversation] ?? 0) + 1;
     }
     if (m.author.kind === 'visitor' && this.isMine(m.conversation)) {
-      live.send({ type: 'delivered', conversation: m.conversation, seq: m.seq });
+      this.receipt('delivered', m.conversation, m.seq);
       if (this.selected === m.conversation && document.visibilityState === 'visible' && onChatsPage()) this.markRead(m.conversation);
       else {
         this.unread[m.conversation] = (this.unread[m.conversation] ?? 0) + 1;
@@ -303,9 +304,22 @@ class ChatStore {
     this.markRead(id);
   }
 
+  /** Receipts go out coalesced per chat and kind: a visitor's burst of messages (or a long chat
+   *  caught up at once) costs the server, and the visitor's widget, two receipts instead of one
+   *  per message; the highest seq always goes. */
+  private receipt(type: 'delivered' | 'read', conversation: number, seq: number) {
+    const key = `${type}:${conversation}`;
+    let send = this.receipts.get(key);
+    if (!send) {
+      send = coalesce<number>(100, (s) => live.send({ type, conversation, seq: s }), Math.max);
+      this.receipts.set(key, send);
+    }
+    send(seq);
+  }
+
   markRead(id: number) {
     const last = this.messages[id]?.at(-1)?.seq;
-    if (last && this.isMine(id)) live.send({ type: 'read', conversation: id, seq: last });
+    if (last && this.isMine(id)) this.receipt('read', id, last);
     this.unread[id] = 0;
   }
 
