@@ -20,7 +20,11 @@ pub struct ManualClock(AtomicI64);
 
 impl ManualClock {
     pub fn new() -> ManualClock {
-        ManualClock(AtomicI64::new(SystemClock.now_ms()))
+        ManualClock::at(SystemClock.now_ms())
+    }
+    /// A clock showing `ms` (milliseconds since the epoch).
+    pub fn at(ms: i64) -> ManualClock {
+        ManualClock(AtomicI64::new(ms))
     }
     pub fn advance(&self, ms: i64) {
         self.0.fetch_add(ms, Ordering::SeqCst);

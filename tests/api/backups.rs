@@ -24,9 +24,9 @@ async fn last_slot(app: &TestApp) -> Option<i64> {
 #[actix_web::test]
 async fn daily_backups_run_at_the_configured_time_once_a_day_verified_and_pruned() {
     let copies = tempfile::tempdir().unwrap();
-    // The backup time: an hour from now, local time (whole minutes).
-    let real_now = frontdesk::clock::SystemClock.now_ms();
-    let minutes = ((real_now + local_offset_ms(real_now) + 3_600_000).rem_euclid(DAY) / 60_000) as u32;
+    // The backup time: an hour from the test clock's start, local time (whole minutes).
+    let start = test_clock_start();
+    let minutes = ((start + local_offset_ms(start) + 3_600_000).rem_euclid(DAY) / 60_000) as u32;
     let copy_dir = copies.path().to_path_buf();
     let app = spawn_app_with(move |c| {
         c.backup_time = Some(minutes);

@@ -19,6 +19,22 @@ pub struct TestApp {
     pub state: actix_web::web::Data<frontdesk::state::AppState>,
 }
 
+/// Where a test's manual clock starts: today (the real date, so stored values look plausible)
+/// at 09:02:17.345 UTC, always. Starting at the real time made tests depend on the hour they
+/// ran at: after 18:00 UTC the scheduler's rounds queued the day's summary mails (the default
+/// summary time) in every test with agents, and counts of mails and ledger rows came out wrong.
+/// Not on a round minute: a frozen clock exactly on a 5-minute boundary makes "waiting until
+/// 09:10:00.000" and "a point from 09:10:00.000" meet, which no real clock does.
+pub fn test_clock_start() -> i64 {
+    const DAY: i64 = 86_400_000;
+    let now = frontdesk::clock::SystemClock.now_ms();
+    now - now.rem_euclid(DAY) + 9 * 3_600_000 + 137_345
+}
+
+pub fn test_clock() -> ManualClock {
+    ManualClock::at(test_clock_start())
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
@@ -39,7 +55,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     config.visitor_hello_rate = unlimited;
     config.visitor_hello_rate_ip = unlimited;
     tweak(&mut config);
-    let clock = Arc::new(ManualClock::new());
+    let clock = Arc::new(test_clock());
     let app = Application::build_with_clock(config, clock.clone()).await.expect("app builds");
     let port = app.port();
     let db = app.db();

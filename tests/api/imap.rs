@@ -449,8 +449,7 @@ struct Running {
 
 impl Running {
     async fn start(config: frontdesk::Config) -> Running {
-        let app =
-            frontdesk::Application::build_with_clock(config, std::sync::Arc::new(frontdesk::clock::ManualClock::new())).await.unwrap();
+        let app = frontdesk::Application::build_with_clock(config, std::sync::Arc::new(crate::helpers::test_clock())).await.unwrap();
         let (address, db, state, handle) = (format!("http://127.0.0.1:{}", app.port()), app.db(), app.state(), app.handle());
         let task = actix_web::rt::spawn(app.run_until_stopped());
         Running { address, db, state, handle, task }
