@@ -180,8 +180,8 @@ pub struct ChatFact {
     pub department_id: Option<i64>,
     /// The agent who had the chat last.
     pub agent_id: Option<i64>,
-    /// Every agent who had the chat, in order (a transfer adds one); empty when only
-    /// `agent_id` is known (as the store loads chats until transfers are stored).
+    /// Every agent who had the chat, in order (a transfer, take-over or requeue adds one; the
+    /// store reads them from `conversation_handoffs`, V30); empty when it never moved.
     pub handlers: Vec<i64>,
     pub channel: &'static str,
     pub created_at: i64,

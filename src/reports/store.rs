@@ -93,9 +93,24 @@ pub fn chats(conn: &Connection, start: i64, end: i64, needed: Needed) -> Result<
         let (id, rating) = row?;
         ratings.insert(id, if rating == "good" { 5 } else { 1 });
     }
+    // The agents a moved chat had before its current one (V30), oldest first: only moved
+    // chats have rows, so this reads a few, not one per chat.
+    let mut handoffs: HashMap<i64, Vec<i64>> = HashMap::new();
+    let mut st = conn.prepare_cached(
+        "SELECT h.conversation_id, h.agent_id FROM conversation_handoffs h JOIN conversations c ON c.id = h.conversation_id
+         WHERE c.created_at >= ?1 AND c.created_at < ?2 ORDER BY h.conversation_id, h.rowid",
+    )?;
+    for row in st.query_map(params![start, end], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
+        let (id, agent) = row?;
+        handoffs.entry(id).or_default().push(agent);
+    }
     for c in &mut out {
         c.tags = tags.remove(&c.id).unwrap_or_default();
         c.rating = ratings.get(&c.id).copied();
+        if let Some(mut earlier) = handoffs.remove(&c.id) {
+            earlier.extend(c.agent_id);
+            c.handlers = earlier;
+        }
     }
     Ok(out)
 }

@@ -248,6 +248,7 @@ mod tests {
         let seen = chat::VisitorSeen { ip: "", user_agent: "", timezone: None, language: None };
         let visitor = chat::create_visitor(&c, b"t", 0, &seen).unwrap();
         let last_assigned = std::cell::RefCell::new(std::collections::HashMap::<i64, i64>::new());
+        let handoffs = std::cell::RefCell::new(std::collections::HashMap::<i64, Vec<i64>>::new());
         let check = |step: usize| {
             let snap = snapshot(&c, 0).unwrap();
             for a in &snap.agents {
@@ -257,6 +258,14 @@ mod tests {
                 assert_eq!(a.active, counted, "agent {} after step {step}", a.id);
                 assert_eq!(a.last_assigned_at, last_assigned.borrow().get(&a.id).copied(), "agent {} after step {step}", a.id);
             }
+            // The reports' handoffs (V30): every agent a chat left, in order, and nothing else.
+            let mut stored = std::collections::HashMap::<i64, Vec<i64>>::new();
+            let mut st = c.prepare("SELECT conversation_id, agent_id FROM conversation_handoffs ORDER BY conversation_id, rowid").unwrap();
+            for row in st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))).unwrap() {
+                let (conv, agent) = row.unwrap();
+                stored.entry(conv).or_default().push(agent);
+            }
+            assert_eq!(stored, *handoffs.borrow(), "handoffs after step {step}");
         };
         // A fixed pseudo-random walk (xorshift), so a failure is reproducible.
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -282,12 +291,19 @@ mod tests {
                     let from = chat::conv(&c, id).unwrap().and_then(|r| r.agent_id);
                     if chat::reassign(&c, id, from, to, step as i64).unwrap() {
                         last_assigned.borrow_mut().insert(to, step as i64);
+                        if let Some(from) = from.filter(|&f| f != to) {
+                            handoffs.borrow_mut().entry(id).or_default().push(from);
+                        }
                     }
                 }
                 3 if !convs.is_empty() => {
                     let id = convs[next(convs.len() as u64)];
                     let from = chat::conv(&c, id).unwrap().and_then(|r| r.agent_id);
-                    chat::requeue(&c, id, from, dept, 3).unwrap();
+                    if chat::requeue(&c, id, from, dept, 3).unwrap()
+                        && let Some(from) = from
+                    {
+                        handoffs.borrow_mut().entry(id).or_default().push(from);
+                    }
                 }
                 4 if !convs.is_empty() => {
                     let row = chat::conv(&c, convs[next(convs.len() as u64)]).unwrap().unwrap();
@@ -296,13 +312,19 @@ mod tests {
                 5 if !convs.is_empty() => {
                     let id = convs.swap_remove(next(convs.len() as u64));
                     c.execute("DELETE FROM conversations WHERE id = ?1", [id]).unwrap();
+                    handoffs.borrow_mut().remove(&id);
                 }
                 _ => {}
             }
             check(step);
         }
-        // An agent who is deleted takes nothing with them: their chats lose the agent.
+        // An agent who is deleted takes nothing with them: their chats lose the agent, and their
+        // handoffs go (losing the agent is not a handoff).
         c.execute("DELETE FROM agents WHERE id = ?1", [agents[0]]).unwrap();
+        for earlier in handoffs.borrow_mut().values_mut() {
+            earlier.retain(|&a| a != agents[0]);
+        }
+        handoffs.borrow_mut().retain(|_, earlier| !earlier.is_empty());
         check(400);
         let total: i64 = c.query_row("SELECT coalesce(sum(active_chats), 0) FROM agents", [], |r| r.get(0)).unwrap();
         let counted: i64 =

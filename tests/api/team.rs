@@ -128,6 +128,18 @@ async fn transfer_to_an_agent_with_a_note_the_receiver_sees_and_the_visitor_does
     let m = v.recv_type("message").await;
     assert_eq!((m["body"].as_str(), m["author"]["name"].as_str()), (Some("Hi, Bob here"), Some("bob")));
     assert_eq!(agent_of(&app, conv).await, Some(bob));
+
+    // The agents report (SPEC R3): the chat counts once for each agent who had it, not only for
+    // Bob, who has it now.
+    app.add_agent("boss@shop.example", Role::Admin).await;
+    let boss = app.login("boss@shop.example").await;
+    let today = jiff::Timestamp::from_millisecond(app.clock.now_ms()).unwrap().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let (from, to) = (today.yesterday().unwrap(), today.tomorrow().unwrap());
+    let r = boss.get(app.url(&format!("/api/v1/reports/agents?from={from}&to={to}"))).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let report: Value = r.json().await.unwrap();
+    let chats = |id: i64| report["rows"].as_array().unwrap().iter().find(|r| r["agent_id"] == id).map(|r| r["chats"].clone());
+    assert_eq!((chats(ann), chats(bob)), (Some(json!(1)), Some(json!(1))), "{report}");
 }
 
 #[actix_web::test]

@@ -112,7 +112,14 @@ export const notifier = new Notifier();
 export const onDesktopClick: { handler: (conversation: number) => void } = { handler: () => {} };
 
 /** A short two-tone chime made on the spot (no sound file to fetch). */
+let lastChime = 0;
+
 export function chime(): void {
+  // One tone per burst: a visitor pasting ten lines, or a reconnect bringing many, is one alert
+  // to the ear (and one audio context, which browsers limit), not ten overlapping ones.
+  const now = Date.now();
+  if (now - lastChime < 1000) return;
+  lastChime = now;
   try {
     const ctx = new AudioContext();
     const o = ctx.createOscillator();
