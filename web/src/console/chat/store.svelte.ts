@@ -33,7 +33,10 @@ class ChatStore {
   queue = $state<Conversation[]>([]);
   mine = $state<Conversation[]>([]);
   supervised = $state<Conversation[]>([]);
-  messages = $state<Record<number, Message[]>>({});
+  /** Each chat's lines in seq order. Raw (not deeply reactive): a line is never changed, a
+   *  chat's list and this record are replaced — a deep proxy made every merge read 2,000 lines
+   *  through the proxy, and opening a long chat cost seconds. */
+  messages = $state.raw<Record<number, Message[]>>({});
   pending = $state<Record<number, Pending[]>>({});
   typing = $state<Record<number, { typing: boolean; draft?: string | null }>>({});
   unread = $state<Record<number, number>>({});
@@ -231,7 +234,8 @@ class ChatStore {
       this.supervised = this.supervised.filter((c) => !gone.has(c.id));
       for (const id of gone) {
         this.following.delete(id);
-        delete this.messages[id];
+        const { [id]: _gone, ...kept } = this.messages;
+        this.messages = kept;
         delete this.typing[id];
         delete this.unread[id];
       }
@@ -266,24 +270,31 @@ class ChatStore {
     const list = this.messages[m.conversation] ?? [];
     const merged = mergeBySeq(list, m);
     if (merged === list) return;
-    this.messages[m.conversation] = merged;
+    this.messages = { ...this.messages, [m.conversation]: merged };
     const c = this.find(m.conversation);
+    // A line the agent's console had before (the replay after a reload, or on opening a chat)
+    // is not new: no receipt, no alert; and unread only if it was never read.
+    const fresh = !c || m.seq > c.agent_delivered_seq;
+    const unseen = !c || m.seq > c.agent_read_seq;
     if (c) {
       c.last_seq = Math.max(c.last_seq, m.seq);
       if (m.author.kind !== 'system' && !m.internal) c.preview = m.body || m.attachment?.name || c.preview;
       if (m.author.kind === 'visitor') c.last_visitor_message_at = Math.max(c.last_visitor_message_at ?? 0, m.at);
       if (m.author.kind === 'agent' && !m.internal) c.last_agent_message_at = Math.max(c.last_agent_message_at ?? 0, m.at);
     }
-    if (m.internal && m.author.agent_id !== ui.me?.id && this.isMine(m.conversation) && this.selected !== m.conversation) {
+    if (m.internal && unseen && m.author.agent_id !== ui.me?.id && this.isMine(m.conversation) && this.selected !== m.conversation) {
       this.unread[m.conversation] = (this.unread[m.conversation] ?? 0) + 1;
     }
     if (m.author.kind === 'visitor' && this.isMine(m.conversation)) {
-      this.receipt('delivered', m.conversation, m.seq);
+      if (fresh) {
+        this.receipt('delivered', m.conversation, m.seq);
+        if (c) c.agent_delivered_seq = m.seq;
+      }
       if (this.selected === m.conversation && document.visibilityState === 'visible' && onChatsPage()) this.markRead(m.conversation);
-      else {
+      else if (unseen) {
         this.unread[m.conversation] = (this.unread[m.conversation] ?? 0) + 1;
         const who = c ? visitorLabel(c) : '';
-        notifier.raise({ kind: 'message', conversation: m.conversation, who, preview: m.body || m.attachment?.name || '' }, t('chat.new_message_from', { name: who }));
+        if (fresh) notifier.raise({ kind: 'message', conversation: m.conversation, who, preview: m.body || m.attachment?.name || '' }, t('chat.new_message_from', { name: who }));
       }
     }
   }
@@ -319,7 +330,11 @@ class ChatStore {
 
   markRead(id: number) {
     const last = this.messages[id]?.at(-1)?.seq;
-    if (last && this.isMine(id)) this.receipt('read', id, last);
+    if (last && this.isMine(id)) {
+      this.receipt('read', id, last);
+      const c = this.find(id);
+      if (c) c.agent_read_seq = Math.max(c.agent_read_seq, last);
+    }
     this.unread[id] = 0;
   }
 
