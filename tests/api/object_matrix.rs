@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::Deadline;
 use crate::world::*;
-use crate::ws::{self, Ws};
+use crate::ws;
 
 /// What a route's `{…}` names, created afresh for each call that may change it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -643,21 +643,6 @@ async fn no_answer_leaks_what_the_caller_may_not_see() {
     assert_eq!(page["tickets"].as_array().unwrap().len(), 1, "Kim's ticket in A only: {page}");
 }
 
-/// Read frames until `pong`, returning what came before it.
-async fn until_pong(s: &mut Ws) -> Vec<Value> {
-    s.send(json!({"type": "ping"})).await;
-    let deadline = Deadline::secs(10, "a pong");
-    let mut out = Vec::new();
-    loop {
-        deadline.check();
-        let f = s.recv().await;
-        if f["type"] == "pong" {
-            return out;
-        }
-        out.push(f);
-    }
-}
-
 /// Every agent frame naming an object, sent by ag2 over a real socket against ag1's chat and
 /// ticket: an `error` frame with not_found/forbidden, nothing stored changes, the visitor and
 /// ag1 see nothing of it. Then ag1 sends the same frames and they work.
@@ -669,14 +654,14 @@ async fn socket_frames_against_someone_elses_objects_are_refused() {
     let mut visitor = w.visitor.take().unwrap();
     let w = w;
     let (mut ag1, _) = ws::agent(&w.app.address, &w.ag1).await;
-    until_pong(&mut ag1).await;
+    ag1.until_pong().await;
     let (mut ag2, _) = ws::agent(&w.app.address, &w.ag2).await;
     let tables = ["conversations", "messages", "tickets", "ticket_messages", "team_rooms", "team_messages", "team_reads"];
     let before = w.dump(&tables).await;
     for f in FRAMES {
         let Some(frame) = f.frame else { continue };
         ag2.send(frame(&w)).await;
-        let answers = until_pong(&mut ag2).await;
+        let answers = ag2.until_pong().await;
         let errors: Vec<&Value> = answers.iter().filter(|a| a["type"] == "error").collect();
         assert_eq!(errors.len(), 1, "{}: one error frame, got {answers:?}", f.ty);
         assert!(["not_found", "forbidden"].contains(&errors[0]["code"].as_str().unwrap()), "{}: {:?}", f.ty, errors[0]);
@@ -687,7 +672,7 @@ async fn socket_frames_against_someone_elses_objects_are_refused() {
     ag1.send(json!({"type": "typing", "conversation": w.conv, "typing": true})).await;
     let first = visitor.recv_type("typing").await;
     assert_eq!(first["name"], "ag1", "the visitor saw someone else typing first: {first}");
-    let seen_by_ag1 = until_pong(&mut ag1).await;
+    let seen_by_ag1 = ag1.until_pong().await;
     assert!(!seen_by_ag1.iter().any(|f| f["type"] == "presence" || f["type"] == "error"), "{seen_by_ag1:?}");
 
     // The rightful agent: each frame works.
@@ -701,7 +686,7 @@ async fn socket_frames_against_someone_elses_objects_are_refused() {
             ag1.recv_type("opened").await;
         }
         ag1.send(frame(&w)).await;
-        let answers = until_pong(&mut ag1).await;
+        let answers = ag1.until_pong().await;
         assert!(!answers.iter().any(|a| a["type"] == "error"), "{} as ag1: {answers:?}", f.ty);
         match f.ty {
             "open" => assert!(answers.iter().any(|a| a["type"] == "opened"), "{answers:?}"),
@@ -721,7 +706,7 @@ async fn socket_frames_against_someone_elses_objects_are_refused() {
     let before = w.dump(&tables).await;
     for frame in [json!({"type": "end", "conversation": conv2})] {
         ag2.send(frame).await;
-        let errors = until_pong(&mut ag2).await;
+        let errors = ag2.until_pong().await;
         assert_eq!(errors.iter().filter(|e| e["code"] == "forbidden").count(), 1, "a queued chat is ended by supervisors only: {errors:?}");
     }
     assert_eq!(w.dump(&tables).await, before);
@@ -740,8 +725,7 @@ async fn socket_frames_against_someone_elses_objects_are_refused() {
     let before = w.dump(&tables).await;
     for ty in ["whisper", "take_over"] {
         ag1.send((FRAMES.iter().find(|f| f.ty == ty).unwrap().frame.unwrap())(&w)).await;
-        let codes: Vec<String> =
-            until_pong(&mut ag1).await.iter().filter(|a| a["type"] == "error").map(|a| a["code"].to_string()).collect();
+        let codes: Vec<String> = ag1.until_pong().await.iter().filter(|a| a["type"] == "error").map(|a| a["code"].to_string()).collect();
         assert_eq!(codes, [r#""forbidden""#], "{ty} by the chat's own agent");
     }
     assert_eq!(w.dump(&tables).await, before, "refused supervisor frames changed stored data");
@@ -765,12 +749,12 @@ async fn read_only_followers_cannot_write() {
     let (mut ag2, _) = ws::agent(&w.app.address, &w.ag2).await;
     ag2.send(json!({"type": "open", "conversation": w.conv, "last_seq": 0})).await;
     ag2.recv_type("opened").await;
-    until_pong(&mut ag2).await;
+    ag2.until_pong().await;
     let before = w.dump(&["conversations", "messages"]).await;
     for ty in ["accept", "message", "typing", "delivered", "read", "end", "transfer", "whisper", "take_over"] {
         let frame = (FRAMES.iter().find(|f| f.ty == ty).unwrap().frame.unwrap())(&w);
         ag2.send(frame).await;
-        let answers = until_pong(&mut ag2).await;
+        let answers = ag2.until_pong().await;
         let codes: Vec<&str> = answers.iter().filter(|a| a["type"] == "error").filter_map(|a| a["code"].as_str()).collect();
         let want = if ty == "accept" { "conflict" } else { "forbidden" };
         assert_eq!(codes, [want], "{ty}: {answers:?}");

@@ -38,21 +38,6 @@ async fn visitor_chat_token(app: &TestApp, body: &str) -> (Ws, i64, String) {
     (v, ack["conversation"].as_i64().unwrap(), welcome["token"].as_str().unwrap().to_string())
 }
 
-/// Frames until `pong` (what the server sent in answer to everything before the ping).
-async fn until_pong(s: &mut Ws) -> Vec<Value> {
-    s.send(json!({"type": "ping"})).await;
-    let deadline = Deadline::secs(10, "a pong");
-    let mut out = Vec::new();
-    loop {
-        deadline.check();
-        let f = s.recv().await;
-        if f["type"] == "pong" {
-            return out;
-        }
-        out.push(f);
-    }
-}
-
 /// Every frame until the first that matches, the match included.
 async fn until(s: &mut Ws, what: &str, pred: impl Fn(&Value) -> bool) -> Vec<Value> {
     let deadline = Deadline::secs(20, what.to_string());
@@ -113,7 +98,7 @@ async fn transfer_to_an_agent_with_a_note_the_receiver_sees_and_the_visitor_does
         json!({"type": "transferred", "conversation": conv, "from_agent": ann, "to_agent": bob, "to_department": null, "by": ann, "by_name": "ann"})
     );
     wa.send(json!({"type": "message", "conversation": conv, "client_id": "a2", "body": "still me?"})).await;
-    assert_eq!(error_codes(&until_pong(&mut wa).await), ["forbidden"]);
+    assert_eq!(error_codes(&wa.until_pong().await), ["forbidden"]);
 
     // The visitor: the new agent's name and the neutral line, never the note.
     let seen = until(&mut v, "the hand-over line", |f| f["type"] == "message" && f["event"]["code"] == "handed_over").await;
@@ -166,7 +151,7 @@ async fn refused_transfers_say_why_and_change_nothing() {
     wc.recv_type("accepted").await;
     app.set_status(dan, AgentStatus::Offline).await;
     app.set_status(ed, AgentStatus::NotAccepting).await;
-    until_pong(&mut wa).await;
+    wa.until_pong().await;
 
     let tables = ["conversations", "messages"];
     let before = (app.dump(tables[0]).await, app.dump(tables[1]).await);
@@ -189,14 +174,14 @@ async fn refused_transfers_say_why_and_change_nothing() {
             f[k] = val.clone();
         }
         wa.send(f.clone()).await;
-        let answers = until_pong(&mut wa).await;
+        let answers = wa.until_pong().await;
         assert_eq!(error_codes(&answers), [want], "{f}: {answers:?}");
         let e = answers.iter().find(|a| a["type"] == "error").unwrap();
         assert!(!e["message"].as_str().unwrap().is_empty(), "a clear message: {e}");
     }
     // Not the chat's agent: Carol may read Ann's chat but not hand it on.
     wc.send(json!({"type": "transfer", "conversation": c1, "agent_id": frank})).await;
-    assert_eq!(error_codes(&until_pong(&mut wc).await), ["forbidden"]);
+    assert_eq!(error_codes(&wc.until_pong().await), ["forbidden"]);
     assert_eq!((app.dump(tables[0]).await, app.dump(tables[1]).await), before, "refused transfers changed stored data");
 
     // A supervisor may push it past Carol's limit.
@@ -294,7 +279,7 @@ async fn a_whisper_reaches_agents_only_never_the_visitor_socket_replay_or_transc
     for history in [false, true] {
         let mut r = Ws::connect(&app.address, "/ws/visitor", &app.address, None).await.unwrap();
         r.send(json!({"type": "hello", "v": 1, "token": token, "history": history, "resume": {"conversation": conv, "last_seq": 0}})).await;
-        let frames = until_pong(&mut r).await;
+        let frames = r.until_pong().await;
         let mut seqs = Vec::new();
         for f in &frames {
             assert!(!f.to_string().contains("Offer 10%"), "replay leaked: {f}");
@@ -344,7 +329,7 @@ async fn a_whisper_reaches_agents_only_never_the_visitor_socket_replay_or_transc
     let before = (app.dump("conversations").await, app.dump("messages").await);
     wa.send(json!({"type": "whisper", "conversation": conv, "client_id": "w2", "body": "me too"})).await;
     wa.send(json!({"type": "take_over", "conversation": conv})).await;
-    let answers = until_pong(&mut wa).await;
+    let answers = wa.until_pong().await;
     assert_eq!(error_codes(&answers), ["forbidden", "forbidden"]);
     assert_eq!(answers.iter().filter(|a| a["type"] == "error" && a["ref"] == "w2").count(), 1, "the refused whisper names its client_id");
     assert_eq!((app.dump("conversations").await, app.dump("messages").await), before);
@@ -373,17 +358,17 @@ async fn take_over_makes_the_supervisor_the_writing_agent_and_tells_the_former_o
     assert!(!seen.iter().any(|f| f.to_string().contains("took over")), "{seen:?}");
     // Ann can no longer write; Sue can, and the visitor gets it from her.
     wa.send(json!({"type": "message", "conversation": conv, "client_id": "a9", "body": "hello?"})).await;
-    assert_eq!(error_codes(&until_pong(&mut wa).await), ["forbidden"]);
+    assert_eq!(error_codes(&wa.until_pong().await), ["forbidden"]);
     wsue.send(json!({"type": "message", "conversation": conv, "client_id": "s1", "body": "Sue here, it ships today"})).await;
     wsue.recv_type("ack").await;
     let m = v.recv_type("message").await;
     assert_eq!((m["author"]["agent_id"].as_i64(), m["body"].as_str()), (Some(sue), Some("Sue here, it ships today")));
     // Taking over twice, or a queued chat, is refused.
     wsue.send(json!({"type": "take_over", "conversation": conv})).await;
-    assert_eq!(error_codes(&until_pong(&mut wsue).await), ["conflict"]);
+    assert_eq!(error_codes(&wsue.until_pong().await), ["conflict"]);
     let (_v2, queued) = visitor_chat(&app, "anyone?").await;
     wsue.send(json!({"type": "take_over", "conversation": queued})).await;
-    assert_eq!(error_codes(&until_pong(&mut wsue).await), ["conflict"]);
+    assert_eq!(error_codes(&wsue.until_pong().await), ["conflict"]);
 }
 
 #[actix_web::test]

@@ -21,21 +21,6 @@ async fn team_socket(base: &str, cookie: &str, resume: &[(i64, i64)]) -> (Ws, Va
     (s, welcome)
 }
 
-/// Read frames until `pong`, returning what came before it.
-async fn until_pong(s: &mut Ws) -> Vec<Value> {
-    s.send(json!({"type": "ping"})).await;
-    let deadline = Deadline::secs(10, "a pong");
-    let mut out = Vec::new();
-    loop {
-        deadline.check();
-        let f = s.recv().await;
-        if f["type"] == "pong" {
-            return out;
-        }
-        out.push(f);
-    }
-}
-
 /// GET with a session cookie of an agent outside `Who`.
 async fn get_as(w: &World, cookie: &str, path: &str) -> (StatusCode, Value) {
     let r = w.app.plain().get(w.app.url(path)).header("cookie", cookie).send().await.unwrap();
@@ -328,7 +313,7 @@ async fn malformed_team_input_is_refused_and_changes_nothing() {
         (json!({"type": "team_shout", "room": room}), "unknown_type"),
     ] {
         s.send(frame.clone()).await;
-        let answers = until_pong(&mut s).await;
+        let answers = s.until_pong().await;
         let codes: Vec<&str> = answers.iter().filter(|a| a["type"] == "error").filter_map(|a| a["code"].as_str()).collect();
         assert_eq!(codes, [code], "{frame}: {answers:?}");
     }
@@ -410,7 +395,7 @@ async fn visitor_sockets_never_see_internal_chat() {
         deadline.check();
         got.push(visitor.recv().await);
     }
-    got.extend(until_pong(&mut visitor).await);
+    got.extend(visitor.until_pong().await);
     for f in &got {
         let ty = f["type"].as_str().unwrap();
         assert!(!ty.starts_with("team"), "a visitor received {f}");
@@ -422,7 +407,7 @@ async fn visitor_sockets_never_see_internal_chat() {
         json!({"type": "team_read", "room": w.room_a, "seq": 1}),
     ] {
         visitor.send(frame).await;
-        let answers = until_pong(&mut visitor).await;
+        let answers = visitor.until_pong().await;
         assert_eq!(answers.iter().filter(|a| a["type"] == "error" && a["code"] == "unknown_type").count(), 1, "{answers:?}");
     }
     assert_eq!(w.app.count("team_messages").await, 2);

@@ -74,6 +74,21 @@ impl Ws {
         }
     }
 
+    /// Frames until `pong`: what the server sent in answer to everything before the ping.
+    pub async fn until_pong(&mut self) -> Vec<Value> {
+        self.send(json!({"type": "ping"})).await;
+        let deadline = Deadline::secs(10, "a pong");
+        let mut out = Vec::new();
+        loop {
+            deadline.check();
+            let f = self.recv().await;
+            if f["type"] == "pong" {
+                return out;
+            }
+            out.push(f);
+        }
+    }
+
     /// Wait for the socket to end, skipping frames.
     pub async fn ended(&mut self) -> Ended {
         let deadline = Deadline::secs(30, "the socket to end");
