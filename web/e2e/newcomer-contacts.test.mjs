@@ -79,8 +79,19 @@ test('a returning visitor sees their earlier chats in the widget, newest first',
     await agent.getByTestId('end-chat').click();
     await w.getByTestId('w-status').getByText('The chat has ended').waitFor();
   }
-  // Back later, a new question: both earlier chats are listed, newest first.
+  // A closed widget — most page views — does not ask for the visitor's earlier chats and
+  // tickets (only the open panel shows them); opening it does.
+  await w.getByRole('button', { name: 'Close chat' }).click();
+  const lists = [];
+  visitor.on('request', (r) => {
+    if (/\/api\/v1\/widget\/(chats|tickets)/.test(r.url())) lists.push(new URL(r.url()).pathname);
+  });
+  const socket = visitor.waitForEvent('websocket', (ws) => ws.url().endsWith('/ws/visitor'));
   await visitor.reload();
+  await (await socket).waitForEvent('framereceived', (f) => String(f.payload).startsWith('{"type":"welcome"'));
+  assert.deepEqual(lists, [], 'a closed widget fetched the lists');
+  // Back later, a new question: both earlier chats are listed, newest first.
+  await visitor.getByRole('button', { name: /^Chat/ }).click();
   await w.getByTestId('w-input').fill('Third question');
   await w.getByTestId('w-send').click();
   await agent.getByTestId('mine').getByRole('button').filter({ hasText: 'Third question' }).waitFor();
@@ -93,6 +104,7 @@ test('a returning visitor sees their earlier chats in the widget, newest first',
   await chats.nth(0).getByText('Second question about tents').waitFor();
   await chats.nth(1).getByText('First question about boots').waitFor();
   await chats.nth(1).getByText('Ann joined the chat').waitFor();
+  assert.deepEqual([...new Set(lists)].sort(), ['/api/v1/widget/chats', '/api/v1/widget/tickets']);
   await screenshot(visitor, 'newcomer-earlier-chats');
   assert.deepEqual(errors, []);
   await vctx.close();

@@ -120,6 +120,24 @@ export class WidgetCore {
   typingTimer: ReturnType<typeof setTimeout> | null = null;
   /** Asks for the panel (main.ts loads and mounts it once). */
   wantPanel: () => void = () => {};
+  /** Whether the panel was wanted: the visitor's earlier chats and answered tickets show only
+   *  there, so a closed widget — most page views — never asks for them. */
+  private listsWanted = false;
+
+  /** The panel is wanted (opened, restored open, an invitation, the pointer on the launcher):
+   *  fetch it, and the visitor's lists with it (again after each welcome from then on). */
+  panelWanted() {
+    if (!this.listsWanted) {
+      this.listsWanted = true;
+      this.loadLists();
+    }
+    this.wantPanel();
+  }
+
+  private loadLists() {
+    void this.loadTickets();
+    void this.loadEarlier();
+  }
 
   socket = new ChatSocket<VisitorClientFrame, VisitorServerFrame>({
     url: socketUrl('/ws/visitor'),
@@ -166,8 +184,7 @@ export class WidgetCore {
         this.routing = { open: f.open, offline: f.offline, departments: f.departments, default_department: f.default_department };
         this.prechatForms = f.prechat ?? {};
         this.known = f.known ?? null;
-        this.loadTickets();
-        this.loadEarlier();
+        if (this.listsWanted) this.loadLists();
         if (f.conversation && f.conversation.id !== this.conversation?.id) this.messages = [];
         this.conversation = f.conversation;
         if (f.conversation) {
@@ -191,7 +208,7 @@ export class WidgetCore {
       case 'status':
         this.conversation = { id: f.conversation, status: f.status, agent_name: f.status === 'active' ? f.agent_name : (this.conversation?.agent_name ?? null) };
         this.place = f.status === 'queued' ? { position: f.position, estimated_wait_s: f.estimated_wait_s, waited_s: f.waited_s, wait_notice_s: f.wait_notice_s, retention_s: f.retention_s, at: Date.now() } : null;
-        if (f.status === 'ended') { this.confirmEnd = false; this.loadEarlier(); }
+        if (f.status === 'ended') { this.confirmEnd = false; if (this.listsWanted) void this.loadEarlier(); }
         break;
       case 'typing':
         this.agentTyping = f.typing ? f.name : null;
@@ -201,7 +218,7 @@ export class WidgetCore {
           this.invitation = { id: f.id, body: f.body, agent_name: f.agent_name };
           this.mode = 'chat';
           // The bubble needs the panel: fetched now, while the loader opens the frame.
-          this.wantPanel();
+          this.panelWanted();
           if (!this.isOpen) this.toParent({ type: 'fd:open' });
         }
         break;
@@ -407,7 +424,7 @@ export class WidgetCore {
 
   /** Settings, then the socket; the embedding page's messages. Returns the teardown. */
   start() {
-    if (this.preview || this.isOpen) this.wantPanel();
+    if (this.preview || this.isOpen) this.panelWanted();
     if (!this.preview) {
       // The shop's appearance for this site, in the visitor's language; then the socket (its
       // hello carries the language the widget speaks). Defaults when the settings don't come.
@@ -436,10 +453,10 @@ export class WidgetCore {
         this.socket.send({ type: 'page', url: d.url, title: d.title || '' });
       } else if (d?.type === 'fd:warm') {
         // The visitor points at or focuses the launcher: the panel is fetched before the click.
-        this.wantPanel();
+        this.panelWanted();
       } else if (d?.type === 'fd:open') {
         this.isOpen = true;
-        this.wantPanel();
+        this.panelWanted();
         // `data-frontdesk-open="<id>"` / `frontdesk.open({department})` pre-sets the department.
         const id = Number(d.department);
         if (d.department != null && d.department !== '' && Number.isInteger(id) && !this.chatting) this.department = id;
