@@ -33,8 +33,8 @@ test('visitor and agent chat in real time, and nothing is lost on reload', async
   const visitorErrors = [];
   watchErrors(visitor, visitorErrors);
   await visitor.goto(`${server.url}/demo`);
-  await visitor.getByRole('button', { name: 'Chat' }).click();
-  const w = visitor.frameLocator('iframe[title="Chat"]');
+  await visitor.getByRole('button', { name: 'Czat' }).click();
+  const w = visitor.frameLocator('iframe[title="Czat"]');
   await w.getByTestId('w-input').waitFor();
 
   // The visitor writes; the agent gets it in the queue.

@@ -57,3 +57,45 @@ test('phone width: ticket cards without horizontal scroll, drawer menu below the
   assert.deepEqual(errors, []);
   await ctx.close();
 });
+
+test('phone width, in Russian: no console page scrolls sideways, an open chat included', async (t) => {
+  const server = await ownServer(t);
+  const ctx = await env.browser.newContext({ locale: 'ru-RU' });
+  const page = await ctx.newPage();
+  const errors = [];
+  watchErrors(page, errors);
+  const admin = await setupAdmin(page, server.setupLink, { name: 'Ольга', email: 'olga@shop.example' });
+  const api = await apiAs(server.url, admin.email, admin.password);
+  const ticket = await api.call('POST', '/api/v1/tickets', {
+    subject: 'Возврат заказа 1042 — посылка пришла повреждённой, коробка вскрыта',
+    body: 'Ссылка на фото: https://shop.example/returns/photos/1042/очень-длинное-имя-файла-без-пробелов.jpg',
+    customer: { email: 'a.very.long.customer.address@example-shop-customer.com', name: 'Ким' },
+  });
+  await api.dispose();
+  const vctx = await env.browser.newContext({ locale: 'ru-RU' });
+  const visitor = await vctx.newPage();
+  await visitor.goto(`${server.url}/demo`);
+  await visitor.getByRole('button', { name: 'Чат' }).click();
+  const w = visitor.frameLocator('iframe[title]');
+  await w.getByTestId('w-input').fill('Здравствуйте! Где мой заказ 1042?');
+  await w.getByTestId('w-send').click();
+
+  await page.setViewportSize({ width: 390, height: 800 });
+  const sideways = () => page.evaluate(() => document.documentElement.scrollWidth - innerWidth);
+  // The chat page with the chat open: its row of buttons wraps instead of widening the page.
+  await page.goto(`${server.url}/chats`);
+  await page.getByTestId('mine').getByRole('button').first().click();
+  await page.getByTestId('transcript').getByText('Где мой заказ 1042?', { exact: false }).waitFor();
+  assert.equal(await sideways(), 0, '/chats with a chat open');
+  await screenshot(page, 'newcomer-phone-chat');
+  const paths = ['/team', '/visitors', '/archive', '/tickets', `/tickets/${ticket.number}`, '/tickets/new', '/tickets/overview', '/canned', '/contacts', '/agents', '/departments', '/monitor', '/reports', '/bans', '/settings', '/appearance', '/mail', '/tokens', '/webhooks', '/retention', '/backups', '/audit', '/profile'];
+  for (const path of paths) {
+    await page.goto(`${server.url}${path}`);
+    await page.locator('main.content').getByRole('heading').first().waitFor();
+    await page.waitForLoadState('networkidle');
+    assert.equal(await sideways(), 0, `${path} scrolls sideways at 390 px`);
+  }
+  assert.deepEqual(errors, []);
+  await vctx.close();
+  await ctx.close();
+});

@@ -37,7 +37,7 @@ test('chat → ticket: the transcript in the reader’s language and time zone',
   await transcript.getByText('My parcel arrived damaged').waitFor();
   await transcript.getByText('Пришлите, пожалуйста, фото').waitFor();
   // The system line in Russian, not the stored English text.
-  await transcript.getByText('Ольга присоединился к чату').waitFor();
+  await transcript.getByText('Ольга подключается к чату').waitFor();
   const text = await transcript.innerText();
   assert.doesNotMatch(text, /joined the chat|UTC|\[file:/, 'no English log lines');
   // Local time (Vladivostok), as the browser writes it now; the minute may just have turned.

@@ -84,7 +84,7 @@ test('open state survives reload and navigation; unread badge; keyboard file; fo
   await agent.getByTestId('composer').fill('We have them in 44, yes');
   await agent.getByTestId('send').click();
   await until('badge 1', async () => (await launcher.innerText()).trim() === '1');
-  assert.equal(await launcher.getAttribute('aria-label'), 'Chat (1)');
+  await until('the count in the launcher\'s name', async () => (await launcher.getAttribute('aria-label')) === 'Chat: 1 new message');
   await screenshot(visitor, 'newcomer-widget-badge');
   // The visitor goes away and comes back later: the answer is still unread.
   await visitor.goto(`${server.url}/demo?page=tents`);

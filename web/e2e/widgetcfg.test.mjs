@@ -17,7 +17,8 @@ async function visitor(browser, server, errors, locale = 'en-US') {
   const page = await ctx.newPage();
   watchErrors(page, errors, `visitor ${locale}`);
   await page.goto(`${server.url}/demo`);
-  return { ctx, page, w: page.frameLocator('iframe[title="Chat"]') };
+  // The frame's title and the launcher's name are in the visitor's language.
+  return { ctx, page, w: page.frameLocator(`iframe[title="${locale.startsWith('ru') ? 'Чат' : 'Chat'}"]`) };
 }
 
 test('pre-chat form, department choice, answers for the agent; rating and transcript at the end', async (t) => {
@@ -164,7 +165,8 @@ test('appearance: live preview of the real widget, then /demo after reload in ea
 
   // /demo after reload: colour, launcher text, greeting in English; Russian for a Russian browser.
   v = await visitor(browser, server, errors);
-  const launcher = v.page.getByRole('button', { name: 'Chat' });
+  // The launcher's name is the text it shows (label in name), not a hidden "Chat".
+  const launcher = v.page.getByRole('button', { name: 'Questions?' });
   await launcher.getByText('Questions?').waitFor();
   assert.equal(await launcher.evaluate((b) => getComputedStyle(b).backgroundColor), 'rgb(15, 118, 110)');
   await launcher.click();
@@ -173,11 +175,12 @@ test('appearance: live preview of the real widget, then /demo after reload in ea
   // The widget comes back open after a reload (it keeps its state); closed, the launcher shows the text.
   await v.w.getByText('Hi from Acme! How can we help?').waitFor();
   await v.w.getByRole('button', { name: 'Close' }).click();
-  await v.page.getByRole('button', { name: 'Chat' }).getByText('Questions?').waitFor();
+  await v.page.getByRole('button', { name: 'Questions?' }).getByText('Questions?').waitFor();
   await screenshot(v.page, 'widgetcfg-demo');
   await v.ctx.close();
   const ru = await visitor(browser, server, errors, 'ru-RU');
-  await ru.page.getByRole('button', { name: 'Chat' }).click();
+  // No Russian launcher text: the icon, named in Russian.
+  await ru.page.getByRole('button', { name: 'Чат' }).click();
   await ru.w.getByText('Здравствуйте! Чем помочь?').waitFor();
   await ru.ctx.close();
 

@@ -115,7 +115,7 @@ declare global {
   });
   addEventListener('message', (e) => {
     if (e.origin !== origin || e.source !== frame.contentWindow || typeof e.data !== 'object' || !e.data) return;
-    const d = e.data as { type?: string; token?: string; count?: number };
+    const d = e.data as { type?: string; token?: string; count?: number; launcher?: string; frame?: string };
     if (d.type === 'fd:token' && typeof d.token === 'string') store.set(d.token);
     else if (d.type === 'fd:close') api.close();
     // Chat is closed and the admin chose to hide the widget then (W6, W7).
@@ -139,7 +139,11 @@ declare global {
     else if (d.type === 'fd:unread') {
       badge.textContent = String(d.count || '');
       badge.style.display = d.count ? 'block' : 'none';
-      button.setAttribute('aria-label', d.count ? `Chat (${d.count})` : 'Chat');
+    }
+    // The accessible names in the visitor's language (the widget has the words).
+    else if (d.type === 'fd:names' && typeof d.launcher === 'string' && typeof d.frame === 'string') {
+      button.setAttribute('aria-label', d.launcher);
+      frame.title = d.frame;
     }
   });
   // Single-page sites change pages without reloading: report those navigations too.

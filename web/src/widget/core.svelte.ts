@@ -163,7 +163,13 @@ export class WidgetCore {
     });
   }
 
-  useLocale = (l: Locale) => { this.locale = l; loadDict(l).then((d) => (this.dict = d)); };
+  useLocale = (l: Locale) => {
+    this.locale = l;
+    loadDict(l).then((d) => {
+      this.dict = d;
+      this.sendNames();
+    });
+  };
   t = (k: Key, p?: Record<string, string | number>) => translate({ en, ru: this.dict, uk: this.dict, pl: this.dict }, this.locale, k, p);
   agentName = (name: string | null | undefined) => (this.look && !this.look.show_agent_name ? this.t('agent_generic') : (name ?? ''));
   codeText = (code: string, message: string) => {
@@ -267,7 +273,7 @@ export class WidgetCore {
 
   /** Agent messages the visitor has not seen yet, for the launcher's badge. */
   reportUnread() {
-    this.toParent({ type: 'fd:unread', count: this.messages.filter((m) => m.author.kind === 'agent' && m.seq > this.seenSeq).length });
+    this.setUnread(this.messages.filter((m) => m.author.kind === 'agent' && m.seq > this.seenSeq).length);
   }
 
   async loadEarlier() {
@@ -335,7 +341,7 @@ export class WidgetCore {
       this.socket.send({ type: 'read', seq: this.lastSeq() });
       this.seenSeq = this.lastSeq();
     }
-    this.toParent({ type: 'fd:unread', count: 0 });
+    this.setUnread(0);
     return true;
   };
 
@@ -373,6 +379,26 @@ export class WidgetCore {
     const l = a.lang as Locale;
     if (l !== this.locale && ['en', 'ru', 'uk', 'pl'].includes(l)) this.useLocale(l);
     this.toParent({ type: 'fd:style', color: a.primary_color, text: a.text_color, position: a.position, x: a.offset_x, y: a.offset_y, label: a.texts.launcher });
+    this.sendNames();
+  }
+
+  private unread = 0;
+
+  /** The launcher's badge. */
+  private setUnread(count: number) {
+    this.toParent({ type: 'fd:unread', count });
+    if (count !== this.unread) {
+      this.unread = count;
+      this.sendNames();
+    }
+  }
+
+  /** The loader knows no words: the launcher's and the frame's accessible names come from here,
+   *  in the visitor's language — the admin's launcher text when there is one (the name says
+   *  what is seen), with the number of unread answers. */
+  private sendNames() {
+    const name = this.look?.texts.launcher || this.t('launcher');
+    this.toParent({ type: 'fd:names', launcher: this.unread ? this.t('launcher_unread', { name, count: this.unread }) : name, frame: this.t('frame') });
   }
 
   retry = (p: Pending) => {

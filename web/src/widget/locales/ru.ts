@@ -2,9 +2,9 @@ import type { Entry } from '../../shared/i18n';
 import type { en } from './en';
 
 export const ru = {
-  ev_joined: '{name} присоединился к чату',
+  ev_joined: '{name} подключается к чату',
   ev_visitor_left: 'Вы покинули чат',
-  ev_agent_ended: '{name} завершил чат',
+  ev_agent_ended: '{name} завершает чат',
   ev_timeout: 'Чат завершён из-за неактивности',
   ev_closed: 'Чат закрыт',
   ev_handed_over: 'Теперь с вами общается {name}',
@@ -19,6 +19,9 @@ export const ru = {
   offline_another: 'Написать ещё одно сообщение',
   back_to_chat: 'Вернуться в чат',
   leave_message: 'Оставить сообщение',
+  launcher: 'Чат',
+  launcher_unread: { one: '{name}: {count} новое сообщение', few: '{name}: {count} новых сообщения', many: '{name}: {count} новых сообщений', other: '{name}: {count} нового сообщения' },
+  frame: 'Чат',
   title: 'Напишите нам',
   close: 'Закрыть чат',
   placeholder: 'Введите сообщение…',

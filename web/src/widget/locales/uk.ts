@@ -2,9 +2,9 @@ import type { Entry } from '../../shared/i18n';
 import type { en } from './en';
 
 export const uk = {
-  ev_joined: '{name} приєднався до чату',
+  ev_joined: '{name} приєднується до чату',
   ev_visitor_left: 'Ви залишили чат',
-  ev_agent_ended: '{name} завершив чат',
+  ev_agent_ended: '{name} завершує чат',
   ev_timeout: 'Чат завершено через неактивність',
   ev_closed: 'Чат закрито',
   ev_handed_over: 'Тепер з вами спілкується {name}',
@@ -19,6 +19,9 @@ export const uk = {
   offline_another: 'Написати ще одне повідомлення',
   back_to_chat: 'Повернутися до чату',
   leave_message: 'Залишити повідомлення',
+  launcher: 'Чат',
+  launcher_unread: { one: '{name}: {count} нове повідомлення', few: '{name}: {count} нові повідомлення', many: '{name}: {count} нових повідомлень', other: '{name}: {count} нового повідомлення' },
+  frame: 'Чат',
   title: 'Напишіть нам',
   close: 'Закрити чат',
   placeholder: 'Введіть повідомлення…',
