@@ -94,6 +94,11 @@ test('phone width, in Russian: no console page scrolls sideways, an open chat in
     await page.locator('main.content').getByRole('heading').first().waitFor();
     await page.waitForLoadState('networkidle');
     assert.equal(await sideways(), 0, `${path} scrolls sideways at 390 px`);
+    if (path === '/mail') {
+      // No SMTP server in this test: said in Russian, not as the setting's English name.
+      const why = await page.getByTestId('mail-not-ready').textContent();
+      assert.ok(why.includes('не указан SMTP-сервер') && !why.includes('smtp_url'), why);
+    }
   }
   assert.deepEqual(errors, []);
   await vctx.close();

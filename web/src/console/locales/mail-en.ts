@@ -13,6 +13,8 @@ export const mail_en = {
   'mail.save': 'Save',
   'mail.saved': 'Saved.',
   'mail.not_ready': 'No mail goes out: {reason}. Mail waits in the queue until this is set.',
+  'mail.not_ready_smtp': 'No mail goes out: the SMTP server is not set. Mail waits in the queue until it is.',
+  'mail.not_ready_from': 'No mail goes out: the sender address is not set. Mail waits in the queue until it is.',
   'mail.test': 'Send a test mail',
   'mail.test_to': 'Send to',
   'mail.test_ok': 'Sent through {server}. Check that mailbox.',

@@ -13,6 +13,8 @@ export const mail_pl: Record<keyof typeof mail_en, string> = {
   'mail.save': 'Zapisz',
   'mail.saved': 'Zapisano.',
   'mail.not_ready': 'Poczta nie jest wysyłana: {reason}. Wiadomości czekają w kolejce, aż to zostanie ustawione.',
+  'mail.not_ready_smtp': 'Poczta nie jest wysyłana: nie ustawiono serwera SMTP. Wiadomości czekają w kolejce, aż zostanie ustawiony.',
+  'mail.not_ready_from': 'Poczta nie jest wysyłana: nie ustawiono adresu nadawcy. Wiadomości czekają w kolejce, aż zostanie ustawiony.',
   'mail.test': 'Wyślij wiadomość testową',
   'mail.test_to': 'Do',
   'mail.test_ok': 'Wysłano przez {server}. Sprawdź skrzynkę.',
