@@ -52,6 +52,8 @@ test('the monitor turns red past the norm and back when served', async () => {
   await admin.page.getByLabel('Granularity').selectOption('day');
   await admin.page.getByRole('button', { name: 'Show' }).click();
   await admin.page.getByTestId('report-chart').locator('canvas').waitFor();
+  // The legend names the x values in the reader's words (uPlot's own default is "Value").
+  assert.equal((await admin.page.getByTestId('report-chart').locator('.u-legend .u-series').first().locator('.u-label').innerText()).trim(), 'Period');
   const table = admin.page.getByRole('table', { name: 'Report table' });
   await table.waitFor();
   assert.equal(await table.locator('tbody tr').count(), 7, 'one row per day');
