@@ -1,0 +1,1 @@
+if(typeof window<`u`){var e,t;((e=(t=window).__svelte??(t.__svelte={})).v??(e.v=new Set)).add(`5`)}
