@@ -96,7 +96,7 @@ export const newcomer_ru = {
   'contacts.chats': { one: '{count} чат', few: '{count} чата', many: '{count} чатов', other: '{count} чата' },
   'contacts.chat_on': 'Чат {when}',
   'contacts.merge_find': 'Объединить этот контакт с другим (дубликат): найдите его',
-  'contacts.merge_into': 'Объединить с {name}',
+  'contacts.merge_into': 'Объединить: {name}',
   'contacts.merge': 'Объединить',
   'contacts.merge_title': 'Объединить {from} с {into}?',
   'contacts.merge_message': 'Тикеты и чаты перейдут к {into}, в каждом тикете появится отметка, действие попадёт в журнал. Отменить нельзя.',

@@ -96,7 +96,7 @@ export const newcomer_uk = {
   'contacts.chats': { one: '{count} чат', few: '{count} чати', many: '{count} чатів', other: '{count} чату' },
   'contacts.chat_on': 'Чат {when}',
   'contacts.merge_find': 'Об’єднати цей контакт з іншим (дублікат): знайдіть його',
-  'contacts.merge_into': 'Об’єднати з {name}',
+  'contacts.merge_into': 'Об’єднати: {name}',
   'contacts.merge': 'Об’єднати',
   'contacts.merge_title': 'Об’єднати {from} з {into}?',
   'contacts.merge_message': 'Тікети й чати перейдуть до {into}, у кожному тікеті з’явиться позначка, дію буде записано в журнал. Скасувати не можна.',

@@ -21,7 +21,7 @@ export const visitors_ru = {
   'visitors.state.browsing': "Просматривает",
   'visitors.state.invited': "Приглашён: {name}",
   'visitors.state.invited_auto': "Приглашён: {name} (правило)",
-  'visitors.state.chatting': "В чате с {name}",
+  'visitors.state.chatting': "В чате: {name}",
   'visitors.state.waiting': "Ждёт в очереди",
   'visitors.minutes': { one: "{count} мин", few: "{count} мин", many: "{count} мин", other: "{count} мин" },
   'visitors.pages_n': "{pages} стр. / {visits}",

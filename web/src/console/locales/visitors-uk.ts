@@ -21,7 +21,7 @@ export const visitors_uk = {
   'visitors.state.browsing': "Переглядає",
   'visitors.state.invited': "Запрошено: {name}",
   'visitors.state.invited_auto': "Запрошено: {name} (правило)",
-  'visitors.state.chatting': "У чаті з {name}",
+  'visitors.state.chatting': "У чаті: {name}",
   'visitors.state.waiting': "Чекає в черзі",
   'visitors.minutes': { one: "{count} хв", few: "{count} хв", many: "{count} хв", other: "{count} хв" },
   'visitors.pages_n': "{pages} стор. / {visits}",
