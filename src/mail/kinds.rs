@@ -14,14 +14,18 @@ pub fn new_message_id(kind: &str, host: &str) -> String {
     format!("<fd.{kind}.{}@{host}>", hex::encode(crate::auth::random_bytes::<10>()))
 }
 
-fn hhmm(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    format!("{:02}:{:02} UTC", (secs / 3600).rem_euclid(24), (secs / 60).rem_euclid(60))
+/// The visitor's own clock: the time zone their browser reported in its hello, else UTC. A
+/// transcript in somebody else's hours ("03:15 UTC" for a chat at lunch in Vladivostok) is a
+/// puzzle; the zone is named once, next to the date.
+fn visitor_zone(name: Option<&str>) -> (jiff::tz::TimeZone, String) {
+    match name.and_then(|n| jiff::tz::TimeZone::get(n).ok().map(|tz| (tz, n.to_string()))) {
+        Some(found) => found,
+        None => (jiff::tz::TimeZone::UTC, "UTC".into()),
+    }
 }
 
-pub fn date(ms: i64) -> String {
-    let (y, m, d) = crate::db::backup::civil_from_days(ms.div_euclid(86_400_000));
-    format!("{y:04}-{m:02}-{d:02}")
+fn local(ms: i64, tz: &jiff::tz::TimeZone, format: &str) -> String {
+    jiff::Timestamp::from_millisecond(ms).map(|t| t.to_zoned(tz.clone()).strftime(format).to_string()).unwrap_or_default()
 }
 
 /// Queue the transcript of conversation `id` to `to` (W8). The visitor's language when known,
@@ -35,7 +39,8 @@ pub fn transcript(c: &Connection, id: i64, to: &str, fallback: Lang, shop: &str,
         return Ok(None);
     }
     let view = crate::chat::store::conversation_view(c, id)?.ok_or_else(|| AppError::not_found("conversation"))?;
-    let lang = store::visitor_language(c, view.visitor.id)?.and_then(|l| Lang::parse(&l)).unwrap_or(fallback);
+    let (language, timezone) = store::visitor_locale(c, view.visitor.id)?;
+    let lang = language.and_then(|l| Lang::parse(&l)).unwrap_or(fallback);
     // What the visitor may read: never a whisper or transfer note.
     let messages = crate::chat::store::visitor_messages_between(c, id, 0, i64::MAX)?;
     let visitor = view.visitor.name.clone().unwrap_or_else(|| match lang {
@@ -43,6 +48,7 @@ pub fn transcript(c: &Connection, id: i64, to: &str, fallback: Lang, shop: &str,
         Lang::Ru | Lang::Uk => "Вы".into(),
         Lang::Pl => "Ty".into(),
     });
+    let (tz, zone) = visitor_zone(timezone.as_deref());
     let texts: Vec<(String, String, String)> = messages
         .iter()
         .filter(|m| m.author.kind == "visitor" || m.author.kind == "agent")
@@ -52,14 +58,14 @@ pub fn transcript(c: &Connection, id: i64, to: &str, fallback: Lang, shop: &str,
             if let Some(a) = &m.attachment {
                 body = format!("{body} [{}]", a.name).trim().to_string();
             }
-            (hhmm(m.at), who, body)
+            (local(m.at, &tz, "%H:%M"), who, body)
         })
         .collect();
     if texts.is_empty() {
         return Ok(None);
     }
     let lines: Vec<templates::Line> = texts.iter().map(|(at, who, body)| templates::Line { at, who, body }).collect();
-    let started = date(messages.first().map(|m| m.at).unwrap_or(now));
+    let started = format!("{}, {zone}", local(messages.first().map(|m| m.at).unwrap_or(now), &tz, "%Y-%m-%d"));
     let r = templates::transcript(lang, shop, &started, &lines);
     let mid = new_message_id("transcript", host);
     store::enqueue(

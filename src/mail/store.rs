@@ -236,8 +236,12 @@ pub fn transcript_queued(conn: &Connection, conversation_id: i64, to_json: &str)
 }
 
 /// A visitor's browser language (`ru-RU`, …), if known.
-pub fn visitor_language(conn: &Connection, visitor_id: i64) -> Result<Option<String>, AppError> {
-    Ok(conn.query_row("SELECT language FROM visitors WHERE id = ?1", [visitor_id], |r| r.get::<_, Option<String>>(0)).optional()?.flatten())
+/// The visitor's browser language and time zone, as its widget reported them.
+pub fn visitor_locale(conn: &Connection, visitor_id: i64) -> Result<(Option<String>, Option<String>), AppError> {
+    Ok(conn
+        .query_row("SELECT language, timezone FROM visitors WHERE id = ?1", [visitor_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .unwrap_or_default())
 }
 
 /// Whether a Message-ID is one of our outgoing mails (for intake: our own mail coming back,

@@ -127,6 +127,11 @@ pub fn header(mail: &str, name: &str) -> Option<String> {
     })
 }
 
+/// The Subject, its encoded words decoded.
+pub fn decoded_subject(mail: &str) -> String {
+    mail_parser::MessageParser::default().parse(mail.as_bytes()).and_then(|m| m.subject().map(str::to_string)).unwrap_or_default()
+}
+
 /// The decoded text of every part (base64 and quoted-printable undone), for finding links and
 /// words whatever transfer encoding the mail chose.
 pub fn decoded(mail: &str) -> String {
@@ -744,6 +749,22 @@ async fn transcripts_and_offline_answers_go_out_in_the_visitors_language() {
             .json(&json!({"email": email}))
             .send()
     };
+    // Her browser said Europe/Warsaw: the transcript's times are hers, the zone named once.
+    let (first_at, _visitor) = app
+        .db
+        .write(move |c| {
+            let row: (i64, i64) = c.query_row(
+                "SELECT m.created_at, v.id FROM messages m JOIN conversations c ON c.id = m.conversation_id JOIN visitors v ON v.id = c.visitor_id
+                 WHERE m.conversation_id = ?1 ORDER BY m.seq LIMIT 1",
+                [conv],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            c.execute("UPDATE visitors SET timezone = 'Europe/Warsaw' WHERE id = ?1", [row.1])?;
+            Ok(row)
+        })
+        .await
+        .unwrap();
+    let warsaw = jiff::Timestamp::from_millisecond(first_at).unwrap().to_zoned(jiff::tz::TimeZone::get("Europe/Warsaw").unwrap());
     assert_eq!(ask("ola@example.pl").await.unwrap().status(), StatusCode::ACCEPTED);
     let m = sink.wait_for(1).await;
     assert_eq!(header(&m[0], "X-Envelope-To").as_deref(), Some("ola@example.pl"));
@@ -752,6 +773,8 @@ async fn transcripts_and_offline_answers_go_out_in_the_visitors_language() {
     assert!(text.contains("Twój czat z Shop support") || header(&m[0], "Subject").unwrap().starts_with("=?utf-8?"), "Polish");
     assert!(text.contains("Czy wysyłacie do Krakowa?") && text.contains("Tak, wysyłamy."), "{text}");
     assert!(text.contains("Oto zapis Twojego czatu"), "{text}");
+    assert!(text.contains(&format!("[{}] ", warsaw.strftime("%H:%M"))) && !text.contains(" UTC]"), "Warsaw time: {text}");
+    assert!(decoded_subject(&m[0]).contains(&format!("{}, Europe/Warsaw", warsaw.strftime("%Y-%m-%d"))), "{}", decoded_subject(&m[0]));
     // Asking again for the same address sends nothing new; another address is the agent's call.
     assert_eq!(ask("ola@example.pl").await.unwrap().status(), StatusCode::ACCEPTED);
     let (s, v) =
