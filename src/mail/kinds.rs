@@ -17,7 +17,7 @@ pub fn new_message_id(kind: &str, host: &str) -> String {
 /// The visitor's own clock: the time zone their browser reported in its hello, else UTC. A
 /// transcript in somebody else's hours ("03:15 UTC" for a chat at lunch in Vladivostok) is a
 /// puzzle; the zone is named once, next to the date.
-fn visitor_zone(name: Option<&str>) -> (jiff::tz::TimeZone, String) {
+pub fn visitor_zone(name: Option<&str>) -> (jiff::tz::TimeZone, String) {
     match name.and_then(|n| jiff::tz::TimeZone::get(n).ok().map(|tz| (tz, n.to_string()))) {
         Some(found) => found,
         None => (jiff::tz::TimeZone::UTC, "UTC".into()),

@@ -102,6 +102,20 @@ pub fn ticket_reply(lang: Lang, number: i64, body: &str, offline: bool) -> (Stri
     (text, page(lang, &inner, &footer))
 }
 
+/// The subject of a ticket made from a chat: the visitor's first words after "Chat", or the
+/// chat's number when they wrote none (a file only).
+pub fn chat_ticket_subject(lang: Lang, conversation: i64, first_words: Option<&str>) -> String {
+    let chat = match lang {
+        Lang::En => "Chat",
+        Lang::Ru | Lang::Uk => "Чат",
+        Lang::Pl => "Czat",
+    };
+    match first_words.map(str::trim).filter(|w| !w.is_empty()) {
+        Some(words) => format!("{chat}: {words}"),
+        None => format!("{chat} #{conversation}"),
+    }
+}
+
 /// One line of a chat transcript.
 pub struct Line<'a> {
     pub at: &'a str,
@@ -252,6 +266,13 @@ pub fn test_mail(lang: Lang, server: &str) -> Rendered {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_ticket_from_a_chat_is_named_in_the_customers_language() {
+        assert_eq!(chat_ticket_subject(Lang::Ru, 7, Some("Где мой заказ?")), "Чат: Где мой заказ?");
+        assert_eq!(chat_ticket_subject(Lang::Pl, 7, Some("  ")), "Czat #7", "blank words: the chat's number");
+        assert_eq!(chat_ticket_subject(Lang::En, 7, None), "Chat #7");
+    }
 
     #[test]
     fn languages_parse_with_regions_and_fall_back_to_english() {

@@ -733,18 +733,28 @@ pub struct FromChat {
     pub department_id: Option<i64>,
 }
 
-/// The transcript as plain text for the ticket thread.
-pub fn transcript_text(messages: &[crate::realtime::protocol::MessageOut], visitor_label: &str) -> String {
-    let mut out = String::new();
+/// The transcript as plain text for the ticket thread (and any mail that quotes it): the times on
+/// the visitor's clock, the day and the zone named on the first line.
+pub fn transcript_text(
+    messages: &[crate::realtime::protocol::MessageOut],
+    visitor_label: &str,
+    tz: &jiff::tz::TimeZone,
+    zone: &str,
+) -> String {
+    let local = |ms: i64, format: &str| {
+        jiff::Timestamp::from_millisecond(ms).map(|t| t.to_zoned(tz.clone()).strftime(format).to_string()).unwrap_or_default()
+    };
+    let mut out = match messages.first() {
+        Some(m) => format!("{} ({zone})\n", local(m.at, "%Y-%m-%d")),
+        None => String::new(),
+    };
     for m in messages {
         let who = match m.author.kind {
             "visitor" => visitor_label.to_string(),
             "agent" => m.author.name.clone().unwrap_or_else(|| "Agent".into()),
             _ => "—".into(),
         };
-        let secs = m.at / 1000;
-        let (h, min) = ((secs / 3600) % 24, (secs / 60) % 60);
-        let mut line = format!("[{h:02}:{min:02} UTC] {who}: {}", m.body);
+        let mut line = format!("[{}] {who}: {}", local(m.at, "%H:%M"), m.body);
         if let Some(a) = &m.attachment {
             line.push_str(&format!(" [file: {}]", a.name));
         }
@@ -774,10 +784,14 @@ pub fn from_conversation(
         (None, None) => None,
         (email, name) => Some(contacts::store::upsert(c, email.as_deref(), name.as_deref(), now)?),
     };
+    // The subject and the times as the customer reads them (replies quote both): their language
+    // and the time zone their browser reported.
+    let (language, timezone) = crate::mail::store::visitor_locale(c, view.visitor.id)?;
+    let lang = language.and_then(|l| crate::mail::templates::Lang::parse(&l)).unwrap_or(crate::mail::templates::Lang::En);
+    let (tz, zone) = crate::mail::kinds::visitor_zone(timezone.as_deref());
     let first_words = messages.iter().find(|m| m.author.kind == "visitor").map(|m| m.body.chars().take(80).collect::<String>());
-    let subject = subject
-        .unwrap_or_else(|| format!("Chat with {label}: {}", first_words.unwrap_or_default()).trim_end_matches([':', ' ']).to_string());
-    let text = transcript_text(&messages, &label);
+    let subject = subject.unwrap_or_else(|| crate::mail::templates::chat_ticket_subject(lang, conversation, first_words.as_deref()));
+    let text = transcript_text(&messages, &label, &tz, &zone);
     let attachments: Vec<i64> = messages
         .iter()
         .filter_map(|m| m.attachment.as_ref())

@@ -496,6 +496,10 @@ async fn chats_and_offline_messages_become_tickets_and_answers_reach_the_widget(
     let transcript = t["messages"][0]["body"].as_str().unwrap();
     assert_eq!(t["messages"][0]["kind"], "transcript");
     assert!(transcript.contains("Ola: My parcel is damaged"), "{transcript}");
+    // Named in the customer's language (their browser said pl; replies quote the subject), the
+    // times on their clock (Europe/Warsaw), the day and the zone on the first line.
+    assert_eq!(t["subject"], "Czat: My parcel is damaged");
+    assert!(transcript.lines().next().unwrap().ends_with("(Europe/Warsaw)") && !transcript.contains(" UTC]"), "{transcript}");
     let (s, _) = d.admin("POST", "/api/v1/conversations/999999/ticket", Some(json!({}))).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
