@@ -116,6 +116,26 @@ pub fn chat_ticket_subject(lang: Lang, conversation: i64, first_words: Option<&s
     }
 }
 
+/// An anonymous visitor as the shop's staff and mail call them ("Visitor #12").
+pub fn visitor_label(lang: Lang, id: i64) -> String {
+    match lang {
+        Lang::En => format!("Visitor #{id}"),
+        Lang::Ru => format!("Посетитель №{id}"),
+        Lang::Uk => format!("Відвідувач №{id}"),
+        Lang::Pl => format!("Odwiedzający nr {id}"),
+    }
+}
+
+/// The subject of a message left in the widget without a first line to name it.
+pub fn website_message_subject(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "Message from the website",
+        Lang::Ru => "Сообщение с сайта",
+        Lang::Uk => "Повідомлення із сайту",
+        Lang::Pl => "Wiadomość ze strony",
+    }
+}
+
 /// One line of a chat transcript.
 pub struct Line<'a> {
     pub at: &'a str,
@@ -272,6 +292,8 @@ mod tests {
         assert_eq!(chat_ticket_subject(Lang::Ru, 7, Some("Где мой заказ?")), "Чат: Где мой заказ?");
         assert_eq!(chat_ticket_subject(Lang::Pl, 7, Some("  ")), "Czat #7", "blank words: the chat's number");
         assert_eq!(chat_ticket_subject(Lang::En, 7, None), "Chat #7");
+        assert_eq!(visitor_label(Lang::Ru, 12), "Посетитель №12");
+        assert_eq!(website_message_subject(Lang::Uk), "Повідомлення із сайту");
     }
 
     #[test]

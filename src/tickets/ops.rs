@@ -779,15 +779,20 @@ pub fn from_conversation(
     let view = crate::chat::store::conversation_view(c, conversation)?.ok_or_else(|| AppError::not_found("conversation"))?;
     // The ticket's transcript may be quoted to the customer: no whisper or transfer note.
     let messages = crate::chat::store::visitor_messages_between(c, conversation, 0, i64::MAX)?;
-    let label = view.visitor.name.clone().or(view.visitor.email.clone()).unwrap_or_else(|| format!("Visitor #{}", view.visitor.id));
+    // The subject, the label and the times as the customer reads them (replies quote them):
+    // their language and the time zone their browser reported.
+    let (language, timezone) = crate::mail::store::visitor_locale(c, view.visitor.id)?;
+    let lang = language.and_then(|l| crate::mail::templates::Lang::parse(&l)).unwrap_or(crate::mail::templates::Lang::En);
+    let label = view
+        .visitor
+        .name
+        .clone()
+        .or(view.visitor.email.clone())
+        .unwrap_or_else(|| crate::mail::templates::visitor_label(lang, view.visitor.id));
     let contact = match (&view.visitor.email, &view.visitor.name) {
         (None, None) => None,
         (email, name) => Some(contacts::store::upsert(c, email.as_deref(), name.as_deref(), now)?),
     };
-    // The subject and the times as the customer reads them (replies quote both): their language
-    // and the time zone their browser reported.
-    let (language, timezone) = crate::mail::store::visitor_locale(c, view.visitor.id)?;
-    let lang = language.and_then(|l| crate::mail::templates::Lang::parse(&l)).unwrap_or(crate::mail::templates::Lang::En);
     let (tz, zone) = crate::mail::kinds::visitor_zone(timezone.as_deref());
     let first_words = messages.iter().find(|m| m.author.kind == "visitor").map(|m| m.body.chars().take(80).collect::<String>());
     let subject = subject.unwrap_or_else(|| crate::mail::templates::chat_ticket_subject(lang, conversation, first_words.as_deref()));
@@ -864,7 +869,12 @@ pub fn offline_message(c: &Connection, visitor_id: i64, m: &OfflineMessage, now:
         store::link_visitor(c, visitor_id, ct, m.name.as_deref(), m.email.as_deref())?;
     }
     let first_line: String = m.message.lines().next().unwrap_or("").chars().take(80).collect();
-    let subject = if first_line.trim().is_empty() { "Message from the website".to_string() } else { first_line };
+    let subject = if first_line.trim().is_empty() {
+        let lang = crate::mail::store::visitor_locale(c, visitor_id)?.0.and_then(|l| crate::mail::templates::Lang::parse(&l));
+        crate::mail::templates::website_message_subject(lang.unwrap_or(crate::mail::templates::Lang::En)).to_string()
+    } else {
+        first_line
+    };
     open(
         c,
         &Opening {
