@@ -24,7 +24,8 @@ pub fn visitor_zone(name: Option<&str>) -> (jiff::tz::TimeZone, String) {
     }
 }
 
-fn local(ms: i64, tz: &jiff::tz::TimeZone, format: &str) -> String {
+/// `ms` on the clock of `tz`, as `format` (strftime) says.
+pub fn local(ms: i64, tz: &jiff::tz::TimeZone, format: &str) -> String {
     jiff::Timestamp::from_millisecond(ms).map(|t| t.to_zoned(tz.clone()).strftime(format).to_string()).unwrap_or_default()
 }
 

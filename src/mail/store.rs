@@ -235,8 +235,8 @@ pub fn transcript_queued(conn: &Connection, conversation_id: i64, to_json: &str)
     )? > 0)
 }
 
-/// A visitor's browser language (`ru-RU`, …), if known.
-/// The visitor's browser language and time zone, as its widget reported them.
+/// The visitor's browser language (`ru-RU`, …) and time zone (`Europe/Warsaw`), as its widget
+/// reported them; None where unknown.
 pub fn visitor_locale(conn: &Connection, visitor_id: i64) -> Result<(Option<String>, Option<String>), AppError> {
     Ok(conn
         .query_row("SELECT language, timezone FROM visitors WHERE id = ?1", [visitor_id], |r| Ok((r.get(0)?, r.get(1)?)))

@@ -741,9 +741,7 @@ pub fn transcript_text(
     tz: &jiff::tz::TimeZone,
     zone: &str,
 ) -> String {
-    let local = |ms: i64, format: &str| {
-        jiff::Timestamp::from_millisecond(ms).map(|t| t.to_zoned(tz.clone()).strftime(format).to_string()).unwrap_or_default()
-    };
+    let local = |ms: i64, format: &str| crate::mail::kinds::local(ms, tz, format);
     let mut out = match messages.first() {
         Some(m) => format!("{} ({zone})\n", local(m.at, "%Y-%m-%d")),
         None => String::new(),
