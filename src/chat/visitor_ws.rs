@@ -110,8 +110,6 @@ impl VisitorSocket {
         }
         self.origin = origin.clone();
         let client_hash = token.as_deref().filter(|t| !t.is_empty() && t.len() <= 128).map(auth::token_hash);
-        // The token a visitor we do not know gets (used only then).
-        let fresh_token = auth::new_secret_token();
         let ip_addr = self.ip.parse::<std::net::IpAddr>().ok();
         let (ip, ua) = (self.ip.clone(), self.user_agent.clone());
         let tz = tz.filter(|t| t.len() <= 64);
@@ -153,14 +151,16 @@ impl VisitorSocket {
                     return Ok(Err(Refusal::Limited(message)));
                 }
                 let seen = VisitorSeen { ip: &ip, user_agent: &ua, timezone: tz.as_deref(), language: lang.as_deref() };
-                let (id, hash) = match (known_visitor, client_hash) {
-                    (Some(id), Some(hash)) => {
+                // A returning visitor keeps their token; anyone else gets a new one.
+                let (id, hash, token, returning) = match (known_visitor, client_hash, token) {
+                    (Some(id), Some(hash), Some(token)) => {
                         store::touch_visitor(c, id, now, &seen)?;
-                        (id, hash)
+                        (id, hash, token, true)
                     }
                     _ => {
-                        let hash = auth::token_hash(&fresh_token);
-                        (store::create_visitor(c, &hash, now, &seen)?, hash)
+                        let token = auth::new_secret_token();
+                        let hash = auth::token_hash(&token);
+                        (store::create_visitor(c, &hash, now, &seen)?, hash, token, false)
                     }
                 };
                 if let Some(p) = &page_clone {
@@ -189,12 +189,7 @@ impl VisitorSocket {
                     crate::widget::store::prechat_forms(c)?,
                     crate::visitors::store::pending_of(c, id, not_before).ok().flatten(),
                 );
-                // A returning visitor keeps their token; anyone else gets the new one.
-                let token = match (known_visitor, token) {
-                    (Some(_), Some(t)) => (t, true),
-                    _ => (fresh_token, false),
-                };
-                Ok(Ok((id, token, conv, agent_name, known, rejected, view)))
+                Ok(Ok((id, (token, returning), conv, agent_name, known, rejected, view)))
             })
             .await;
         let (visitor_id, (token, returning), conv, agent_name, known, rejected, (routing, prechat, invitation)) = match result {
