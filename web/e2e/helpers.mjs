@@ -125,13 +125,14 @@ export function pageApi(page, server) {
 
 /**
  * The admin's page (signed in through setup) and an API caller on its cookie, with the admin's
- * own record. Console errors are collected into `errors` when it is given.
+ * own record. Console errors are collected into `errors` when it is given; `locale` is the
+ * browser's, the rest goes to setupAdmin (name, email, password).
  */
-export async function adminSession(browser, server, errors) {
-  const ctx = await browser.newContext({ locale: 'en-US' });
+export async function adminSession(browser, server, errors, { locale = 'en-US', ...admin } = {}) {
+  const ctx = await browser.newContext({ locale });
   const page = await ctx.newPage();
   if (errors) watchErrors(page, errors, 'admin');
-  await setupAdmin(page, server.setupLink);
+  await setupAdmin(page, server.setupLink, admin);
   const call = pageApi(page, server);
   return { ctx, page, call, me: await call('GET', '/api/v1/me') };
 }

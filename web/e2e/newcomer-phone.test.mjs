@@ -3,7 +3,7 @@
 // and usable.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiAs, ownServer, screenshot, setupAdmin, sharedBrowser, watchErrors } from './helpers.mjs';
+import { adminSession, apiAs, ownServer, screenshot, setupAdmin, sharedBrowser, watchErrors } from './helpers.mjs';
 
 const env = sharedBrowser();
 
@@ -60,18 +60,13 @@ test('phone width: ticket cards without horizontal scroll, drawer menu below the
 
 test('phone width, in Russian: no console page scrolls sideways, an open chat included', async (t) => {
   const server = await ownServer(t);
-  const ctx = await env.browser.newContext({ locale: 'ru-RU' });
-  const page = await ctx.newPage();
   const errors = [];
-  watchErrors(page, errors);
-  const admin = await setupAdmin(page, server.setupLink, { name: 'Ольга', email: 'olga@shop.example' });
-  const api = await apiAs(server.url, admin.email, admin.password);
-  const ticket = await api.call('POST', '/api/v1/tickets', {
+  const { ctx, page, call } = await adminSession(env.browser, server, errors, { locale: 'ru-RU', name: 'Ольга', email: 'olga@shop.example' });
+  const ticket = await call('POST', '/api/v1/tickets', {
     subject: 'Возврат заказа 1042 — посылка пришла повреждённой, коробка вскрыта',
     body: 'Ссылка на фото: https://shop.example/returns/photos/1042/очень-длинное-имя-файла-без-пробелов.jpg',
     customer: { email: 'a.very.long.customer.address@example-shop-customer.com', name: 'Ким' },
   });
-  await api.dispose();
   const vctx = await env.browser.newContext({ locale: 'ru-RU' });
   const visitor = await vctx.newPage();
   await visitor.goto(`${server.url}/demo`);
